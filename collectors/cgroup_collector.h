@@ -1,0 +1,59 @@
+#pragma once
+// CgroupCollector finds the workloads in the cgroup filesystem and reads their figures.
+//
+// Each tick it walks every hierarchy it reads from (the cgroup2 tree and the v1 cpu, cpuacct,
+// memory and pids trees), names each directory with the runtimes' rules (container_identity.h),
+// and joins a workload's directories across hierarchies by identity, not by path: on hybrid hosts
+// a container's v1 memory cgroup can sit under another parent than its cgroup2 one.
+//
+// Thread-safety: not thread-safe; owned and called by the sampler.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collectors/cgroup_figures.h"
+#include "collectors/cgroup_layout.h"
+#include "collectors/collector.h"
+#include "collectors/file_system.h"
+
+namespace we {
+
+// Where one workload lives: its directory in each hierarchy that has it.
+struct WorkloadLocation {
+  WorkloadIdentity identity;
+  std::optional<std::string> unified_dir;           // absolute
+  std::optional<std::string> unified_rel;           // relative to the cgroup2 root, "/system.slice/..."
+  std::map<std::string, std::string> v1_dirs;       // controller -> absolute directory
+  std::map<std::string, std::string> v1_rels;       // controller -> path relative to its hierarchy
+};
+
+class CgroupCollector final : public Collector {
+ public:
+  // `fs` must outlive the collector. `root` is --path.cgroupfs.
+  CgroupCollector(const FileSystem& fs, std::string root);
+
+  std::string name() const override { return "cgroup"; }
+  CollectResult Collect() override;
+
+  const CgroupLayout& layout() const { return layout_; }
+
+  // Walks the hierarchies and returns every workload found, keyed by identity. Public for tests.
+  std::map<std::string, WorkloadLocation> Discover(std::vector<std::string>* errors) const;
+
+  // Reads one workload's files into a sample. Public for tests.
+  Sample Read(const WorkloadLocation& location, std::vector<std::string>* errors) const;
+
+ private:
+  void Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
+            const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found) const;
+  MaybeFile ReadOptional(const std::string& dir, const char* file, std::vector<std::string>* errors) const;
+  std::optional<uint64_t> CountThreads(const std::string& dir, const char* file, int depth) const;
+
+  const FileSystem& fs_;
+  std::string root_;
+  CgroupLayout layout_;
+};
+
+}  // namespace we

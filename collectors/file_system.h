@@ -1,0 +1,72 @@
+#pragma once
+// FileSystem: the only code that touches the filesystem. Collectors receive one, plus the root
+// paths they read under (--path.cgroupfs, --path.procfs); nothing else opens files.
+//
+// Thread-safety: implementations are safe to call from several threads at once; they hold no
+// mutable state. Tests inject faults by wrapping a FileSystem (see tests/test_util/).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace we {
+
+// A read either succeeds, finds nothing (the file or its directory vanished: ENOENT, ENODEV,
+// ESRCH, ENXIO; a missing value is not an error), or fails with a message that names the path.
+struct ReadResult {
+  enum class Status { kOk, kAbsent, kError };
+  Status status = Status::kAbsent;
+  std::string data;   // the whole content when kOk
+  std::string error;  // "path: reason" when kError
+
+  bool ok() const { return status == Status::kOk; }
+  static ReadResult Ok(std::string d) { return {Status::kOk, std::move(d), {}}; }
+  static ReadResult Absent() { return {Status::kAbsent, {}, {}}; }
+  static ReadResult Error(std::string e) { return {Status::kError, {}, std::move(e)}; }
+};
+
+struct DirEntry {
+  std::string name;
+  bool is_dir = false;      // a real directory (symbolic links are never directories here)
+  bool is_symlink = false;
+};
+
+// Identity of a file or directory: a cgroup directory recreated under the same path gets a new
+// inode, which is how rates are kept to one instance.
+struct FileStat {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  double ctime_seconds = 0;  // status change time, Unix seconds
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // Reads the whole file at an absolute path.
+  virtual ReadResult ReadFile(const std::string& path) const = 0;
+
+  // Lists a directory's entries (without "." and ".."). nullopt when the directory is absent.
+  virtual std::optional<std::vector<DirEntry>> ListDir(const std::string& path) const = 0;
+
+  // Stats a path without following a final symbolic link. nullopt when absent.
+  virtual std::optional<FileStat> Stat(const std::string& path) const = 0;
+
+  // Resolves a symbolic link; nullopt when absent or not a link.
+  virtual std::optional<std::string> ReadLink(const std::string& path) const = 0;
+};
+
+// The real filesystem, through POSIX calls. Stateless.
+class RealFileSystem final : public FileSystem {
+ public:
+  ReadResult ReadFile(const std::string& path) const override;
+  std::optional<std::vector<DirEntry>> ListDir(const std::string& path) const override;
+  std::optional<FileStat> Stat(const std::string& path) const override;
+  std::optional<std::string> ReadLink(const std::string& path) const override;
+};
+
+// Joins a root and a relative path with exactly one '/' between them.
+std::string JoinPath(const std::string& root, const std::string& rel);
+
+}  // namespace we

@@ -1,0 +1,218 @@
+#include "collectors/parse.h"
+
+#include <charconv>
+
+namespace we {
+
+std::string_view Trim(std::string_view text) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+std::vector<std::string_view> SplitNonEmpty(std::string_view text, char delimiter) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(delimiter, start);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > start) parts.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+std::optional<uint64_t> ParseU64(std::string_view text) {
+  text = Trim(text);
+  if (text.empty()) return std::nullopt;
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<int64_t> ParseI64(std::string_view text) {
+  text = Trim(text);
+  if (text.empty()) return std::nullopt;
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<MaxOrValue> ParseMaxOrU64(std::string_view text, std::string* error) {
+  std::string_view t = Trim(text);
+  if (t == "max") return MaxOrValue{};
+  if (auto v = ParseU64(t)) return MaxOrValue{*v};
+  *error = "expected an unsigned integer or \"max\", got \"" + std::string(t.substr(0, 64)) + "\"";
+  return std::nullopt;
+}
+
+std::optional<uint64_t> FlatKeyed::Get(std::string_view key) const {
+  for (const auto& [k, v] : entries_) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+std::optional<FlatKeyed> ParseFlatKeyed(std::string_view text, std::string* error) {
+  FlatKeyed result;
+  int line_number = 0;
+  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+    ++line_number;
+    line = Trim(line);
+    if (line.empty()) continue;
+    size_t space = line.find_first_of(" \t");
+    std::optional<uint64_t> value;
+    if (space != std::string_view::npos) value = ParseU64(line.substr(space + 1));
+    if (!value) {
+      *error = "line " + std::to_string(line_number) + ": expected \"key <unsigned integer>\", got \"" +
+               std::string(line.substr(0, 80)) + "\"";
+      return std::nullopt;
+    }
+    result.Add(std::string(line.substr(0, space)), *value);
+  }
+  return result;
+}
+
+std::optional<std::optional<double>> ParseCpuMax(std::string_view text, std::string* error) {
+  auto fields = SplitNonEmpty(Trim(text), ' ');
+  if (fields.size() != 2) {
+    *error = "expected \"<quota|max> <period>\", got \"" + std::string(Trim(text).substr(0, 64)) + "\"";
+    return std::nullopt;
+  }
+  auto period = ParseU64(fields[1]);
+  if (!period || *period == 0) {
+    *error = "invalid period \"" + std::string(fields[1]) + "\"";
+    return std::nullopt;
+  }
+  if (fields[0] == "max") return std::optional<double>{};
+  auto quota = ParseU64(fields[0]);
+  if (!quota) {
+    *error = "invalid quota \"" + std::string(fields[0]) + "\"";
+    return std::nullopt;
+  }
+  return std::optional<double>{static_cast<double>(*quota) / static_cast<double>(*period)};
+}
+
+std::optional<PressureFigures> ParsePressure(std::string_view text, std::string* error) {
+  PressureFigures result;
+  int line_number = 0;
+  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+    ++line_number;
+    auto fields = SplitNonEmpty(Trim(line), ' ');
+    if (fields.empty()) continue;
+    std::optional<uint64_t> total_usec;
+    for (size_t i = 1; i < fields.size(); ++i) {
+      if (fields[i].substr(0, 6) == "total=") total_usec = ParseU64(fields[i].substr(6));
+    }
+    bool known = fields[0] == "some" || fields[0] == "full";
+    if (!known || !total_usec) {
+      *error = "line " + std::to_string(line_number) +
+               ": expected \"some|full avg10=.. avg60=.. avg300=.. total=<usec>\", got \"" +
+               std::string(Trim(line).substr(0, 80)) + "\"";
+      return std::nullopt;
+    }
+    double seconds = static_cast<double>(*total_usec) / 1e6;
+    (fields[0] == "some" ? result.some_seconds : result.full_seconds) = seconds;
+  }
+  return result;
+}
+
+std::optional<std::vector<ProcCgroupEntry>> ParseProcCgroup(std::string_view text, std::string* error) {
+  std::vector<ProcCgroupEntry> entries;
+  int line_number = 0;
+  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+    ++line_number;
+    size_t first = line.find(':');
+    size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
+    int id = -1;
+    if (second != std::string_view::npos) {
+      auto v = ParseU64(line.substr(0, first));
+      if (v && *v < 1u << 16) id = static_cast<int>(*v);
+    }
+    if (id < 0 || line.substr(second + 1).empty() || line[second + 1] != '/') {
+      *error = "line " + std::to_string(line_number) + ": expected \"id:controllers:/path\", got \"" +
+               std::string(line.substr(0, 80)) + "\"";
+      return std::nullopt;
+    }
+    ProcCgroupEntry entry;
+    entry.hierarchy_id = id;
+    for (auto c : SplitNonEmpty(line.substr(first + 1, second - first - 1), ',')) {
+      entry.controllers.emplace_back(c);
+    }
+    entry.path = std::string(line.substr(second + 1));
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+uint64_t CountNonEmptyLines(std::string_view text) {
+  uint64_t count = 0;
+  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+    if (!Trim(line).empty()) ++count;
+  }
+  return count;
+}
+
+}  // namespace we
+
+namespace we {
+
+std::optional<ProcPidStat> ParseProcPidStat(std::string_view text, std::string* error) {
+  size_t open = text.find('(');
+  size_t close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    *error = "expected \"pid (comm) state ...\"";
+    return std::nullopt;
+  }
+  ProcPidStat st;
+  st.comm = std::string(text.substr(open + 1, close - open - 1));
+  // Fields after ')' start with field 3 (state).
+  auto fields = SplitNonEmpty(Trim(text.substr(close + 1)), ' ');
+  if (fields.size() < 22) {
+    *error = "expected at least 24 fields, got " + std::to_string(fields.size() + 2);
+    return std::nullopt;
+  }
+  st.state = fields[0].empty() ? '?' : fields[0][0];
+  auto field = [&](int n) { return ParseU64(fields[static_cast<size_t>(n - 3)]); };
+  auto utime = field(14), stime = field(15), start = field(22), vsize = field(23), rss = field(24);
+  if (!utime || !stime || !start || !vsize || !rss) {
+    *error = "a numeric field (utime, stime, starttime, vsize or rss) is not a number";
+    return std::nullopt;
+  }
+  st.utime_ticks = *utime;
+  st.stime_ticks = *stime;
+  st.starttime_ticks = *start;
+  st.vsize_bytes = *vsize;
+  st.rss_pages = *rss;
+  return st;
+}
+
+std::optional<uint64_t> ParseBootTime(std::string_view proc_stat, std::string* error) {
+  for (std::string_view line : SplitNonEmpty(proc_stat, '\n')) {
+    if (line.substr(0, 6) == "btime ") {
+      if (auto v = ParseU64(line.substr(6))) return v;
+      *error = "invalid btime line \"" + std::string(line.substr(0, 64)) + "\"";
+      return std::nullopt;
+    }
+  }
+  *error = "no btime line";
+  return std::nullopt;
+}
+
+std::optional<std::optional<uint64_t>> ParseMaxOpenFiles(std::string_view limits, std::string* error) {
+  for (std::string_view line : SplitNonEmpty(limits, '\n')) {
+    if (line.substr(0, 14) != "Max open files") continue;
+    auto fields = SplitNonEmpty(line.substr(14), ' ');
+    if (fields.empty()) break;
+    if (fields[0] == "unlimited") return std::optional<uint64_t>{};
+    if (auto v = ParseU64(fields[0])) return std::optional<uint64_t>{*v};
+    break;
+  }
+  *error = "no valid \"Max open files\" line";
+  return std::nullopt;
+}
+
+}  // namespace we

@@ -1,0 +1,85 @@
+#pragma once
+// Pure parsers for the text files of cgroupfs and procfs. No I/O: each takes the file's content and
+// returns typed values, or nullopt with *error set to what was wrong (without the path: the caller,
+// who knows the path, prefixes it). These are what the unit tests and fuzzers call.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "collectors/sample.h"
+
+namespace we {
+
+// Parses one unsigned decimal integer, surrounding whitespace allowed ("12345\n").
+std::optional<uint64_t> ParseU64(std::string_view text);
+// Parses one signed decimal integer ("-1\n" in cpu.cfs_quota_us).
+std::optional<int64_t> ParseI64(std::string_view text);
+
+// A single-value file that may say "max" (memory.max, pids.max): nullopt value means unlimited.
+struct MaxOrValue {
+  std::optional<uint64_t> value;  // empty when the file says "max"
+};
+std::optional<MaxOrValue> ParseMaxOrU64(std::string_view text, std::string* error);
+
+// "key value" lines (cpu.stat, memory.stat, memory.events, cpuacct.stat, v1 cpu.stat,
+// memory.oom_control). Keys keep the file's order. A line that is not "key <unsigned>" is an error
+// naming the line number.
+class FlatKeyed {
+ public:
+  std::optional<uint64_t> Get(std::string_view key) const;
+  const std::vector<std::pair<std::string, uint64_t>>& entries() const { return entries_; }
+  void Add(std::string key, uint64_t value) { entries_.emplace_back(std::move(key), value); }
+
+ private:
+  std::vector<std::pair<std::string, uint64_t>> entries_;
+};
+std::optional<FlatKeyed> ParseFlatKeyed(std::string_view text, std::string* error);
+
+// cgroup v2 cpu.max: "max 100000" (no limit: value empty) or "50000 100000" (0.5 cores).
+std::optional<std::optional<double>> ParseCpuMax(std::string_view text, std::string* error);
+
+// PSI files (cpu.pressure, memory.pressure, io.pressure): the cumulative "total=" of the "some" and
+// "full" lines, converted from microseconds to seconds. Either line may be missing (cpu "full" came
+// in Linux 5.13).
+std::optional<PressureFigures> ParsePressure(std::string_view text, std::string* error);
+
+// One line of /proc/PID/cgroup: "hierarchy-ID:controller-list:cgroup-path".
+struct ProcCgroupEntry {
+  int hierarchy_id = 0;
+  std::vector<std::string> controllers;  // empty for the cgroup2 entry ("0::/path")
+  std::string path;
+};
+std::optional<std::vector<ProcCgroupEntry>> ParseProcCgroup(std::string_view text, std::string* error);
+
+// /proc/PID/stat. comm may hold spaces and parentheses, so the fields are counted after the last ')'.
+struct ProcPidStat {
+  std::string comm;
+  char state = '?';
+  uint64_t utime_ticks = 0;      // field 14, in USER_HZ
+  uint64_t stime_ticks = 0;      // field 15
+  uint64_t starttime_ticks = 0;  // field 22, since boot
+  uint64_t vsize_bytes = 0;      // field 23
+  uint64_t rss_pages = 0;        // field 24
+};
+std::optional<ProcPidStat> ParseProcPidStat(std::string_view text, std::string* error);
+
+// The "btime" line of /proc/stat: boot time in Unix seconds.
+std::optional<uint64_t> ParseBootTime(std::string_view proc_stat, std::string* error);
+
+// The soft "Max open files" limit from /proc/PID/limits; nullopt value when "unlimited".
+std::optional<std::optional<uint64_t>> ParseMaxOpenFiles(std::string_view limits, std::string* error);
+
+// Number of non-empty lines (cgroup.procs, cgroup.threads, tasks).
+uint64_t CountNonEmptyLines(std::string_view text);
+
+// Splits on a delimiter, dropping empty pieces.
+std::vector<std::string_view> SplitNonEmpty(std::string_view text, char delimiter);
+
+// Removes leading and trailing ASCII whitespace.
+std::string_view Trim(std::string_view text);
+
+}  // namespace we

@@ -1,0 +1,78 @@
+#pragma once
+// A Sample is what one collector saw of one workload at one tick. Every figure is optional: a file
+// that is absent (no such controller, an older kernel, a cgroup that vanished mid-read) leaves its
+// field empty, and an empty field emits no series.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace we {
+
+// Who a workload is. (kind, runtime, id) is its key; name is for people.
+struct WorkloadIdentity {
+  std::string kind;     // "container", "vm" (later: "service")
+  std::string runtime;  // "docker", "containerd", "cri-o", "podman", "lxc", "systemd-nspawn", "libvirt", ...
+  std::string id;       // the runtime's id (64 hex for OCI runtimes), or the name where it has none
+  std::string name;     // the id's short form or the path-derived name, until runtime metadata lands
+  std::string pod_uid;  // Kubernetes pod UID when the cgroup path carries one, else empty
+
+  std::string Key() const { return kind + '\x1f' + runtime + '\x1f' + id; }
+  friend bool operator==(const WorkloadIdentity&, const WorkloadIdentity&) = default;
+};
+
+struct CpuFigures {
+  std::optional<double> usage_seconds;   // user + system (or the kernel's total)
+  std::optional<double> user_seconds;
+  std::optional<double> system_seconds;
+  std::optional<uint64_t> periods;       // CFS enforcement periods elapsed
+  std::optional<uint64_t> throttled_periods;
+  std::optional<double> throttled_seconds;
+  std::optional<double> limit_cores;     // quota / period; absent when unlimited
+};
+
+struct MemoryFigures {
+  std::optional<uint64_t> usage_bytes;        // memory.current / usage_in_bytes
+  std::optional<uint64_t> working_set_bytes;  // usage - inactive_file, floored at 0
+  std::optional<uint64_t> rss_bytes;          // anon (v2) / total_rss (v1)
+  std::optional<uint64_t> cache_bytes;        // file (v2) / total_cache (v1)
+  std::optional<uint64_t> swap_bytes;
+  std::optional<uint64_t> limit_bytes;        // absent when unlimited
+  std::optional<uint64_t> max_usage_bytes;    // kernel lifetime high-water mark
+  std::optional<uint64_t> oom_kills;
+};
+
+// Pressure stall information: cumulative stalled time in seconds.
+struct PressureFigures {
+  std::optional<double> some_seconds;  // exported as *_waiting_seconds_total
+  std::optional<double> full_seconds;  // exported as *_stalled_seconds_total
+};
+
+struct Sample {
+  WorkloadIdentity identity;
+  std::string cgroup;  // the workload's cgroup path (the cgroup2 one where it exists), for workload_info
+  // Changes whenever any of the workload's cgroup directories is recreated (hash of their inodes).
+  // Counters are turned into rates only between two samples of the same instance.
+  uint64_t instance = 0;
+  std::optional<double> start_time_seconds;  // Unix time the workload appeared
+
+  CpuFigures cpu;
+  MemoryFigures memory;
+  std::optional<uint64_t> tasks;
+  PressureFigures cpu_pressure;
+  PressureFigures memory_pressure;
+  PressureFigures io_pressure;
+};
+
+// The daemon's own process figures (from /proc/self under --path.procfs), for process_* metrics.
+struct ProcessFigures {
+  std::optional<double> cpu_seconds;
+  std::optional<uint64_t> resident_memory_bytes;
+  std::optional<uint64_t> virtual_memory_bytes;
+  std::optional<uint64_t> open_fds;
+  std::optional<uint64_t> max_fds;
+  std::optional<double> start_time_seconds;
+};
+
+}  // namespace we
