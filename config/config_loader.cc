@@ -1,0 +1,492 @@
+#include "config/config_loader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <functional>
+#include <map>
+#include <system_error>
+#include <utility>
+#include <variant>
+
+#include "config/duration.h"
+
+namespace we {
+namespace config_checks {
+namespace {
+
+constexpr std::string_view kListenForms = "expected host:port, [ipv6]:port or :port";
+
+// `text` in double quotes, with control characters escaped and long values shortened, so that a
+// message stays on one line and readable whatever the user wrote.
+std::string Quote(std::string_view text) {
+  constexpr std::size_t kMaxShown = 64;
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
+    const char c = text[i];
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[(c >> 4) & 0xf];
+      out += kHex[c & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > kMaxShown) out += "...";
+  out += '"';
+  return out;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+// Host names and IPv4 addresses; '_' because some resolvers allow it.
+bool IsHostChar(char c) { return IsAlnum(c) || c == '.' || c == '-' || c == '_'; }
+// The inside of [...]: an IPv6 address (possibly with an embedded IPv4 one).
+bool IsIpv6Char(char c) { return IsHex(c) || c == ':' || c == '.'; }
+
+std::string BadListenAddress(std::string_view address, std::string_view reason) {
+  return "invalid listen address " + Quote(address) + ": " + std::string(reason);
+}
+
+std::optional<std::string> OneOf(std::string_view value,
+                                 std::initializer_list<std::string_view> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return std::nullopt;
+  std::string message = "invalid value " + Quote(value) + ": must be one of ";
+  for (auto it = allowed.begin(); it != allowed.end(); ++it) {
+    if (it != allowed.begin()) message += ", ";
+    message += *it;
+  }
+  return message;
+}
+
+}  // namespace
+
+std::optional<std::string> CheckListenAddress(std::string_view address) {
+  if (address.empty()) return "must not be empty (" + std::string(kListenForms) + ")";
+
+  std::string_view host;
+  std::string_view rest;  // ":port"
+  if (address.front() == '[') {
+    const std::size_t close = address.find(']');
+    if (close == std::string_view::npos) {
+      return BadListenAddress(address, "missing \"]\" after the IPv6 address");
+    }
+    host = address.substr(1, close - 1);
+    rest = address.substr(close + 1);
+    if (host.empty()) return BadListenAddress(address, "empty IPv6 address in brackets");
+    // An IPv6 address, optionally with a zone: "fe80::1%eth0".
+    const std::size_t percent = host.find('%');
+    const std::string_view ip = host.substr(0, percent);
+    if (!std::all_of(ip.begin(), ip.end(), IsIpv6Char) || ip.find(':') == std::string_view::npos) {
+      return BadListenAddress(address, "invalid IPv6 address in brackets");
+    }
+    if (percent != std::string_view::npos) {
+      const std::string_view zone = host.substr(percent + 1);
+      if (zone.empty() || !std::all_of(zone.begin(), zone.end(), IsHostChar)) {
+        return BadListenAddress(address, "invalid IPv6 zone in brackets");
+      }
+    }
+  } else {
+    const std::size_t colon = address.rfind(':');
+    if (colon == std::string_view::npos) {
+      return BadListenAddress(address, "missing port (" + std::string(kListenForms) + ")");
+    }
+    host = address.substr(0, colon);
+    rest = address.substr(colon);
+    if (host.find(':') != std::string_view::npos) {
+      return BadListenAddress(address,
+                              "too many colons; put an IPv6 address in brackets, as in "
+                              "\"[::1]:9746\"");
+    }
+    const auto bad = std::find_if_not(host.begin(), host.end(), IsHostChar);
+    if (bad != host.end()) {
+      return BadListenAddress(address, "invalid character " + Quote(std::string_view(&*bad, 1)) +
+                                           " in the host");
+    }
+  }
+
+  if (rest.empty() || rest.front() != ':' || rest.size() == 1) {
+    return BadListenAddress(address, "missing port (" + std::string(kListenForms) + ")");
+  }
+  const std::string_view port = rest.substr(1);
+  if (!std::all_of(port.begin(), port.end(), IsDigit)) {
+    return BadListenAddress(address, "port " + Quote(port) + " is not a number");
+  }
+  // Leading zeros are harmless; compare the value without risking overflow.
+  const std::string_view digits = port.substr(std::min(port.find_first_not_of('0'), port.size()));
+  if (digits.size() > 5 || (digits.size() == 5 && digits > "65535")) {
+    return BadListenAddress(address, "port " + std::string(port) + " is out of range 0-65535");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckTelemetryPath(std::string_view path) {
+  if (path.empty() || path.front() != '/') return "must start with \"/\", got " + Quote(path);
+  if (path == "/") return "must not be \"/\": the landing page is served there";
+  const auto bad = std::find_if(path.begin(), path.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#';
+  });
+  if (bad != path.end()) {
+    return "must be a plain URL path without spaces, control characters, \"?\" or \"#\", got " +
+           Quote(path);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckAbsolutePath(std::string_view path) {
+  if (path.empty()) return "must not be empty";
+  if (path.front() != '/') return "must be an absolute path, got " + Quote(path);
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckSamplingInterval(std::chrono::milliseconds interval) {
+  if (interval >= kMinSamplingInterval && interval <= kMaxSamplingInterval) return std::nullopt;
+  return "must be between " + FormatDuration(kMinSamplingInterval) + " and " +
+         FormatDuration(kMaxSamplingInterval) + ", got " + FormatDuration(interval);
+}
+
+std::optional<std::string> CheckLogLevel(std::string_view level) {
+  return OneOf(level, {"debug", "info", "warn", "error"});
+}
+
+std::optional<std::string> CheckLogFormat(std::string_view format) {
+  return OneOf(format, {"logfmt", "json"});
+}
+
+}  // namespace config_checks
+
+namespace {
+
+using config_checks::Quote;
+
+// yaml-cpp's marks are 0-based and -1 when unknown; ConfigError's are 1-based and 0 when unknown.
+int OneBased(int zero_based) { return zero_based >= 0 ? zero_based + 1 : 0; }
+
+// Collects the errors of one document, in the order they are found (document order).
+class Reporter {
+ public:
+  explicit Reporter(const std::string& file_name) : file_name_(file_name) {}
+
+  void Add(const YAML::Mark& mark, std::string key_path, std::string message) {
+    errors_.push_back(ConfigError{file_name_, OneBased(mark.line), OneBased(mark.column),
+                                  std::move(key_path), std::move(message)});
+  }
+  bool empty() const { return errors_.empty(); }
+  std::vector<ConfigError> Take() { return std::move(errors_); }
+
+ private:
+  const std::string& file_name_;
+  std::vector<ConfigError> errors_;
+};
+
+// What a node is, for "expected X, got Y" messages.
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Scalar:
+      return "scalar " + Quote(node.Scalar());
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+// One key/value pair of a mapping, as a key's decoder sees it.
+struct Entry {
+  const YAML::Node& key;
+  const YAML::Node& value;
+  const std::string& path;  // e.g. "web.listen_address"
+
+  // Where to point at the value. A missing value (`key:`) has a null node whose mark is that of
+  // the next token, so point at the key instead.
+  YAML::Mark ValueMark() const { return value.IsNull() ? key.Mark() : value.Mark(); }
+};
+
+// Decodes and validates one value into `config`, or reports why it cannot.
+using Decoder = std::function<void(const Entry& entry, Reporter& reporter, Config& config)>;
+
+// A key of the configuration: a leaf with a decoder, or a section holding further keys.
+// Adding a key is one line in Schema() below; adding a section is one Section(...) there.
+struct KeySpec {
+  std::string_view name;
+  Decoder decode;                 // leaves only
+  std::vector<KeySpec> children;  // sections only
+  bool is_section() const { return !decode; }
+};
+
+KeySpec Leaf(std::string_view name, Decoder decode) { return {name, std::move(decode), {}}; }
+KeySpec Section(std::string_view name, std::vector<KeySpec> children) {
+  return {name, nullptr, std::move(children)};
+}
+
+// The value as a string, or an error when it is not a scalar (null included).
+std::optional<std::string> ReadScalar(const Entry& entry, std::string_view expected,
+                                      Reporter& reporter) {
+  if (entry.value.IsScalar()) return entry.value.Scalar();
+  reporter.Add(entry.ValueMark(), entry.path,
+               "expected " + std::string(expected) + ", got " + Describe(entry.value));
+  return std::nullopt;
+}
+
+using StringCheck = std::optional<std::string> (*)(std::string_view);
+using DurationCheck = std::optional<std::string> (*)(std::chrono::milliseconds);
+
+// A string key stored in `(config.*section).*field` once `check` accepts it.
+template <typename SectionT>
+Decoder StringKey(SectionT Config::*section, std::string SectionT::*field, StringCheck check) {
+  return [=](const Entry& entry, Reporter& reporter, Config& config) {
+    std::optional<std::string> value = ReadScalar(entry, "a string", reporter);
+    if (!value) return;
+    if (std::optional<std::string> problem = check(*value)) {
+      reporter.Add(entry.ValueMark(), entry.path, std::move(*problem));
+      return;
+    }
+    (config.*section).*field = std::move(*value);
+  };
+}
+
+// A Prometheus duration ("30s", "1m30s") stored once it parses and `check` accepts it.
+template <typename SectionT>
+Decoder DurationKey(SectionT Config::*section, std::chrono::milliseconds SectionT::*field,
+                    DurationCheck check) {
+  return [=](const Entry& entry, Reporter& reporter, Config& config) {
+    std::optional<std::string> text = ReadScalar(entry, "a duration such as \"1s\"", reporter);
+    if (!text) return;
+    const std::optional<std::chrono::milliseconds> value = ParseDuration(*text);
+    if (!value) {
+      reporter.Add(entry.ValueMark(), entry.path,
+                   "invalid duration " + Quote(*text) +
+                       ": expected a number and a unit (ms, s, m, h, d, w, y), as in \"500ms\", "
+                       "\"1s\" or \"1m30s\"");
+      return;
+    }
+    if (std::optional<std::string> problem = check(*value)) {
+      reporter.Add(entry.ValueMark(), entry.path, std::move(*problem));
+      return;
+    }
+    (config.*section).*field = *value;
+  };
+}
+
+// Every key the file may hold. Keep in step with config.h and config/workload_exporter.yml.
+const std::vector<KeySpec>& Schema() {
+  using namespace config_checks;
+  static const std::vector<KeySpec> schema = {
+      Section("web",
+              {
+                  Leaf("listen_address",
+                       StringKey(&Config::web, &WebConfig::listen_address, CheckListenAddress)),
+                  Leaf("telemetry_path",
+                       StringKey(&Config::web, &WebConfig::telemetry_path, CheckTelemetryPath)),
+              }),
+      Section("paths",
+              {
+                  Leaf("cgroupfs", StringKey(&Config::paths, &PathsConfig::cgroupfs,
+                                             CheckAbsolutePath)),
+                  Leaf("procfs",
+                       StringKey(&Config::paths, &PathsConfig::procfs, CheckAbsolutePath)),
+              }),
+      Section("sampling",
+              {
+                  Leaf("interval", DurationKey(&Config::sampling, &SamplingConfig::interval,
+                                               CheckSamplingInterval)),
+              }),
+      Section("log",
+              {
+                  Leaf("level", StringKey(&Config::log, &LogConfig::level, CheckLogLevel)),
+                  Leaf("format", StringKey(&Config::log, &LogConfig::format, CheckLogFormat)),
+              }),
+  };
+  return schema;
+}
+
+std::string JoinPath(const std::string& parent, std::string_view name) {
+  return parent.empty() ? std::string(name) : parent + "." + std::string(name);
+}
+
+// Edit distance counting a swap of neighbours as one edit (optimal string alignment).
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// Every leaf whose own name is `name`, as a full key path: for a key put in the wrong section.
+void FindLeaves(const std::vector<KeySpec>& keys, const std::string& parent,
+                std::string_view name, std::vector<std::string>& found) {
+  for (const KeySpec& key : keys) {
+    if (key.is_section()) {
+      FindLeaves(key.children, JoinPath(parent, key.name), name, found);
+    } else if (key.name == name) {
+      found.push_back(JoinPath(parent, key.name));
+    }
+  }
+}
+
+// "unknown key", with the nearest known key when one is close: a sibling with a typo
+// ("lsten_address") or the same key in another section ("level" under web).
+std::string UnknownKeyMessage(std::string_view name, const std::vector<KeySpec>& siblings,
+                              const std::string& parent) {
+  std::string best;
+  std::size_t best_distance = 0;
+  for (const KeySpec& sibling : siblings) {
+    const std::size_t distance = EditDistance(name, sibling.name);
+    const std::size_t allowed = sibling.name.size() <= 4 ? 1 : 2;
+    if (distance <= allowed && (best.empty() || distance < best_distance)) {
+      best = JoinPath(parent, sibling.name);
+      best_distance = distance;
+    }
+  }
+  if (best.empty()) {
+    std::vector<std::string> elsewhere;
+    FindLeaves(Schema(), "", name, elsewhere);
+    if (elsewhere.size() == 1) best = elsewhere.front();
+  }
+  if (best.empty()) return "unknown key";
+  return "unknown key (did you mean \"" + best + "\"?)";
+}
+
+// Walks the mapping `node` at key path `parent` against `keys`: every key must be a scalar,
+// appear once and be known; each value goes to its decoder or, for a section, is walked in turn.
+void WalkMapping(const YAML::Node& node, const std::string& parent,
+                 const std::vector<KeySpec>& keys, Reporter& reporter, Config& config) {
+  std::map<std::string, YAML::Mark, std::less<>> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    // Copies (cheap handles): it-> returns a proxy that dies at the end of the expression.
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
+    if (!key.IsScalar()) {
+      reporter.Add(key.Mark(), parent, "expected a string key, got " + Describe(key));
+      continue;
+    }
+    const std::string& name = key.Scalar();
+    const std::string path = JoinPath(parent, name);
+
+    const auto [first, inserted] = seen.emplace(name, key.Mark());
+    if (!inserted) {
+      reporter.Add(key.Mark(), path,
+                   "duplicate key (first set at line " + std::to_string(OneBased(first->second.line)) +
+                       ", column " + std::to_string(OneBased(first->second.column)) + ")");
+      continue;
+    }
+
+    const auto spec = std::find_if(keys.begin(), keys.end(),
+                                   [&](const KeySpec& k) { return k.name == name; });
+    if (spec == keys.end()) {
+      reporter.Add(key.Mark(), path, UnknownKeyMessage(name, keys, parent));
+      continue;
+    }
+
+    const Entry entry{key, value, path};
+    if (!spec->is_section()) {
+      spec->decode(entry, reporter, config);
+    } else if (value.IsMap()) {
+      WalkMapping(value, path, spec->children, reporter, config);
+    } else if (!value.IsNull()) {  // `web:` with nothing under it keeps the section's defaults
+      reporter.Add(entry.ValueMark(), path, "expected a mapping, got " + Describe(value));
+    }
+  }
+}
+
+// The only code here that touches the file system. Returns the file's text, or the error.
+std::variant<std::string, ConfigError> ReadConfigFile(const std::string& path) {
+  // A configuration is a few kilobytes; refuse to swallow a device or a log file named by mistake.
+  constexpr std::size_t kMaxBytes = 1 << 20;
+  const auto failure = [&](std::string_view what, int error_number) {
+    return ConfigError{path, 0, 0, "",
+                       std::string(what) + ": " +
+                           std::error_code(error_number, std::generic_category()).message()};
+  };
+
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return failure("cannot open", errno);
+  std::string text;
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error_number = errno;
+      ::close(fd);
+      return failure("cannot read", error_number);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > kMaxBytes) {
+      ::close(fd);
+      return ConfigError{path, 0, 0, "",
+                         "file is larger than " + std::to_string(kMaxBytes >> 20) +
+                             " MiB; is it really the configuration file?"};
+    }
+  }
+  ::close(fd);
+  return text;
+}
+
+}  // namespace
+
+LoadResult LoadConfigFromString(const std::string& yaml_text, const std::string& file_name) {
+  Reporter reporter(file_name);
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(yaml_text);
+  } catch (const YAML::Exception& e) {  // ParserException, and DeepRecursion for deep nesting
+    reporter.Add(e.mark, "", "invalid YAML: " + e.msg);
+    return LoadResult{std::nullopt, reporter.Take()};
+  }
+
+  Config config;
+  // No document at all (empty, or comments only) and a null document both mean "all defaults".
+  if (!documents.empty()) {
+    const YAML::Node& root = documents.front();
+    if (root.IsMap()) {
+      WalkMapping(root, "", Schema(), reporter, config);
+    } else if (!root.IsNull()) {
+      reporter.Add(root.Mark(), "", "expected a mapping at the top level, got " + Describe(root));
+    }
+    if (documents.size() > 1) {
+      reporter.Add(documents[1].Mark(), "",
+                   "a second YAML document; the configuration must be a single document");
+    }
+  }
+
+  if (!reporter.empty()) return LoadResult{std::nullopt, reporter.Take()};
+  return LoadResult{std::move(config), {}};
+}
+
+LoadResult LoadConfigFromFile(const std::string& path) {
+  std::variant<std::string, ConfigError> text = ReadConfigFile(path);
+  if (auto* error = std::get_if<ConfigError>(&text)) {
+    return LoadResult{std::nullopt, {std::move(*error)}};
+  }
+  return LoadConfigFromString(std::get<std::string>(text), path);
+}
+
+}  // namespace we
