@@ -1,0 +1,143 @@
+#include "daemon/app.h"
+
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include "build_info.h"
+#include "config/config_loader.h"
+#include "config/duration.h"
+#include "daemon/log.h"
+
+namespace we {
+namespace {
+
+// How long SIGTERM waits for in-flight scrapes before closing what is left.
+constexpr std::chrono::milliseconds kShutdownGrace{800};
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+LoadedConfig LoadConfiguration(const Flags& flags) {
+  LoadedConfig out;
+  Config config;
+  if (flags.config_file) {
+    LoadResult r = LoadConfigFromFile(*flags.config_file);
+    if (!r.ok()) {
+      out.errors = std::move(r.errors);
+      return out;
+    }
+    config = *r.config;
+  }
+  out.errors = ApplyFlags(flags, &config);
+  if (out.errors.empty()) out.config = std::move(config);
+  return out;
+}
+
+SamplerSettings App::SamplerSettingsFrom(const Config& config) {
+  SamplerSettings s;
+  s.cgroupfs = config.paths.cgroupfs;
+  s.procfs = config.paths.procfs;
+  s.interval = config.sampling.interval;
+  return s;
+}
+
+App::App(Flags flags, Config config)
+    : flags_(std::move(flags)),
+      config_(std::move(config)),
+      signals_(io_, SIGTERM, SIGINT, SIGHUP),
+      sampler_(std::make_unique<Sampler>(fs_, store_, SamplerSettingsFrom(config_))),
+      registry_(std::make_shared<prometheus::Registry>()),
+      renderer_(store_, BuildInfo{kVersion, kRevision}, {registry_}),
+      http_(io_, HttpServerOptions{.telemetry_path = config_.web.telemetry_path},
+            HttpHandlers{.metrics = [this] { return renderer_.Current(); },
+                         .ready = [this] { return sampler_->ready(); },
+                         .workloads_json = {}}) {
+  reload_success_ = &prometheus::BuildGauge()
+                         .Name("workload_exporter_config_last_reload_successful")
+                         .Help("1 if the last configuration reload (SIGHUP) succeeded, 0 if it kept the old one.")
+                         .Register(*registry_)
+                         .Add({});
+  reload_timestamp_ = &prometheus::BuildGauge()
+                           .Name("workload_exporter_config_last_reload_success_timestamp_seconds")
+                           .Help("Unix time of the last configuration load that took effect.")
+                           .Register(*registry_)
+                           .Add({});
+  reload_success_->Set(1);
+  reload_timestamp_->Set(UnixNow());
+}
+
+App::~App() { sampler_->Stop(); }
+
+int App::Run() {
+  if (auto err = http_.Listen(config_.web.listen_address)) {
+    spdlog::error("cannot listen: {}", *err);
+    return 1;
+  }
+  spdlog::info("workload_exporter {} (revision {}) listening on {} (port {}), metrics at {}, sampling every {}",
+               kVersion, kRevision, config_.web.listen_address, http_.port(), config_.web.telemetry_path,
+               FormatDuration(config_.sampling.interval));
+  sampler_->Start();
+  WaitForSignals();
+  io_.run();
+  sampler_->Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+void App::WaitForSignals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      Reload();
+      WaitForSignals();
+      return;
+    }
+    spdlog::info("received {}, shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    Shutdown();
+  });
+}
+
+void App::Shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  sampler_->Stop();
+  http_.Shutdown(kShutdownGrace, [this] {
+    signals_.cancel();
+    io_.stop();
+  });
+}
+
+bool App::Reload() {
+  spdlog::info("reloading configuration{}", flags_.config_file ? " from " + *flags_.config_file : "");
+  LoadedConfig loaded = LoadConfiguration(flags_);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) spdlog::error("reload failed, keeping the running configuration: {}", e.ToString());
+    reload_success_->Set(0);
+    renderer_.Invalidate();
+    return false;
+  }
+  Config next = *loaded.config;
+  if (next.web.listen_address != config_.web.listen_address) {
+    if (auto err = http_.Listen(next.web.listen_address)) {
+      spdlog::error("reload failed, keeping the running configuration: cannot listen: {}", *err);
+      reload_success_->Set(0);
+      renderer_.Invalidate();
+      return false;
+    }
+  }
+  ConfigureLogging(next.log.level, next.log.format);
+  http_.set_telemetry_path(next.web.telemetry_path);
+  sampler_->Reconfigure(SamplerSettingsFrom(next));
+  config_ = std::move(next);
+  reload_success_->Set(1);
+  reload_timestamp_->Set(UnixNow());
+  renderer_.Invalidate();
+  spdlog::info("configuration reloaded");
+  return true;
+}
+
+}  // namespace we

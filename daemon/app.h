@@ -1,0 +1,63 @@
+#pragma once
+// App wires the daemon together from a Config: the sampler (its own thread), the SnapshotStore,
+// the metrics renderer and the HTTP server (on the main io_context), and the signals:
+// SIGTERM/SIGINT stop cleanly, SIGHUP reloads the configuration (a broken file keeps the old one).
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "collectors/file_system.h"
+#include "config/config.h"
+#include "daemon/flags.h"
+#include "daemon/http_server.h"
+#include "daemon/metrics.h"
+#include "daemon/sampler.h"
+#include "daemon/snapshot.h"
+
+namespace we {
+
+// Loads the file named by --config.file (defaults when none), then applies the flags.
+struct LoadedConfig {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+};
+LoadedConfig LoadConfiguration(const Flags& flags);
+
+class App {
+ public:
+  App(Flags flags, Config config);
+  ~App();
+
+  // Binds, starts sampling and serves until SIGTERM or SIGINT. Returns the process exit code.
+  int Run();
+
+  // What SIGHUP does. Returns true when the new configuration took effect.
+  bool Reload();
+
+ private:
+  void WaitForSignals();
+  void Shutdown();
+  static SamplerSettings SamplerSettingsFrom(const Config& config);
+
+  Flags flags_;
+  Config config_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  RealFileSystem fs_;
+  SnapshotStore store_;
+  std::unique_ptr<Sampler> sampler_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Gauge* reload_success_ = nullptr;
+  prometheus::Gauge* reload_timestamp_ = nullptr;
+  MetricsRenderer renderer_;
+  HttpServer http_;
+  bool stopping_ = false;
+};
+
+}  // namespace we

@@ -1,0 +1,909 @@
+#include "daemon/http_server.h"
+
+#include "daemon/listen_address.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <exception>
+#include <limits>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace we {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+constexpr std::string_view kServerName = "workload_exporter";
+constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
+constexpr std::string_view kHtmlContentType = "text/html; charset=utf-8";
+constexpr std::string_view kJsonContentType = "application/json";
+constexpr std::string_view kLandingPath = "/";
+constexpr std::string_view kHealthyPath = "/-/healthy";
+constexpr std::string_view kReadyPath = "/-/ready";
+constexpr std::string_view kWorkloadsPath = "/api/v1/workloads";
+
+constexpr std::size_t kReadChunk = 4096;
+// After a response that ends the connection the server stops sending, then reads and drops what
+// the client still sends, for at most this long and this much: closing a socket with unread
+// input resets the connection, and a reset can destroy the response before the client reads it.
+constexpr std::chrono::seconds kLingerTimeout{2};
+constexpr std::size_t kLingerMaxBytes = 64 * 1024;
+// accept() failing (EMFILE, ENFILE, ENOBUFS) is retried after a growing pause, as Go's
+// net/http does, instead of spinning the loop while the condition lasts.
+constexpr std::chrono::milliseconds kAcceptBackoffMin{5};
+constexpr std::chrono::milliseconds kAcceptBackoffMax{1000};
+constexpr std::chrono::seconds kRefusalLogInterval{10};
+
+// A response body that refers to bytes owned elsewhere: a MetricsBody shared by every scrape of
+// one snapshot, a string literal, or a string the response owns. A scrape copies no exposition.
+struct SharedBody {
+  struct value_type {
+    std::shared_ptr<const void> owner;  // keeps `data` alive; null for string literals
+    std::string_view data;
+  };
+
+  static std::uint64_t size(const value_type& body) { return body.data.size(); }
+
+  class writer {
+   public:
+    using const_buffers_type = asio::const_buffer;
+
+    template <bool isRequest, class Fields>
+    writer(const http::header<isRequest, Fields>&, const value_type& body) : body_(body) {}
+
+    void init(error_code& ec) { ec = {}; }
+
+    boost::optional<std::pair<const_buffers_type, bool>> get(error_code& ec) {
+      ec = {};
+      return {{asio::const_buffer(body_.data.data(), body_.data.size()), false}};
+    }
+
+   private:
+    const value_type& body_;
+  };
+};
+
+using Request = http::request<http::string_body>;
+using Response = http::response<SharedBody>;
+
+// What a route decided, before the common headers are added.
+struct Reply {
+  http::status status = http::status::ok;
+  std::string_view content_type = kTextContentType;
+  SharedBody::value_type body;
+  bool gzip = false;  // body is gzip-encoded
+  bool vary = false;  // the body depends on Accept-Encoding
+  bool allow = false;  // add "Allow: GET, HEAD" (405)
+  bool close = false;  // end the connection after this response
+};
+
+Reply Literal(http::status status, std::string_view text) {
+  Reply reply;
+  reply.status = status;
+  reply.body.data = text;
+  return reply;
+}
+
+Reply Owned(http::status status, std::string_view content_type, std::string text) {
+  auto owner = std::make_shared<const std::string>(std::move(text));
+  Reply reply;
+  reply.status = status;
+  reply.content_type = content_type;
+  reply.body = {owner, *owner};
+  return reply;
+}
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// An RFC 9110 qvalue ("0", "0.5", "1.000") in thousandths; nullopt when malformed.
+std::optional<int> ParseQValue(std::string_view text) {
+  if (text.empty() || (text[0] != '0' && text[0] != '1')) return std::nullopt;
+  int value = (text[0] - '0') * 1000;
+  if (text.size() == 1) return value;
+  if (text[1] != '.' || text.size() > 5) return std::nullopt;
+  int scale = 100;
+  for (char c : text.substr(2)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value += (c - '0') * scale;
+    scale /= 10;
+  }
+  if (value > 1000) return std::nullopt;
+  return value;
+}
+
+// The path of a request target without its query: origin-form ("/metrics?x=1") or absolute-form
+// ("http://host:9746/metrics", which HTTP/1.1 servers must accept). nullopt when malformed.
+std::optional<std::string_view> TargetPath(std::string_view target) {
+  if (target.empty()) return std::nullopt;
+  if (target == "*") return target;
+  if (target.front() != '/') {
+    const auto scheme_end = target.find("://");
+    if (scheme_end == std::string_view::npos) return std::nullopt;
+    const std::string_view scheme = target.substr(0, scheme_end);
+    if (!IEquals(scheme, "http") && !IEquals(scheme, "https")) return std::nullopt;
+    const auto path_start = target.find_first_of("/?#", scheme_end + 3);
+    if (path_start == std::string_view::npos || target[path_start] != '/') return "/";
+    target = target.substr(path_start);
+  }
+  return target.substr(0, target.find_first_of("?#"));
+}
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string LandingPage(std::string_view telemetry_path, bool workloads) {
+  const std::string metrics = HtmlEscape(telemetry_path);
+  std::string page =
+      "<!DOCTYPE html>\n"
+      "<html lang=\"en\">\n"
+      "<head><meta charset=\"utf-8\"><title>workload_exporter</title></head>\n"
+      "<body>\n"
+      "<h1>workload_exporter</h1>\n"
+      "<p>Prometheus exporter of per-workload resource usage.</p>\n"
+      "<ul>\n"
+      "<li><a href=\"" + metrics + "\">Metrics</a> (" + metrics + ")</li>\n"
+      "<li><a href=\"/-/healthy\">Health</a> (/-/healthy)</li>\n"
+      "<li><a href=\"/-/ready\">Readiness</a> (/-/ready)</li>\n";
+  if (workloads) {
+    page += "<li><a href=\"/api/v1/workloads\">Workloads</a> (/api/v1/workloads)</li>\n";
+  }
+  page +=
+      "</ul>\n"
+      "</body>\n"
+      "</html>\n";
+  return page;
+}
+
+std::string HttpDate() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::array<char, 64> text{};
+  const std::size_t n = std::strftime(text.data(), text.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return std::string(text.data(), n);
+}
+
+// Every Accept-Encoding field of a request, joined as one list.
+std::string JoinedField(const Request& req, http::field name) {
+  std::string joined;
+  for (auto [it, end] = req.equal_range(name); it != end; ++it) {
+    if (!joined.empty()) joined += ',';
+    joined.append(it->value().data(), it->value().size());
+  }
+  return joined;
+}
+
+std::string EndpointText(const tcp::endpoint& endpoint) {
+  const std::string port = std::to_string(endpoint.port());
+  if (endpoint.address().is_v6()) return "[" + endpoint.address().to_string() + "]:" + port;
+  return endpoint.address().to_string() + ":" + port;
+}
+
+void SetCloseOnExec(int fd) {
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+// One listening socket, with the pause that follows a failing accept().
+struct Listener {
+  explicit Listener(asio::io_context& io) : acceptor(io), backoff(io) {}
+
+  void Close() {
+    error_code ignored;
+    acceptor.close(ignored);
+    backoff.cancel();
+  }
+
+  tcp::acceptor acceptor;
+  asio::steady_timer backoff;
+  std::chrono::milliseconds backoff_delay{0};
+  std::string address;     // as given to Listen
+  tcp::endpoint endpoint;  // as bound (with the kernel's port for port 0)
+  bool dual_stack = false;
+};
+
+struct Candidate {
+  tcp::endpoint endpoint;
+  bool dual_stack = false;  // "::" that also accepts IPv4
+};
+
+struct BindAttempt {
+  std::shared_ptr<Listener> listener;  // null on failure
+  error_code error;
+  std::string step;  // the call that failed: "socket", "bind", ...
+  tcp::endpoint endpoint;
+};
+
+BindAttempt Bind(asio::io_context& io, const Candidate& candidate) {
+  auto listener = std::make_shared<Listener>(io);
+  tcp::acceptor& acceptor = listener->acceptor;
+  BindAttempt attempt;
+  attempt.endpoint = candidate.endpoint;
+  auto failed = [&](const error_code& ec, std::string step) {
+    attempt.error = ec;
+    attempt.step = std::move(step);
+    return attempt;
+  };
+  error_code ec;
+  acceptor.open(candidate.endpoint.protocol(), ec);
+  if (ec) return failed(ec, "socket");
+  SetCloseOnExec(acceptor.native_handle());
+  if (candidate.dual_stack) {
+    acceptor.set_option(asio::ip::v6_only(false), ec);
+    if (ec) return failed(ec, "setsockopt IPV6_V6ONLY");
+  }
+  // A restarted daemon can bind while the old one's connections linger in TIME_WAIT.
+  acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (ec) return failed(ec, "setsockopt SO_REUSEADDR");
+  acceptor.bind(candidate.endpoint, ec);
+  if (ec) return failed(ec, "bind");
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return failed(ec, "listen");
+  listener->endpoint = acceptor.local_endpoint(ec);
+  if (ec) return failed(ec, "getsockname");
+  listener->dual_stack = candidate.dual_stack;
+  attempt.listener = std::move(listener);
+  return attempt;
+}
+
+// Errors that mean "this address family is not usable here": try the next candidate.
+bool IsFamilyUnavailable(const error_code& ec) {
+  return ec == asio::error::address_family_not_supported ||
+         ec == asio::error::operation_not_supported ||
+         ec == boost::system::errc::address_not_available ||
+         ec == boost::system::errc::protocol_not_supported ||
+         ec == boost::system::errc::no_protocol_option;
+}
+
+// Binds the first candidate that can be bound, moving on only when a candidate's address family
+// is unavailable. A failure reports the first error that was not about the address family.
+BindAttempt BindFirst(asio::io_context& io, const std::vector<Candidate>& candidates) {
+  BindAttempt reported;
+  bool have_reported = false;
+  for (const Candidate& candidate : candidates) {
+    BindAttempt attempt = Bind(io, candidate);
+    if (attempt.listener) return attempt;
+    if (!have_reported || (IsFamilyUnavailable(reported.error) &&
+                           !IsFamilyUnavailable(attempt.error))) {
+      reported = attempt;
+      have_reported = true;
+    }
+    if (!IsFamilyUnavailable(attempt.error)) break;
+  }
+  return reported;
+}
+
+std::string BindError(const std::string& address, const BindAttempt& attempt) {
+  std::string where = address;
+  const std::string endpoint = EndpointText(attempt.endpoint);
+  if (endpoint != address) where += " (" + endpoint + ")";
+  return where + ": " + attempt.step + ": " + attempt.error.message();
+}
+
+}  // namespace
+
+// The server's state, shared with every asynchronous operation so that a completion arriving
+// after the HttpServer is gone finds valid memory (and `stopped`) rather than a dangling pointer.
+class HttpServer::Core : public std::enable_shared_from_this<Core> {
+ public:
+  class Session;
+
+  Core(asio::io_context& io, HttpServerOptions options, HttpHandlers handlers)
+      : io_(io), options_(std::move(options)), handlers_(std::move(handlers)), grace_timer_(io) {}
+
+  std::optional<std::string> Listen(const std::string& address);
+  void set_telemetry_path(std::string path) { options_.telemetry_path = std::move(path); }
+  uint16_t port() const { return listener_ ? listener_->endpoint.port() : 0; }
+  void Shutdown(std::chrono::milliseconds grace, std::function<void()> done);
+  std::size_t active_connections() const { return sessions_.size(); }
+  // The HttpServer is being destroyed: close everything, call nothing more.
+  void Stop();
+
+ private:
+  std::optional<std::vector<Candidate>> Resolve(const ListenAddress& parsed,
+                                                const std::string& address, std::string* error);
+  void StartListener(std::shared_ptr<Listener> listener);
+  void Accept(const std::shared_ptr<Listener>& listener);
+  void OnAccept(const std::shared_ptr<Listener>& listener, const error_code& ec,
+                tcp::socket socket);
+  void Refuse(tcp::socket socket);
+  void OnSessionGone(Session* session);
+  void CloseSessions(bool idle_only);
+  void FinishShutdown();
+  Response Respond(const Request& req);
+  Reply Route(const Request& req);
+  Reply Metrics(const Request& req);
+  bool Ready();
+
+  asio::io_context& io_;
+  HttpServerOptions options_;
+  HttpHandlers handlers_;
+  std::shared_ptr<Listener> listener_;
+  std::unordered_set<Session*> sessions_;  // each removes itself when destroyed
+  bool stopped_ = false;
+  bool draining_ = false;
+  bool shutdown_finished_ = false;
+  std::vector<std::function<void()>> done_callbacks_;
+  asio::steady_timer grace_timer_;
+  std::size_t refused_since_log_ = 0;
+  std::chrono::steady_clock::time_point last_refusal_log_{};
+};
+
+// One client connection. Owned by the completion handlers of its pending operation: when an
+// operation ends without starting another, the session is destroyed and its socket closed.
+class HttpServer::Core::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<Core> core, tcp::socket socket)
+      : core_(std::move(core)), stream_(std::move(socket)) {
+    core_->sessions_.insert(this);
+    error_code ec;
+    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    peer_ = ec ? std::string("unknown peer") : EndpointText(peer);
+  }
+
+  ~Session() { core_->OnSessionGone(this); }
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void Start() {
+    error_code ignored;
+    stream_.socket().set_option(tcp::no_delay(true), ignored);
+    WaitForRequest();
+  }
+
+  // Waiting for a request's first byte: nothing is lost by closing now.
+  bool idle() const { return state_ == State::kIdle; }
+
+  // Closes the socket; the pending operation then completes with an error and the session ends.
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  enum class State { kIdle, kReading, kWriting, kLingering };
+
+  // A completion that arrives after Close() or after the server is gone must do nothing.
+  bool Abandoned() const { return closed_ || core_->stopped_; }
+
+  void Drop(std::string_view during, const error_code& ec) {
+    spdlog::debug("http: {}: connection closed {}: {}", peer_, during, ec.message());
+  }
+
+  void WaitForRequest() {
+    if (buffer_.size() > 0) {  // a pipelined request has already arrived
+      ReadRequest();
+      return;
+    }
+    state_ = State::kIdle;
+    if (buffer_.capacity() > 4 * kReadChunk) buffer_.shrink_to_fit();
+    stream_.expires_after(core_->options_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                              self->OnFirstBytes(ec, n);
+                            });
+  }
+
+  void OnFirstBytes(const error_code& ec, std::size_t n) {
+    if (Abandoned()) return;
+    if (ec) return Drop("while idle", ec);
+    buffer_.commit(n);
+    ReadRequest();
+  }
+
+  void ReadRequest() {
+    state_ = State::kReading;
+    const HttpServerOptions& options = core_->options_;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+        options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser_->body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
+    stream_.expires_after(options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](const error_code& ec, std::size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+  void OnRead(const error_code& ec) {
+    if (Abandoned()) return;
+    if (ec == http::error::header_limit) {
+      spdlog::debug("http: {}: request header larger than {} bytes", peer_,
+                    core_->options_.max_header_bytes);
+      return SendError(http::status::request_header_fields_too_large,
+                       "request header too large\n");
+    }
+    if (ec == http::error::body_limit) {
+      spdlog::debug("http: {}: request body larger than {} bytes", peer_,
+                    core_->options_.max_body_bytes);
+      return SendError(http::status::payload_too_large, "request body too large\n");
+    }
+    if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      spdlog::debug("http: {}: malformed request: {}", peer_, ec.message());
+      return SendError(http::status::bad_request, "malformed request\n");
+    }
+    if (ec) return Drop("while reading a request", ec);
+    Write(core_->Respond(parser_->get()));
+  }
+
+  void SendError(http::status status, std::string_view text) {
+    Response res{status, 11};
+    res.set(http::field::server, kServerName);
+    res.set(http::field::content_type, kTextContentType);
+    res.keep_alive(false);
+    res.body().data = text;
+    res.prepare_payload();
+    // The rest of a rejected request is never parsed, so the connection cannot continue.
+    Write(std::move(res));
+  }
+
+  void Write(Response res) {
+    state_ = State::kWriting;
+    parser_.reset();
+    response_.emplace(std::move(res));
+    if (core_->draining_) response_->keep_alive(false);
+    stream_.expires_after(core_->options_.write_timeout);
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](const error_code& ec, std::size_t) {
+                        self->OnWrite(ec);
+                      });
+  }
+
+  void OnWrite(const error_code& ec) {
+    if (Abandoned()) return;
+    if (ec) return Drop("while writing a response", ec);
+    const bool close = response_->need_eof() || core_->draining_;
+    response_.reset();
+    if (close) {
+      Linger();
+    } else {
+      WaitForRequest();
+    }
+  }
+
+  // Sends FIN, then reads and drops input until the client closes too (see kLingerTimeout).
+  void Linger() {
+    state_ = State::kLingering;
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return;
+    buffer_.consume(buffer_.size());
+    stream_.expires_after(kLingerTimeout);
+    DrainInput();
+  }
+
+  void DrainInput() {
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                              if (ec || self->Abandoned()) return;
+                              self->drained_ += n;
+                              if (self->drained_ > kLingerMaxBytes) return;
+                              self->DrainInput();
+                            });
+  }
+
+  std::shared_ptr<Core> core_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<Response> response_;
+  std::string peer_;
+  State state_ = State::kIdle;
+  bool closed_ = false;
+  std::size_t drained_ = 0;
+};
+
+std::optional<std::vector<Candidate>> HttpServer::Core::Resolve(const ListenAddress& parsed,
+                                                                const std::string& address,
+                                                                std::string* error) {
+  if (parsed.all_interfaces()) {
+    return std::vector<Candidate>{
+        {tcp::endpoint(asio::ip::address_v6::any(), parsed.port), true},
+        {tcp::endpoint(asio::ip::address_v4::any(), parsed.port), false}};
+  }
+  error_code ec;
+  const asio::ip::address literal = asio::ip::make_address(parsed.host, ec);
+  if (!ec) return std::vector<Candidate>{{tcp::endpoint(literal, parsed.port), false}};
+
+  tcp::resolver resolver(io_);
+  const auto results =
+      resolver.resolve(parsed.host, std::to_string(parsed.port),
+                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec) {
+    *error = address + ": resolve " + parsed.host + ": " + ec.message();
+    return std::nullopt;
+  }
+  std::vector<Candidate> candidates;
+  for (const auto& entry : results) {
+    Candidate candidate{entry.endpoint(), false};
+    const bool seen = std::any_of(candidates.begin(), candidates.end(), [&](const Candidate& c) {
+      return c.endpoint == candidate.endpoint;
+    });
+    if (!seen) candidates.push_back(candidate);
+  }
+  if (candidates.empty()) {
+    *error = address + ": resolve " + parsed.host + ": no addresses";
+    return std::nullopt;
+  }
+  std::stable_partition(candidates.begin(), candidates.end(),
+                        [](const Candidate& c) { return c.endpoint.address().is_v4(); });
+  return candidates;
+}
+
+std::optional<std::string> HttpServer::Core::Listen(const std::string& address) {
+  if (draining_ || stopped_) return address + ": the server is shutting down";
+  if (listener_ && listener_->address == address) return std::nullopt;
+  std::string error;
+  const std::optional<ListenAddress> parsed = ParseListenAddress(address, &error);
+  if (!parsed) return error;
+  const auto candidates = Resolve(*parsed, address, &error);
+  if (!candidates) return error;
+
+  BindAttempt attempt = BindFirst(io_, *candidates);
+  if (!attempt.listener && attempt.error == asio::error::address_in_use && listener_ &&
+      parsed->port != 0 && listener_->endpoint.port() == parsed->port) {
+    // Another host on the same port: the old listener holds the port, so it has to go first.
+    const std::shared_ptr<Listener> old = std::move(listener_);
+    old->Close();
+    attempt = BindFirst(io_, *candidates);
+    if (!attempt.listener) {
+      BindAttempt restored = Bind(io_, Candidate{old->endpoint, old->dual_stack});
+      if (restored.listener) {
+        restored.listener->address = old->address;
+        StartListener(restored.listener);
+      } else {
+        spdlog::error("http: after failing to listen on {}, could not listen on {} again: {}",
+                      address, old->address, BindError(old->address, restored));
+      }
+    }
+  }
+  if (!attempt.listener) return BindError(address, attempt);
+
+  attempt.listener->address = address;
+  if (listener_) listener_->Close();
+  StartListener(attempt.listener);
+  spdlog::info("http: listening on {}", EndpointText(listener_->endpoint));
+  return std::nullopt;
+}
+
+void HttpServer::Core::StartListener(std::shared_ptr<Listener> listener) {
+  listener_ = std::move(listener);
+  Accept(listener_);
+}
+
+void HttpServer::Core::Accept(const std::shared_ptr<Listener>& listener) {
+  listener->acceptor.async_accept(
+      [self = shared_from_this(), listener](const error_code& ec, tcp::socket socket) {
+        self->OnAccept(listener, ec, std::move(socket));
+      });
+}
+
+void HttpServer::Core::OnAccept(const std::shared_ptr<Listener>& listener, const error_code& ec,
+                                tcp::socket socket) {
+  if (stopped_ || draining_ || !listener->acceptor.is_open()) return;
+  if (ec == asio::error::connection_aborted) {  // the client left before accept(); nothing wrong
+    Accept(listener);
+    return;
+  }
+  if (ec) {
+    listener->backoff_delay = std::clamp(listener->backoff_delay * 2, kAcceptBackoffMin,
+                                         kAcceptBackoffMax);
+    spdlog::warn("http: accept on {}: {}; retrying in {} ms", EndpointText(listener->endpoint),
+                 ec.message(), listener->backoff_delay.count());
+    listener->backoff.expires_after(listener->backoff_delay);
+    listener->backoff.async_wait([self = shared_from_this(), listener](const error_code& wait) {
+      if (wait || self->stopped_ || !listener->acceptor.is_open()) return;
+      self->Accept(listener);
+    });
+    return;
+  }
+  listener->backoff_delay = std::chrono::milliseconds{0};
+  SetCloseOnExec(socket.native_handle());
+  if (sessions_.size() >= options_.max_connections) {
+    Refuse(std::move(socket));
+  } else {
+    std::make_shared<Session>(shared_from_this(), std::move(socket))->Start();
+  }
+  Accept(listener);
+}
+
+// Beyond max_connections: a canned 503 written without waiting (a new socket's send buffer has
+// room for it), then close. The loop never blocks and no session is created.
+void HttpServer::Core::Refuse(tcp::socket socket) {
+  static const std::string kResponse = [] {
+    const std::string body = "too many open connections\n";
+    return "HTTP/1.1 503 Service Unavailable\r\n"
+           "Server: workload_exporter\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n"
+           "Content-Length: " + std::to_string(body.size()) + "\r\n"
+           "Connection: close\r\n"
+           "\r\n" + body;
+  }();
+  error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(kResponse), ec);
+  // Drop what the client has sent already, so the close sends FIN rather than RST.
+  std::array<char, 4096> discard;
+  for (int i = 0; i < 16 && !ec; ++i) socket.read_some(asio::buffer(discard), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+
+  ++refused_since_log_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_log_ >= kRefusalLogInterval) {
+    spdlog::warn("http: refused {} connection(s): the limit of {} open connections is reached",
+                 refused_since_log_, options_.max_connections);
+    refused_since_log_ = 0;
+    last_refusal_log_ = now;
+  }
+}
+
+void HttpServer::Core::OnSessionGone(Session* session) {
+  sessions_.erase(session);
+  if (draining_ && !stopped_ && !shutdown_finished_ && sessions_.empty()) FinishShutdown();
+}
+
+void HttpServer::Core::CloseSessions(bool idle_only) {
+  // Close() only cancels operations; no session is destroyed during this loop, but copy anyway
+  // so the loop does not depend on that.
+  const std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
+  for (Session* session : sessions) {
+    if (!idle_only || session->idle()) session->Close();
+  }
+}
+
+void HttpServer::Core::Shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
+  if (stopped_) return;
+  if (done) done_callbacks_.push_back(std::move(done));
+  if (shutdown_finished_) {
+    FinishShutdown();
+    return;
+  }
+  if (!draining_) {
+    draining_ = true;
+    if (listener_) {
+      listener_->Close();
+      listener_.reset();
+    }
+    spdlog::debug("http: shutting down; {} connection(s) open", sessions_.size());
+    grace_timer_.expires_after(grace);
+    grace_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (ec || self->stopped_ || self->shutdown_finished_) return;
+      spdlog::warn("http: closing {} connection(s) still open after the shutdown grace period",
+                    self->sessions_.size());
+      self->CloseSessions(/*idle_only=*/false);
+      self->FinishShutdown();
+    });
+    CloseSessions(/*idle_only=*/true);
+  }
+  if (sessions_.empty()) FinishShutdown();
+}
+
+void HttpServer::Core::FinishShutdown() {
+  shutdown_finished_ = true;
+  grace_timer_.cancel();
+  for (auto& done : std::exchange(done_callbacks_, {})) asio::post(io_, std::move(done));
+}
+
+void HttpServer::Core::Stop() {
+  stopped_ = true;
+  if (listener_) {
+    listener_->Close();
+    listener_.reset();
+  }
+  grace_timer_.cancel();
+  done_callbacks_.clear();
+  CloseSessions(/*idle_only=*/false);
+  handlers_ = {};  // what the handlers captured may die with the server's owner
+}
+
+bool HttpServer::Core::Ready() {
+  if (handlers_.ready) return handlers_.ready();
+  return handlers_.metrics && handlers_.metrics() != nullptr;
+}
+
+Reply HttpServer::Core::Metrics(const Request& req) {
+  std::shared_ptr<const MetricsBody> body = handlers_.metrics ? handlers_.metrics() : nullptr;
+  if (!body) return Literal(http::status::service_unavailable, "no sample yet\n");
+  Reply reply;
+  reply.content_type = kMetricsContentType;
+  reply.vary = true;
+  if (!body->gzip.empty() &&
+      AcceptEncodingAllowsGzip(JoinedField(req, http::field::accept_encoding))) {
+    reply.gzip = true;
+    reply.body.data = body->gzip;
+  } else {
+    reply.body.data = body->text;
+  }
+  reply.body.owner = std::move(body);
+  return reply;
+}
+
+Reply HttpServer::Core::Route(const Request& req) {
+  if (req.version() >= 11 && req.find(http::field::host) == req.end()) {
+    Reply reply = Literal(http::status::bad_request, "missing Host header\n");
+    reply.close = true;
+    return reply;
+  }
+  const std::optional<std::string_view> path = TargetPath(req.target());
+  if (!path) {
+    Reply reply = Literal(http::status::bad_request, "malformed request target\n");
+    reply.close = true;
+    return reply;
+  }
+  enum class Endpoint { kNone, kMetrics, kLanding, kHealthy, kReady, kWorkloads };
+  Endpoint endpoint = Endpoint::kNone;
+  // The telemetry path is matched first, so it may even be "/".
+  if (*path == options_.telemetry_path) {
+    endpoint = Endpoint::kMetrics;
+  } else if (*path == kLandingPath) {
+    endpoint = Endpoint::kLanding;
+  } else if (*path == kHealthyPath) {
+    endpoint = Endpoint::kHealthy;
+  } else if (*path == kReadyPath) {
+    endpoint = Endpoint::kReady;
+  } else if (*path == kWorkloadsPath && handlers_.workloads_json) {
+    endpoint = Endpoint::kWorkloads;
+  }
+  if (endpoint == Endpoint::kNone) return Literal(http::status::not_found, "not found\n");
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    Reply reply = Literal(http::status::method_not_allowed, "method not allowed\n");
+    reply.allow = true;
+    return reply;
+  }
+  switch (endpoint) {
+    case Endpoint::kMetrics:
+      return Metrics(req);
+    case Endpoint::kLanding:
+      return Owned(http::status::ok, kHtmlContentType,
+                   LandingPage(options_.telemetry_path,
+                               static_cast<bool>(handlers_.workloads_json)));
+    case Endpoint::kHealthy:
+      return Literal(http::status::ok, "OK\n");
+    case Endpoint::kReady:
+      return Ready() ? Literal(http::status::ok, "Ready\n")
+                     : Literal(http::status::service_unavailable, "Not ready\n");
+    case Endpoint::kWorkloads:
+      return Owned(http::status::ok, kJsonContentType, handlers_.workloads_json());
+    case Endpoint::kNone:
+      break;
+  }
+  return Literal(http::status::not_found, "not found\n");
+}
+
+Response HttpServer::Core::Respond(const Request& req) {
+  Reply reply;
+  try {
+    reply = Route(req);
+  } catch (const std::exception& e) {
+    spdlog::error("http: {} {}: {}", std::string_view(req.method_string()),
+                  std::string_view(req.target()), e.what());
+    reply = Literal(http::status::internal_server_error, "internal server error\n");
+  }
+  Response res{reply.status, req.version()};
+  res.set(http::field::server, kServerName);
+  res.set(http::field::date, HttpDate());
+  res.set(http::field::content_type, reply.content_type);
+  if (reply.gzip) res.set(http::field::content_encoding, "gzip");
+  if (reply.vary) res.set(http::field::vary, "Accept-Encoding");
+  if (reply.allow) res.set(http::field::allow, "GET, HEAD");
+  res.keep_alive(req.keep_alive() && !reply.close);
+  res.body() = std::move(reply.body);
+  res.prepare_payload();  // Content-Length from the body
+  if (req.method() == http::verb::head) res.body() = {};  // same headers, no body
+  return res;
+}
+
+HttpServer::HttpServer(boost::asio::io_context& io, HttpServerOptions options,
+                       HttpHandlers handlers)
+    : core_(std::make_shared<Core>(io, std::move(options), std::move(handlers))) {}
+
+HttpServer::~HttpServer() { core_->Stop(); }
+
+std::optional<std::string> HttpServer::Listen(const std::string& listen_address) {
+  return core_->Listen(listen_address);
+}
+
+void HttpServer::set_telemetry_path(std::string path) {
+  core_->set_telemetry_path(std::move(path));
+}
+
+uint16_t HttpServer::port() const { return core_->port(); }
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
+  core_->Shutdown(grace, std::move(done));
+}
+
+std::size_t HttpServer::active_connections() const { return core_->active_connections(); }
+
+bool AcceptEncodingAllowsGzip(std::string_view accept_encoding) {
+  std::optional<int> gzip_q;  // thousandths
+  std::optional<int> star_q;
+  std::optional<int> identity_q;
+  while (!accept_encoding.empty()) {
+    const auto comma = accept_encoding.find(',');
+    std::string_view element = accept_encoding.substr(0, comma);
+    accept_encoding.remove_prefix(comma == std::string_view::npos ? accept_encoding.size()
+                                                                   : comma + 1);
+    const auto semicolon = element.find(';');
+    const std::string_view coding = Trim(element.substr(0, semicolon));
+    if (coding.empty()) continue;
+    std::optional<int> q = 1000;
+    std::string_view params =
+        semicolon == std::string_view::npos ? std::string_view() : element.substr(semicolon + 1);
+    while (!params.empty() && q) {
+      const auto next = params.find(';');
+      const std::string_view param = Trim(params.substr(0, next));
+      params.remove_prefix(next == std::string_view::npos ? params.size() : next + 1);
+      const auto equals = param.find('=');
+      if (equals == std::string_view::npos) continue;
+      if (IEquals(Trim(param.substr(0, equals)), "q")) {
+        q = ParseQValue(Trim(param.substr(equals + 1)));
+      }
+    }
+    if (!q) continue;  // malformed q-value: ignore the element
+    std::optional<int>* slot = nullptr;
+    if (IEquals(coding, "gzip") || IEquals(coding, "x-gzip")) {
+      slot = &gzip_q;
+    } else if (coding == "*") {
+      slot = &star_q;
+    } else if (IEquals(coding, "identity")) {
+      slot = &identity_q;
+    }
+    if (slot != nullptr && !slot->has_value()) *slot = q;  // the first mention counts
+  }
+  const int gzip = gzip_q ? *gzip_q : star_q.value_or(0);
+  if (gzip <= 0) return false;
+  return !(identity_q && *identity_q > gzip);
+}
+
+}  // namespace we

@@ -1,0 +1,118 @@
+#include "daemon/sampler.h"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "collectors/cgroup_collector.h"
+#include "collectors/process_self.h"
+
+namespace we {
+
+SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& settings)
+    : fs_(fs),
+      procfs_(settings.procfs),
+      ticks_per_second_(static_cast<double>(::sysconf(_SC_CLK_TCK))),
+      page_size_(static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))) {
+  auto cgroup = std::make_unique<CgroupCollector>(fs_, settings.cgroupfs);
+  spdlog::info("cgroup layout {} under {}", LayoutName(cgroup->layout().kind), settings.cgroupfs);
+  collectors_.push_back(std::move(cgroup));
+}
+
+std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time_point now,
+                                                 std::chrono::system_clock::time_point wall_now) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->sequence = ++sequence_;
+  snap->time_seconds = std::chrono::duration<double>(wall_now.time_since_epoch()).count();
+  std::vector<Sample> samples;
+  for (auto& collector : collectors_) {
+    auto start = std::chrono::steady_clock::now();
+    CollectResult result = collector->Collect();
+    CollectorStatus status;
+    status.name = collector->name();
+    status.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    status.success = result.errors.empty();
+    for (const auto& e : result.errors) spdlog::warn("collector {}: {}", status.name, e);
+    status.errors = std::move(result.errors);
+    snap->collectors.push_back(std::move(status));
+    std::move(result.samples.begin(), result.samples.end(), std::back_inserter(samples));
+  }
+  snap->workloads = normaliser_.Update(std::move(samples), now);
+  snap->process = ReadProcessFigures(fs_, procfs_, ticks_per_second_, page_size_);
+  return snap;
+}
+
+Sampler::Sampler(const FileSystem& fs, SnapshotStore& store, SamplerSettings settings)
+    : fs_(fs), store_(store), settings_(std::move(settings)), timer_(io_) {}
+
+Sampler::~Sampler() { Stop(); }
+
+void Sampler::Start() {
+  if (running_) return;
+  running_ = true;
+  pipeline_ = std::make_unique<SamplingPipeline>(fs_, settings_);
+  next_deadline_ = std::chrono::steady_clock::now();
+  // The first tick runs at once so that /-/ready turns true as soon as possible.
+  boost::asio::post(io_, [this] { RunTick(); });
+  thread_ = std::thread([this] {
+    auto guard = boost::asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void Sampler::Stop() {
+  if (!running_) return;
+  running_ = false;
+  boost::asio::post(io_, [this] {
+    timer_.cancel();
+    io_.stop();
+  });
+  if (thread_.joinable()) thread_.join();
+  io_.restart();
+}
+
+void Sampler::Reconfigure(SamplerSettings settings) {
+  boost::asio::post(io_, [this, settings = std::move(settings)]() mutable {
+    bool rebuild = settings.cgroupfs != settings_.cgroupfs || settings.procfs != settings_.procfs;
+    bool new_interval = settings.interval != settings_.interval;
+    settings_ = std::move(settings);
+    if (rebuild) pipeline_ = std::make_unique<SamplingPipeline>(fs_, settings_);
+    if (new_interval) {
+      next_deadline_ = std::chrono::steady_clock::now();
+      timer_.cancel();  // RunTick reschedules with the new interval
+    }
+  });
+}
+
+void Sampler::ScheduleNext() {
+  auto now = std::chrono::steady_clock::now();
+  next_deadline_ += settings_.interval;
+  // Fixed rate, but never a burst of catch-up ticks after a stall: skip the missed ones.
+  if (next_deadline_ <= now) {
+    auto behind = now - next_deadline_;
+    auto missed = behind / settings_.interval + 1;
+    next_deadline_ += missed * settings_.interval;
+    spdlog::warn("sampling fell behind by {} ms; skipped {} tick(s)",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(behind).count(), missed);
+  }
+  timer_.expires_at(next_deadline_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == boost::asio::error::operation_aborted) {
+      // Reconfigure() with a new interval cancels the wait: run now, then keep the new rate.
+      if (running_) RunTick();
+      return;
+    }
+    RunTick();
+  });
+}
+
+void Sampler::RunTick() {
+  if (!running_) return;
+  auto snap = pipeline_->Tick(std::chrono::steady_clock::now(), std::chrono::system_clock::now());
+  store_.Publish(std::move(snap));
+  ready_.store(true, std::memory_order_release);
+  ScheduleNext();
+}
+
+}  // namespace we

@@ -1,0 +1,89 @@
+#pragma once
+// Sampling, independent of scrapes: a steady timer on the sampler's own thread runs every
+// collector once per interval, normalises what they saw, and publishes an immutable Snapshot.
+// Scrapes (on the HTTP thread) only ever read the newest snapshot, so a slow tick never delays a
+// scrape and a scrape never touches the filesystem.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "collectors/collector.h"
+#include "collectors/file_system.h"
+#include "daemon/normaliser.h"
+#include "daemon/snapshot.h"
+
+namespace we {
+
+struct SamplerSettings {
+  std::string cgroupfs = "/sys/fs/cgroup";
+  std::string procfs = "/proc";
+  std::chrono::milliseconds interval{1000};
+
+  friend bool operator==(const SamplerSettings&, const SamplerSettings&) = default;
+};
+
+// One tick's work, without threads or timers: what tests drive directly.
+// Thread-safety: not thread-safe; one caller at a time.
+class SamplingPipeline {
+ public:
+  // `fs` must outlive the pipeline. Builds the collector list from the settings.
+  SamplingPipeline(const FileSystem& fs, const SamplerSettings& settings);
+
+  // Runs every collector, normalises, and returns the snapshot (not yet published).
+  std::shared_ptr<Snapshot> Tick(std::chrono::steady_clock::time_point now,
+                                 std::chrono::system_clock::time_point wall_now);
+
+  const std::vector<std::unique_ptr<Collector>>& collectors() const { return collectors_; }
+
+ private:
+  const FileSystem& fs_;
+  std::string procfs_;
+  std::vector<std::unique_ptr<Collector>> collectors_;
+  Normaliser normaliser_;
+  uint64_t sequence_ = 0;
+  double ticks_per_second_;
+  uint64_t page_size_;
+};
+
+// Runs a SamplingPipeline on its own thread at a fixed rate.
+// Thread-safety: Start, Stop and Reconfigure may be called from any one thread (the daemon's main
+// loop); ready() from any thread.
+class Sampler {
+ public:
+  Sampler(const FileSystem& fs, SnapshotStore& store, SamplerSettings settings);
+  ~Sampler();
+
+  void Start();
+  // Finishes the tick in progress, if any, then joins the thread.
+  void Stop();
+  // Takes effect before the next tick. Changed paths rebuild the collectors.
+  void Reconfigure(SamplerSettings settings);
+
+  // True once the first complete sample is published.
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+
+ private:
+  void ScheduleNext();
+  void RunTick();
+
+  const FileSystem& fs_;
+  SnapshotStore& store_;
+  SamplerSettings settings_;
+  std::unique_ptr<SamplingPipeline> pipeline_;
+  boost::asio::io_context io_;
+  boost::asio::steady_timer timer_;
+  std::thread thread_;
+  std::chrono::steady_clock::time_point next_deadline_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> running_{false};
+};
+
+}  // namespace we

@@ -1,0 +1,54 @@
+#pragma once
+// A Snapshot is everything one tick learned, immutable once published. The sampler publishes one
+// per tick to the SnapshotStore; the HTTP side reads the newest. That store is the only thing the
+// two sides share.
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collectors/sample.h"
+
+namespace we {
+
+// One workload as exported: the raw sample plus what the normaliser derived from it.
+struct WorkloadView {
+  Sample sample;
+  std::optional<double> cpu_usage_cores;  // rate over the last interval, same instance only
+};
+
+struct CollectorStatus {
+  std::string name;
+  double duration_seconds = 0;
+  bool success = false;
+  std::vector<std::string> errors;
+};
+
+struct Snapshot {
+  uint64_t sequence = 0;       // 1 for the first tick's snapshot, +1 per tick
+  double time_seconds = 0;     // Unix time the tick began
+  std::vector<WorkloadView> workloads;  // sorted by identity key, for stable output
+  std::vector<CollectorStatus> collectors;
+  ProcessFigures process;
+};
+
+// Thread-safety: Publish and Get may be called from any thread.
+class SnapshotStore {
+ public:
+  void Publish(std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard lock(mu_);
+    latest_ = std::move(snapshot);
+  }
+  std::shared_ptr<const Snapshot> Get() const {
+    std::lock_guard lock(mu_);
+    return latest_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> latest_;
+};
+
+}  // namespace we
