@@ -1,0 +1,49 @@
+#pragma once
+// DaemonProcess runs a binary (the real daemon) as a child of the test, with its stdout and
+// stderr captured in a temporary file, and stops it by PID when the test is done with it: it only
+// ever signals the process it started.
+//
+// Thread-safety: Stderr() may be called from any thread; the rest from the owning thread.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace we::test_util {
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+uint16_t PickFreePort();
+
+// Polls `predicate` every 20 ms until it holds or `timeout` passes; returns its last result.
+bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds timeout);
+
+class DaemonProcess {
+ public:
+  DaemonProcess(const std::string& binary, const std::vector<std::string>& args,
+                const std::vector<std::string>& extra_env = {});
+  // Sends SIGKILL if the process is still running, and reaps it.
+  ~DaemonProcess();
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Signal(int signal) const;
+
+  // Waits for the process to exit; its wait status, or nullopt when it still runs at the timeout.
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
+
+  // Everything the process has written to stdout and stderr so far.
+  std::string Stderr() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::string log_path_;
+};
+
+}  // namespace we::test_util
