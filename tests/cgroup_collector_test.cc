@@ -1,0 +1,290 @@
+// The cgroup collector over small trees written by each test: layout detection, discovery and
+// cross-hierarchy joining, each figure's source, and what happens when files vanish or lie.
+
+#include "collectors/cgroup_collector.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "test_util/temp_tree.h"
+
+namespace we {
+namespace {
+
+using test_util::TempTree;
+
+const std::string kId = "aa4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899";
+
+// A fault-injecting wrapper: files listed in `errors` fail with EIO, in `absent` vanish.
+class FaultyFileSystem : public FileSystem {
+ public:
+  explicit FaultyFileSystem(const FileSystem& inner) : inner_(inner) {}
+  ReadResult ReadFile(const std::string& path) const override {
+    for (const auto& s : errors) {
+      if (path.ends_with(s)) return ReadResult::Error(path + ": Input/output error");
+    }
+    for (const auto& s : absent) {
+      if (path.ends_with(s)) return ReadResult::Absent();
+    }
+    return inner_.ReadFile(path);
+  }
+  std::optional<std::vector<DirEntry>> ListDir(const std::string& p) const override { return inner_.ListDir(p); }
+  std::optional<FileStat> Stat(const std::string& p) const override { return inner_.Stat(p); }
+  std::optional<std::string> ReadLink(const std::string& p) const override { return inner_.ReadLink(p); }
+  std::vector<std::string> errors, absent;
+
+ private:
+  const FileSystem& inner_;
+};
+
+void WriteV2Workload(const TempTree& t, const std::string& dir) {
+  t.Write(dir + "/cgroup.procs", "100\n");
+  t.Write(dir + "/cgroup.threads", "100\n101\n");
+  t.Write(dir + "/cpu.stat",
+          "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\nnr_periods 50\nnr_throttled 5\n"
+          "throttled_usec 400000\n");
+  t.Write(dir + "/cpu.max", "50000 100000\n");
+  t.Write(dir + "/memory.current", "104857600\n");
+  t.Write(dir + "/memory.stat", "anon 62914560\nfile 41943040\ninactive_file 20971520\nactive_file 20971520\n");
+  t.Write(dir + "/memory.swap.current", "4096\n");
+  t.Write(dir + "/memory.max", "max\n");
+  t.Write(dir + "/memory.peak", "209715200\n");
+  t.Write(dir + "/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
+  t.Write(dir + "/pids.current", "2\n");
+  t.Write(dir + "/cpu.pressure",
+          "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=500000\n");
+  t.Write(dir + "/memory.pressure",
+          "some avg10=0.00 avg60=0.00 avg300=0.00 total=20\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n");
+  t.Write(dir + "/io.pressure",
+          "some avg10=0.00 avg60=0.00 avg300=0.00 total=300\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=200\n");
+}
+
+TEST(CgroupLayout, DetectsV2V1HybridAndNone) {
+  RealFileSystem fs;
+  TempTree v2;
+  v2.Write("cgroup.controllers", "cpu memory pids\n");
+  EXPECT_EQ(DetectCgroupLayout(fs, v2.root()).kind, CgroupLayout::Kind::kV2);
+
+  TempTree v1;
+  v1.Write("memory/cgroup.procs", "1\n");
+  v1.Write("cpu,cpuacct/cgroup.procs", "1\n");
+  v1.Write("systemd/cgroup.procs", "1\n");
+  auto layout = DetectCgroupLayout(fs, v1.root());
+  EXPECT_EQ(layout.kind, CgroupLayout::Kind::kV1);
+  EXPECT_FALSE(layout.unified);
+  ASSERT_TRUE(layout.V1Path("cpuacct"));
+  EXPECT_EQ(*layout.V1Path("cpu"), v1.Path("cpu,cpuacct"));
+  EXPECT_EQ(*layout.V1Path("cpuacct"), v1.Path("cpu,cpuacct"));
+  EXPECT_FALSE(layout.V1Path("systemd"));
+
+  TempTree hybrid;
+  hybrid.Write("memory/cgroup.procs", "1\n");
+  hybrid.Write("unified/cgroup.controllers", "");
+  hybrid.Write("unified/cgroup.procs", "1\n");
+  auto h = DetectCgroupLayout(fs, hybrid.root());
+  EXPECT_EQ(h.kind, CgroupLayout::Kind::kHybrid);
+  EXPECT_EQ(*h.unified, hybrid.Path("unified"));
+
+  TempTree empty;
+  EXPECT_EQ(DetectCgroupLayout(fs, empty.root()).kind, CgroupLayout::Kind::kNone);
+  EXPECT_EQ(DetectCgroupLayout(fs, empty.Path("missing")).kind, CgroupLayout::Kind::kNone);
+}
+
+TEST(CgroupCollector, ReadsEveryV2Figure) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory pids\n");
+  std::string dir = "system.slice/docker-" + kId + ".scope";
+  WriteV2Workload(t, dir);
+  CgroupCollector c(fs, t.root());
+  CollectResult r = c.Collect();
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  ASSERT_EQ(r.samples.size(), 1u);
+  const Sample& s = r.samples[0];
+  EXPECT_EQ(s.identity.runtime, "docker");
+  EXPECT_EQ(s.identity.id, kId);
+  EXPECT_EQ(s.cgroup, "/" + dir);
+  EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 3.0);
+  EXPECT_DOUBLE_EQ(*s.cpu.user_seconds, 2.0);
+  EXPECT_DOUBLE_EQ(*s.cpu.system_seconds, 1.0);
+  EXPECT_EQ(*s.cpu.periods, 50u);
+  EXPECT_EQ(*s.cpu.throttled_periods, 5u);
+  EXPECT_DOUBLE_EQ(*s.cpu.throttled_seconds, 0.4);
+  EXPECT_DOUBLE_EQ(*s.cpu.limit_cores, 0.5);
+  EXPECT_EQ(*s.memory.usage_bytes, 104857600u);
+  EXPECT_EQ(*s.memory.working_set_bytes, 104857600u - 20971520u);
+  EXPECT_EQ(*s.memory.rss_bytes, 62914560u);
+  EXPECT_EQ(*s.memory.cache_bytes, 41943040u);
+  EXPECT_EQ(*s.memory.swap_bytes, 4096u);
+  EXPECT_FALSE(s.memory.limit_bytes);  // "max"
+  EXPECT_EQ(*s.memory.max_usage_bytes, 209715200u);
+  EXPECT_EQ(*s.memory.oom_kills, 1u);
+  EXPECT_EQ(*s.tasks, 2u);
+  EXPECT_DOUBLE_EQ(*s.cpu_pressure.some_seconds, 1.0);
+  EXPECT_DOUBLE_EQ(*s.cpu_pressure.full_seconds, 0.5);
+  EXPECT_DOUBLE_EQ(*s.io_pressure.full_seconds, 0.0002);
+  EXPECT_TRUE(s.start_time_seconds.has_value());
+  EXPECT_NE(s.instance, 0u);
+}
+
+TEST(CgroupCollector, NestedCgroupsBelongToTheirContainer) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory pids\n");
+  std::string dir = "machine.slice/libpod-" + kId + ".scope";
+  t.Write(dir + "/cgroup.threads", "");
+  t.Write(dir + "/container/cgroup.threads", "7\n8\n9\n");
+  t.Write(dir + "/container/docker-" + std::string(64, 'b') + ".scope/cgroup.threads", "10\n");
+  t.Write(dir + "/cpu.stat", "usage_usec 1\nuser_usec 1\nsystem_usec 0\n");
+  CgroupCollector c(fs, t.root());
+  CollectResult r = c.Collect();
+  ASSERT_EQ(r.samples.size(), 1u);  // the docker-in-podman cgroup is part of the podman container
+  EXPECT_EQ(r.samples[0].identity.runtime, "podman");
+  // No pids controller: threads are counted in the container and everything nested in it.
+  EXPECT_EQ(*r.samples[0].tasks, 4u);
+}
+
+// As on this project's CI machines: the v1 memory cgroup sits under another parent than the
+// cgroup2 one; the two are joined by identity.
+TEST(CgroupCollector, HybridJoinsAcrossHierarchiesByIdentity) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("unified/cgroup.controllers", "");
+  t.Write("unified/cgroup.procs", "1\n");
+  t.Write("unified/docker-" + kId + ".scope/cpu.stat", "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\nnice_usec 0\n");
+  t.Write("unified/docker-" + kId + ".scope/cgroup.threads", "55\n");
+  t.Write("unified/docker-" + kId + ".scope/cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n");
+  t.Write("memory/cgroup.procs", "1\n");
+  std::string mem = "memory/process_api/0123abcd/docker-" + kId + ".scope/";
+  t.Write(mem + "memory.usage_in_bytes", "10485760\n");
+  t.Write(mem + "memory.limit_in_bytes", "9223372036854771712\n");
+  t.Write(mem + "memory.max_usage_in_bytes", "20971520\n");
+  t.Write(mem + "memory.stat",
+          "cache 4096\nrss 8192\ninactive_file 0\ntotal_cache 2097152\ntotal_rss 8388608\ntotal_swap 0\n"
+          "total_inactive_file 1048576\n");
+  t.Write(mem + "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+  t.Write(mem + "tasks", "55\n");
+  t.Write("cpu/cgroup.procs", "1\n");
+  t.Write("cpu/docker-" + kId + ".scope/cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 2000000000\n");
+  t.Write("cpu/docker-" + kId + ".scope/cpu.cfs_quota_us", "150000\n");
+  t.Write("cpu/docker-" + kId + ".scope/cpu.cfs_period_us", "100000\n");
+
+  CgroupCollector c(fs, t.root());
+  EXPECT_EQ(c.layout().kind, CgroupLayout::Kind::kHybrid);
+  CollectResult r = c.Collect();
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  ASSERT_EQ(r.samples.size(), 1u);
+  const Sample& s = r.samples[0];
+  EXPECT_EQ(s.cgroup, "/docker-" + kId + ".scope");  // the cgroup2 path wins
+  EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 1.5);       // from unified cpu.stat
+  EXPECT_EQ(*s.cpu.throttled_periods, 4u);           // from v1 cpu.stat
+  EXPECT_DOUBLE_EQ(*s.cpu.throttled_seconds, 2.0);
+  EXPECT_DOUBLE_EQ(*s.cpu.limit_cores, 1.5);
+  EXPECT_EQ(*s.memory.usage_bytes, 10485760u);       // from v1 memory
+  EXPECT_EQ(*s.memory.working_set_bytes, 10485760u - 1048576u);  // total_inactive_file
+  EXPECT_EQ(*s.memory.rss_bytes, 8388608u);          // total_rss, not rss
+  EXPECT_EQ(*s.memory.cache_bytes, 2097152u);
+  EXPECT_FALSE(s.memory.limit_bytes);                // PAGE_COUNTER_MAX means unlimited
+  EXPECT_EQ(*s.memory.max_usage_bytes, 20971520u);
+  EXPECT_EQ(*s.memory.oom_kills, 2u);
+  EXPECT_EQ(*s.tasks, 1u);                           // cgroup.threads of the unified dir
+  EXPECT_DOUBLE_EQ(*s.cpu_pressure.some_seconds, 7e-6);
+}
+
+TEST(CgroupCollector, V1CpuacctFallbacks) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("cpu,cpuacct/cgroup.procs", "1\n");
+  std::string d = "cpu,cpuacct/docker/" + kId + "/";
+  t.Write(d + "cpuacct.usage", "2500000000\n");
+  t.Write(d + "cpuacct.stat", "user 150\nsystem 50\n");  // no usage_user/usage_sys: USER_HZ ticks
+  t.Write(d + "cpu.cfs_quota_us", "-1\n");
+  t.Write(d + "cpu.cfs_period_us", "100000\n");
+  CgroupCollector c(fs, t.root());
+  CollectResult r = c.Collect();
+  ASSERT_EQ(r.samples.size(), 1u);
+  const Sample& s = r.samples[0];
+  EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 2.5);
+  EXPECT_DOUBLE_EQ(*s.cpu.user_seconds, 1.5);
+  EXPECT_DOUBLE_EQ(*s.cpu.system_seconds, 0.5);
+  EXPECT_FALSE(s.cpu.limit_cores);  // quota -1
+  EXPECT_FALSE(s.memory.usage_bytes);
+}
+
+TEST(CgroupCollector, MissingFilesAreAbsentNotErrors) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("cgroup.controllers", "\n");
+  t.MakeDir("system.slice/docker-" + kId + ".scope");
+  CgroupCollector c(fs, t.root());
+  CollectResult r = c.Collect();
+  EXPECT_TRUE(r.errors.empty());
+  ASSERT_EQ(r.samples.size(), 1u);
+  EXPECT_FALSE(r.samples[0].cpu.usage_seconds);
+  EXPECT_FALSE(r.samples[0].memory.usage_bytes);
+  EXPECT_FALSE(r.samples[0].tasks);
+}
+
+TEST(CgroupCollector, GarbageAndIoErrorsNameTheFileAndKeepTheRest) {
+  RealFileSystem real;
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory\n");
+  std::string dir = "system.slice/docker-" + kId + ".scope";
+  WriteV2Workload(t, dir);
+  t.Write(dir + "/memory.stat", "anon 1\nfile garbage\n");
+  FaultyFileSystem fs(real);
+  fs.errors = {"/cpu.pressure"};
+  CgroupCollector c(fs, t.root());
+  CollectResult r = c.Collect();
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0], t.Path(dir + "/cpu.pressure") + ": Input/output error");
+  EXPECT_EQ(r.errors[1], t.Path(dir + "/memory.stat") +
+                             ": line 2: expected \"key <unsigned integer>\", got \"file garbage\"");
+  ASSERT_EQ(r.samples.size(), 1u);
+  const Sample& s = r.samples[0];
+  EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 3.0);
+  EXPECT_EQ(*s.memory.usage_bytes, 104857600u);
+  EXPECT_FALSE(s.memory.rss_bytes);
+  // Without memory.stat's inactive_file the working set is the usage.
+  EXPECT_EQ(*s.memory.working_set_bytes, 104857600u);
+  EXPECT_FALSE(s.cpu_pressure.some_seconds);
+  EXPECT_DOUBLE_EQ(*s.io_pressure.some_seconds, 0.0003);
+}
+
+TEST(CgroupCollector, VanishedFilesMidReadAreNotErrors) {
+  RealFileSystem real;
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory\n");
+  std::string dir = "system.slice/docker-" + kId + ".scope";
+  WriteV2Workload(t, dir);
+  FaultyFileSystem fs(real);
+  fs.absent = {"/memory.current", "/cpu.stat"};  // as if the cgroup went away between list and read
+  CgroupCollector c(fs, t.root());
+  CollectResult r = c.Collect();
+  EXPECT_TRUE(r.errors.empty());
+  ASSERT_EQ(r.samples.size(), 1u);
+  EXPECT_FALSE(r.samples[0].cpu.usage_seconds);
+  EXPECT_FALSE(r.samples[0].memory.usage_bytes);
+}
+
+TEST(CgroupCollector, RecreatedCgroupIsANewInstance) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu\n");
+  std::string dir = "system.slice/docker-" + kId + ".scope";
+  WriteV2Workload(t, dir);
+  CgroupCollector c(fs, t.root());
+  uint64_t first = c.Collect().samples.at(0).instance;
+  EXPECT_EQ(c.Collect().samples.at(0).instance, first);
+  // The old directory stays alive (renamed) while the new one is made, so that the filesystem
+  // cannot hand the new one the same inode.
+  std::filesystem::rename(t.Path(dir), t.Path("old-instance"));
+  WriteV2Workload(t, dir);
+  EXPECT_NE(c.Collect().samples.at(0).instance, first);
+  t.Remove(dir);
+  EXPECT_TRUE(c.Collect().samples.empty());
+}
+
+}  // namespace
+}  // namespace we

@@ -1,0 +1,164 @@
+// The real daemon binary against this machine's real cgroups. A docker-<64 hex>.scope cgroup is
+// created beneath the test's own cgroup in the cgroup2 tree and the v1 memory tree (hybrid hosts;
+// on a pure v2 host only the former), a child that burns CPU and touches memory is moved in, and
+// the daemon's /metrics must report it, agree with the kernel's own files, and drop it once the
+// cgroup is gone.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "collectors/parse.h"
+#include "test_util/daemon_process.h"
+#include "test_util/http_get.h"
+#include "test_util/prom_text.h"
+#include "test_util/scratch_cgroup.h"
+
+namespace we {
+namespace {
+
+using namespace std::chrono_literals;
+using test_util::BurnerChild;
+using test_util::DaemonProcess;
+using test_util::Find;
+using test_util::FindValue;
+using test_util::HttpGet;
+using test_util::ParsePromText;
+using test_util::PickFreePort;
+using test_util::PromSeries;
+using test_util::ScratchCgroup;
+using test_util::WaitFor;
+
+constexpr auto kInterval = 500ms;
+
+std::string RandomContainerId() {
+  std::random_device rd;
+  std::mt19937_64 gen(rd());
+  static const char* hex = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 64; ++i) id += hex[gen() % 16];
+  return id;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<PromSeries> Scrape(uint16_t port) {
+  auto r = HttpGet("127.0.0.1", port, "/metrics");
+  if (!r || r->status != 200) return {};
+  return ParsePromText(r->body);
+}
+
+class RealCgroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "creating cgroups needs root";
+  }
+};
+
+TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
+  const std::string id = RandomContainerId();
+  const std::string scope = "docker-" + id + ".scope";
+  std::optional<ScratchCgroup> cgroup;
+  ASSERT_NO_THROW(cgroup.emplace("/sys/fs/cgroup", scope, std::vector<std::string>{"memory"}));
+  BurnerChild child(96u << 20, 1200);  // 96 MiB touched, 1.2 s of CPU, then idle
+  ASSERT_NO_THROW(cgroup->Add(child.pid()));
+  child.Release();
+
+  const uint16_t port = PickFreePort();
+  DaemonProcess daemon(WE_DAEMON_BINARY, {"--web.listen-address=127.0.0.1:" + std::to_string(port),
+                                          "--sampling.interval=500ms", "--log.level=debug"});
+  ASSERT_TRUE(WaitFor([&] {
+    auto r = HttpGet("127.0.0.1", port, "/-/ready");
+    return r && r->status == 200;
+  }, 10s)) << daemon.Stderr();
+
+  const std::map<std::string, std::string> labels = {
+      {"kind", "container"}, {"runtime", "docker"}, {"id", id}, {"name", id.substr(0, 12)}};
+
+  // Let the burn finish so the kernel's counters stand still, then give the daemon two ticks.
+  std::this_thread::sleep_for(1500ms + 2 * kInterval);
+  auto series = Scrape(port);
+  ASSERT_FALSE(series.empty()) << daemon.Stderr();
+
+  auto info = Find(series, "workload_info", labels);
+  ASSERT_EQ(info.size(), 1u) << "container not found; daemon log:\n" << daemon.Stderr();
+  if (cgroup->unified_rel()) {
+    EXPECT_EQ(info[0].labels["cgroup"], *cgroup->unified_rel());
+  }
+
+  // CPU seconds agree with the kernel's cpu.stat (cgroup2) or cpuacct within 2%.
+  auto user = FindValue(series, "workload_cpu_seconds_total", {{"id", id}, {"mode", "user"}});
+  auto system = FindValue(series, "workload_cpu_seconds_total", {{"id", id}, {"mode", "system"}});
+  ASSERT_TRUE(user && system);
+  if (cgroup->unified_dir()) {
+    std::string error;
+    auto stat = ParseFlatKeyed(Slurp(*cgroup->unified_dir() + "/cpu.stat"), &error);
+    ASSERT_TRUE(stat) << error;
+    double kernel = static_cast<double>(*stat->Get("usage_usec")) / 1e6;
+    EXPECT_GT(kernel, 0.8) << "the child should have burned about 1.2 s";
+    EXPECT_NEAR(*user + *system, kernel, kernel * 0.02);
+    RecordProperty("cpu_seconds_exported", std::to_string(*user + *system));
+    RecordProperty("cpu_seconds_kernel", std::to_string(kernel));
+  }
+
+  // Memory usage agrees with the v1 memory.usage_in_bytes (hybrid) or memory.current (v2).
+  auto usage = FindValue(series, "workload_memory_usage_bytes", {{"id", id}});
+  ASSERT_TRUE(usage);
+  std::optional<uint64_t> kernel_usage;
+  if (auto mem = cgroup->v1_dir("memory")) {
+    kernel_usage = ParseU64(Slurp(*mem + "/memory.usage_in_bytes"));
+  } else if (cgroup->unified_dir()) {
+    kernel_usage = ParseU64(Slurp(*cgroup->unified_dir() + "/memory.current"));
+  }
+  ASSERT_TRUE(kernel_usage);
+  EXPECT_GT(*kernel_usage, 90u << 20);
+  EXPECT_NEAR(*usage, static_cast<double>(*kernel_usage), static_cast<double>(*kernel_usage) * 0.02);
+  auto working_set = FindValue(series, "workload_memory_working_set_bytes", {{"id", id}});
+  ASSERT_TRUE(working_set);
+  EXPECT_LE(*working_set, *usage);
+  EXPECT_GT(*working_set, 90u << 20);  // anonymous memory is never inactive file
+  auto peak = FindValue(series, "workload_memory_max_usage_bytes", {{"id", id}});
+  if (peak) {
+    EXPECT_GE(*peak, *usage);
+  }
+
+  auto tasks = FindValue(series, "workload_tasks", {{"id", id}});
+  ASSERT_TRUE(tasks);
+  EXPECT_EQ(*tasks, 1);
+  EXPECT_TRUE(FindValue(series, "workload_start_time_seconds", {{"id", id}}));
+  EXPECT_TRUE(FindValue(series, "workload_cpu_usage_cores", {{"id", id}}));
+  EXPECT_EQ(FindValue(series, "workload_exporter_collector_success", {{"collector", "cgroup"}}), 1.0);
+  EXPECT_GE(*FindValue(series, "workload_exporter_workloads", {{"kind", "container"}}), 1.0);
+  EXPECT_TRUE(FindValue(series, "process_resident_memory_bytes"));
+
+  // Remove the container: its series are gone within two sampling intervals.
+  child.Kill();
+  cgroup->Destroy();
+  auto removed_at = std::chrono::steady_clock::now();
+  bool gone = WaitFor([&] {
+    auto s = Scrape(port);
+    return !s.empty() && Find(s, "workload_info", {{"id", id}}).empty() &&
+           Find(s, "workload_memory_usage_bytes", {{"id", id}}).empty();
+  }, 2 * kInterval + 400ms);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - removed_at);
+  EXPECT_TRUE(gone) << "series still present " << took.count() << " ms after removal";
+  RecordProperty("series_gone_after_ms", std::to_string(took.count()));
+
+  daemon.Signal(SIGTERM);
+  auto status = daemon.Wait(2s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.Stderr();
+}
+
+}  // namespace
+}  // namespace we
