@@ -123,6 +123,8 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
   ASSERT_TRUE(kernel_usage);
   EXPECT_GT(*kernel_usage, 90u << 20);
   EXPECT_NEAR(*usage, static_cast<double>(*kernel_usage), static_cast<double>(*kernel_usage) * 0.02);
+  RecordProperty("memory_bytes_exported", std::to_string(static_cast<uint64_t>(*usage)));
+  RecordProperty("memory_bytes_kernel", std::to_string(*kernel_usage));
   auto working_set = FindValue(series, "workload_memory_working_set_bytes", {{"id", id}});
   ASSERT_TRUE(working_set);
   EXPECT_LE(*working_set, *usage);
