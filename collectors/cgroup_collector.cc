@@ -206,7 +206,27 @@ CollectResult CgroupCollector::Collect() {
     result.samples.push_back(std::move(s));
     result.errors.insert(result.errors.end(), errors.begin(), errors.end());
   }
+  ReadIntervalPeaks(locations, &result.samples);
   return result;
+}
+
+void CgroupCollector::ReadIntervalPeaks(const std::map<std::string, WorkloadLocation>& locations,
+                                        std::vector<Sample>* samples) {
+  std::map<std::string, Watermark> next;
+  for (Sample& s : *samples) {
+    const std::string key = s.identity.Key();
+    auto loc = locations.find(key);
+    if (loc == locations.end() || !loc->second.unified_dir || !s.memory.max_usage_bytes) continue;
+    auto it = watermarks_.find(key);
+    if (it != watermarks_.end() && it->second.instance == s.instance) {
+      if (it->second.file) s.memory.interval_peak_bytes = it->second.file->ReadAndReset();
+      next.emplace(key, std::move(it->second));
+      continue;
+    }
+    // First tick of this instance: open (which resets), read from the next tick on.
+    next.emplace(key, Watermark{s.instance, fs_.OpenResettableWatermark(JoinPath(*loc->second.unified_dir, "memory.peak"))});
+  }
+  watermarks_ = std::move(next);
 }
 
 }  // namespace we

@@ -51,9 +51,18 @@ class CgroupCollector final : public Collector {
   MaybeFile ReadOptional(const std::string& dir, const char* file, std::vector<std::string>* errors) const;
   std::optional<uint64_t> CountThreads(const std::string& dir, const char* file, int depth) const;
 
+  // Reads and resets each workload's memory.peak descriptor (see ResettableWatermark), opening
+  // it on a workload's first tick; drops the descriptors of workloads that are gone.
+  void ReadIntervalPeaks(const std::map<std::string, WorkloadLocation>& locations, std::vector<Sample>* samples);
+
   const FileSystem& fs_;
   std::string root_;
   CgroupLayout layout_;
+  struct Watermark {
+    uint64_t instance = 0;
+    std::unique_ptr<ResettableWatermark> file;  // null: this instance's file cannot be reset
+  };
+  std::map<std::string, Watermark> watermarks_;  // by identity key
 };
 
 }  // namespace we

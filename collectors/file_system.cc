@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace we {
@@ -88,6 +90,45 @@ std::optional<std::string> RealFileSystem::ReadLink(const std::string& path) con
   ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
   if (n < 0 || static_cast<size_t>(n) >= sizeof buf) return std::nullopt;
   return std::string(buf, static_cast<size_t>(n));
+}
+
+namespace {
+
+constexpr long kCgroup2SuperMagic = 0x63677270;
+
+// memory.peak through one descriptor: pread the mark, pwrite to reset it.
+class FdWatermark final : public ResettableWatermark {
+ public:
+  explicit FdWatermark(int fd) : fd_(fd) {}
+  ~FdWatermark() override { ::close(fd_); }
+  std::optional<uint64_t> ReadAndReset() override {
+    char buf[64];
+    const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+    if (n <= 0) return std::nullopt;
+    buf[n] = '\0';
+    char* end = nullptr;
+    const unsigned long long value = std::strtoull(buf, &end, 10);
+    if (end == buf) return std::nullopt;
+    if (::pwrite(fd_, "reset\n", 6, 0) < 0) return std::nullopt;
+    return value;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+std::unique_ptr<ResettableWatermark> RealFileSystem::OpenResettableWatermark(const std::string& path) const {
+  struct statfs sfs;
+  if (::statfs(path.c_str(), &sfs) != 0 || static_cast<long>(sfs.f_type) != kCgroup2SuperMagic) return nullptr;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return nullptr;  // read-only before 6.12
+  if (::pwrite(fd, "reset\n", 6, 0) < 0) {
+    ::close(fd);
+    return nullptr;
+  }
+  return std::make_unique<FdWatermark>(fd);
 }
 
 std::string JoinPath(const std::string& root, const std::string& rel) {

@@ -6,6 +6,7 @@
 // mutable state. Tests inject faults by wrapping a FileSystem (see tests/test_util/).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,18 @@ struct FileStat {
   double ctime_seconds = 0;  // status change time, Unix seconds
 };
 
+// A kernel high-water mark that can be reset through its own open descriptor: cgroup v2's
+// memory.peak on Linux 6.12 and later ("a write of any non-empty string resets it to the current
+// usage for reads through the same descriptor"). Each descriptor has its own mark, so resetting
+// ours never disturbs another tool reading the file.
+class ResettableWatermark {
+ public:
+  virtual ~ResettableWatermark() = default;
+  // The highest value since the last reset (or since opening), then resets. nullopt when the
+  // file vanished or did not hold a number.
+  virtual std::optional<uint64_t> ReadAndReset() = 0;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -55,6 +68,13 @@ class FileSystem {
 
   // Resolves a symbolic link; nullopt when absent or not a link.
   virtual std::optional<std::string> ReadLink(const std::string& path) const = 0;
+
+  // Opens `path` as a resettable watermark, already reset once; nullptr when the file is absent
+  // or cannot be reset (not on cgroup2, or a kernel older than 6.12). Default: never resettable.
+  virtual std::unique_ptr<ResettableWatermark> OpenResettableWatermark(const std::string& path) const {
+    (void)path;
+    return nullptr;
+  }
 };
 
 // The real filesystem, through POSIX calls. Stateless.
@@ -64,6 +84,7 @@ class RealFileSystem final : public FileSystem {
   std::optional<std::vector<DirEntry>> ListDir(const std::string& path) const override;
   std::optional<FileStat> Stat(const std::string& path) const override;
   std::optional<std::string> ReadLink(const std::string& path) const override;
+  std::unique_ptr<ResettableWatermark> OpenResettableWatermark(const std::string& path) const override;
 };
 
 // Joins a root and a relative path with exactly one '/' between them.

@@ -40,6 +40,9 @@ struct MemoryFigures {
   std::optional<uint64_t> swap_bytes;
   std::optional<uint64_t> limit_bytes;        // absent when unlimited
   std::optional<uint64_t> max_usage_bytes;    // kernel lifetime high-water mark
+  // Highest usage since the previous tick, from a memory.peak descriptor reset every tick
+  // (cgroup v2 on Linux 6.12+); absent elsewhere and on a workload's first tick.
+  std::optional<uint64_t> interval_peak_bytes;
   std::optional<uint64_t> oom_kills;
 };
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace we {
 
@@ -23,6 +24,23 @@ struct SamplingConfig {
   std::chrono::milliseconds interval{1000};
 };
 
+// How idle and peak are computed (README.md, "Idle and peak"). Each window slides over the last
+// `window` of samples; idle is the `idle_quantile` of its samples, peak their maximum.
+struct StartupConfig {
+  // A workload has started up once its per-interval CPU stays at or below
+  // max(min_cores, idle_factor x idle CPU of the shortest window) for `settle_for`.
+  double min_cores = 0.05;
+  double idle_factor = 2.0;
+  std::chrono::milliseconds settle_for{10'000};
+};
+
+struct IdlePeakConfig {
+  std::vector<std::chrono::milliseconds> windows = {std::chrono::minutes(1), std::chrono::minutes(5),
+                                                    std::chrono::hours(1)};
+  double idle_quantile = 0.10;
+  StartupConfig startup;
+};
+
 struct LogConfig {
   std::string level = "info";     // debug, info, warn, error
   std::string format = "logfmt";  // logfmt or json
@@ -32,6 +50,7 @@ struct Config {
   WebConfig web;
   PathsConfig paths;
   SamplingConfig sampling;
+  IdlePeakConfig idle_peak;
   LogConfig log;
 };
 

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <functional>
 #include <map>
@@ -157,6 +158,46 @@ std::optional<std::string> CheckSamplingInterval(std::chrono::milliseconds inter
          FormatDuration(kMaxSamplingInterval) + ", got " + FormatDuration(interval);
 }
 
+std::optional<std::string> CheckWindows(const std::vector<std::chrono::milliseconds>& windows) {
+  if (windows.empty()) return "must list at least one window, as in [1m, 5m, 1h]";
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    if (windows[i] < kMinWindow || windows[i] > kMaxWindow) {
+      return "each window must be between " + FormatDuration(kMinWindow) + " and " +
+             FormatDuration(kMaxWindow) + ", got " + FormatDuration(windows[i]);
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (windows[j] == windows[i]) return "window " + FormatDuration(windows[i]) + " is listed twice";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckWindowsAgainstInterval(const std::vector<std::chrono::milliseconds>& windows,
+                                                       std::chrono::milliseconds interval) {
+  for (const auto w : windows) {
+    if (interval.count() > 0 && w.count() / interval.count() > kMaxWindowSamples) {
+      return "window " + FormatDuration(w) + " holds more than " + std::to_string(kMaxWindowSamples) +
+             " samples at sampling.interval " + FormatDuration(interval);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckIdleQuantile(double q) {
+  if (q >= 0 && q < 1) return std::nullopt;
+  return "must be at least 0 and less than 1, got " + std::to_string(q);
+}
+
+std::optional<std::string> CheckNonNegative(double value) {
+  if (value >= 0 && value < 1e12) return std::nullopt;
+  return "must be a non-negative number, got " + std::to_string(value);
+}
+
+std::optional<std::string> CheckSettleFor(std::chrono::milliseconds d) {
+  if (d >= std::chrono::seconds(1) && d <= std::chrono::hours(1)) return std::nullopt;
+  return "must be between 1s and 1h, got " + FormatDuration(d);
+}
+
 std::optional<std::string> CheckLogLevel(std::string_view level) {
   return OneOf(level, {"debug", "info", "warn", "error"});
 }
@@ -285,6 +326,76 @@ Decoder DurationKey(SectionT Config::*section, std::chrono::milliseconds Section
   };
 }
 
+using DoubleCheck = std::optional<std::string> (*)(double);
+
+// A number stored once it parses fully and `check` accepts it.
+Decoder DoubleKey(std::function<double&(Config&)> field, DoubleCheck check) {
+  return [=](const Entry& entry, Reporter& reporter, Config& config) {
+    std::optional<std::string> text = ReadScalar(entry, "a number", reporter);
+    if (!text) return;
+    char* end = nullptr;
+    errno = 0;
+    const double value = std::strtod(text->c_str(), &end);
+    if (text->empty() || end != text->c_str() + text->size() || errno != 0 || value != value) {
+      reporter.Add(entry.ValueMark(), entry.path, "expected a number, got " + Quote(*text));
+      return;
+    }
+    if (std::optional<std::string> problem = check(value)) {
+      reporter.Add(entry.ValueMark(), entry.path, std::move(*problem));
+      return;
+    }
+    field(config) = value;
+  };
+}
+
+// A duration stored through an accessor, for keys nested deeper than one section.
+Decoder NestedDurationKey(std::function<std::chrono::milliseconds&(Config&)> field, DurationCheck check) {
+  return [=](const Entry& entry, Reporter& reporter, Config& config) {
+    std::optional<std::string> text = ReadScalar(entry, "a duration such as \"1s\"", reporter);
+    if (!text) return;
+    const std::optional<std::chrono::milliseconds> value = ParseDuration(*text);
+    if (!value) {
+      reporter.Add(entry.ValueMark(), entry.path, "invalid duration " + Quote(*text));
+      return;
+    }
+    if (std::optional<std::string> problem = check(*value)) {
+      reporter.Add(entry.ValueMark(), entry.path, std::move(*problem));
+      return;
+    }
+    field(config) = *value;
+  };
+}
+
+// A sequence of durations ("[1m, 5m, 1h]"); each element's error points at that element.
+Decoder WindowsKey() {
+  return [](const Entry& entry, Reporter& reporter, Config& config) {
+    if (!entry.value.IsSequence()) {
+      reporter.Add(entry.ValueMark(), entry.path,
+                   "expected a sequence of durations such as [1m, 5m, 1h], got " + Describe(entry.value));
+      return;
+    }
+    std::vector<std::chrono::milliseconds> windows;
+    bool ok = true;
+    for (const YAML::Node& item : entry.value) {
+      std::optional<std::chrono::milliseconds> d;
+      if (item.IsScalar()) d = ParseDuration(item.Scalar());
+      if (!d) {
+        reporter.Add(item.Mark(), entry.path,
+                     "expected a duration such as \"5m\", got " + Describe(item));
+        ok = false;
+        continue;
+      }
+      windows.push_back(*d);
+    }
+    if (!ok) return;
+    if (std::optional<std::string> problem = config_checks::CheckWindows(windows)) {
+      reporter.Add(entry.ValueMark(), entry.path, std::move(*problem));
+      return;
+    }
+    config.idle_peak.windows = std::move(windows);
+  };
+}
+
 // Every key the file may hold. Keep in step with config.h and config/workload_exporter.yml.
 const std::vector<KeySpec>& Schema() {
   using namespace config_checks;
@@ -307,6 +418,28 @@ const std::vector<KeySpec>& Schema() {
               {
                   Leaf("interval", DurationKey(&Config::sampling, &SamplingConfig::interval,
                                                CheckSamplingInterval)),
+              }),
+      Section("idle_peak",
+              {
+                  Leaf("windows", WindowsKey()),
+                  Leaf("idle_quantile",
+                       DoubleKey([](Config& c) -> double& { return c.idle_peak.idle_quantile; },
+                                 CheckIdleQuantile)),
+                  Section("startup",
+                          {
+                              Leaf("min_cores",
+                                   DoubleKey([](Config& c) -> double& { return c.idle_peak.startup.min_cores; },
+                                             CheckNonNegative)),
+                              Leaf("idle_factor",
+                                   DoubleKey([](Config& c) -> double& { return c.idle_peak.startup.idle_factor; },
+                                             CheckNonNegative)),
+                              Leaf("settle_for",
+                                   NestedDurationKey(
+                                       [](Config& c) -> std::chrono::milliseconds& {
+                                         return c.idle_peak.startup.settle_for;
+                                       },
+                                       CheckSettleFor)),
+                          }),
               }),
       Section("log",
               {
@@ -477,6 +610,13 @@ LoadResult LoadConfigFromString(const std::string& yaml_text, const std::string&
     }
   }
 
+  if (reporter.empty()) {
+    // Keys that must agree with each other, once each is valid on its own.
+    if (auto problem = config_checks::CheckWindowsAgainstInterval(config.idle_peak.windows,
+                                                                  config.sampling.interval)) {
+      reporter.Add(YAML::Mark::null_mark(), "idle_peak.windows", std::move(*problem));
+    }
+  }
   if (!reporter.empty()) return LoadResult{std::nullopt, reporter.Take()};
   return LoadResult{std::move(config), {}};
 }

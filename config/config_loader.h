@@ -58,6 +58,25 @@ std::optional<std::string> CheckTelemetryPath(std::string_view path);
 std::optional<std::string> CheckAbsolutePath(std::string_view path);
 // Between kMinSamplingInterval and kMaxSamplingInterval inclusive.
 std::optional<std::string> CheckSamplingInterval(std::chrono::milliseconds interval);
+// Bounds of one idle/peak window, inclusive.
+inline constexpr std::chrono::milliseconds kMinWindow{1000};
+inline constexpr std::chrono::milliseconds kMaxWindow{24 * 60 * 60 * 1000};
+// A window holds at most this many samples (window / sampling.interval): memory is 4 bytes per
+// sample per workload, so 86400 samples cost 338 KiB per workload.
+inline constexpr long long kMaxWindowSamples = 86400;
+
+// Each window within [kMinWindow, kMaxWindow], no two equal, at least one.
+std::optional<std::string> CheckWindows(const std::vector<std::chrono::milliseconds>& windows);
+// Each window at most kMaxWindowSamples sampling intervals long (a window shorter than one
+// interval holds a single sample).
+std::optional<std::string> CheckWindowsAgainstInterval(const std::vector<std::chrono::milliseconds>& windows,
+                                                       std::chrono::milliseconds interval);
+// In [0, 1).
+std::optional<std::string> CheckIdleQuantile(double q);
+// Non-negative and finite.
+std::optional<std::string> CheckNonNegative(double value);
+// Between 1s and 1h.
+std::optional<std::string> CheckSettleFor(std::chrono::milliseconds d);
 // debug, info, warn or error.
 std::optional<std::string> CheckLogLevel(std::string_view level);
 // logfmt or json.

@@ -33,6 +33,14 @@ LoadedConfig LoadConfiguration(const Flags& flags) {
     config = *r.config;
   }
   out.errors = ApplyFlags(flags, &config);
+  if (out.errors.empty()) {
+    // --sampling.interval may have changed what the file's windows were checked against.
+    if (auto problem = config_checks::CheckWindowsAgainstInterval(config.idle_peak.windows,
+                                                                  config.sampling.interval)) {
+      out.errors.push_back(ConfigError{flags.config_file.value_or("--sampling.interval"), 0, 0,
+                                       "idle_peak.windows", *problem});
+    }
+  }
   if (out.errors.empty()) out.config = std::move(config);
   return out;
 }
@@ -42,6 +50,11 @@ SamplerSettings App::SamplerSettingsFrom(const Config& config) {
   s.cgroupfs = config.paths.cgroupfs;
   s.procfs = config.paths.procfs;
   s.interval = config.sampling.interval;
+  s.windows = config.idle_peak.windows;
+  s.idle_quantile = config.idle_peak.idle_quantile;
+  s.startup_min_cores = config.idle_peak.startup.min_cores;
+  s.startup_idle_factor = config.idle_peak.startup.idle_factor;
+  s.startup_settle_for = config.idle_peak.startup.settle_for;
   return s;
 }
 

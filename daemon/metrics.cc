@@ -158,6 +158,34 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap, const BuildInfo
   PressureFamilies(&out, views, labels, "memory", &Sample::memory_pressure);
   PressureFamilies(&out, views, labels, "io", &Sample::io_pressure);
 
+  // Idle and peak, per window (README.md, "Idle and peak").
+  if (snap.windows) {
+    auto windowed = [&](const char* name, const char* help, std::optional<double> WindowFigures::*field) {
+      FamilyBuilder f(&out, name, help, MetricType::Gauge);
+      for (size_t i = 0; i < views.size(); ++i) {
+        for (size_t w = 0; w < views[i].windows.size() && w < snap.windows->specs.size(); ++w) {
+          f.Add(With(labels[i], "window", snap.windows->specs[w].label), views[i].windows[w].*field);
+        }
+      }
+    };
+    windowed("workload_cpu_idle_cores",
+             "CPU at rest over the window: a low quantile (idle_quantile) of the per-interval CPU, in cores.",
+             &WindowFigures::cpu_idle_cores);
+    windowed("workload_cpu_peak_cores", "Highest per-interval CPU in the window, in cores.",
+             &WindowFigures::cpu_peak_cores);
+    windowed("workload_memory_idle_bytes",
+             "Memory at rest over the window: a low quantile (idle_quantile) of the sampled working set, in bytes.",
+             &WindowFigures::memory_idle_bytes);
+    windowed("workload_memory_peak_bytes",
+             "Highest memory in the window, in bytes, including spikes between samples where the kernel keeps a "
+             "high-water mark (see workload_exporter_peak_source_info).",
+             &WindowFigures::memory_peak_bytes);
+  }
+  PerWorkload(&out, views, labels, "workload_startup_seconds",
+              "Seconds from the workload's start until its CPU first settled to its idle level; absent until it "
+              "settles.",
+              MetricType::Gauge, [](const WorkloadView& v) { return v.startup_seconds; });
+
   // The exporter itself.
   {
     FamilyBuilder f(&out, "workload_exporter_build_info",
@@ -170,6 +198,15 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap, const BuildInfo
     for (const auto& v : views) by_kind[v.sample.identity.kind] += 1;
     FamilyBuilder f(&out, "workload_exporter_workloads", "Number of workloads found, by kind.", MetricType::Gauge);
     for (const auto& [kind, n] : by_kind) f.Add({{"kind", kind}}, n);
+  }
+  if (!snap.peak_source.empty()) {
+    FamilyBuilder f(&out, "workload_exporter_peak_source_info",
+                    "Where workload_memory_peak_bytes comes from on this host's cgroup layout: interval_watermark "
+                    "(memory.peak reset every interval), lifetime_watermark_while_young (memory.peak or "
+                    "max_usage_in_bytes while the workload is younger than the window, sampled maximum after), "
+                    "or sampled.",
+                    MetricType::Gauge);
+    f.Add({{"layout", snap.cgroup_layout}, {"source", snap.peak_source}}, 1.0);
   }
   {
     FamilyBuilder f(&out, "workload_exporter_collector_duration_seconds",

@@ -1,36 +1,120 @@
 #include "daemon/normaliser.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace we {
 
-std::vector<WorkloadView> Normaliser::Update(std::vector<Sample> samples, Clock::time_point now) {
+Normaliser::Normaliser(NormaliserSettings settings) : settings_(std::move(settings)) {
+  if (settings_.windows) {
+    scratch_.reserve(settings_.windows->capacity);
+    const auto& specs = settings_.windows->specs;
+    for (std::size_t i = 1; i < specs.size(); ++i) {
+      if (specs[i].slots < specs[shortest_window_].slots) shortest_window_ = i;
+    }
+  }
+}
+
+size_t Normaliser::window_bytes() const {
+  size_t total = 0;
+  for (const auto& [key, state] : states_) total += state.windows ? state.windows->MemoryBytes() : 0;
+  return total;
+}
+
+std::vector<WorkloadView> Normaliser::Update(std::vector<Sample> samples, Clock::time_point now, double wall_now) {
+  ++tick_;
   std::vector<WorkloadView> views;
   views.reserve(samples.size());
-  std::unordered_map<std::string, Previous> next;
-  next.reserve(samples.size());
+  const double interval = std::chrono::duration<double>(settings_.interval).count();
 
   for (Sample& s : samples) {
-    std::string key = s.identity.Key();
     WorkloadView view;
-    auto it = previous_.find(key);
-    if (it != previous_.end() && it->second.instance == s.instance && it->second.cpu_usage_seconds &&
-        s.cpu.usage_seconds) {
-      double dt = std::chrono::duration<double>(now - it->second.when).count();
-      double used = *s.cpu.usage_seconds - *it->second.cpu_usage_seconds;
+    auto [it, inserted] = states_.try_emplace(s.identity.Key());
+    State& state = it->second;
+    const bool fresh = inserted || state.instance != s.instance;
+    if (!fresh && state.cpu_usage_seconds && s.cpu.usage_seconds) {
+      const double dt = std::chrono::duration<double>(now - state.when).count();
+      const double used = *s.cpu.usage_seconds - *state.cpu_usage_seconds;
       if (dt > 0 && used >= 0) view.cpu_usage_cores = used / dt;
     }
-    next[key] = Previous{s.instance, s.cpu.usage_seconds, now};
+    if (fresh) {
+      state = State{};
+      state.instance = s.instance;
+      state.first_wall = wall_now;
+      state.timeable = s.start_time_seconds && wall_now - *s.start_time_seconds <= 2 * interval + 1.0;
+    } else {
+      // Slots follow the steady clock, so ticks skipped by a stalled sampler leave gaps.
+      const double dt = std::chrono::duration<double>(now - state.when).count();
+      state.slot += static_cast<uint64_t>(std::max<long long>(1, std::llround(dt / interval)));
+    }
+    state.cpu_usage_seconds = s.cpu.usage_seconds;
+    state.when = now;
+    state.seen_tick = tick_;
     view.sample = std::move(s);
+    if (settings_.windows) UpdateWindows(state, view, wall_now, fresh);
     views.push_back(std::move(view));
   }
-  previous_ = std::move(next);
+  std::erase_if(states_, [this](const auto& entry) { return entry.second.seen_tick != tick_; });
+
   std::sort(views.begin(), views.end(), [](const WorkloadView& a, const WorkloadView& b) {
     const auto& x = a.sample.identity;
     const auto& y = b.sample.identity;
     return std::tie(x.kind, x.runtime, x.name, x.id) < std::tie(y.kind, y.runtime, y.name, y.id);
   });
   return views;
+}
+
+void Normaliser::UpdateWindows(State& state, WorkloadView& view, double wall_now, bool fresh) {
+  const WindowLayout& layout = *settings_.windows;
+  if (fresh || !state.windows) state.windows = std::make_unique<WorkloadWindows>(settings_.windows);
+  const MemoryFigures& mem = view.sample.memory;
+
+  // Idle memory is the working set; the peak is the highest memory known for the interval,
+  // the kernel's per-interval watermark included where it exists.
+  std::optional<double> memory;
+  if (mem.working_set_bytes) {
+    memory = static_cast<double>(*mem.working_set_bytes);
+  } else if (mem.usage_bytes) {
+    memory = static_cast<double>(*mem.usage_bytes);
+  }
+  std::optional<double> memory_peak = memory;
+  if (mem.interval_peak_bytes) {
+    memory_peak = std::max(memory_peak.value_or(0), static_cast<double>(*mem.interval_peak_bytes));
+  }
+  state.windows->Add(state.slot, view.cpu_usage_cores, memory, memory_peak, scratch_);
+
+  // Age of the workload; without a start time it counts as old (no lifetime mark used).
+  const double age = view.sample.start_time_seconds ? wall_now - *view.sample.start_time_seconds : 1e300;
+  view.windows.reserve(layout.specs.size());
+  for (std::size_t i = 0; i < layout.specs.size(); ++i) {
+    WindowFigures f = state.windows->Get(i);
+    // Without a per-interval mark, the lifetime mark stands for the window's peak while the
+    // workload is younger than the window: the whole lifetime is then inside it.
+    if (!mem.interval_peak_bytes && mem.max_usage_bytes && age < layout.specs[i].seconds) {
+      f.memory_peak_bytes = std::max(f.memory_peak_bytes.value_or(0), static_cast<double>(*mem.max_usage_bytes));
+    }
+    view.windows.push_back(f);
+  }
+
+  // Startup: decided once the shortest window has filled, so that its idle CPU is the resting
+  // level rather than the startup burst itself.
+  const WindowSpec& shortest = layout.specs[shortest_window_];
+  if (state.timeable && !state.startup_seconds && state.slot + 1 >= shortest.slots &&
+      view.sample.start_time_seconds) {
+    const double interval = std::chrono::duration<double>(settings_.interval).count();
+    const double idle = view.windows[shortest_window_].cpu_idle_cores.value_or(0);
+    const double threshold = std::max(settings_.startup.min_cores, settings_.startup.idle_factor * idle);
+    const auto run = static_cast<uint32_t>(
+        std::ceil(std::chrono::duration<double>(settings_.startup.settle_for).count() / interval - 1e-9));
+    if (auto first = state.windows->FirstQuietRun(threshold, run)) {
+      // Slot s's CPU covers the interval that began at slot s-1.
+      const double quiet_since = state.first_wall + (static_cast<double>(*first) - 1) * interval;
+      state.startup_seconds = std::max(0.0, quiet_since - *view.sample.start_time_seconds);
+    } else if (state.windows->last_slot() + 1 >= static_cast<int64_t>(layout.capacity)) {
+      state.timeable = false;  // its start has left the ring: it will never be timed
+    }
+  }
+  view.startup_seconds = state.startup_seconds;
 }
 
 }  // namespace we

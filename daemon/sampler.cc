@@ -10,13 +10,42 @@
 
 namespace we {
 
+namespace {
+
+NormaliserSettings NormaliserSettingsFrom(const SamplerSettings& s, std::shared_ptr<const WindowLayout> windows) {
+  NormaliserSettings n;
+  n.interval = s.interval;
+  n.windows = std::move(windows);
+  n.startup.min_cores = s.startup_min_cores;
+  n.startup.idle_factor = s.startup_idle_factor;
+  n.startup.settle_for = s.startup_settle_for;
+  return n;
+}
+
+// Where peak memory came from this tick, in order of preference (README.md, "Idle and peak").
+std::string PeakSource(const std::vector<WorkloadView>& views) {
+  bool lifetime = false;
+  for (const auto& v : views) {
+    if (v.sample.memory.interval_peak_bytes) return "interval_watermark";
+    lifetime = lifetime || v.sample.memory.max_usage_bytes.has_value();
+  }
+  return lifetime ? "lifetime_watermark_while_young" : "sampled";
+}
+
+}  // namespace
+
 SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& settings)
     : fs_(fs),
       procfs_(settings.procfs),
+      windows_(settings.windows.empty()
+                   ? nullptr
+                   : WindowLayout::Make(settings.windows, settings.interval, settings.idle_quantile)),
+      normaliser_(NormaliserSettingsFrom(settings, windows_)),
       ticks_per_second_(static_cast<double>(::sysconf(_SC_CLK_TCK))),
       page_size_(static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))) {
   auto cgroup = std::make_unique<CgroupCollector>(fs_, settings.cgroupfs);
-  spdlog::info("cgroup layout {} under {}", LayoutName(cgroup->layout().kind), settings.cgroupfs);
+  cgroup_layout_ = LayoutName(cgroup->layout().kind);
+  spdlog::info("cgroup layout {} under {}", cgroup_layout_, settings.cgroupfs);
   collectors_.push_back(std::move(cgroup));
 }
 
@@ -38,7 +67,10 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
     snap->collectors.push_back(std::move(status));
     std::move(result.samples.begin(), result.samples.end(), std::back_inserter(samples));
   }
-  snap->workloads = normaliser_.Update(std::move(samples), now);
+  snap->workloads = normaliser_.Update(std::move(samples), now, snap->time_seconds);
+  snap->windows = windows_;
+  snap->cgroup_layout = cgroup_layout_;
+  snap->peak_source = PeakSource(snap->workloads);
   snap->process = ReadProcessFigures(fs_, procfs_, ticks_per_second_, page_size_);
   return snap;
 }
@@ -74,7 +106,8 @@ void Sampler::Stop() {
 
 void Sampler::Reconfigure(SamplerSettings settings) {
   boost::asio::post(io_, [this, settings = std::move(settings)]() mutable {
-    bool rebuild = settings.cgroupfs != settings_.cgroupfs || settings.procfs != settings_.procfs;
+    // Anything but the log settings changes what the windows hold: start them afresh.
+    bool rebuild = !(settings == settings_);
     bool new_interval = settings.interval != settings_.interval;
     settings_ = std::move(settings);
     if (rebuild) pipeline_ = std::make_unique<SamplingPipeline>(fs_, settings_);

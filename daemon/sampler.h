@@ -17,6 +17,7 @@
 
 #include "collectors/collector.h"
 #include "collectors/file_system.h"
+#include "config/config.h"
 #include "daemon/normaliser.h"
 #include "daemon/snapshot.h"
 
@@ -26,6 +27,11 @@ struct SamplerSettings {
   std::string cgroupfs = "/sys/fs/cgroup";
   std::string procfs = "/proc";
   std::chrono::milliseconds interval{1000};
+  std::vector<std::chrono::milliseconds> windows = IdlePeakConfig{}.windows;
+  double idle_quantile = IdlePeakConfig{}.idle_quantile;
+  double startup_min_cores = StartupConfig{}.min_cores;
+  double startup_idle_factor = StartupConfig{}.idle_factor;
+  std::chrono::milliseconds startup_settle_for = StartupConfig{}.settle_for;
 
   friend bool operator==(const SamplerSettings&, const SamplerSettings&) = default;
 };
@@ -47,6 +53,8 @@ class SamplingPipeline {
   const FileSystem& fs_;
   std::string procfs_;
   std::vector<std::unique_ptr<Collector>> collectors_;
+  std::string cgroup_layout_;
+  std::shared_ptr<const WindowLayout> windows_;
   Normaliser normaliser_;
   uint64_t sequence_ = 0;
   double ticks_per_second_;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "collectors/sample.h"
+#include "daemon/window.h"
 
 namespace we {
 
@@ -17,6 +18,8 @@ namespace we {
 struct WorkloadView {
   Sample sample;
   std::optional<double> cpu_usage_cores;  // rate over the last interval, same instance only
+  std::vector<WindowFigures> windows;     // one per configured window, in layout order
+  std::optional<double> startup_seconds;  // from start until its CPU first settled
 };
 
 struct CollectorStatus {
@@ -32,6 +35,9 @@ struct Snapshot {
   std::vector<WorkloadView> workloads;  // sorted by identity key, for stable output
   std::vector<CollectorStatus> collectors;
   ProcessFigures process;
+  std::shared_ptr<const WindowLayout> windows;  // labels of WorkloadView::windows; may be null
+  std::string cgroup_layout;  // "v2", "v1", "hybrid" or "none"
+  std::string peak_source;    // where peak memory comes from, see README.md
 };
 
 // Thread-safety: Publish and Get may be called from any thread.
