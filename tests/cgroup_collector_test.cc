@@ -12,6 +12,7 @@
 namespace we {
 namespace {
 
+using test_util::ReadFileOrDie;
 using test_util::TempTree;
 
 const std::string kId = "aa4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899";
@@ -284,6 +285,99 @@ TEST(CgroupCollector, RecreatedCgroupIsANewInstance) {
   EXPECT_NE(c.Collect().samples.at(0).instance, first);
   t.Remove(dir);
   EXPECT_TRUE(c.Collect().samples.empty());
+}
+
+// The v2 per-descriptor memory.peak reset (Linux 6.12+), as far as a fixture can take it: a
+// FileSystem whose watermarks behave as the kernel documents (each descriptor keeps its own mark,
+// a write resets it to the current usage). The real descriptor code is RealFileSystem's
+// OpenResettableWatermark, which a real v2 host exercises.
+class KernelLikeWatermarks : public FileSystem {
+ public:
+  explicit KernelLikeWatermarks(const FileSystem& inner) : inner_(inner) {}
+  ReadResult ReadFile(const std::string& p) const override { return inner_.ReadFile(p); }
+  std::optional<std::vector<DirEntry>> ListDir(const std::string& p) const override { return inner_.ListDir(p); }
+  std::optional<FileStat> Stat(const std::string& p) const override { return inner_.Stat(p); }
+  std::optional<std::string> ReadLink(const std::string& p) const override { return inner_.ReadLink(p); }
+
+  struct Mark {
+    uint64_t usage = 100;
+    uint64_t peak = 100;
+    int open = 0;
+  };
+  class Descriptor : public ResettableWatermark {
+   public:
+    explicit Descriptor(Mark* mark) : mark_(mark) {
+      ++mark_->open;
+      mark_->peak = mark_->usage;  // opening resets once
+    }
+    ~Descriptor() override { --mark_->open; }
+    std::optional<uint64_t> ReadAndReset() override {
+      const uint64_t value = mark_->peak;
+      mark_->peak = mark_->usage;
+      return value;
+    }
+
+   private:
+    Mark* mark_;
+  };
+  std::unique_ptr<ResettableWatermark> OpenResettableWatermark(const std::string& path) const override {
+    if (!inner_.ReadFile(path).ok()) return nullptr;
+    ++opens;
+    return std::make_unique<Descriptor>(&mark);
+  }
+  // Memory use moves: the mark follows its highest point.
+  void Use(uint64_t bytes) const {
+    mark.usage = bytes;
+    mark.peak = std::max(mark.peak, bytes);
+  }
+
+  mutable Mark mark;
+  mutable int opens = 0;
+
+ private:
+  const FileSystem& inner_;
+};
+
+TEST(CgroupCollector, IntervalPeakReadsAndResetsTheWatermarkEachTick) {
+  RealFileSystem real;
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory\n");
+  const std::string dir = "system.slice/docker-" + kId + ".scope";
+  WriteV2Workload(t, dir);
+  KernelLikeWatermarks fs(real);
+  CgroupCollector c(fs, t.root());
+
+  CollectResult first = c.Collect();  // opens the descriptor; nothing to report yet
+  ASSERT_EQ(first.samples.size(), 1u);
+  EXPECT_FALSE(first.samples[0].memory.interval_peak_bytes);
+  EXPECT_EQ(fs.mark.open, 1);
+
+  fs.Use(900);  // a spike between ticks...
+  fs.Use(200);  // ...gone by the next one
+  EXPECT_EQ(c.Collect().samples[0].memory.interval_peak_bytes, std::optional<uint64_t>(900));
+  // The next interval starts from the usage at the reset, not from the old spike.
+  fs.Use(300);
+  EXPECT_EQ(c.Collect().samples[0].memory.interval_peak_bytes, std::optional<uint64_t>(300));
+  EXPECT_EQ(fs.opens, 1);  // one descriptor, kept open
+
+  // A recreated cgroup gets a new descriptor; a removed one closes its descriptor.
+  std::filesystem::rename(t.Path(dir), t.Path("old-instance"));
+  WriteV2Workload(t, dir);
+  EXPECT_FALSE(c.Collect().samples[0].memory.interval_peak_bytes);
+  EXPECT_EQ(fs.opens, 2);
+  EXPECT_EQ(fs.mark.open, 1);
+  t.Remove(dir);
+  EXPECT_TRUE(c.Collect().samples.empty());
+  EXPECT_EQ(fs.mark.open, 0);
+}
+
+TEST(CgroupCollector, RealWatermarkResetNeedsCgroup2) {
+  RealFileSystem real;
+  TempTree t;
+  t.Write("memory.peak", "4096\n");
+  EXPECT_EQ(real.OpenResettableWatermark(t.Path("memory.peak")), nullptr);  // not on cgroup2
+  EXPECT_EQ(real.OpenResettableWatermark(t.Path("missing")), nullptr);
+  EXPECT_EQ(ReadFileOrDie(t.Path("memory.peak")), "4096\n");  // and never written to
 }
 
 }  // namespace

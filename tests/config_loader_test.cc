@@ -28,6 +28,15 @@ std::string Dump(const Config& c) {
          "paths.cgroupfs=" + c.paths.cgroupfs + "\n" +
          "paths.procfs=" + c.paths.procfs + "\n" +
          "sampling.interval=" + FormatDuration(c.sampling.interval) + "\n" +
+         "idle_peak.windows=" + [&] {
+           std::string out;
+           for (auto w : c.idle_peak.windows) out += (out.empty() ? "" : ",") + FormatDuration(w);
+           return out;
+         }() + "\n" +
+         "idle_peak.idle_quantile=" + std::to_string(c.idle_peak.idle_quantile) + "\n" +
+         "idle_peak.startup=" + std::to_string(c.idle_peak.startup.min_cores) + "," +
+         std::to_string(c.idle_peak.startup.idle_factor) + "," + FormatDuration(c.idle_peak.startup.settle_for) +
+         "\n" +
          "log.level=" + c.log.level + "\n" +
          "log.format=" + c.log.format + "\n";
 }
@@ -72,6 +81,9 @@ TEST(ConfigLoaderTest, DefaultsAreTheDocumentedOnes) {
             "paths.cgroupfs=/sys/fs/cgroup\n"
             "paths.procfs=/proc\n"
             "sampling.interval=1s\n"
+            "idle_peak.windows=1m,5m,1h\n"
+            "idle_peak.idle_quantile=0.100000\n"
+            "idle_peak.startup=0.050000,2.000000,10s\n"
             "log.level=info\n"
             "log.format=logfmt\n");
 }
@@ -466,6 +478,51 @@ TEST(ConfigChecksTest, AcceptDefaultsAndRejectWithTheLoadersMessages) {
             "invalid value \"xml\": must be one of logfmt, json");
   EXPECT_EQ(config_checks::CheckSamplingInterval(milliseconds{7'200'000}),
             "must be between 100ms and 1h, got 2h");
+}
+
+// ---------------------------------------------------------------------------------------------
+// idle_peak
+
+TEST(ConfigLoaderTest, IdlePeakSection) {
+  const LoadResult result = Load(
+      "idle_peak:\n"
+      "  windows: [30s, 2h]\n"
+      "  idle_quantile: 0.05\n"
+      "  startup:\n"
+      "    min_cores: 0.1\n"
+      "    idle_factor: 3\n"
+      "    settle_for: 20s\n");
+  ASSERT_TRUE(result.ok()) << Errors(result);
+  const IdlePeakConfig& c = result.config->idle_peak;
+  EXPECT_EQ(c.windows, (std::vector<milliseconds>{milliseconds(30'000), milliseconds(7'200'000)}));
+  EXPECT_DOUBLE_EQ(c.idle_quantile, 0.05);
+  EXPECT_DOUBLE_EQ(c.startup.min_cores, 0.1);
+  EXPECT_DOUBLE_EQ(c.startup.idle_factor, 3);
+  EXPECT_EQ(c.startup.settle_for, milliseconds(20'000));
+}
+
+TEST(ConfigLoaderTest, IdlePeakErrorsNameTheKeyAndElement) {
+  EXPECT_EQ(Errors(Load("idle_peak:\n  windows: [1m, soon, 1h]\n")),
+            "cfg.yml:2:17: idle_peak.windows: expected a duration such as \"5m\", got scalar \"soon\"\n");
+  EXPECT_EQ(Errors(Load("idle_peak:\n  windows: [1m, 1m]\n")),
+            "cfg.yml:2:12: idle_peak.windows: window 1m is listed twice\n");
+  EXPECT_EQ(Errors(Load("idle_peak:\n  windows: []\n")),
+            "cfg.yml:2:12: idle_peak.windows: must list at least one window, as in [1m, 5m, 1h]\n");
+  EXPECT_EQ(Errors(Load("idle_peak:\n  windows: 5m\n")),
+            "cfg.yml:2:12: idle_peak.windows: expected a sequence of durations such as [1m, 5m, 1h], got scalar "
+            "\"5m\"\n");
+  EXPECT_EQ(Errors(Load("idle_peak:\n  windows: [2d]\n")),
+            "cfg.yml:2:12: idle_peak.windows: each window must be between 1s and 1d, got 2d\n");
+  EXPECT_EQ(Errors(Load("idle_peak:\n  idle_quantile: 1\n")),
+            "cfg.yml:2:18: idle_peak.idle_quantile: must be at least 0 and less than 1, got 1.000000\n");
+  EXPECT_EQ(Errors(Load("idle_peak:\n  idle_quantile: low\n")),
+            "cfg.yml:2:18: idle_peak.idle_quantile: expected a number, got \"low\"\n");
+  EXPECT_EQ(Errors(Load("idle_peak:\n  startup:\n    settle_for: 2h\n    bogus: 1\n")),
+            "cfg.yml:3:17: idle_peak.startup.settle_for: must be between 1s and 1h, got 2h\n"
+            "cfg.yml:4:5: idle_peak.startup.bogus: unknown key\n");
+  // Windows and the interval together: at most 86400 samples per window.
+  EXPECT_EQ(Errors(Load("sampling:\n  interval: 100ms\nidle_peak:\n  windows: [1d]\n")),
+            "cfg.yml: idle_peak.windows: window 1d holds more than 86400 samples at sampling.interval 100ms\n");
 }
 
 }  // namespace

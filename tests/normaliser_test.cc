@@ -87,5 +87,138 @@ TEST(Normaliser, MissingCounterYieldsNoRateAndOutputIsSorted) {
   EXPECT_FALSE(v[1].cpu_usage_cores);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Idle, peak and startup through the normaliser
+
+NormaliserSettings WithWindows(std::vector<milliseconds> windows) {
+  NormaliserSettings settings;
+  settings.interval = milliseconds(1000);
+  settings.windows = WindowLayout::Make(windows, settings.interval, 0.1);
+  return settings;
+}
+
+Sample MakeMemory(uint64_t instance, double cpu, uint64_t working_set, std::optional<uint64_t> lifetime_peak,
+                  std::optional<uint64_t> interval_peak, double start) {
+  Sample s = Make("aaaa", instance, cpu);
+  s.memory.working_set_bytes = working_set;
+  s.memory.max_usage_bytes = lifetime_peak;
+  s.memory.interval_peak_bytes = interval_peak;
+  s.start_time_seconds = start;
+  return s;
+}
+
+TEST(NormaliserWindows, LifetimeWatermarkCountsOnlyWhileTheWorkloadIsYoungerThanTheWindow) {
+  Normaliser n(WithWindows({milliseconds(10'000), milliseconds(60'000)}));
+  Clock::time_point t0{};
+  const double start = 1000;
+  // A 500 MB spike between samples left its mark in the lifetime watermark only.
+  std::vector<WorkloadView> v;
+  for (int i = 0; i < 30; ++i) {
+    v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 600'000'000, std::nullopt, start)},
+                 t0 + milliseconds(1000 * i), start + 5 + i);
+    const double age = 5 + i;
+    ASSERT_EQ(v[0].windows.size(), 2u);
+    // 10 s window: the watermark counts until the workload is 10 s old, the sampled max after.
+    const double peak10 = *v[0].windows[0].memory_peak_bytes;
+    if (age < 10) {
+      EXPECT_NEAR(peak10, 600e6, 600e6 * 0.0004) << age;
+    } else {
+      EXPECT_NEAR(peak10, 100e6, 100e6 * 0.0004) << age;
+    }
+    EXPECT_NEAR(*v[0].windows[1].memory_peak_bytes, 600e6, 600e6 * 0.0004) << age;  // 1m: still young
+    EXPECT_NEAR(*v[0].windows[0].memory_idle_bytes, 100e6, 100e6 * 0.0004);
+  }
+}
+
+TEST(NormaliserWindows, IntervalWatermarkIsExactPerIntervalAndReplacesTheLifetimeOne) {
+  Normaliser n(WithWindows({milliseconds(5'000)}));
+  Clock::time_point t0{};
+  std::vector<WorkloadView> v;
+  for (int i = 0; i < 12; ++i) {
+    const uint64_t interval_peak = i == 3 ? 900'000'000 : 110'000'000;
+    v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 2'000'000'000, interval_peak, 0)},
+                 t0 + milliseconds(1000 * i), 1e9 + i);
+    const double peak = *v[0].windows[0].memory_peak_bytes;
+    if (i >= 3 && i < 8) {
+      EXPECT_NEAR(peak, 900e6, 900e6 * 0.0004) << i;  // the spike, while inside the 5 s window
+    } else {
+      EXPECT_NEAR(peak, 110e6, 110e6 * 0.0004) << i;  // never the 2 GB lifetime mark
+    }
+  }
+}
+
+TEST(NormaliserWindows, ARecreatedWorkloadStartsNewWindows) {
+  Normaliser n(WithWindows({milliseconds(60'000)}));
+  Clock::time_point t0{};
+  n.Update({MakeMemory(1, 0.0, 5'000'000'000, std::nullopt, std::nullopt, 0)}, t0, 1e9);
+  n.Update({MakeMemory(1, 10.0, 5'000'000'000, std::nullopt, std::nullopt, 0)}, t0 + milliseconds(1000), 1e9 + 1);
+  auto v = n.Update({MakeMemory(2, 0.0, 1'000, std::nullopt, std::nullopt, 0)}, t0 + milliseconds(2000), 1e9 + 2);
+  EXPECT_NEAR(*v[0].windows[0].memory_peak_bytes, 1000, 1);
+  EXPECT_FALSE(v[0].windows[0].cpu_peak_cores);
+}
+
+TEST(NormaliserWindows, AStalledSamplerLeavesGapsNotStretchedSamples) {
+  Normaliser n(WithWindows({milliseconds(10'000)}));
+  Clock::time_point t0{};
+  double cpu = 0;
+  std::vector<WorkloadView> v;
+  for (int i = 0; i < 5; ++i) {
+    cpu += 2.0;
+    v = n.Update({Make("aaaa", 1, cpu)}, t0 + milliseconds(1000 * i), 1e9 + i);
+  }
+  EXPECT_NEAR(*v[0].windows[0].cpu_peak_cores, 2.0, 0.001);
+  // 20 s without a tick: everything before has left the 10 s window.
+  cpu += 2.0;
+  v = n.Update({Make("aaaa", 1, cpu)}, t0 + milliseconds(24'000), 1e9 + 24);
+  EXPECT_NEAR(*v[0].windows[0].cpu_peak_cores, 0.1, 0.0001);  // 2 s of CPU over 20 s
+}
+
+TEST(NormaliserWindows, StartupIsTheTimeUntilCpuFirstSettles) {
+  NormaliserSettings settings = WithWindows({milliseconds(20'000), milliseconds(60'000)});
+  settings.startup.settle_for = milliseconds(5'000);
+  Normaliser n(settings);
+  Clock::time_point t0{};
+  const double start = 1e9;
+  double cpu = 0;
+  std::vector<WorkloadView> v;
+  // Seen 0.5 s after its start; busy for 4 s (1.5 cores), then quiet (0.01 cores).
+  for (int i = 0; i < 40; ++i) {
+    if (i > 0) cpu += i <= 4 ? 1.5 : 0.01;
+    v = n.Update({MakeMemory(1, cpu, 1, std::nullopt, std::nullopt, start)}, t0 + milliseconds(1000 * i),
+                 start + 0.5 + i);
+    if (i < 19) {
+      EXPECT_FALSE(v[0].startup_seconds) << i;  // the shortest window is not full yet
+    }
+  }
+  ASSERT_TRUE(v[0].startup_seconds);
+  EXPECT_NEAR(*v[0].startup_seconds, 4.5, 1e-9);  // quiet from the interval starting at +4.5 s
+}
+
+TEST(NormaliserWindows, AWorkloadFoundLongAfterItsStartIsNotTimed) {
+  NormaliserSettings settings = WithWindows({milliseconds(5'000)});
+  settings.startup.settle_for = milliseconds(2'000);
+  Normaliser n(settings);
+  Clock::time_point t0{};
+  std::vector<WorkloadView> v;
+  for (int i = 0; i < 20; ++i) {
+    v = n.Update({MakeMemory(1, 0.01 * i, 1, std::nullopt, std::nullopt, 1e9)}, t0 + milliseconds(1000 * i),
+                 1e9 + 3600 + i);
+  }
+  EXPECT_FALSE(v[0].startup_seconds);
+}
+
+TEST(NormaliserWindows, ThousandWorkloadsWithDefaultWindowsStayUnderSixteenMib) {
+  NormaliserSettings settings = WithWindows({milliseconds(60'000), milliseconds(300'000), milliseconds(3'600'000)});
+  Normaliser n(settings);
+  std::vector<Sample> samples;
+  for (int i = 0; i < 1000; ++i) samples.push_back(MakeMemory(1, 0, 1, std::nullopt, std::nullopt, 0));
+  for (int i = 0; i < 1000; ++i) samples[i].identity.id = "w" + std::to_string(i);
+  n.Update(samples, Clock::time_point{}, 1e9);
+  EXPECT_EQ(n.tracked(), 1000u);
+  EXPECT_LT(n.window_bytes(), 16u << 20);
+  RecordProperty("window_bytes_1000_workloads", std::to_string(n.window_bytes()));
+}
+
 }  // namespace
 }  // namespace we
