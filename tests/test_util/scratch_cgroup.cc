@@ -183,4 +183,45 @@ void BurnerChild::Kill() {
   pid_ = -1;
 }
 
+SpikeChild::SpikeChild(std::size_t memory_bytes, int hold_ms) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid_ == 0) {
+    ::close(fds[1]);
+    char go;
+    if (::read(fds[0], &go, 1) != 1) ::_exit(1);
+    void* memory = ::mmap(nullptr, memory_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) ::_exit(2);
+    std::memset(memory, 0x5a, memory_bytes);
+    ::usleep(static_cast<useconds_t>(hold_ms) * 1000);
+    ::munmap(memory, memory_bytes);
+    while (true) ::pause();
+  }
+  ::close(fds[0]);
+  release_fd_ = fds[1];
+}
+
+SpikeChild::~SpikeChild() {
+  Kill();
+  if (release_fd_ >= 0) ::close(release_fd_);
+}
+
+void SpikeChild::Release() {
+  if (release_fd_ < 0) return;
+  (void)!::write(release_fd_, "g", 1);
+  ::close(release_fd_);
+  release_fd_ = -1;
+}
+
+void SpikeChild::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
 }  // namespace we::test_util

@@ -63,4 +63,22 @@ class BurnerChild {
   int release_fd_ = -1;
 };
 
+// A child process that waits until Release(), then maps and touches `memory_bytes`, holds them
+// for `hold_ms`, unmaps them and sleeps until killed: a memory spike of known size and length.
+class SpikeChild {
+ public:
+  SpikeChild(std::size_t memory_bytes, int hold_ms);
+  ~SpikeChild();
+  SpikeChild(const SpikeChild&) = delete;
+  SpikeChild& operator=(const SpikeChild&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Release();
+  void Kill();
+
+ private:
+  pid_t pid_ = -1;
+  int release_fd_ = -1;
+};
+
 }  // namespace we::test_util
