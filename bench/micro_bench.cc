@@ -1,0 +1,124 @@
+// Microbenchmarks of the per-tick and per-scrape work: the idle/peak windows, the cgroup file
+// parsers, and rendering /metrics. Run: build-bench/bench/micro_bench (see BENCHMARKS.md).
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+
+#include "collectors/cgroup_figures.h"
+#include "collectors/parse.h"
+#include "daemon/gzip.h"
+#include "daemon/metrics.h"
+#include "daemon/normaliser.h"
+#include "daemon/window.h"
+
+namespace we {
+namespace {
+
+std::shared_ptr<const WindowLayout> DefaultLayout() {
+  using std::chrono::seconds;
+  return WindowLayout::Make({seconds(60), seconds(300), seconds(3600)}, std::chrono::milliseconds(1000), 0.1);
+}
+
+// One sample into one workload's default windows, in steady state (the ring already full).
+void BM_WindowAdd(benchmark::State& state) {
+  WorkloadWindows windows(DefaultLayout());
+  QuantileScratch scratch;
+  scratch.reserve(3600);
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> cpu(0, 2), mem(1e8, 2e8);
+  uint64_t slot = 0;
+  for (; slot < 7200; ++slot) windows.Add(slot, cpu(rng), mem(rng), mem(rng), scratch);
+  for (auto _ : state) {
+    windows.Add(slot++, cpu(rng), mem(rng), mem(rng), scratch);
+    benchmark::DoNotOptimize(windows.Get(2));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_WindowAdd);
+
+const char kMemoryStat[] =
+    "anon 301989888\nfile 41943040\nkernel 7340032\nkernel_stack 638976\npagetables 1204224\n"
+    "sec_pagetables 0\npercpu 76800\nsock 0\nvmalloc 0\nshmem 0\nzswap 0\nzswapped 0\nfile_mapped 20971520\n"
+    "file_dirty 0\nfile_writeback 0\nswapcached 0\nanon_thp 0\nfile_thp 0\nshmem_thp 0\ninactive_anon 301989888\n"
+    "active_anon 0\ninactive_file 24944640\nactive_file 16998400\nunevictable 0\nslab_reclaimable 3145728\n"
+    "slab_unreclaimable 2097152\nslab 5242880\nworkingset_refault_anon 0\nworkingset_refault_file 120\n"
+    "workingset_activate_anon 0\nworkingset_activate_file 40\nworkingset_restore_anon 0\n"
+    "workingset_restore_file 0\nworkingset_nodereclaim 0\npgscan 1024\npgsteal 1000\npgscan_kswapd 0\n"
+    "pgscan_direct 1024\npgsteal_kswapd 0\npgsteal_direct 1000\npgfault 912345\npgmajfault 12\n"
+    "pgrefill 0\npgactivate 1200\npgdeactivate 0\npglazyfree 0\npglazyfreed 0\nthp_fault_alloc 0\n"
+    "thp_collapse_alloc 0\n";
+
+void BM_ParseMemoryStat(benchmark::State& state) {
+  std::string error;
+  for (auto _ : state) benchmark::DoNotOptimize(ParseFlatKeyed(kMemoryStat, &error));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(sizeof kMemoryStat - 1));
+}
+BENCHMARK(BM_ParseMemoryStat);
+
+void BM_ParsePressure(benchmark::State& state) {
+  const std::string text =
+      "some avg10=0.12 avg60=0.08 avg300=0.02 total=9876543\nfull avg10=0.05 avg60=0.03 avg300=0.01 total=4321987\n";
+  std::string error;
+  for (auto _ : state) benchmark::DoNotOptimize(ParsePressure(text, &error));
+}
+BENCHMARK(BM_ParsePressure);
+
+// A snapshot of `n` workloads with every figure and the default windows.
+Snapshot MakeSnapshot(int n) {
+  Snapshot snap;
+  snap.windows = DefaultLayout();
+  snap.cgroup_layout = "v2";
+  snap.peak_source = "interval_watermark";
+  std::mt19937_64 rng(2);
+  for (int i = 0; i < n; ++i) {
+    WorkloadView v;
+    char id[65];
+    std::snprintf(id, sizeof id, "%064llx", static_cast<unsigned long long>(rng()));
+    v.sample.identity = {"container", "docker", id, std::string(id, 12), ""};
+    v.sample.cgroup = "/system.slice/docker-" + std::string(id) + ".scope";
+    v.sample.start_time_seconds = 1.7e9 + i;
+    v.sample.cpu = {123.456 + i, 100.0 + i, 23.456, 1000, 10, 0.5, 2.0};
+    v.sample.memory = {123456789, 100000000, 90000000, 30000000, 0, 536870912, 200000000, 0, std::nullopt};
+    v.sample.tasks = 12;
+    v.sample.cpu_pressure = {1.5, 0.5};
+    v.sample.memory_pressure = {0.1, 0.05};
+    v.sample.io_pressure = {0.2, 0.1};
+    v.cpu_usage_cores = 0.25;
+    v.windows.assign(3, WindowFigures{0.01, 1.5, 9e7, 2e8});
+    snap.workloads.push_back(std::move(v));
+  }
+  return snap;
+}
+
+void BM_RenderMetrics(benchmark::State& state) {
+  const Snapshot snap = MakeSnapshot(static_cast<int>(state.range(0)));
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string text = SerializeText(SnapshotFamilies(snap, BuildInfo{"bench", "bench"}));
+    bytes = text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  state.counters["body_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_RenderMetrics)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+void BM_GzipMetrics(benchmark::State& state) {
+  const Snapshot snap = MakeSnapshot(static_cast<int>(state.range(0)));
+  const std::string text = SerializeText(SnapshotFamilies(snap, BuildInfo{"bench", "bench"}));
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string gz = GzipCompress(text);
+    bytes = gz.size();
+    benchmark::DoNotOptimize(gz);
+  }
+  state.counters["gzip_bytes"] = static_cast<double>(bytes);
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(text.size()));
+}
+BENCHMARK(BM_GzipMetrics)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace we
+
+BENCHMARK_MAIN();
