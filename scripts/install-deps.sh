@@ -15,6 +15,7 @@ packages=(
   libbenchmark-dev
   prometheus                   # promtool, and the server for end-to-end tests
   curl procps
+  systemd                      # systemd-analyze, for the unit file checks (not run as PID 1)
 )
 
 missing=()
