@@ -52,6 +52,34 @@ struct PressureFigures {
   std::optional<double> full_seconds;  // exported as *_stalled_seconds_total
 };
 
+// One block device or network interface of a VM, as libvirt counts it.
+struct DeviceCounters {
+  std::string device;  // "vda", "vnet0"
+  std::optional<uint64_t> read_bytes, write_bytes, read_requests, write_requests;  // rx/tx for interfaces
+};
+
+struct VcpuFigures {
+  int index = 0;
+  std::optional<double> seconds;        // time the vCPU ran
+  std::optional<double> delay_seconds;  // time it waited for a host CPU (libvirt's vcpu.N.delay)
+};
+
+// The guest-side figures of a virtual machine (kind="vm"). Host-side CPU and memory stay in the
+// common CpuFigures / MemoryFigures.
+struct VmFigures {
+  std::string uuid;
+  std::optional<uint64_t> vcpus;
+  std::vector<VcpuFigures> vcpu;
+  std::optional<uint64_t> memory_assigned_bytes;    // balloon current
+  std::optional<uint64_t> memory_max_bytes;         // balloon maximum
+  std::optional<uint64_t> guest_memory_used_bytes;  // balloon available - unused (guest-reported)
+  std::optional<double> guest_memory_stats_age_seconds;
+  std::optional<int> state;                         // virDomainState
+  std::optional<int> state_reason;
+  std::vector<DeviceCounters> block;
+  std::vector<DeviceCounters> net;
+};
+
 struct Sample {
   WorkloadIdentity identity;
   std::string cgroup;  // the workload's cgroup path (the cgroup2 one where it exists), for workload_info
@@ -66,6 +94,11 @@ struct Sample {
   PressureFigures cpu_pressure;
   PressureFigures memory_pressure;
   PressureFigures io_pressure;
+
+  std::optional<VmFigures> vm;  // VMs only
+  // For a QEMU process: the key of the cgroup workload it runs in, if its cgroup names one; the
+  // pipeline joins the two into one workload.
+  std::string cgroup_workload_key;
 };
 
 // The daemon's own process figures (from /proc/self under --path.procfs), for process_* metrics.

@@ -80,6 +80,89 @@ void PressureFamilies(std::vector<MetricFamily>* out, const std::vector<Workload
               MetricType::Counter, [&](const WorkloadView& v) { return (v.sample.*field).full_seconds; });
 }
 
+std::string VmStateName(int state) {
+  static const char* const kNames[] = {"nostate", "running", "blocked", "paused",
+                                       "shutdown", "shutoff", "crashed", "pmsuspended"};
+  return state >= 0 && state < 8 ? kNames[state] : "unknown";
+}
+
+void VmFamilies(std::vector<MetricFamily>* out, const std::vector<WorkloadView>& views,
+                const std::vector<Labels>& labels) {
+  auto vm_gauge = [&](const char* name, const char* help, auto get) {
+    FamilyBuilder f(out, name, help, MetricType::Gauge);
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (views[i].sample.vm) f.Add(labels[i], get(*views[i].sample.vm));
+    }
+  };
+  vm_gauge("workload_vm_vcpus", "Number of virtual CPUs of the VM.", [](const VmFigures& vm) { return vm.vcpus; });
+  {
+    FamilyBuilder f(out, "workload_vm_vcpu_seconds_total", "Time each vCPU of the VM ran, in seconds.",
+                    MetricType::Counter);
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (!views[i].sample.vm) continue;
+      for (const auto& v : views[i].sample.vm->vcpu) f.Add(With(labels[i], "vcpu", std::to_string(v.index)), v.seconds);
+    }
+  }
+  {
+    FamilyBuilder f(out, "workload_vm_vcpu_delay_seconds_total",
+                    "Time each vCPU of the VM waited for a host CPU while runnable, in seconds (libvirt).",
+                    MetricType::Counter);
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (!views[i].sample.vm) continue;
+      for (const auto& v : views[i].sample.vm->vcpu) {
+        f.Add(With(labels[i], "vcpu", std::to_string(v.index)), v.delay_seconds);
+      }
+    }
+  }
+  vm_gauge("workload_vm_memory_assigned_bytes", "Memory currently assigned to the guest (balloon current), in bytes.",
+           [](const VmFigures& vm) { return vm.memory_assigned_bytes; });
+  vm_gauge("workload_vm_memory_max_bytes", "Maximum memory the guest may be given (balloon maximum), in bytes.",
+           [](const VmFigures& vm) { return vm.memory_max_bytes; });
+  vm_gauge("workload_vm_guest_memory_used_bytes",
+           "Memory the guest itself uses (balloon available minus unused), in bytes; only when the guest reports "
+           "balloon statistics.",
+           [](const VmFigures& vm) { return vm.guest_memory_used_bytes; });
+  vm_gauge("workload_vm_guest_memory_stats_age_seconds",
+           "Age of the guest's last balloon statistics report, in seconds.",
+           [](const VmFigures& vm) { return vm.guest_memory_stats_age_seconds; });
+  {
+    FamilyBuilder f(out, "workload_vm_state",
+                    "libvirt state of the VM: the value is the virDomainState code, the labels its name and the "
+                    "numeric reason.",
+                    MetricType::Gauge);
+    for (size_t i = 0; i < views.size(); ++i) {
+      const auto& vm = views[i].sample.vm;
+      if (!vm || !vm->state) continue;
+      f.Add(With(With(labels[i], "state", VmStateName(*vm->state)), "reason", std::to_string(vm->state_reason.value_or(0))),
+            static_cast<double>(*vm->state));
+    }
+  }
+  auto devices = [&](const char* name, const char* help, std::vector<DeviceCounters> VmFigures::*list,
+                     std::optional<uint64_t> DeviceCounters::*field) {
+    FamilyBuilder f(out, name, help, MetricType::Counter);
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (!views[i].sample.vm) continue;
+      for (const auto& d : (*views[i].sample.vm).*list) f.Add(With(labels[i], "device", d.device), d.*field);
+    }
+  };
+  devices("workload_vm_block_read_bytes_total", "Bytes read by the VM from each block device.", &VmFigures::block,
+          &DeviceCounters::read_bytes);
+  devices("workload_vm_block_written_bytes_total", "Bytes written by the VM to each block device.", &VmFigures::block,
+          &DeviceCounters::write_bytes);
+  devices("workload_vm_block_reads_total", "Read requests of the VM to each block device.", &VmFigures::block,
+          &DeviceCounters::read_requests);
+  devices("workload_vm_block_writes_total", "Write requests of the VM to each block device.", &VmFigures::block,
+          &DeviceCounters::write_requests);
+  devices("workload_vm_network_receive_bytes_total", "Bytes received by the VM on each interface.", &VmFigures::net,
+          &DeviceCounters::read_bytes);
+  devices("workload_vm_network_transmit_bytes_total", "Bytes sent by the VM on each interface.", &VmFigures::net,
+          &DeviceCounters::write_bytes);
+  devices("workload_vm_network_receive_packets_total", "Packets received by the VM on each interface.",
+          &VmFigures::net, &DeviceCounters::read_requests);
+  devices("workload_vm_network_transmit_packets_total", "Packets sent by the VM on each interface.", &VmFigures::net,
+          &DeviceCounters::write_requests);
+}
+
 }  // namespace
 
 std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap, const BuildInfo& build) {
@@ -157,6 +240,9 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap, const BuildInfo
   PressureFamilies(&out, views, labels, "cpu", &Sample::cpu_pressure);
   PressureFamilies(&out, views, labels, "memory", &Sample::memory_pressure);
   PressureFamilies(&out, views, labels, "io", &Sample::io_pressure);
+
+  // The guest-side view of VMs (kind="vm").
+  VmFamilies(&out, views, labels);
 
   // Idle and peak, per window (README.md, "Idle and peak").
   if (snap.windows) {

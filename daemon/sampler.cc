@@ -2,11 +2,15 @@
 
 #include <unistd.h>
 
+#include <map>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "collectors/cgroup_collector.h"
 #include "collectors/process_self.h"
+#include "collectors/qemu_process.h"
+#include "daemon/workload_join.h"
 
 namespace we {
 
@@ -47,6 +51,7 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
   cgroup_layout_ = LayoutName(cgroup->layout().kind);
   spdlog::info("cgroup layout {} under {}", cgroup_layout_, settings.cgroupfs);
   collectors_.push_back(std::move(cgroup));
+  collectors_.push_back(std::make_unique<QemuProcessCollector>(fs_, settings.procfs, ticks_per_second_));
 }
 
 std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time_point now,
@@ -54,7 +59,7 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   auto snap = std::make_shared<Snapshot>();
   snap->sequence = ++sequence_;
   snap->time_seconds = std::chrono::duration<double>(wall_now.time_since_epoch()).count();
-  std::vector<Sample> samples;
+  std::map<std::string, std::vector<Sample>> by_collector;
   for (auto& collector : collectors_) {
     auto start = std::chrono::steady_clock::now();
     CollectResult result = collector->Collect();
@@ -65,8 +70,10 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
     for (const auto& e : result.errors) spdlog::warn("collector {}: {}", status.name, e);
     status.errors = std::move(result.errors);
     snap->collectors.push_back(std::move(status));
-    std::move(result.samples.begin(), result.samples.end(), std::back_inserter(samples));
+    by_collector[snap->collectors.back().name] = std::move(result.samples);
   }
+  std::vector<Sample> samples = JoinWorkloads(std::move(by_collector["cgroup"]), std::move(by_collector["qemu"]),
+                                              std::move(by_collector["libvirt"]));
   snap->workloads = normaliser_.Update(std::move(samples), now, snap->time_seconds);
   snap->windows = windows_;
   snap->cgroup_layout = cgroup_layout_;

@@ -39,7 +39,7 @@ std::string RenderFixture(const std::string& host) {
   FixedTimeFileSystem fs;
   SamplerSettings settings;
   settings.cgroupfs = std::string(WE_FIXTURES_DIR) + "/cgroup/" + host;
-  settings.procfs = std::string(WE_FIXTURES_DIR) + "/no-procfs";  // no self: no process_* series
+  settings.procfs = std::string(WE_FIXTURES_DIR) + "/proc";  // one QEMU process; no self: no process_* series
   SamplingPipeline pipeline(fs, settings);
   std::chrono::steady_clock::time_point t0{};
   std::chrono::system_clock::time_point wall{std::chrono::seconds(1764300000)};
