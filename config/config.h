@@ -41,6 +41,14 @@ struct IdlePeakConfig {
   StartupConfig startup;
 };
 
+struct LibvirtConfig {
+  // libvirt connection URI; empty disables the libvirt collector (VMs are still found as QEMU
+  // processes and cgroups).
+  std::string uri = "qemu:///system";
+  // Deadline for one round of libvirt calls; a late answer is dropped, never waited for.
+  std::chrono::milliseconds timeout{2000};
+};
+
 struct LogConfig {
   std::string level = "info";     // debug, info, warn, error
   std::string format = "logfmt";  // logfmt or json
@@ -51,6 +59,7 @@ struct Config {
   PathsConfig paths;
   SamplingConfig sampling;
   IdlePeakConfig idle_peak;
+  LibvirtConfig libvirt;
   LogConfig log;
 };
 

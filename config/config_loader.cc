@@ -198,6 +198,20 @@ std::optional<std::string> CheckSettleFor(std::chrono::milliseconds d) {
   return "must be between 1s and 1h, got " + FormatDuration(d);
 }
 
+std::optional<std::string> CheckLibvirtTimeout(std::chrono::milliseconds d) {
+  if (d >= std::chrono::milliseconds(100) && d <= std::chrono::minutes(1)) return std::nullopt;
+  return "must be between 100ms and 1m, got " + FormatDuration(d);
+}
+
+std::optional<std::string> CheckLibvirtUri(std::string_view uri) {
+  if (uri.empty()) return std::nullopt;
+  const std::size_t colon = uri.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return "invalid URI " + Quote(uri) + ": expected a scheme as in \"qemu:///system\" (or empty to disable)";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> CheckLogLevel(std::string_view level) {
   return OneOf(level, {"debug", "info", "warn", "error"});
 }
@@ -440,6 +454,11 @@ const std::vector<KeySpec>& Schema() {
                                        },
                                        CheckSettleFor)),
                           }),
+              }),
+      Section("libvirt",
+              {
+                  Leaf("uri", StringKey(&Config::libvirt, &LibvirtConfig::uri, CheckLibvirtUri)),
+                  Leaf("timeout", DurationKey(&Config::libvirt, &LibvirtConfig::timeout, CheckLibvirtTimeout)),
               }),
       Section("log",
               {

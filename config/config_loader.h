@@ -77,6 +77,10 @@ std::optional<std::string> CheckIdleQuantile(double q);
 std::optional<std::string> CheckNonNegative(double value);
 // Between 1s and 1h.
 std::optional<std::string> CheckSettleFor(std::chrono::milliseconds d);
+// Between 100ms and 1m (libvirt.timeout).
+std::optional<std::string> CheckLibvirtTimeout(std::chrono::milliseconds d);
+// Empty (disabled) or a URI with a scheme: "qemu:///system", "test:///default".
+std::optional<std::string> CheckLibvirtUri(std::string_view uri);
 // debug, info, warn or error.
 std::optional<std::string> CheckLogLevel(std::string_view level);
 // logfmt or json.

@@ -22,6 +22,7 @@ const std::vector<FlagSpec>& Specs() {
       {"path.cgroupfs", &Flags::cgroupfs, nullptr, "cgroup filesystem mount point. Default /sys/fs/cgroup."},
       {"path.procfs", &Flags::procfs, nullptr, "procfs mount point. Default /proc."},
       {"sampling.interval", &Flags::sampling_interval, nullptr, "How often to sample, e.g. 500ms, 1s. Default 1s."},
+      {"libvirt.uri", &Flags::libvirt_uri, nullptr, "libvirt URI to read VMs from; empty disables. Default qemu:///system."},
       {"log.level", &Flags::log_level, nullptr, "Log level: debug, info, warn, error. Default info."},
       {"log.format", &Flags::log_format, nullptr, "Log format: logfmt or json. Default logfmt."},
       {"check-config", nullptr, &Flags::check_config, "Validate the configuration and exit 0 (valid) or 1."},
@@ -103,6 +104,7 @@ std::vector<ConfigError> ApplyFlags(const Flags& flags, Config* config) {
   apply(flags.telemetry_path, "web.telemetry-path", &config->web.telemetry_path, checks::CheckTelemetryPath);
   apply(flags.cgroupfs, "path.cgroupfs", &config->paths.cgroupfs, checks::CheckAbsolutePath);
   apply(flags.procfs, "path.procfs", &config->paths.procfs, checks::CheckAbsolutePath);
+  apply(flags.libvirt_uri, "libvirt.uri", &config->libvirt.uri, checks::CheckLibvirtUri);
   apply(flags.log_level, "log.level", &config->log.level, checks::CheckLogLevel);
   apply(flags.log_format, "log.format", &config->log.format, checks::CheckLogFormat);
   if (flags.sampling_interval) {

@@ -19,6 +19,7 @@ struct Flags {
   std::optional<std::string> cgroupfs;
   std::optional<std::string> procfs;
   std::optional<std::string> sampling_interval;
+  std::optional<std::string> libvirt_uri;
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
   bool check_config = false;

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "collectors/cgroup_collector.h"
+#include "collectors/libvirt_collector.h"
 #include "collectors/process_self.h"
 #include "collectors/qemu_process.h"
 #include "daemon/workload_join.h"
@@ -27,13 +28,17 @@ NormaliserSettings NormaliserSettingsFrom(const SamplerSettings& s, std::shared_
 }
 
 // Where peak memory came from this tick, in order of preference (README.md, "Idle and peak").
-std::string PeakSource(const std::vector<WorkloadView>& views) {
-  bool lifetime = false;
+// With no workload to show it, the layout says what to expect: both v1 and v2 keep a lifetime
+// mark, and a v2 kernel's resettable one is only known once a descriptor has been reset.
+std::string PeakSource(const std::vector<WorkloadView>& views, const std::string& layout) {
+  bool any_memory = false, lifetime = false;
   for (const auto& v : views) {
     if (v.sample.memory.interval_peak_bytes) return "interval_watermark";
     lifetime = lifetime || v.sample.memory.max_usage_bytes.has_value();
+    any_memory = any_memory || v.sample.memory.usage_bytes.has_value();
   }
-  return lifetime ? "lifetime_watermark_while_young" : "sampled";
+  if (lifetime || (!any_memory && layout != "none")) return "lifetime_watermark_while_young";
+  return "sampled";
 }
 
 }  // namespace
@@ -52,6 +57,9 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
   spdlog::info("cgroup layout {} under {}", cgroup_layout_, settings.cgroupfs);
   collectors_.push_back(std::move(cgroup));
   collectors_.push_back(std::make_unique<QemuProcessCollector>(fs_, settings.procfs, ticks_per_second_));
+  if (!settings.libvirt_uri.empty()) {
+    collectors_.push_back(std::make_unique<LibvirtCollector>(MakeLibvirtClient(settings.libvirt_uri), settings.libvirt_timeout));
+  }
 }
 
 std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time_point now,
@@ -77,7 +85,7 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   snap->workloads = normaliser_.Update(std::move(samples), now, snap->time_seconds);
   snap->windows = windows_;
   snap->cgroup_layout = cgroup_layout_;
-  snap->peak_source = PeakSource(snap->workloads);
+  snap->peak_source = PeakSource(snap->workloads, cgroup_layout_);
   snap->process = ReadProcessFigures(fs_, procfs_, ticks_per_second_, page_size_);
   return snap;
 }

@@ -32,6 +32,8 @@ struct SamplerSettings {
   double startup_min_cores = StartupConfig{}.min_cores;
   double startup_idle_factor = StartupConfig{}.idle_factor;
   std::chrono::milliseconds startup_settle_for = StartupConfig{}.settle_for;
+  std::string libvirt_uri;  // empty: no libvirt collector (the daemon's default comes from Config)
+  std::chrono::milliseconds libvirt_timeout{2000};
 
   friend bool operator==(const SamplerSettings&, const SamplerSettings&) = default;
 };

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package the build, the tests and the daemon need.
+# Installs the Debian 12 packages the build and the daemon need ("run"), or those plus what the
+# tests use ("test": promtool, QEMU, libvirtd, busybox for the test guest, systemd-analyze).
 # Idempotent: packages already present are skipped by apt, and apt-get update runs
 # only when something is missing.
 set -euo pipefail
 
+mode=${1:-test}
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost-dev                 # Asio and Beast (header-only)
@@ -11,12 +13,18 @@ packages=(
   libspdlog-dev libfmt-dev
   libyaml-cpp-dev
   zlib1g-dev                   # gzip for /metrics
-  libgtest-dev libgmock-dev
-  libbenchmark-dev
-  prometheus                   # promtool, and the server for end-to-end tests
+  libvirt-dev                  # VMs' guest-side figures
   curl procps
-  systemd                      # systemd-analyze, for the unit file checks (not run as PID 1)
 )
+if [ "$mode" = test ]; then
+  packages+=(
+    libgtest-dev libgmock-dev
+    libbenchmark-dev
+    prometheus                   # promtool, and the server for end-to-end tests
+    systemd                      # systemd-analyze, for the unit file checks (not run as PID 1)
+    qemu-system-x86 libvirt-daemon-driver-qemu libvirt-clients busybox-static  # real VMs
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
