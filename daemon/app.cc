@@ -97,6 +97,10 @@ int App::Run() {
                FormatDuration(config_.sampling.interval));
   sampler_->Start();
   WaitForSignals();
+  if (notifier_.enabled()) {
+    NotifyWhenReady();
+    if (auto period = notifier_.WatchdogInterval()) ScheduleWatchdog(*period / 2);
+  }
   io_.run();
   sampler_->Stop();
   spdlog::info("stopped");
@@ -107,7 +111,10 @@ void App::WaitForSignals() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      Reload();
+      notifier_.Reloading();
+      const bool ok = Reload();
+      notifier_.Status(ok ? "configuration reloaded" : "reload failed; the previous configuration keeps running");
+      notifier_.Ready();
       WaitForSignals();
       return;
     }
@@ -119,10 +126,42 @@ void App::WaitForSignals() {
 void App::Shutdown() {
   if (stopping_) return;
   stopping_ = true;
+  notifier_.Stopping();
+  ready_timer_.cancel();
+  watchdog_timer_.cancel();
   sampler_->Stop();
   http_.Shutdown(kShutdownGrace, [this] {
     signals_.cancel();
     io_.stop();
+  });
+}
+
+void App::NotifyWhenReady() {
+  if (sampler_->ready()) {
+    std::string error;
+    if (!notifier_.Ready(&error)) spdlog::warn("{}", error);
+    return;
+  }
+  ready_timer_.expires_after(std::chrono::milliseconds(20));
+  ready_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) NotifyWhenReady();
+  });
+}
+
+void App::ScheduleWatchdog(std::chrono::microseconds period) {
+  watchdog_timer_.expires_after(period);
+  watchdog_timer_.async_wait([this, period](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    // Only while sampling is healthy: the newest snapshot is at most three intervals old.
+    auto snap = store_.Get();
+    const double age = snap ? UnixNow() - snap->time_seconds : 1e9;
+    const double limit = 3 * std::chrono::duration<double>(config_.sampling.interval).count() + 1;
+    if (age <= limit) {
+      notifier_.Watchdog();
+    } else {
+      spdlog::warn("no sample for {:.1f} s; withholding the systemd watchdog ping", age);
+    }
+    ScheduleWatchdog(period);
   });
 }
 

@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
@@ -18,6 +19,7 @@
 #include "daemon/http_server.h"
 #include "daemon/metrics.h"
 #include "daemon/sampler.h"
+#include "daemon/sd_notify.h"
 #include "daemon/snapshot.h"
 
 namespace we {
@@ -43,6 +45,10 @@ class App {
  private:
   void WaitForSignals();
   void Shutdown();
+  // systemd's notify protocol: READY=1 once the first sample is published, WATCHDOG=1 while
+  // samples keep coming (see systemd/workload_exporter.service).
+  void NotifyWhenReady();
+  void ScheduleWatchdog(std::chrono::microseconds period);
   static SamplerSettings SamplerSettingsFrom(const Config& config);
 
   Flags flags_;
@@ -57,6 +63,9 @@ class App {
   prometheus::Gauge* reload_timestamp_ = nullptr;
   MetricsRenderer renderer_;
   HttpServer http_;
+  SdNotifier notifier_ = SdNotifier::FromEnvironment();
+  boost::asio::steady_timer ready_timer_{io_};
+  boost::asio::steady_timer watchdog_timer_{io_};
   bool stopping_ = false;
 };
 
