@@ -16,7 +16,7 @@ constexpr int kMaxNestedDepth = 8;
 
 // The v1 controllers read per workload. blkio joins with the I/O figures.
 const std::vector<std::string>& V1Controllers() {
-  static const std::vector<std::string> controllers = {"cpu", "cpuacct", "memory", "pids"};
+  static const std::vector<std::string> controllers = {"cpu", "cpuacct", "memory", "pids", "blkio"};
   return controllers;
 }
 
@@ -136,6 +136,7 @@ Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::strin
     raw.cpu_pressure = ReadOptional(d, "cpu.pressure", errors);
     raw.memory_pressure = ReadOptional(d, "memory.pressure", errors);
     raw.io_pressure = ReadOptional(d, "io.pressure", errors);
+    raw.io_stat = ReadOptional(d, "io.stat", errors);
   }
   // Each v1 directory is stat'ed once even when controllers share it.
   std::set<std::string> seen_dirs;
@@ -167,6 +168,10 @@ Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::strin
     raw.memory_limit_in_bytes = ReadOptional(*d, "memory.limit_in_bytes", errors);
     raw.memory_max_usage_in_bytes = ReadOptional(*d, "memory.max_usage_in_bytes", errors);
     raw.memory_oom_control = ReadOptional(*d, "memory.oom_control", errors);
+  }
+  if (const std::string* d = v1("blkio"); d && !raw.io_stat) {
+    raw.blkio_service_bytes = ReadOptional(*d, "blkio.throttle.io_service_bytes", errors);
+    raw.blkio_serviced = ReadOptional(*d, "blkio.throttle.io_serviced", errors);
   }
   if (const std::string* d = v1("pids"); d && !raw.pids_current) {
     raw.pids_current_v1 = ReadOptional(*d, "pids.current", errors);

@@ -51,6 +51,22 @@ class FileParser {
     return v;
   }
 
+  std::optional<IoFigures> IoStat(const MaybeFile& f) {
+    if (!f) return std::nullopt;
+    std::string error;
+    auto v = ParseIoStat(f->data, &error);
+    if (!v) Fail(*f, error);
+    return v;
+  }
+
+  std::optional<std::pair<uint64_t, uint64_t>> Blkio(const MaybeFile& f) {
+    if (!f) return std::nullopt;
+    std::string error;
+    auto v = ParseBlkioThrottle(f->data, &error);
+    if (!v) Fail(*f, error);
+    return v;
+  }
+
   PressureFigures Pressure(const MaybeFile& f) {
     if (!f) return {};
     std::string error;
@@ -175,6 +191,19 @@ void ParseCgroupFiles(const RawCgroupFiles& raw, Sample* sample, std::vector<std
   sample->tasks = p.U64(raw.pids_current);
   SetIfEmpty(sample->tasks, p.U64(raw.pids_current_v1));
   SetIfEmpty(sample->tasks, raw.counted_threads);
+
+  if (auto io = p.IoStat(raw.io_stat)) {
+    sample->io = *io;
+  } else {
+    if (auto bytes = p.Blkio(raw.blkio_service_bytes)) {
+      sample->io.read_bytes = bytes->first;
+      sample->io.write_bytes = bytes->second;
+    }
+    if (auto ops = p.Blkio(raw.blkio_serviced)) {
+      sample->io.reads = ops->first;
+      sample->io.writes = ops->second;
+    }
+  }
 
   sample->cpu_pressure = p.Pressure(raw.cpu_pressure);
   sample->memory_pressure = p.Pressure(raw.memory_pressure);

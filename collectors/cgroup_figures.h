@@ -33,6 +33,7 @@ struct RawCgroupFiles {
   MaybeFile cpu_pressure;
   MaybeFile memory_pressure;
   MaybeFile io_pressure;
+  MaybeFile io_stat;              // per device: rbytes wbytes rios wios
 
   // cgroup v1, from the workload's directory in each controller's hierarchy.
   MaybeFile cpuacct_usage;        // ns
@@ -48,6 +49,8 @@ struct RawCgroupFiles {
   MaybeFile memory_max_usage_in_bytes;
   MaybeFile memory_oom_control;   // oom_kill (Linux 4.13+)
   MaybeFile pids_current_v1;
+  MaybeFile blkio_service_bytes;  // blkio.throttle.io_service_bytes
+  MaybeFile blkio_serviced;       // blkio.throttle.io_serviced
 
   // Threads counted from cgroup.threads / tasks, for hosts without a pids controller.
   std::optional<uint64_t> counted_threads;

@@ -160,6 +160,61 @@ uint64_t CountNonEmptyLines(std::string_view text) {
 
 namespace we {
 
+std::optional<IoFigures> ParseIoStat(std::string_view text, std::string* error) {
+  IoFigures io;
+  int line_no = 0;
+  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+    ++line_no;
+    auto fields = SplitNonEmpty(line, ' ');
+    if (fields.empty() || fields[0].find(':') == std::string_view::npos) {
+      *error = "line " + std::to_string(line_no) + ": expected \"MAJ:MIN key=value ...\", got \"" +
+               std::string(line.substr(0, 64)) + "\"";
+      return std::nullopt;
+    }
+    for (std::size_t i = 1; i < fields.size(); ++i) {
+      const std::size_t eq = fields[i].find('=');
+      if (eq == std::string_view::npos) continue;
+      const std::string_view key = fields[i].substr(0, eq);
+      std::optional<uint64_t>* into = key == "rbytes" ? &io.read_bytes
+                                      : key == "wbytes" ? &io.write_bytes
+                                      : key == "rios"   ? &io.reads
+                                      : key == "wios"   ? &io.writes
+                                                        : nullptr;
+      if (into == nullptr) continue;
+      auto v = ParseU64(fields[i].substr(eq + 1));
+      if (!v) {
+        *error = "line " + std::to_string(line_no) + ": " + std::string(key) + " is not a number";
+        return std::nullopt;
+      }
+      *into = into->value_or(0) + *v;
+    }
+  }
+  return io;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> ParseBlkioThrottle(std::string_view text, std::string* error) {
+  uint64_t read = 0, write = 0;
+  int line_no = 0;
+  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+    ++line_no;
+    auto fields = SplitNonEmpty(line, ' ');
+    if (fields.size() == 2 && fields[0] == "Total") continue;
+    if (fields.size() != 3) {
+      *error = "line " + std::to_string(line_no) + ": expected \"MAJ:MIN Op N\", got \"" +
+               std::string(line.substr(0, 64)) + "\"";
+      return std::nullopt;
+    }
+    auto v = ParseU64(fields[2]);
+    if (!v) {
+      *error = "line " + std::to_string(line_no) + ": \"" + std::string(fields[2]) + "\" is not a number";
+      return std::nullopt;
+    }
+    if (fields[1] == "Read") read += *v;
+    if (fields[1] == "Write") write += *v;
+  }
+  return std::make_pair(read, write);
+}
+
 std::optional<ProcPidStat> ParseProcPidStat(std::string_view text, std::string* error) {
   size_t open = text.find('(');
   size_t close = text.rfind(')');

@@ -47,6 +47,14 @@ std::optional<std::optional<double>> ParseCpuMax(std::string_view text, std::str
 // in Linux 5.13).
 std::optional<PressureFigures> ParsePressure(std::string_view text, std::string* error);
 
+// cgroup v2 io.stat: one line per device, "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ...", summed
+// over devices. Keys a kernel does not write stay absent; unknown keys are ignored.
+std::optional<IoFigures> ParseIoStat(std::string_view text, std::string* error);
+
+// cgroup v1 blkio.throttle.io_service_bytes / io_serviced: "MAJ:MIN Read N" ... and a final
+// "Total N"; the Read and Write lines summed over devices, as (read, write).
+std::optional<std::pair<uint64_t, uint64_t>> ParseBlkioThrottle(std::string_view text, std::string* error);
+
 // One line of /proc/PID/cgroup: "hierarchy-ID:controller-list:cgroup-path".
 struct ProcCgroupEntry {
   int hierarchy_id = 0;

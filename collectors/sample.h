@@ -46,6 +46,14 @@ struct MemoryFigures {
   std::optional<uint64_t> oom_kills;
 };
 
+// Block I/O, summed over the workload's devices.
+struct IoFigures {
+  std::optional<uint64_t> read_bytes;
+  std::optional<uint64_t> write_bytes;
+  std::optional<uint64_t> reads;   // completed read requests
+  std::optional<uint64_t> writes;
+};
+
 // Pressure stall information: cumulative stalled time in seconds.
 struct PressureFigures {
   std::optional<double> some_seconds;  // exported as *_waiting_seconds_total
@@ -91,6 +99,7 @@ struct Sample {
   CpuFigures cpu;
   MemoryFigures memory;
   std::optional<uint64_t> tasks;
+  IoFigures io;
   PressureFigures cpu_pressure;
   PressureFigures memory_pressure;
   PressureFigures io_pressure;

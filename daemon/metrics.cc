@@ -237,6 +237,19 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap, const BuildInfo
               "Number of tasks (threads) in the workload.", MetricType::Gauge,
               [](const WorkloadView& v) { return v.sample.tasks; });
 
+  PerWorkload(&out, views, labels, "workload_io_read_bytes_total",
+              "Bytes read from block devices by the workload (io.stat rbytes / blkio.throttle.io_service_bytes).",
+              MetricType::Counter, [](const WorkloadView& v) { return v.sample.io.read_bytes; });
+  PerWorkload(&out, views, labels, "workload_io_write_bytes_total",
+              "Bytes written to block devices by the workload (io.stat wbytes / blkio.throttle.io_service_bytes).",
+              MetricType::Counter, [](const WorkloadView& v) { return v.sample.io.write_bytes; });
+  PerWorkload(&out, views, labels, "workload_io_reads_total",
+              "Read requests completed on block devices for the workload.", MetricType::Counter,
+              [](const WorkloadView& v) { return v.sample.io.reads; });
+  PerWorkload(&out, views, labels, "workload_io_writes_total",
+              "Write requests completed on block devices for the workload.", MetricType::Counter,
+              [](const WorkloadView& v) { return v.sample.io.writes; });
+
   PressureFamilies(&out, views, labels, "cpu", &Sample::cpu_pressure);
   PressureFamilies(&out, views, labels, "memory", &Sample::memory_pressure);
   PressureFamilies(&out, views, labels, "io", &Sample::io_pressure);

@@ -172,5 +172,37 @@ TEST(CountNonEmptyLines, Counts) {
   EXPECT_EQ(CountNonEmptyLines("1\n\n3"), 2u);
 }
 
+TEST(ParseIoStat, SumsEveryDevice) {
+  std::string error;
+  auto io = ParseIoStat("8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n"
+                        "254:0 rbytes=1000 wbytes=2000 rios=10 wios=20 dbytes=0 dios=0\n", &error);
+  ASSERT_TRUE(io) << error;
+  EXPECT_EQ(io->read_bytes, std::optional<uint64_t>(1100));
+  EXPECT_EQ(io->write_bytes, std::optional<uint64_t>(2200));
+  EXPECT_EQ(io->reads, std::optional<uint64_t>(11));
+  EXPECT_EQ(io->writes, std::optional<uint64_t>(22));
+  auto empty = ParseIoStat("", &error);  // no I/O yet: the kernel writes nothing
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(empty->read_bytes);
+  EXPECT_FALSE(ParseIoStat("rbytes=1\n", &error));
+  EXPECT_EQ(error, "line 1: expected \"MAJ:MIN key=value ...\", got \"rbytes=1\"");
+  EXPECT_FALSE(ParseIoStat("8:0 rbytes=x\n", &error));
+  EXPECT_EQ(error, "line 1: rbytes is not a number");
+}
+
+TEST(ParseBlkioThrottle, SumsReadAndWriteLines) {
+  std::string error;
+  auto rw = ParseBlkioThrottle("8:0 Read 10\n8:0 Write 20\n8:0 Sync 25\n8:0 Async 5\n8:0 Discard 0\n8:0 Total 30\n"
+                               "8:16 Read 1\n8:16 Write 2\nTotal 33\n", &error);
+  ASSERT_TRUE(rw) << error;
+  EXPECT_EQ(rw->first, 11u);
+  EXPECT_EQ(rw->second, 22u);
+  auto none = ParseBlkioThrottle("Total 0\n", &error);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->first, 0u);
+  EXPECT_FALSE(ParseBlkioThrottle("8:0 Read lots\n", &error));
+  EXPECT_EQ(error, "line 1: \"lots\" is not a number");
+}
+
 }  // namespace
 }  // namespace we
