@@ -4,6 +4,7 @@
 // field empty, and an empty field emits no series.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,6 +89,14 @@ struct VmFigures {
   std::vector<DeviceCounters> net;
 };
 
+// What the container runtime says about a container (runtime_metadata.h).
+struct ContainerMetadata {
+  std::string name;       // as its users name it ("web-1"), empty when unknown
+  std::string image;
+  std::string k8s_namespace, pod, container;  // Kubernetes, from the CRI annotations
+  std::map<std::string, std::string> labels;  // container labels (exported only if allowed)
+};
+
 struct Sample {
   WorkloadIdentity identity;
   std::string cgroup;  // the workload's cgroup path (the cgroup2 one where it exists), for workload_info
@@ -105,6 +114,7 @@ struct Sample {
   PressureFigures io_pressure;
 
   std::optional<VmFigures> vm;  // VMs only
+  std::optional<ContainerMetadata> metadata;  // containers whose runtime state was readable
   // For a QEMU process: the key of the cgroup workload it runs in, if its cgroup names one; the
   // pipeline joins the two into one workload.
   std::string cgroup_workload_key;

@@ -18,6 +18,15 @@ struct WebConfig {
 struct PathsConfig {
   std::string cgroupfs = "/sys/fs/cgroup";
   std::string procfs = "/proc";
+  // Prefix of the container runtimes' state files (/var/lib/docker, /run/containerd, ...): "/" on
+  // the host, the host's root mounted elsewhere when the daemon runs in a container.
+  std::string rootfs = "/";
+};
+
+struct LabelsConfig {
+  // Container labels exported as label_<name> on workload_info: only those whose name matches one
+  // of these (exact, or a glob with '*'). Empty: none, so secrets and high cardinality stay out.
+  std::vector<std::string> allow;
 };
 
 struct SamplingConfig {
@@ -60,6 +69,7 @@ struct Config {
   SamplingConfig sampling;
   IdlePeakConfig idle_peak;
   LibvirtConfig libvirt;
+  LabelsConfig labels;
   LogConfig log;
 };
 

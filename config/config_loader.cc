@@ -410,6 +410,26 @@ Decoder WindowsKey() {
   };
 }
 
+// labels.allow: a sequence of label names or globs.
+Decoder LabelAllowKey() {
+  return [](const Entry& entry, Reporter& reporter, Config& config) {
+    if (!entry.value.IsSequence()) {
+      reporter.Add(entry.ValueMark(), entry.path,
+                   "expected a sequence of label names such as [app, \"com.example.*\"], got " + Describe(entry.value));
+      return;
+    }
+    std::vector<std::string> allow;
+    for (const YAML::Node& item : entry.value) {
+      if (!item.IsScalar() || item.Scalar().empty()) {
+        reporter.Add(item.Mark(), entry.path, "expected a label name, got " + Describe(item));
+        return;
+      }
+      allow.push_back(item.Scalar());
+    }
+    config.labels.allow = std::move(allow);
+  };
+}
+
 // Every key the file may hold. Keep in step with config.h and config/workload_exporter.yml.
 const std::vector<KeySpec>& Schema() {
   using namespace config_checks;
@@ -427,6 +447,8 @@ const std::vector<KeySpec>& Schema() {
                                              CheckAbsolutePath)),
                   Leaf("procfs",
                        StringKey(&Config::paths, &PathsConfig::procfs, CheckAbsolutePath)),
+                  Leaf("rootfs",
+                       StringKey(&Config::paths, &PathsConfig::rootfs, CheckAbsolutePath)),
               }),
       Section("sampling",
               {
@@ -460,6 +482,7 @@ const std::vector<KeySpec>& Schema() {
                   Leaf("uri", StringKey(&Config::libvirt, &LibvirtConfig::uri, CheckLibvirtUri)),
                   Leaf("timeout", DurationKey(&Config::libvirt, &LibvirtConfig::timeout, CheckLibvirtTimeout)),
               }),
+      Section("labels", {Leaf("allow", LabelAllowKey())}),
       Section("log",
               {
                   Leaf("level", StringKey(&Config::log, &LogConfig::level, CheckLogLevel)),

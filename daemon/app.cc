@@ -55,6 +55,8 @@ SamplerSettings App::SamplerSettingsFrom(const Config& config) {
   s.startup_min_cores = config.idle_peak.startup.min_cores;
   s.startup_idle_factor = config.idle_peak.startup.idle_factor;
   s.startup_settle_for = config.idle_peak.startup.settle_for;
+  s.rootfs = config.paths.rootfs;
+  s.label_allow = config.labels.allow;
   s.libvirt_uri = config.libvirt.uri;
   s.libvirt_timeout = config.libvirt.timeout;
   return s;

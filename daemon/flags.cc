@@ -21,6 +21,7 @@ const std::vector<FlagSpec>& Specs() {
       {"web.telemetry-path", &Flags::telemetry_path, nullptr, "Path under which to expose metrics. Default /metrics."},
       {"path.cgroupfs", &Flags::cgroupfs, nullptr, "cgroup filesystem mount point. Default /sys/fs/cgroup."},
       {"path.procfs", &Flags::procfs, nullptr, "procfs mount point. Default /proc."},
+      {"path.rootfs", &Flags::rootfs, nullptr, "Root under which container runtimes' state files are read. Default /."},
       {"sampling.interval", &Flags::sampling_interval, nullptr, "How often to sample, e.g. 500ms, 1s. Default 1s."},
       {"libvirt.uri", &Flags::libvirt_uri, nullptr, "libvirt URI to read VMs from; empty disables. Default qemu:///system."},
       {"log.level", &Flags::log_level, nullptr, "Log level: debug, info, warn, error. Default info."},
@@ -104,6 +105,7 @@ std::vector<ConfigError> ApplyFlags(const Flags& flags, Config* config) {
   apply(flags.telemetry_path, "web.telemetry-path", &config->web.telemetry_path, checks::CheckTelemetryPath);
   apply(flags.cgroupfs, "path.cgroupfs", &config->paths.cgroupfs, checks::CheckAbsolutePath);
   apply(flags.procfs, "path.procfs", &config->paths.procfs, checks::CheckAbsolutePath);
+  apply(flags.rootfs, "path.rootfs", &config->paths.rootfs, checks::CheckAbsolutePath);
   apply(flags.libvirt_uri, "libvirt.uri", &config->libvirt.uri, checks::CheckLibvirtUri);
   apply(flags.log_level, "log.level", &config->log.level, checks::CheckLogLevel);
   apply(flags.log_format, "log.format", &config->log.format, checks::CheckLogFormat);

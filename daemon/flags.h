@@ -18,6 +18,7 @@ struct Flags {
   std::optional<std::string> telemetry_path;
   std::optional<std::string> cgroupfs;
   std::optional<std::string> procfs;
+  std::optional<std::string> rootfs;
   std::optional<std::string> sampling_interval;
   std::optional<std::string> libvirt_uri;
   std::optional<std::string> log_level;

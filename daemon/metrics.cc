@@ -1,6 +1,8 @@
 #include "daemon/metrics.h"
 
+#include <cctype>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <prometheus/text_serializer.h>
@@ -48,8 +50,25 @@ class FamilyBuilder {
   MetricFamily family_;
 };
 
-Labels WorkloadLabels(const WorkloadIdentity& id) {
-  return {{"kind", id.kind}, {"runtime", id.runtime}, {"id", id.id}, {"name", id.name}};
+// The labels of every workload series: who it is, and for containers what their runtime says
+// (stable for a container's life), each only when known.
+Labels WorkloadLabels(const Sample& s) {
+  const WorkloadIdentity& id = s.identity;
+  Labels labels = {{"kind", id.kind}, {"runtime", id.runtime}, {"id", id.id}, {"name", id.name}};
+  if (s.metadata) {
+    if (!s.metadata->image.empty()) labels.push_back({"image", s.metadata->image});
+    if (!s.metadata->k8s_namespace.empty()) labels.push_back({"namespace", s.metadata->k8s_namespace});
+    if (!s.metadata->pod.empty()) labels.push_back({"pod", s.metadata->pod});
+    if (!s.metadata->container.empty()) labels.push_back({"container", s.metadata->container});
+  }
+  return labels;
+}
+
+// "com.example.team" -> "label_com_example_team".
+std::string SanitizedLabelName(const std::string& name) {
+  std::string out = "label_";
+  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  return out;
 }
 
 Labels With(Labels labels, std::string name, std::string value) {
@@ -170,7 +189,7 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap, const BuildInfo
   const auto& views = snap.workloads;
   std::vector<Labels> labels;
   labels.reserve(views.size());
-  for (const auto& v : views) labels.push_back(WorkloadLabels(v.sample.identity));
+  for (const auto& v : views) labels.push_back(WorkloadLabels(v.sample));
 
   {
     FamilyBuilder f(&out, "workload_info",
@@ -179,6 +198,13 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap, const BuildInfo
     for (size_t i = 0; i < views.size(); ++i) {
       Labels l = With(labels[i], "cgroup", views[i].sample.cgroup);
       if (!views[i].sample.identity.pod_uid.empty()) l = With(std::move(l), "pod_uid", views[i].sample.identity.pod_uid);
+      if (views[i].sample.metadata) {
+        std::set<std::string> used;
+        for (const auto& [name, value] : views[i].sample.metadata->labels) {
+          std::string key = SanitizedLabelName(name);
+          if (used.insert(key).second) l = With(std::move(l), key, value);  // first of a clash wins
+        }
+      }
       f.Add(l, 1.0);
     }
   }
@@ -297,6 +323,13 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap, const BuildInfo
     for (const auto& v : views) by_kind[v.sample.identity.kind] += 1;
     FamilyBuilder f(&out, "workload_exporter_workloads", "Number of workloads found, by kind.", MetricType::Gauge);
     for (const auto& [kind, n] : by_kind) f.Add({{"kind", kind}}, n);
+  }
+  if (!snap.metadata_errors.empty()) {
+    FamilyBuilder f(&out, "workload_exporter_metadata_errors_total",
+                    "Container runtime state files that could not be read or parsed (the container keeps its id "
+                    "as its name), by runtime.",
+                    MetricType::Counter);
+    for (const auto& [runtime, n] : snap.metadata_errors) f.Add({{"runtime", runtime}}, static_cast<double>(n));
   }
   if (!snap.peak_source.empty()) {
     FamilyBuilder f(&out, "workload_exporter_peak_source_info",

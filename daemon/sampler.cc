@@ -43,13 +43,39 @@ std::string PeakSource(const std::vector<WorkloadView>& views, const std::string
 
 }  // namespace
 
+bool LabelAllowed(const std::vector<std::string>& allow, const std::string& name) {
+  for (const std::string& pattern : allow) {
+    // '*' matches any run of characters.
+    std::size_t p = 0, n = 0, star = std::string::npos, mark = 0;
+    while (n < name.size()) {
+      if (p < pattern.size() && pattern[p] == '*') {
+        star = p++;
+        mark = n;
+      } else if (p < pattern.size() && pattern[p] == name[n]) {
+        ++p;
+        ++n;
+      } else if (star != std::string::npos) {
+        p = star + 1;
+        n = ++mark;
+      } else {
+        break;
+      }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    if (n == name.size() && p == pattern.size()) return true;
+  }
+  return false;
+}
+
 SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& settings)
     : fs_(fs),
       procfs_(settings.procfs),
       windows_(settings.windows.empty()
                    ? nullptr
                    : WindowLayout::Make(settings.windows, settings.interval, settings.idle_quantile)),
+      metadata_(fs, settings.rootfs),
       normaliser_(NormaliserSettingsFrom(settings, windows_)),
+      label_allow_(settings.label_allow),
       ticks_per_second_(static_cast<double>(::sysconf(_SC_CLK_TCK))),
       page_size_(static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))) {
   auto cgroup = std::make_unique<CgroupCollector>(fs_, settings.cgroupfs);
@@ -82,6 +108,13 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   }
   std::vector<Sample> samples = JoinWorkloads(std::move(by_collector["cgroup"]), std::move(by_collector["qemu"]),
                                               std::move(by_collector["libvirt"]));
+  for (Sample& s : samples) {
+    metadata_.Resolve(&s);
+    // Only allowed labels leave the pipeline: the rest never reach a series.
+    if (s.metadata) std::erase_if(s.metadata->labels, [&](const auto& l) { return !LabelAllowed(label_allow_, l.first); });
+  }
+  metadata_.Sweep();
+  snap->metadata_errors = metadata_.errors();
   snap->workloads = normaliser_.Update(std::move(samples), now, snap->time_seconds);
   snap->windows = windows_;
   snap->cgroup_layout = cgroup_layout_;

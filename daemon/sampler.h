@@ -17,6 +17,7 @@
 
 #include "collectors/collector.h"
 #include "collectors/file_system.h"
+#include "collectors/runtime_metadata.h"
 #include "config/config.h"
 #include "daemon/normaliser.h"
 #include "daemon/snapshot.h"
@@ -32,11 +33,16 @@ struct SamplerSettings {
   double startup_min_cores = StartupConfig{}.min_cores;
   double startup_idle_factor = StartupConfig{}.idle_factor;
   std::chrono::milliseconds startup_settle_for = StartupConfig{}.settle_for;
+  std::string rootfs = "/";
+  std::vector<std::string> label_allow;  // container labels exported (names or '*' globs)
   std::string libvirt_uri;  // empty: no libvirt collector (the daemon's default comes from Config)
   std::chrono::milliseconds libvirt_timeout{2000};
 
   friend bool operator==(const SamplerSettings&, const SamplerSettings&) = default;
 };
+
+// True when a container label `name` matches one of `allow` (exact, or a glob with '*').
+bool LabelAllowed(const std::vector<std::string>& allow, const std::string& name);
 
 // One tick's work, without threads or timers: what tests drive directly.
 // Thread-safety: not thread-safe; one caller at a time.
@@ -57,7 +63,9 @@ class SamplingPipeline {
   std::vector<std::unique_ptr<Collector>> collectors_;
   std::string cgroup_layout_;
   std::shared_ptr<const WindowLayout> windows_;
+  MetadataResolver metadata_;
   Normaliser normaliser_;
+  std::vector<std::string> label_allow_;
   uint64_t sequence_ = 0;
   double ticks_per_second_;
   uint64_t page_size_;

@@ -3,6 +3,7 @@
 // per tick to the SnapshotStore; the HTTP side reads the newest. That store is the only thing the
 // two sides share.
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,6 +39,7 @@ struct Snapshot {
   std::shared_ptr<const WindowLayout> windows;  // labels of WorkloadView::windows; may be null
   std::string cgroup_layout;  // "v2", "v1", "hybrid" or "none"
   std::string peak_source;    // where peak memory comes from, see README.md
+  std::map<std::string, uint64_t> metadata_errors;  // unreadable runtime state files, by runtime
 };
 
 // Thread-safety: Publish and Get may be called from any thread.

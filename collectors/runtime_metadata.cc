@@ -1,0 +1,178 @@
+#include "collectors/runtime_metadata.h"
+
+#include <sstream>
+#include <utility>
+
+#define BOOST_BIND_GLOBAL_PLACEHOLDERS  // property_tree still includes the old boost/bind.hpp
+#include <boost/property_tree/json_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
+
+namespace we {
+namespace {
+
+namespace pt = boost::property_tree;
+
+std::optional<pt::ptree> ParseJson(std::string_view json, std::string* error) {
+  try {
+    std::istringstream in{std::string(json)};
+    pt::ptree tree;
+    pt::read_json(in, tree);
+    return tree;
+  } catch (const pt::json_parser_error& e) {
+    *error = "line " + std::to_string(e.line()) + ": " + e.message();
+    return std::nullopt;
+  }
+}
+
+// A child by a '/'-separated path, so that keys holding dots are fine.
+const pt::ptree* Child(const pt::ptree& tree, const std::string& path) {
+  auto child = tree.get_child_optional(pt::ptree::path_type(path, '/'));
+  return child ? &*child : nullptr;
+}
+
+std::string Value(const pt::ptree& tree, const std::string& path) {
+  const pt::ptree* c = Child(tree, path);
+  return c != nullptr && c->empty() && c->data() != "null" ? c->data() : "";
+}
+
+std::map<std::string, std::string> Strings(const pt::ptree* node) {
+  std::map<std::string, std::string> out;
+  if (node == nullptr) return out;
+  for (const auto& [key, value] : *node) {
+    if (value.empty() && !key.empty()) out[key] = value.data();
+  }
+  return out;
+}
+
+// The CRI annotations containerd and CRI-O put in the OCI bundle.
+void FromAnnotations(const std::map<std::string, std::string>& a, ContainerMetadata* m) {
+  auto get = [&](std::initializer_list<const char*> keys) -> std::string {
+    for (const char* k : keys) {
+      if (auto it = a.find(k); it != a.end() && !it->second.empty()) return it->second;
+    }
+    return "";
+  };
+  m->pod = get({"io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name"});
+  m->k8s_namespace = get({"io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace"});
+  m->container = get({"io.kubernetes.cri.container-name", "io.kubernetes.container.name"});
+  m->image = get({"io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName", "io.kubernetes.cri-o.Image"});
+  m->name = m->container;
+  // Podman keeps its own name in the bundle too.
+  if (m->name.empty()) m->name = get({"io.podman.annotations.name", "org.opencontainers.image.title"});
+}
+
+}  // namespace
+
+std::optional<ContainerMetadata> ParseDockerConfigV2(std::string_view json, std::string* error) {
+  auto tree = ParseJson(json, error);
+  if (!tree) return std::nullopt;
+  ContainerMetadata m;
+  m.name = Value(*tree, "Name");
+  if (!m.name.empty() && m.name.front() == '/') m.name.erase(0, 1);
+  m.image = Value(*tree, "Config/Image");
+  m.labels = Strings(Child(*tree, "Config/Labels"));
+  // Kubernetes on dockershim / cri-dockerd labels the container itself.
+  ContainerMetadata k8s;
+  FromAnnotations(m.labels, &k8s);
+  m.k8s_namespace = k8s.k8s_namespace;
+  m.pod = k8s.pod;
+  m.container = k8s.container;
+  if (!k8s.container.empty()) m.name = k8s.container;
+  return m;
+}
+
+std::optional<ContainerMetadata> ParseOciConfig(std::string_view json, std::string* error) {
+  auto tree = ParseJson(json, error);
+  if (!tree) return std::nullopt;
+  ContainerMetadata m;
+  FromAnnotations(Strings(Child(*tree, "annotations")), &m);
+  return m;
+}
+
+std::optional<ContainerMetadata> ParsePodmanContainersJson(std::string_view json, const std::string& id,
+                                                           std::string* error) {
+  auto tree = ParseJson(json, error);
+  if (!tree) return std::nullopt;
+  ContainerMetadata m;
+  for (const auto& [unused, entry] : *tree) {
+    if (Value(entry, "id") != id) continue;
+    if (const pt::ptree* names = Child(entry, "names"); names != nullptr && !names->empty()) {
+      m.name = names->begin()->second.data();
+    }
+    // "metadata" is a JSON string holding the image name among others.
+    std::string inner_error;
+    if (auto inner = ParseJson(Value(entry, "metadata"), &inner_error)) m.image = Value(*inner, "image-name");
+    break;
+  }
+  return m;
+}
+
+MetadataResolver::MetadataResolver(const FileSystem& fs, std::string rootfs) : fs_(fs), rootfs_(std::move(rootfs)) {}
+
+std::optional<ContainerMetadata> MetadataResolver::Lookup(const WorkloadIdentity& id) {
+  std::string error;
+  auto read = [&](const std::string& rel) -> std::optional<std::string> {
+    ReadResult r = fs_.ReadFile(JoinPath(rootfs_, rel));
+    if (r.ok()) return std::move(r.data);
+    if (r.status == ReadResult::Status::kError) ++errors_[id.runtime];
+    return std::nullopt;
+  };
+  auto parsed = [&](std::optional<ContainerMetadata> m) {
+    if (!m) ++errors_[id.runtime];
+    return m;
+  };
+  if (id.runtime == "docker") {
+    if (auto text = read("var/lib/docker/containers/" + id.id + "/config.v2.json")) {
+      return parsed(ParseDockerConfigV2(*text, &error));
+    }
+  } else if (id.runtime == "containerd" || id.runtime == "cri") {
+    const std::string base = "run/containerd/io.containerd.runtime.v2.task";
+    if (auto namespaces = fs_.ListDir(JoinPath(rootfs_, base))) {
+      for (const DirEntry& ns : *namespaces) {
+        if (auto text = read(base + "/" + ns.name + "/" + id.id + "/config.json")) {
+          return parsed(ParseOciConfig(*text, &error));
+        }
+      }
+    }
+  } else if (id.runtime == "cri-o") {
+    if (auto text = read("run/containers/storage/overlay-containers/" + id.id + "/userdata/config.json")) {
+      return parsed(ParseOciConfig(*text, &error));
+    }
+  } else if (id.runtime == "podman") {
+    const std::string base = "var/lib/containers/storage/overlay-containers/";
+    std::optional<ContainerMetadata> m;
+    if (auto text = read(base + "containers.json")) m = parsed(ParsePodmanContainersJson(*text, id.id, &error));
+    if (auto text = read(base + id.id + "/userdata/config.json")) {
+      if (auto oci = parsed(ParseOciConfig(*text, &error))) {
+        if (!m) m = ContainerMetadata{};
+        if (m->name.empty()) m->name = oci->name;
+        if (m->image.empty()) m->image = oci->image;
+      }
+    }
+    return m;
+  }
+  return std::nullopt;
+}
+
+void MetadataResolver::Resolve(Sample* sample) {
+  if (sample->identity.kind != "container") return;
+  auto [it, inserted] = cache_.try_emplace(sample->identity.Key());
+  if (inserted) it->second.metadata = Lookup(sample->identity);
+  it->second.seen = true;
+  if (!it->second.metadata) return;
+  sample->metadata = it->second.metadata;
+  if (!it->second.metadata->name.empty()) sample->identity.name = it->second.metadata->name;
+}
+
+void MetadataResolver::Sweep() {
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (!it->second.seen) {
+      it = cache_.erase(it);
+    } else {
+      it->second.seen = false;
+      ++it;
+    }
+  }
+}
+
+}  // namespace we

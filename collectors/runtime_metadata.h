@@ -1,0 +1,59 @@
+#pragma once
+// Names containers as their users name them, from the container runtimes' own state files, without
+// talking to any daemon:
+//   docker      <rootfs>/var/lib/docker/containers/<id>/config.v2.json (Name, Config.Image, Config.Labels)
+//   containerd  <rootfs>/run/containerd/io.containerd.runtime.v2.task/<namespace>/<id>/config.json
+//   cri-o       <rootfs>/run/containers/storage/overlay-containers/<id>/userdata/config.json
+//   podman      <rootfs>/var/lib/containers/storage/overlay-containers/<id>/userdata/config.json and
+//               the containers.json index beside it (name, image)
+// (OCI config.json: the io.kubernetes.* annotations give namespace, pod, container and image.)
+// LXC and nspawn names are in the cgroup path already. A missing file leaves the id as the name
+// and is not an error; an unreadable or malformed one is counted per runtime.
+//
+// Thread-safety: parsers are pure; MetadataResolver is used by the sampler thread only.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "collectors/file_system.h"
+#include "collectors/sample.h"
+
+namespace we {
+
+// Pure parsers; nullopt (with `error`) for malformed JSON.
+std::optional<ContainerMetadata> ParseDockerConfigV2(std::string_view json, std::string* error);
+std::optional<ContainerMetadata> ParseOciConfig(std::string_view json, std::string* error);
+// Podman's containers.json: the entry with this id, or an empty ContainerMetadata if none.
+std::optional<ContainerMetadata> ParsePodmanContainersJson(std::string_view json, const std::string& id,
+                                                           std::string* error);
+
+class MetadataResolver {
+ public:
+  // `fs` must outlive the resolver; `rootfs` is --path.rootfs ("/" normally, "/host" in a container).
+  MetadataResolver(const FileSystem& fs, std::string rootfs);
+
+  // Fills `sample->metadata` (and the identity's name) for a container, from the cache or by
+  // reading its runtime's files once per new id. Ids not seen in a tick are dropped by Sweep().
+  void Resolve(Sample* sample);
+  void Sweep();
+
+  // Malformed or unreadable state files so far, by runtime.
+  const std::map<std::string, uint64_t>& errors() const { return errors_; }
+
+ private:
+  std::optional<ContainerMetadata> Lookup(const WorkloadIdentity& id);
+
+  const FileSystem& fs_;
+  std::string rootfs_;
+  struct Entry {
+    std::optional<ContainerMetadata> metadata;
+    bool seen = false;
+  };
+  std::map<std::string, Entry> cache_;  // by identity key
+  std::map<std::string, uint64_t> errors_;
+};
+
+}  // namespace we
