@@ -23,6 +23,7 @@ if [ "$mode" = test ]; then
     prometheus                   # promtool, and the server for end-to-end tests
     systemd                      # systemd-analyze, for the unit file checks (not run as PID 1)
     qemu-system-x86 libvirt-daemon-driver-qemu libvirt-clients busybox-static  # real VMs
+    runc                         # a real OCI container
   )
 fi
 
