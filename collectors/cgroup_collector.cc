@@ -31,8 +31,8 @@ uint64_t HashCombine(uint64_t h, uint64_t v) {
 
 }  // namespace
 
-CgroupCollector::CgroupCollector(const FileSystem& fs, std::string root)
-    : fs_(fs), root_(std::move(root)), layout_(DetectCgroupLayout(fs_, root_)) {}
+CgroupCollector::CgroupCollector(const FileSystem& fs, std::string root, bool services)
+    : fs_(fs), root_(std::move(root)), layout_(DetectCgroupLayout(fs_, root_)), services_(services) {}
 
 void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
                            const std::vector<std::string>& controllers,
@@ -44,6 +44,7 @@ void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string&
     if (!e.is_dir) continue;
     std::string child_rel = rel + "/" + e.name;
     auto identity = IdentifyCgroup(child_rel);
+    if (!identity && services_) identity = IdentifyService(child_rel);
     if (!identity) {
       Walk(hierarchy_root, child_rel, depth + 1, controllers, found);
       continue;

@@ -32,7 +32,8 @@ struct WorkloadLocation {
 class CgroupCollector final : public Collector {
  public:
   // `fs` must outlive the collector. `root` is --path.cgroupfs.
-  CgroupCollector(const FileSystem& fs, std::string root);
+  // `services`: also report systemd services (system.slice/*.service) as kind="service".
+  CgroupCollector(const FileSystem& fs, std::string root, bool services = false);
 
   std::string name() const override { return "cgroup"; }
   CollectResult Collect() override;
@@ -58,6 +59,7 @@ class CgroupCollector final : public Collector {
   const FileSystem& fs_;
   std::string root_;
   CgroupLayout layout_;
+  bool services_ = false;
   struct Watermark {
     uint64_t instance = 0;
     std::unique_ptr<ResettableWatermark> file;  // null: this instance's file cannot be reset

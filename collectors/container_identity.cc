@@ -140,4 +140,23 @@ std::optional<WorkloadIdentity> IdentifyCgroup(std::string_view cgroup_path) {
   return identity;
 }
 
+std::optional<WorkloadIdentity> IdentifyService(std::string_view path) {
+  constexpr std::string_view kSlice = "/system.slice/";
+  constexpr std::string_view kSuffix = ".service";
+  const std::size_t at = path.rfind(kSlice);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view unit = path.substr(at + kSlice.size());
+  if (unit.find('/') != std::string_view::npos || unit.size() <= kSuffix.size() ||
+      unit.substr(unit.size() - kSuffix.size()) != kSuffix) {
+    return std::nullopt;
+  }
+  const std::string name = UnescapeSystemdName(unit.substr(0, unit.size() - kSuffix.size()));
+  WorkloadIdentity id;
+  id.kind = "service";
+  id.runtime = "systemd";
+  id.id = name;
+  id.name = name;
+  return id;
+}
+
 }  // namespace we

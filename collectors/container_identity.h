@@ -25,6 +25,10 @@ namespace we {
 
 std::optional<WorkloadIdentity> IdentifyCgroup(std::string_view cgroup_path);
 
+// A systemd service as a workload (kind="service", runtime="systemd", id and name = the unit name
+// without ".service"), for `system.slice/<name>.service` directly under system.slice. Pure.
+std::optional<WorkloadIdentity> IdentifyService(std::string_view cgroup_path);
+
 // Undoes systemd's unit-name escaping ("\x2d" -> "-").
 std::string UnescapeSystemdName(std::string_view name);
 

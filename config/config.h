@@ -23,6 +23,11 @@ struct PathsConfig {
   std::string rootfs = "/";
 };
 
+struct CollectorsConfig {
+  // Also report systemd services (system.slice/*.service) as workloads, kind="service".
+  bool cgroup_services = false;
+};
+
 struct LabelsConfig {
   // Container labels exported as label_<name> on workload_info: only those whose name matches one
   // of these (exact, or a glob with '*'). Empty: none, so secrets and high cardinality stay out.
@@ -70,6 +75,7 @@ struct Config {
   IdlePeakConfig idle_peak;
   LibvirtConfig libvirt;
   LabelsConfig labels;
+  CollectorsConfig collectors;
   LogConfig log;
 };
 

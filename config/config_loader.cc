@@ -410,6 +410,21 @@ Decoder WindowsKey() {
   };
 }
 
+// true or false (YAML 1.2 spellings only: no "yes"/"on").
+Decoder BoolKey(std::function<bool&(Config&)> field) {
+  return [=](const Entry& entry, Reporter& reporter, Config& config) {
+    std::optional<std::string> text = ReadScalar(entry, "true or false", reporter);
+    if (!text) return;
+    if (*text == "true") {
+      field(config) = true;
+    } else if (*text == "false") {
+      field(config) = false;
+    } else {
+      reporter.Add(entry.ValueMark(), entry.path, "expected true or false, got " + Quote(*text));
+    }
+  };
+}
+
 // labels.allow: a sequence of label names or globs.
 Decoder LabelAllowKey() {
   return [](const Entry& entry, Reporter& reporter, Config& config) {
@@ -483,6 +498,9 @@ const std::vector<KeySpec>& Schema() {
                   Leaf("timeout", DurationKey(&Config::libvirt, &LibvirtConfig::timeout, CheckLibvirtTimeout)),
               }),
       Section("labels", {Leaf("allow", LabelAllowKey())}),
+      Section("collectors", {Section("cgroup", {Leaf("services", BoolKey([](Config& c) -> bool& {
+                                                   return c.collectors.cgroup_services;
+                                                 }))})}),
       Section("log",
               {
                   Leaf("level", StringKey(&Config::log, &LogConfig::level, CheckLogLevel)),

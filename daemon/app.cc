@@ -57,6 +57,7 @@ SamplerSettings App::SamplerSettingsFrom(const Config& config) {
   s.startup_settle_for = config.idle_peak.startup.settle_for;
   s.rootfs = config.paths.rootfs;
   s.label_allow = config.labels.allow;
+  s.services = config.collectors.cgroup_services;
   s.libvirt_uri = config.libvirt.uri;
   s.libvirt_timeout = config.libvirt.timeout;
   return s;

@@ -319,7 +319,7 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap, const BuildInfo
     f.Add({{"version", build.version}, {"revision", build.revision}}, 1.0);
   }
   {
-    std::map<std::string, double> by_kind = {{"container", 0}, {"vm", 0}};
+    std::map<std::string, double> by_kind = {{"container", 0}, {"vm", 0}, {"service", 0}};
     for (const auto& v : views) by_kind[v.sample.identity.kind] += 1;
     FamilyBuilder f(&out, "workload_exporter_workloads", "Number of workloads found, by kind.", MetricType::Gauge);
     for (const auto& [kind, n] : by_kind) f.Add({{"kind", kind}}, n);

@@ -34,6 +34,7 @@ struct SamplerSettings {
   double startup_idle_factor = StartupConfig{}.idle_factor;
   std::chrono::milliseconds startup_settle_for = StartupConfig{}.settle_for;
   std::string rootfs = "/";
+  bool services = false;  // systemd services as workloads
   std::vector<std::string> label_allow;  // container labels exported (names or '*' globs)
   std::string libvirt_uri;  // empty: no libvirt collector (the daemon's default comes from Config)
   std::chrono::milliseconds libvirt_timeout{2000};

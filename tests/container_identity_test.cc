@@ -77,5 +77,19 @@ TEST(UnescapeSystemdName, Escapes) {
   EXPECT_EQ(UnescapeSystemdName("plain"), "plain");
 }
 
+TEST(IdentifyService, SystemSliceServicesOnly) {
+  auto id = IdentifyService("/system.slice/nginx.service");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->kind, "service");
+  EXPECT_EQ(id->runtime, "systemd");
+  EXPECT_EQ(id->name, "nginx");
+  EXPECT_EQ(IdentifyService("/system.slice/systemd-journald.service")->name, "systemd-journald");
+  EXPECT_EQ(IdentifyService("/system.slice/getty\\x2dtty1.service")->name, "getty-tty1");
+  EXPECT_FALSE(IdentifyService("/system.slice/docker-abc.scope"));
+  EXPECT_FALSE(IdentifyService("/system.slice/nginx.service/child"));
+  EXPECT_FALSE(IdentifyService("/user.slice/user-1000.slice"));
+  EXPECT_FALSE(IdentifyService("/system.slice/.service"));
+}
+
 }  // namespace
 }  // namespace we

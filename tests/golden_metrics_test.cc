@@ -42,6 +42,7 @@ std::string RenderFixture(const std::string& host) {
   settings.procfs = std::string(WE_FIXTURES_DIR) + "/proc";  // one QEMU process; no self: no process_* series
   settings.rootfs = std::string(WE_FIXTURES_DIR) + "/rootfs";  // runtime state files
   settings.label_allow = {"com.example.*"};
+  settings.services = true;  // systemd services as workloads too
   SamplingPipeline pipeline(fs, settings);
   std::chrono::steady_clock::time_point t0{};
   std::chrono::system_clock::time_point wall{std::chrono::seconds(1764300000)};
