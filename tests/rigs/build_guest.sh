@@ -28,6 +28,14 @@ fi
 
 mkdir -p "$OUT"
 OUT=$(readlink -f "$OUT")
+STAMP=$OUT/.build_guest.stamp
+# Serialise concurrent builds into the same OUTDIR; the winner's result serves the others.
+exec 9>"$OUT/.build_guest.lock"
+flock 9
+if [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initramfs.cpio.gz" ] && [ -f "$STAMP" ] &&
+   [ "$(cat "$STAMP")" = "$SUM" ]; then
+    exit 0
+fi
 rm -f "$STAMP"
 
 # --- busybox-static -----------------------------------------------------------------------------
@@ -69,7 +77,7 @@ mknod -m 660 "$R/dev/ttyS0" c 4 64
 # read from each module's .modinfo "depends=" field; modules.dep is written in depmod's format.
 MODDIR=$R/lib/modules/$KVER
 mkdir -p "$MODDIR"
-declare -A DONE=()
+declare -A SEEN=()
 DEPLINES=()
 modpath() {  # module name -> path relative to lib/modules/KVER
     local f
@@ -87,8 +95,8 @@ alldeps() {  # module name -> its transitive deps, dependencies first (depmod or
 }
 addmod() {
     local m=$1 rel deps d line
-    [ -z "${DONE[$m]:-}" ] || return 0
-    DONE[$m]=1
+    [ -z "${SEEN[$m]:-}" ] || return 0
+    SEEN[$m]=1
     rel=$(modpath "$m")
     mkdir -p "$MODDIR/$(dirname "$rel")"
     cp "$KMOD/$rel" "$MODDIR/$rel"
