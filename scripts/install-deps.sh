@@ -24,6 +24,8 @@ if [ "$mode" = test ]; then
     systemd                      # systemd-analyze, for the unit file checks (not run as PID 1)
     qemu-system-x86 libvirt-daemon-driver-qemu libvirt-clients busybox-static  # real VMs
     runc                         # a real OCI container
+    jq                           # the end-to-end test reads dashboards and API answers
+    libvirt-daemon               # libvirtd, for the real-VM test
   )
 fi
 
