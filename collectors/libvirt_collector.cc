@@ -1,5 +1,6 @@
 #include "collectors/libvirt_collector.h"
 
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -16,15 +17,25 @@ std::optional<double> Number(const DomainStatsRecord& r, const std::string& key)
   return it->second;
 }
 
+// A non-negative count that fits in 64 bits (libvirt's ullong arrives as a double; NaN, infinity
+// and 2^64 or more are not counts).
 std::optional<uint64_t> Count(const DomainStatsRecord& r, const std::string& key, double scale = 1) {
   auto v = Number(r, key);
-  if (!v || *v < 0) return std::nullopt;
-  return static_cast<uint64_t>(*v * scale);
+  if (!v || !std::isfinite(*v) || *v < 0) return std::nullopt;
+  const double scaled = *v * scale;
+  if (!(scaled < 18446744073709551616.0)) return std::nullopt;
+  return static_cast<uint64_t>(scaled);
+}
+
+std::optional<int> SmallInt(const DomainStatsRecord& r, const std::string& key) {
+  auto v = Number(r, key);
+  if (!v || !std::isfinite(*v) || *v < -1e6 || *v > 1e6) return std::nullopt;
+  return static_cast<int>(*v);
 }
 
 std::optional<double> Seconds(const DomainStatsRecord& r, const std::string& key) {
   auto v = Number(r, key);
-  if (!v) return std::nullopt;
+  if (!v || !std::isfinite(*v)) return std::nullopt;
   return *v / 1e9;  // libvirt counts nanoseconds
 }
 
@@ -65,8 +76,8 @@ Sample SampleFromDomainStats(const DomainStatsRecord& r, double now_seconds) {
 
   VmFigures vm;
   vm.uuid = r.uuid;
-  if (auto state = Number(r, "state.state")) vm.state = static_cast<int>(*state);
-  if (auto reason = Number(r, "state.reason")) vm.state_reason = static_cast<int>(*reason);
+  vm.state = SmallInt(r, "state.state");
+  vm.state_reason = SmallInt(r, "state.reason");
   vm.vcpus = Count(r, "vcpu.current");
   const auto maximum = Count(r, "vcpu.maximum").value_or(vm.vcpus.value_or(0));
   for (uint64_t i = 0; i < maximum && i < 4096; ++i) {

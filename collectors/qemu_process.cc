@@ -1,6 +1,7 @@
 #include "collectors/qemu_process.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "collectors/container_identity.h"
 #include "collectors/parse.h"
@@ -76,7 +77,7 @@ std::optional<uint64_t> ParseKbField(std::string_view text, std::string_view key
     if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ':') continue;
     std::string_view value = Trim(line.substr(key.size() + 1));
     if (value.size() > 3 && value.substr(value.size() - 3) == " kB") value = Trim(value.substr(0, value.size() - 3));
-    if (auto kb = ParseU64(value)) return *kb * 1024;
+    if (auto kb = ParseU64(value); kb && *kb <= UINT64_MAX / 1024) return *kb * 1024;
     return std::nullopt;
   }
   return std::nullopt;

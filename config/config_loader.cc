@@ -1,7 +1,9 @@
 #include "config/config_loader.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <cerrno>
 #include <functional>
 #include <map>
+#include <sstream>
 #include <system_error>
 #include <utility>
 #include <variant>
@@ -90,7 +93,9 @@ std::optional<std::string> CheckListenAddress(std::string_view address) {
     // An IPv6 address, optionally with a zone: "fe80::1%eth0".
     const std::size_t percent = host.find('%');
     const std::string_view ip = host.substr(0, percent);
-    if (!std::all_of(ip.begin(), ip.end(), IsIpv6Char) || ip.find(':') == std::string_view::npos) {
+    in6_addr v6{};
+    if (!std::all_of(ip.begin(), ip.end(), IsIpv6Char) || ip.find(':') == std::string_view::npos ||
+        ::inet_pton(AF_INET6, std::string(ip).c_str(), &v6) != 1) {
       return BadListenAddress(address, "invalid IPv6 address in brackets");
     }
     if (percent != std::string_view::npos) {
@@ -115,6 +120,14 @@ std::optional<std::string> CheckListenAddress(std::string_view address) {
     if (bad != host.end()) {
       return BadListenAddress(address, "invalid character " + Quote(std::string_view(&*bad, 1)) +
                                            " in the host");
+    }
+    // Digits and dots only is an IPv4 address, and must be a valid one ("999.0.0.1" is not a
+    // host name either).
+    if (!host.empty() && std::all_of(host.begin(), host.end(), [](char c) { return IsDigit(c) || c == '.'; })) {
+      in_addr v4{};
+      if (::inet_pton(AF_INET, std::string(host).c_str(), &v4) != 1) {
+        return BadListenAddress(address, "invalid IPv4 address " + Quote(host));
+      }
     }
   }
 
@@ -643,13 +656,49 @@ std::variant<std::string, ConfigError> ReadConfigFile(const std::string& path) {
   return text;
 }
 
+// Where each document starts; the events themselves are not needed.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  std::vector<YAML::Mark> starts;
+};
+
+// The first document, and a null node standing for a second one (at its mark) if there is one.
+// Not YAML::LoadAll: yaml-cpp 0.7's LoadAll never returns on some inputs (a lone ",": upstream
+// bug 1040, found by tests/fuzz), while each HandleNextDocument call does; two are all we need.
+struct Documents {
+  std::optional<YAML::Node> first;
+  std::optional<YAML::Mark> second;  // where a second document starts, if there is one
+};
+
+Documents LoadAtMostTwoDocuments(const std::string& text) {
+  Documents out;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  for (int i = 0; i < 2 && parser.HandleNextDocument(counter); ++i) {
+  }
+  if (counter.starts.empty()) return out;
+  out.first = YAML::Load(text);
+  if (counter.starts.size() > 1) out.second = counter.starts[1];
+  return out;
+}
+
 }  // namespace
 
 LoadResult LoadConfigFromString(const std::string& yaml_text, const std::string& file_name) {
   Reporter reporter(file_name);
-  std::vector<YAML::Node> documents;
+  Documents documents;
   try {
-    documents = YAML::LoadAll(yaml_text);
+    documents = LoadAtMostTwoDocuments(yaml_text);
   } catch (const YAML::Exception& e) {  // ParserException, and DeepRecursion for deep nesting
     reporter.Add(e.mark, "", "invalid YAML: " + e.msg);
     return LoadResult{std::nullopt, reporter.Take()};
@@ -657,15 +706,15 @@ LoadResult LoadConfigFromString(const std::string& yaml_text, const std::string&
 
   Config config;
   // No document at all (empty, or comments only) and a null document both mean "all defaults".
-  if (!documents.empty()) {
-    const YAML::Node& root = documents.front();
+  if (documents.first) {
+    const YAML::Node& root = *documents.first;
     if (root.IsMap()) {
       WalkMapping(root, "", Schema(), reporter, config);
     } else if (!root.IsNull()) {
       reporter.Add(root.Mark(), "", "expected a mapping at the top level, got " + Describe(root));
     }
-    if (documents.size() > 1) {
-      reporter.Add(documents[1].Mark(), "",
+    if (documents.second) {
+      reporter.Add(*documents.second, "",
                    "a second YAML document; the configuration must be a single document");
     }
   }

@@ -16,6 +16,8 @@ bool Fail(std::string_view address, std::string_view why, std::string* error) {
 }
 
 bool ParsePort(std::string_view text, uint16_t* port) {
+  // Leading zeros are harmless, as the config check says ("009746" is 9746).
+  while (text.size() > 1 && text.front() == '0') text.remove_prefix(1);
   if (text.empty() || text.size() > 5) return false;
   for (char c : text) {
     if (c < '0' || c > '9') return false;

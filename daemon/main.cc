@@ -1,6 +1,7 @@
 // workload_exporter: exports the CPU, memory and pressure of every container and VM on this host to
 // Prometheus. Defaults for every path live here and in config/config.h, nowhere else.
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -13,6 +14,9 @@
 #include "daemon/log.h"
 
 int main(int argc, char** argv) {
+  // A peer that went away (libvirtd killed mid-call, a scraper that hung up) must be an error
+  // return, not a signal that ends the daemon: libvirt's RPC writes with plain write().
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string error;
   auto flags = we::ParseFlags(args, &error);

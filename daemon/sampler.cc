@@ -101,7 +101,17 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
     status.name = collector->name();
     status.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     status.success = result.errors.empty();
-    for (const auto& e : result.errors) spdlog::warn("collector {}: {}", status.name, e);
+    // The same failure tick after tick is logged once (then at debug), not as a stream.
+    auto& last = last_errors_[status.name];
+    for (const auto& e : result.errors) {
+      if (result.errors != last) {
+        spdlog::warn("collector {}: {}", status.name, e);
+      } else {
+        spdlog::debug("collector {}: {}", status.name, e);
+      }
+    }
+    if (!last.empty() && result.errors.empty()) spdlog::info("collector {}: recovered", status.name);
+    last = result.errors;
     status.errors = std::move(result.errors);
     snap->collectors.push_back(std::move(status));
     by_collector[snap->collectors.back().name] = std::move(result.samples);

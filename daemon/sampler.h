@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -67,6 +68,7 @@ class SamplingPipeline {
   MetadataResolver metadata_;
   Normaliser normaliser_;
   std::vector<std::string> label_allow_;
+  std::map<std::string, std::vector<std::string>> last_errors_;  // by collector, for quiet logs
   uint64_t sequence_ = 0;
   double ticks_per_second_;
   uint64_t page_size_;

@@ -336,7 +336,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"NestedKeyIsMapping", "web:\n  ? {a: 1}\n  : x\n",
                   "cfg.yml:2:5: web: expected a string key, got a mapping"},
         ErrorCase{"TwoDocuments", "log: {level: info}\n---\nlog: {level: debug}\n",
-                  "cfg.yml:3:1: a second YAML document; the configuration must be a single "
+                  "cfg.yml:2:1: a second YAML document; the configuration must be a single "
                   "document"}),
     CaseName);
 
