@@ -8,6 +8,7 @@
 #include "config/config_loader.h"
 #include "config/duration.h"
 #include "daemon/log.h"
+#include "daemon/workloads_json.h"
 
 namespace we {
 namespace {
@@ -73,7 +74,10 @@ App::App(Flags flags, Config config)
       http_(io_, HttpServerOptions{.telemetry_path = config_.web.telemetry_path},
             HttpHandlers{.metrics = [this] { return renderer_.Current(); },
                          .ready = [this] { return sampler_->ready(); },
-                         .workloads_json = {}}) {
+                         .workloads_json = [this] {
+                           auto snap = store_.Get();
+                           return snap ? WorkloadsJson(*snap) : std::string("{\"workloads\":[]}\n");
+                         }}) {
   reload_success_ = &prometheus::BuildGauge()
                          .Name("workload_exporter_config_last_reload_successful")
                          .Help("1 if the last configuration reload (SIGHUP) succeeded, 0 if it kept the old one.")

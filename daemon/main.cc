@@ -12,12 +12,14 @@
 #include "daemon/app.h"
 #include "daemon/flags.h"
 #include "daemon/log.h"
+#include "daemon/report.h"
 
 int main(int argc, char** argv) {
   // A peer that went away (libvirtd killed mid-call, a scraper that hung up) must be an error
   // return, not a signal that ends the daemon: libvirt's RPC writes with plain write().
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "report") return we::RunReport({args.begin() + 1, args.end()});
   std::string error;
   auto flags = we::ParseFlags(args, &error);
   if (!flags) {

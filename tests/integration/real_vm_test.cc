@@ -147,6 +147,12 @@ TEST_F(RealVmTest, AQemuGuestIsAVmWithTheKernelsCpuAndMemory) {
   ASSERT_TRUE(vcpu);
   EXPECT_GT(*vcpu, 1.5);  // the burn ran on the vCPU thread
   EXPECT_TRUE(FindValue(series, "workload_cpu_peak_cores", {{"id", uuid}, {"window", "1m"}}));
+  // The comparison report reads the same VM from the daemon's /api/v1/workloads.
+  auto report = Shell(std::string(WE_DAEMON_BINARY) + " report --url http://127.0.0.1:" + std::to_string(port_) +
+                      " --format markdown");
+  ASSERT_TRUE(report);
+  EXPECT_NE(report->find("| vm   | qemu    | " + name), std::string::npos) << *report;
+  EXPECT_NE(report->find("| Peak CPU (cores)"), std::string::npos) << *report;
   RecordProperty("cpu_seconds_kernel", std::to_string(kernel_cpu));
   RecordProperty("cpu_seconds_exported", std::to_string(*user + *system));
   RecordProperty("rss_bytes_kernel", std::to_string(*rss));

@@ -1,0 +1,24 @@
+#pragma once
+// `workload_exporter report`: what each workload, and each kind on average, costs at rest and at
+// its peak, read from a running daemon's /api/v1/workloads (the same snapshot as /metrics), as a
+// "VM vs container" table:
+//
+//   | Metric | VM | Container | Difference |
+//
+// Figures are those of the daemon's longest window; per kind, the mean over the workloads that
+// have the figure. Difference is (container - VM) / VM.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace we {
+
+// Renders the report from the endpoint's JSON; format is "table", "markdown" or "json". Pure.
+std::optional<std::string> RenderReport(const std::string& workloads_json, const std::string& format,
+                                        std::string* error);
+
+// The subcommand: args after "report". Returns the exit code (0, 1 on a failed fetch, 2 on usage).
+int RunReport(const std::vector<std::string>& args);
+
+}  // namespace we
