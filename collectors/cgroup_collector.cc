@@ -31,8 +31,12 @@ uint64_t HashCombine(uint64_t h, uint64_t v) {
 
 }  // namespace
 
-CgroupCollector::CgroupCollector(const FileSystem& fs, std::string root, bool services)
-    : fs_(fs), root_(std::move(root)), layout_(DetectCgroupLayout(fs_, root_)), services_(services) {}
+CgroupCollector::CgroupCollector(const FileSystem& fs, std::string root, bool services, std::string procfs)
+    : fs_(fs),
+      root_(std::move(root)),
+      layout_(DetectCgroupLayout(fs_, root_)),
+      services_(services),
+      procfs_(std::move(procfs)) {}
 
 void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
                            const std::vector<std::string>& controllers,
@@ -213,7 +217,40 @@ CollectResult CgroupCollector::Collect() {
     result.errors.insert(result.errors.end(), errors.begin(), errors.end());
   }
   ReadIntervalPeaks(locations, &result.samples);
+  if (!procfs_.empty()) ReadNetwork(locations, &result.samples, &result.errors);
   return result;
+}
+
+void CgroupCollector::ReadNetwork(const std::map<std::string, WorkloadLocation>& locations,
+                                  std::vector<Sample>* samples, std::vector<std::string>* errors) const {
+  const std::optional<std::string> host_netns = fs_.ReadLink(JoinPath(procfs_, "1/ns/net"));
+  std::set<std::string> seen;
+  for (Sample& s : *samples) {  // in identity order, as Discover returned them
+    if (s.identity.kind != "container") continue;
+    auto loc = locations.find(s.identity.Key());
+    if (loc == locations.end()) continue;
+    // One of its processes: cgroup.procs where it lives.
+    std::optional<std::string> dir = loc->second.unified_dir;
+    for (const char* c : {"memory", "pids", "cpu"}) {
+      if (auto it = loc->second.v1_dirs.find(c); !dir && it != loc->second.v1_dirs.end()) dir = it->second;
+    }
+    if (!dir) continue;
+    ReadResult procs = fs_.ReadFile(JoinPath(*dir, "cgroup.procs"));
+    if (!procs.ok()) continue;
+    const auto pids = SplitNonEmpty(procs.data, '\n');
+    if (pids.empty()) continue;
+    const std::string pid_dir = JoinPath(procfs_, std::string(Trim(pids.front())));
+    const auto netns = fs_.ReadLink(pid_dir + "/ns/net");
+    if (!netns || (host_netns && *netns == *host_netns) || !seen.insert(*netns).second) continue;
+    ReadResult dev = fs_.ReadFile(pid_dir + "/net/dev");
+    if (!dev.ok()) continue;  // the process exited: no figure this tick
+    std::string error;
+    if (auto net = ParseNetDev(dev.data, &error)) {
+      s.network = *net;
+    } else {
+      errors->push_back(pid_dir + "/net/dev: " + error);
+    }
+  }
 }
 
 void CgroupCollector::ReadIntervalPeaks(const std::map<std::string, WorkloadLocation>& locations,

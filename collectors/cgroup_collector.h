@@ -33,7 +33,9 @@ class CgroupCollector final : public Collector {
  public:
   // `fs` must outlive the collector. `root` is --path.cgroupfs.
   // `services`: also report systemd services (system.slice/*.service) as kind="service".
-  CgroupCollector(const FileSystem& fs, std::string root, bool services = false);
+  // `procfs` (empty: none) is where each container's network namespace is read from
+  // (/proc/PID/net/dev of one of its processes).
+  CgroupCollector(const FileSystem& fs, std::string root, bool services = false, std::string procfs = "");
 
   std::string name() const override { return "cgroup"; }
   CollectResult Collect() override;
@@ -52,6 +54,12 @@ class CgroupCollector final : public Collector {
   MaybeFile ReadOptional(const std::string& dir, const char* file, std::vector<std::string>* errors) const;
   std::optional<uint64_t> CountThreads(const std::string& dir, const char* file, int depth) const;
 
+  // Fills each container's network figures, once per network namespace: containers sharing one
+  // (a Kubernetes pod) show it on the first of them by identity, and a namespace shared with the
+  // host (as /proc/1 sees it) is not a container's traffic. A process that exits mid-read leaves
+  // the figures absent for this tick; a net/dev that does not parse is an error naming the file.
+  void ReadNetwork(const std::map<std::string, WorkloadLocation>& locations, std::vector<Sample>* samples,
+                   std::vector<std::string>* errors) const;
   // Reads and resets each workload's memory.peak descriptor (see ResettableWatermark), opening
   // it on a workload's first tick; drops the descriptors of workloads that are gone.
   void ReadIntervalPeaks(const std::map<std::string, WorkloadLocation>& locations, std::vector<Sample>* samples);
@@ -60,6 +68,7 @@ class CgroupCollector final : public Collector {
   std::string root_;
   CgroupLayout layout_;
   bool services_ = false;
+  std::string procfs_;
   struct Watermark {
     uint64_t instance = 0;
     std::unique_ptr<ResettableWatermark> file;  // null: this instance's file cannot be reset

@@ -215,6 +215,41 @@ std::optional<std::pair<uint64_t, uint64_t>> ParseBlkioThrottle(std::string_view
   return std::make_pair(read, write);
 }
 
+std::optional<NetworkFigures> ParseNetDev(std::string_view text, std::string* error) {
+  NetworkFigures net{0, 0, 0, 0, 0, 0};
+  int line_no = 0;
+  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+    ++line_no;
+    const std::size_t colon = line.find(':');
+    if (line_no <= 2 && line.find('|') != std::string_view::npos) continue;  // the two header lines
+    if (colon == std::string_view::npos) {
+      *error = "line " + std::to_string(line_no) + ": expected \"interface: counters\"";
+      return std::nullopt;
+    }
+    if (Trim(line.substr(0, colon)) == "lo") continue;
+    auto fields = SplitNonEmpty(line.substr(colon + 1), ' ');
+    if (fields.size() < 16) {
+      *error = "line " + std::to_string(line_no) + ": expected 16 counters, got " + std::to_string(fields.size());
+      return std::nullopt;
+    }
+    std::optional<uint64_t> v[16];
+    for (int i = 0; i < 16; ++i) {
+      v[i] = ParseU64(fields[static_cast<std::size_t>(i)]);
+      if (!v[i]) {
+        *error = "line " + std::to_string(line_no) + ": counter " + std::to_string(i + 1) + " is not a number";
+        return std::nullopt;
+      }
+    }
+    *net.receive_bytes += *v[0];
+    *net.receive_packets += *v[1];
+    *net.receive_errors += *v[2];
+    *net.transmit_bytes += *v[8];
+    *net.transmit_packets += *v[9];
+    *net.transmit_errors += *v[10];
+  }
+  return net;
+}
+
 std::optional<ProcPidStat> ParseProcPidStat(std::string_view text, std::string* error) {
   size_t open = text.find('(');
   size_t close = text.rfind(')');

@@ -55,6 +55,10 @@ std::optional<IoFigures> ParseIoStat(std::string_view text, std::string* error);
 // "Total N"; the Read and Write lines summed over devices, as (read, write).
 std::optional<std::pair<uint64_t, uint64_t>> ParseBlkioThrottle(std::string_view text, std::string* error);
 
+// /proc/PID/net/dev: every interface but "lo", summed. Two header lines, then
+// "iface: rx_bytes rx_packets rx_errs rx_drop fifo frame compressed multicast tx_bytes tx_packets tx_errs ...".
+std::optional<NetworkFigures> ParseNetDev(std::string_view text, std::string* error);
+
 // One line of /proc/PID/cgroup: "hierarchy-ID:controller-list:cgroup-path".
 struct ProcCgroupEntry {
   int hierarchy_id = 0;

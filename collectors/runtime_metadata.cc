@@ -7,6 +7,8 @@
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
 
+#include "collectors/parse.h"
+
 namespace we {
 namespace {
 
@@ -107,14 +109,35 @@ std::optional<ContainerMetadata> ParsePodmanContainersJson(std::string_view json
   return m;
 }
 
+std::vector<std::string> ParsePasswdHomes(std::string_view text) {
+  std::vector<std::string> homes;
+  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+    // name:password:uid:gid:gecos:home:shell
+    std::size_t field = 0, start = 0;
+    std::string_view home;
+    for (std::size_t i = 0; i <= line.size(); ++i) {
+      if (i == line.size() || line[i] == ':') {
+        if (field == 5) home = line.substr(start, i - start);
+        ++field;
+        start = i + 1;
+      }
+    }
+    if (field != 7 || home.size() < 2 || home.front() != '/') continue;
+    homes.emplace_back(home);
+  }
+  return homes;
+}
+
 MetadataResolver::MetadataResolver(const FileSystem& fs, std::string rootfs) : fs_(fs), rootfs_(std::move(rootfs)) {}
 
 std::optional<ContainerMetadata> MetadataResolver::Lookup(const WorkloadIdentity& id) {
   std::string error;
-  auto read = [&](const std::string& rel) -> std::optional<std::string> {
+  // `count_errors` is false where looking is a guess (other users' homes, which the daemon's own
+  // user may well be refused): there a refusal is as good as absent.
+  auto read = [&](const std::string& rel, bool count_errors = true) -> std::optional<std::string> {
     ReadResult r = fs_.ReadFile(JoinPath(rootfs_, rel));
     if (r.ok()) return std::move(r.data);
-    if (r.status == ReadResult::Status::kError) ++errors_[id.runtime];
+    if (r.status == ReadResult::Status::kError && count_errors) ++errors_[id.runtime];
     return std::nullopt;
   };
   auto parsed = [&](std::optional<ContainerMetadata> m) {
@@ -139,14 +162,28 @@ std::optional<ContainerMetadata> MetadataResolver::Lookup(const WorkloadIdentity
       return parsed(ParseOciConfig(*text, &error));
     }
   } else if (id.runtime == "podman") {
-    const std::string base = "var/lib/containers/storage/overlay-containers/";
-    std::optional<ContainerMetadata> m;
-    if (auto text = read(base + "containers.json")) m = parsed(ParsePodmanContainersJson(*text, id.id, &error));
-    if (auto text = read(base + id.id + "/userdata/config.json")) {
-      if (auto oci = parsed(ParseOciConfig(*text, &error))) {
-        if (!m) m = ContainerMetadata{};
-        if (m->name.empty()) m->name = oci->name;
-        if (m->image.empty()) m->image = oci->image;
+    // One store: the containers.json index, then the bundle's config.json for what it lacks.
+    auto from_store = [&](const std::string& base, bool rootful) -> std::optional<ContainerMetadata> {
+      std::optional<ContainerMetadata> m;
+      if (auto text = read(base + "containers.json", rootful)) {
+        m = parsed(ParsePodmanContainersJson(*text, id.id, &error));
+      }
+      if (auto text = read(base + id.id + "/userdata/config.json", rootful)) {
+        if (auto oci = parsed(ParseOciConfig(*text, &error))) {
+          if (!m) m = ContainerMetadata{};
+          if (m->name.empty()) m->name = oci->name;
+          if (m->image.empty()) m->image = oci->image;
+        }
+      }
+      return m;
+    };
+    const auto known = [](const std::optional<ContainerMetadata>& m) { return m && !m->name.empty(); };
+    std::optional<ContainerMetadata> m = from_store("var/lib/containers/storage/overlay-containers/", true);
+    if (known(m)) return m;
+    if (auto passwd = read("etc/passwd")) {
+      for (const std::string& home : ParsePasswdHomes(*passwd)) {
+        auto rootless = from_store(home.substr(1) + "/.local/share/containers/storage/overlay-containers/", false);
+        if (known(rootless)) return rootless;
       }
     }
     return m;

@@ -5,7 +5,9 @@
 //   containerd  <rootfs>/run/containerd/io.containerd.runtime.v2.task/<namespace>/<id>/config.json
 //   cri-o       <rootfs>/run/containers/storage/overlay-containers/<id>/userdata/config.json
 //   podman      <rootfs>/var/lib/containers/storage/overlay-containers/<id>/userdata/config.json and
-//               the containers.json index beside it (name, image)
+//               the containers.json index beside it (name, image); rootless Podman keeps the same
+//               files under <home>/.local/share/containers/storage/, searched for each home
+//               directory in <rootfs>/etc/passwd when the rootful store does not know the id
 // (OCI config.json: the io.kubernetes.* annotations give namespace, pod, container and image.)
 // LXC and nspawn names are in the cgroup path already. A missing file leaves the id as the name
 // and is not an error; an unreadable or malformed one is counted per runtime.
@@ -17,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "collectors/file_system.h"
 #include "collectors/sample.h"
@@ -29,6 +32,10 @@ std::optional<ContainerMetadata> ParseOciConfig(std::string_view json, std::stri
 // Podman's containers.json: the entry with this id, or an empty ContainerMetadata if none.
 std::optional<ContainerMetadata> ParsePodmanContainersJson(std::string_view json, const std::string& id,
                                                            std::string* error);
+
+// /etc/passwd: the home directory of every account that has one (not "/", not empty), in file
+// order. Malformed lines are skipped: this file only says where to look.
+std::vector<std::string> ParsePasswdHomes(std::string_view text);
 
 class MetadataResolver {
  public:

@@ -55,6 +55,12 @@ struct IoFigures {
   std::optional<uint64_t> writes;
 };
 
+// Network traffic of the workload's network namespace, summed over its interfaces but lo.
+struct NetworkFigures {
+  std::optional<uint64_t> receive_bytes, transmit_bytes, receive_packets, transmit_packets;
+  std::optional<uint64_t> receive_errors, transmit_errors;
+};
+
 // Pressure stall information: cumulative stalled time in seconds.
 struct PressureFigures {
   std::optional<double> some_seconds;  // exported as *_waiting_seconds_total
@@ -109,6 +115,7 @@ struct Sample {
   MemoryFigures memory;
   std::optional<uint64_t> tasks;
   IoFigures io;
+  NetworkFigures network;
   PressureFigures cpu_pressure;
   PressureFigures memory_pressure;
   PressureFigures io_pressure;

@@ -276,6 +276,26 @@ std::vector<MetricFamily> SnapshotFamilies(const Snapshot& snap, const BuildInfo
               "Write requests completed on block devices for the workload.", MetricType::Counter,
               [](const WorkloadView& v) { return v.sample.io.writes; });
 
+  {
+    auto net = [&](const char* name, const char* help, std::optional<uint64_t> NetworkFigures::*field) {
+      PerWorkload(&out, views, labels, name, help, MetricType::Counter,
+                  [field](const WorkloadView& v) { return v.sample.network.*field; });
+    };
+    net("workload_network_receive_bytes_total",
+        "Bytes received in the workload's network namespace, all interfaces but lo (/proc/PID/net/dev).",
+        &NetworkFigures::receive_bytes);
+    net("workload_network_transmit_bytes_total", "Bytes sent from the workload's network namespace, all interfaces but lo.",
+        &NetworkFigures::transmit_bytes);
+    net("workload_network_receive_packets_total", "Packets received in the workload's network namespace.",
+        &NetworkFigures::receive_packets);
+    net("workload_network_transmit_packets_total", "Packets sent from the workload's network namespace.",
+        &NetworkFigures::transmit_packets);
+    net("workload_network_receive_errors_total", "Receive errors in the workload's network namespace.",
+        &NetworkFigures::receive_errors);
+    net("workload_network_transmit_errors_total", "Transmit errors in the workload's network namespace.",
+        &NetworkFigures::transmit_errors);
+  }
+
   PressureFamilies(&out, views, labels, "cpu", &Sample::cpu_pressure);
   PressureFamilies(&out, views, labels, "memory", &Sample::memory_pressure);
   PressureFamilies(&out, views, labels, "io", &Sample::io_pressure);

@@ -78,7 +78,7 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
       label_allow_(settings.label_allow),
       ticks_per_second_(static_cast<double>(::sysconf(_SC_CLK_TCK))),
       page_size_(static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))) {
-  auto cgroup = std::make_unique<CgroupCollector>(fs_, settings.cgroupfs, settings.services);
+  auto cgroup = std::make_unique<CgroupCollector>(fs_, settings.cgroupfs, settings.services, settings.procfs);
   cgroup_layout_ = LayoutName(cgroup->layout().kind);
   spdlog::info("cgroup layout {} under {}", cgroup_layout_, settings.cgroupfs);
   collectors_.push_back(std::move(cgroup));

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "test_util/temp_tree.h"
 
@@ -378,6 +379,59 @@ TEST(CgroupCollector, RealWatermarkResetNeedsCgroup2) {
   EXPECT_EQ(real.OpenResettableWatermark(t.Path("memory.peak")), nullptr);  // not on cgroup2
   EXPECT_EQ(real.OpenResettableWatermark(t.Path("missing")), nullptr);
   EXPECT_EQ(ReadFileOrDie(t.Path("memory.peak")), "4096\n");  // and never written to
+}
+
+// Network: from /proc/PID/net/dev of one process per cgroup, once per network namespace, never
+// the host's namespace; a process gone mid-read leaves the figures absent without an error.
+TEST(CgroupCollector, NetworkOncePerNamespaceAndNeverTheHosts) {
+  RealFileSystem fs;
+  TempTree cg, proc;
+  cg.Write("cgroup.controllers", "cpu memory\n");
+  const std::string id2(64, 'b'), id3(64, 'c'), id4(64, 'd'), id5(64, 'e');
+  auto container = [&](const std::string& id, const std::string& pid) {
+    cg.Write("system.slice/docker-" + id + ".scope/cgroup.procs", pid + "\n");
+  };
+  container(kId, "100");  // its own namespace
+  container(id2, "200");  // shares 100's namespace (a pod): not counted twice
+  container(id3, "300");  // the host's namespace (--network=host)
+  container(id4, "400");  // exited: no /proc/400
+  container(id5, "500");  // garbage net/dev
+  auto netns = [&](const std::string& pid, const std::string& ns) {
+    proc.MakeDir(pid + "/ns");
+    std::filesystem::create_symlink(ns, proc.root() + "/" + pid + "/ns/net");
+  };
+  netns("1", "net:[4026531840]");
+  netns("100", "net:[4026532001]");
+  netns("200", "net:[4026532001]");
+  netns("300", "net:[4026531840]");
+  netns("500", "net:[4026532005]");
+  const std::string header = "Inter-|   Receive |  Transmit\n face |bytes    packets|bytes    packets\n";
+  proc.Write("100/net/dev", header + "lo: 9 9 0 0 0 0 0 0 9 9 0 0 0 0 0 0\n"
+                            "eth0: 5000 40 1 0 0 0 0 0 7000 50 2 0 0 0 0 0\n");
+  proc.Write("200/net/dev", header + "eth0: 5000 40 1 0 0 0 0 0 7000 50 2 0 0 0 0 0\n");
+  proc.Write("300/net/dev", header + "eth0: 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n");
+  proc.Write("500/net/dev", header + "eth0 5000\n");
+
+  CgroupCollector c(fs, cg.root(), false, proc.root());
+  CollectResult r = c.Collect();
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], proc.root() + "/500/net/dev: line 3: expected \"interface: counters\"");
+  std::map<std::string, const Sample*> by_id;
+  for (const Sample& s : r.samples) by_id[s.identity.id] = &s;
+  ASSERT_EQ(by_id.size(), 5u);
+  const NetworkFigures& own = by_id[kId]->network;
+  ASSERT_TRUE(own.receive_bytes);
+  EXPECT_EQ(*own.receive_bytes, 5000u);
+  EXPECT_EQ(*own.receive_packets, 40u);
+  EXPECT_EQ(*own.receive_errors, 1u);
+  EXPECT_EQ(*own.transmit_bytes, 7000u);
+  EXPECT_EQ(*own.transmit_packets, 50u);
+  EXPECT_EQ(*own.transmit_errors, 2u);
+  for (const std::string& id : {id2, id3, id4, id5}) EXPECT_FALSE(by_id[id]->network.receive_bytes) << id;
+
+  // Without a procfs the collector reads no network at all.
+  CgroupCollector no_proc(fs, cg.root());
+  for (const Sample& s : no_proc.Collect().samples) EXPECT_FALSE(s.network.receive_bytes);
 }
 
 }  // namespace

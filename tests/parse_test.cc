@@ -204,5 +204,44 @@ TEST(ParseBlkioThrottle, SumsReadAndWriteLines) {
   EXPECT_EQ(error, "line 1: \"lots\" is not a number");
 }
 
+// Captured from this machine's /proc/net/dev (Linux 6.18), with a container's eth0 added.
+constexpr char kNetDev[] =
+    "Inter-|   Receive                                                |  Transmit\n"
+    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
+    "    lo: 14902407176  807198    0    0    0     0          0         0 14902407176  807198    0    0    0     0       0          0\n"
+    "  ifb0:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0\n"
+    "  eth0: 1741508770   44752    3    0    0     0          0         0  1631068   24424    1    0    0     0       0          0\n"
+    "veth1a2b:100 2 0 0 0 0 0 0 200 4 0 0 0 0 0 0\n";
+
+TEST(ParseNetDev, SumsEveryInterfaceButLoopback) {
+  std::string error;
+  auto net = ParseNetDev(kNetDev, &error);
+  ASSERT_TRUE(net) << error;
+  EXPECT_EQ(*net->receive_bytes, 1741508770u + 100u);
+  EXPECT_EQ(*net->receive_packets, 44752u + 2u);
+  EXPECT_EQ(*net->receive_errors, 3u);
+  EXPECT_EQ(*net->transmit_bytes, 1631068u + 200u);
+  EXPECT_EQ(*net->transmit_packets, 24424u + 4u);
+  EXPECT_EQ(*net->transmit_errors, 1u);
+}
+
+TEST(ParseNetDev, OnlyLoopbackIsZeroNotAbsent) {
+  std::string error;
+  auto net = ParseNetDev(std::string(kNetDev).substr(0, std::string(kNetDev).find("  ifb0")), &error);
+  ASSERT_TRUE(net) << error;
+  EXPECT_EQ(*net->receive_bytes, 0u);
+  EXPECT_EQ(*net->transmit_errors, 0u);
+}
+
+TEST(ParseNetDev, MalformedLinesNameTheLine) {
+  std::string error;
+  EXPECT_FALSE(ParseNetDev("Inter-|\n face |\neth0 12 13\n", &error));
+  EXPECT_EQ(error, "line 3: expected \"interface: counters\"");
+  EXPECT_FALSE(ParseNetDev("eth0: 1 2 3\n", &error));
+  EXPECT_EQ(error, "line 1: expected 16 counters, got 3");
+  EXPECT_FALSE(ParseNetDev("eth0: 1 2 3 4 5 6 7 8 9 x 11 12 13 14 15 16\n", &error));
+  EXPECT_EQ(error, "line 1: counter 10 is not a number");
+}
+
 }  // namespace
 }  // namespace we

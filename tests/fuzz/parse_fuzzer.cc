@@ -30,7 +30,8 @@ enum Parser : uint8_t {
   kMaxOpenFiles = 11,
   kCountNonEmptyLines = 12,
   kSplitAndTrim = 13,
-  kParserCount = 14,
+  kNetDev = 14,
+  kParserCount = 15,
 };
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -162,6 +163,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       uint64_t newlines = 0;
       for (char c : text) newlines += c == '\n';
       FUZZ_CHECK(CountNonEmptyLines(text) <= newlines + 1);
+      break;
+    }
+    case kNetDev: {
+      // Parsed means every counter is there; on failure the error names a line.
+      if (auto net = ParseNetDev(text, &error)) {
+        FUZZ_CHECK(net->receive_bytes && net->transmit_bytes && net->receive_packets && net->transmit_packets &&
+                   net->receive_errors && net->transmit_errors);
+      } else {
+        FUZZ_CHECK(error.starts_with("line "));
+      }
       break;
     }
     case kSplitAndTrim: {
