@@ -96,6 +96,29 @@ TEST(MetadataResolver, EachRuntimeFromItsOwnFilesAndTheIdWhenThereAreNone) {
   EXPECT_EQ(r.errors().at("docker"), 1u);
 }
 
+TEST(ParsePasswdHomes, EveryRealHomeInFileOrder) {
+  EXPECT_EQ(ParsePasswdHomes(test_util::ReadFileOrDie(kRoot + "/etc/passwd")),
+            (std::vector<std::string>{"/root", "/usr/sbin", "/nonexistent", "/home/alice"}));
+  EXPECT_EQ(ParsePasswdHomes("short:x:1\nnohome:x:2:2::relative:/bin/sh\nok:x:3:3::/srv/ok:/bin/sh\n"),
+            (std::vector<std::string>{"/srv/ok"}));
+  EXPECT_TRUE(ParsePasswdHomes("").empty());
+}
+
+TEST(MetadataResolver, RootlessPodmanFromTheUsersHome) {
+  RealFileSystem fs;
+  MetadataResolver r(fs, kRoot);
+  Sample nb = Container("podman", "4649179e41dc4cd7f4a5cd418b882201f03f27ba0d09c9270f06c8483abeacae");
+  r.Resolve(&nb);
+  EXPECT_EQ(nb.identity.name, "notebook");
+  ASSERT_TRUE(nb.metadata);
+  EXPECT_EQ(nb.metadata->image, "quay.io/jupyter/base-notebook:2025-11-24");
+  // Unknown to every store: the id stays the name, and searching homes is not an error.
+  Sample gone = Container("podman", std::string(64, 'e'));
+  r.Resolve(&gone);
+  EXPECT_EQ(gone.identity.name, "eeeeeeeeeeee");
+  EXPECT_TRUE(r.errors().empty());
+}
+
 TEST(MetadataResolver, ANewContainerUnderAKnownIdIsReadAfterTheOldOneLeft) {
   test_util::TempTree t;
   const std::string id(64, 'a');

@@ -4,10 +4,10 @@ in tests/fixtures/ (cgroup trees, /proc, runtime state, configs) plus a few hand
 (HTTP requests, listen addresses, durations, Accept-Encoding values, `virsh domstats` records).
 
 Run it again after the fixtures change: python3 tests/fuzz/make_corpus.py
-It replaces every corpus directory it writes. The selector bytes must match the fuzz targets."""
+It replaces every seed it wrote before and keeps the regression-* inputs that reproduce fixed bugs
+(moved in from crashes/). The selector bytes must match the fuzz targets."""
 
 import os
-import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,7 +33,8 @@ def read(*parts):
 
 # --- parse_fuzzer: selector byte (enum Parser in parse_fuzzer.cc), then the file ----------------
 P = dict(u64=0, i64=1, max_or_u64=2, flat_keyed=3, cpu_max=4, pressure=5, io_stat=6, blkio=7,
-         proc_cgroup=8, proc_pid_stat=9, boot_time=10, max_open_files=11, count_lines=12, split_trim=13)
+         proc_cgroup=8, proc_pid_stat=9, boot_time=10, max_open_files=11, count_lines=12, split_trim=13,
+         net_dev=14)
 
 V2_DOCKER = os.path.join(CGROUP, "v2", "system.slice",
                          "docker-12754dcb42af7a926a92b57fa6ee94401d450d20c9dc5020c52c7afc2c27b5c7.scope")
@@ -88,6 +89,7 @@ seed("parse_fuzzer", "max_open_files-limits", bytes([P["max_open_files"]]) + (
 seed("parse_fuzzer", "split_trim-path",
      bytes([P["split_trim"]]) + b"/ /system.slice//docker-12754dcb42af.scope/ \n")
 seed("parse_fuzzer", "split_trim-controllers", bytes([P["split_trim"]]) + b",cpu,cpuacct,,name=systemd")
+parse_seed("net_dev", "proc-3502", os.path.join(os.path.dirname(CGROUP), "proc", "3502", "net", "dev"))
 
 # --- cgroup_figures_fuzzer: "@@ <file>" records, v2 and v1 names as in cgroup_figures_fuzzer.cc --
 V2_FILES = ["cpu.stat", "cpu.max", "memory.current", "memory.stat", "memory.swap.current", "memory.max",
@@ -285,8 +287,10 @@ seed("runtime_metadata_fuzzer", "podman-containers.json",
 def main():
     for target, files in sorted(corpora.items()):
         d = os.path.join(OUT, target)
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
+        os.makedirs(d, exist_ok=True)
+        for old in os.listdir(d):
+            if not old.startswith("regression-"):
+                os.remove(os.path.join(d, old))
         for name, data in files.items():
             with open(os.path.join(d, name.replace("/", "_")), "wb") as f:
                 f.write(data)
