@@ -26,6 +26,7 @@ if [ "$mode" = test ]; then
     runc                         # a real OCI container
     jq                           # the end-to-end test reads dashboards and API answers
     libvirt-daemon               # libvirtd, for the real-VM test
+    lintian shellcheck python3-yaml  # the Debian package test; shell and YAML lint
   )
 fi
 
