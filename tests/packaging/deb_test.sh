@@ -21,7 +21,10 @@
 #      - root sees the container's network (its own namespace), the package user does not
 #        (/proc/PID/ns/net of another user's process needs ptrace read access);
 #      - CAP_SYS_PTRACE, and not CAP_DAC_READ_SEARCH, is what would grant that access;
-#      - the cgroup and qemu collectors report success 1 in two scrapes; the daemon stays up.
+#      - the cgroup and qemu collectors report success 1 in two scrapes; the daemon stays up;
+#      - with --path.rootfs at a tree holding the container's Docker state file in Docker's modes
+#        (0710 directories, a 0600 file), the package user names the container by its id and
+#        counts a metadata error; with CAP_DAC_READ_SEARCH it gets the name and image.
 # 5. `dpkg -r` keeps the conffile and removes the rest; `dpkg --purge` leaves nothing: no file
 #    of the package, no /etc/workload_exporter, no user or group, no enablement or mask symlink.
 #
@@ -270,6 +273,10 @@ for f in stat status cmdline cgroup net/dev smaps_rollup ns/net environ; do
     test "${got%% (*}" = "${expect[$f]}"
 done
 check "/proc/1/ns/net is not readable for $user" test "$(probe none /proc/1/ns/net | cut -c1-12)" = "not readable"
+for f in "task/$workload_pid/comm" "task/$workload_pid/stat"; do
+  check "/proc/PID/$f of another user's process is readable for $user" test "$(probe none "/proc/$workload_pid/$f")" = readable
+done
+check "/proc/stat is readable for $user" test "$(probe none /proc/stat)" = readable
 for dir in "${scope_dirs[@]}"; do
   for f in cgroup.procs memory.usage_in_bytes memory.stat cpu.stat; do
     [[ -e $dir/$f ]] || continue
@@ -288,11 +295,12 @@ check "CAP_SYS_PTRACE opens /proc/PID/smaps_rollup" test "$got" = readable
 
 # The installed daemon, with the packaged config, as the package user and as root.
 declare -A daemon_pid=() daemon_port=()
+daemon_extra=() # more flags for the next start_daemon
 start_daemon() { # NAME COMMAND-PREFIX...: starts it on 127.0.0.1:0; sets daemon_{pid,port}[NAME]
   local name=$1 port="" i
   shift
   "$@" /usr/bin/workload_exporter --config.file=/etc/workload_exporter/config.yaml \
-    --web.listen-address=127.0.0.1:0 </dev/null >"$work/daemon-$name.log" 2>&1 &
+    --web.listen-address=127.0.0.1:0 "${daemon_extra[@]}" </dev/null >"$work/daemon-$name.log" 2>&1 &
   pids+=($!)
   daemon_pid[$name]=$!
   for ((i = 0; i < 100; i++)); do
@@ -369,6 +377,33 @@ for who in user root; do
 done
 check "[user] the daemon logged no error" bash -c "! grep -q 'level=error' '$work/daemon-user.log'"
 grep -h 'level=warn' "$work/daemon-user.log" | head -n 5 | sed 's/^/  daemon as user: /'
+
+# Runtime state files: a tree (--path.rootfs) holding this container's Docker state file, with
+# Docker's modes: /var/lib/docker and containers/ 0710 root, the container's directory 0700, the
+# file 0600. The package user cannot read it; CAP_DAC_READ_SEARCH can.
+rootfs=$work/rootfs
+state=$rootfs/var/lib/docker/containers/$id
+mkdir -p "$state"
+printf '{"Name":"/wepkgtest","Config":{"Image":"busybox:latest","Labels":{}}}\n' >"$state/config.v2.json"
+chmod 0755 "$rootfs" "$rootfs/var" "$rootfs/var/lib"
+chmod 0710 "$rootfs/var/lib/docker" "$rootfs/var/lib/docker/containers"
+chmod 0700 "$state"
+chmod 0600 "$state/config.v2.json"
+daemon_extra=(--path.rootfs="$rootfs" --libvirt.uri=)
+start_daemon state_user "${as_user[@]}"
+start_daemon state_dac setpriv --reuid="$user" --regid="$user" --init-groups \
+  --inh-caps=+dac_read_search --ambient-caps=+dac_read_search --no-new-privs
+daemon_extra=()
+sleep 1.5
+scrape state_user 1
+scrape state_dac 1
+check "[user, Docker state file] the container keeps its id as its name" \
+  has "$work/state_user.1.prom" "^workload_info{kind=\"container\",runtime=\"docker\",$sel,name=\"${id:0:12}\""
+check "[user, Docker state file] the unreadable file is counted in metadata_errors_total" \
+  awk -v v="$(value "$work/state_user.1.prom" '^workload_exporter_metadata_errors_total{runtime="docker"}')" \
+  'BEGIN { exit !(v >= 1) }'
+check "[user + CAP_DAC_READ_SEARCH, Docker state file] name and image from the state file" \
+  has "$work/state_dac.1.prom" "^workload_info{kind=\"container\",runtime=\"docker\",$sel,name=\"wepkgtest\",image=\"busybox:latest\""
 
 # Stop everything now: userdel in the purge below refuses a user that still runs a process.
 for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
