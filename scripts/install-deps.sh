@@ -15,6 +15,7 @@ packages=(
   zlib1g-dev                   # gzip for /metrics
   libvirt-dev                  # VMs' guest-side figures
   curl procps
+  file                         # CPack's dependency scan of the Debian package (dpkg-shlibdeps)
 )
 if [ "$mode" = test ]; then
   packages+=(
