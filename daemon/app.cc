@@ -8,6 +8,7 @@
 #include "config/config_loader.h"
 #include "config/duration.h"
 #include "daemon/log.h"
+#include "daemon/web_config.h"
 #include "daemon/workloads_json.h"
 
 namespace we {
@@ -42,9 +43,34 @@ LoadedConfig LoadConfiguration(const Flags& flags) {
                                        "idle_peak.windows", *problem});
     }
   }
-  if (out.errors.empty()) out.config = std::move(config);
+  HttpSecurity security;
+  if (flags.web_config_file) {
+    WebSecurityResult web = LoadWebSecurity(*flags.web_config_file);
+    if (web.ok()) {
+      security = std::move(*web.security);
+    } else {
+      out.errors.insert(out.errors.end(), web.errors.begin(), web.errors.end());
+    }
+  }
+  if (out.errors.empty()) {
+    out.config = std::move(config);
+    out.security = std::move(security);
+  }
   return out;
 }
+
+namespace {
+
+void LogSecurity(const std::optional<std::string>& file, const HttpSecurity& security) {
+  if (!file) return;
+  spdlog::info("web config {}: TLS {}, basic auth {}", *file,
+               security.tls ? "enabled" : "disabled",
+               security.basic_auth_users.empty()
+                   ? std::string("disabled")
+                   : "for " + std::to_string(security.basic_auth_users.size()) + " user(s)");
+}
+
+}  // namespace
 
 SamplerSettings App::SamplerSettingsFrom(const Config& config) {
   SamplerSettings s;
@@ -95,6 +121,16 @@ App::App(Flags flags, Config config)
 App::~App() { sampler_->Stop(); }
 
 int App::Run() {
+  if (flags_.web_config_file) {
+    // Loaded again (main() checked it moments ago) because App is given only the Config.
+    WebSecurityResult web = LoadWebSecurity(*flags_.web_config_file);
+    if (!web.ok()) {
+      for (const auto& e : web.errors) spdlog::error("{}", e.ToString());
+      return 1;
+    }
+    LogSecurity(flags_.web_config_file, *web.security);
+    http_.SetSecurity(std::move(*web.security));
+  }
   if (auto err = http_.Listen(config_.web.listen_address)) {
     spdlog::error("cannot listen: {}", *err);
     return 1;
@@ -182,6 +218,8 @@ bool App::Reload() {
     return false;
   }
   Config next = *loaded.config;
+  // The web config file went through LoadConfiguration too: broken, it failed the reload above
+  // with its errors (each naming the file) and the running TLS and users stay in force.
   if (next.web.listen_address != config_.web.listen_address) {
     if (auto err = http_.Listen(next.web.listen_address)) {
       spdlog::error("reload failed, keeping the running configuration: cannot listen: {}", *err);
@@ -192,6 +230,10 @@ bool App::Reload() {
   }
   ConfigureLogging(next.log.level, next.log.format);
   http_.set_telemetry_path(next.web.telemetry_path);
+  if (flags_.web_config_file) {
+    LogSecurity(flags_.web_config_file, *loaded.security);
+    http_.SetSecurity(std::move(*loaded.security));  // new certificates, users, a fresh cache
+  }
   sampler_->Reconfigure(SamplerSettingsFrom(next));
   config_ = std::move(next);
   reload_success_->Set(1);

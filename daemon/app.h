@@ -24,10 +24,13 @@
 
 namespace we {
 
-// Loads the file named by --config.file (defaults when none), then applies the flags.
+// Loads the file named by --config.file (defaults when none), then applies the flags. The file
+// named by --web.config.file is loaded too (certificates included), so that --check-config and
+// the start fail on a broken one; `security` is what it turns on.
 struct LoadedConfig {
   std::optional<Config> config;
   std::vector<ConfigError> errors;
+  std::optional<HttpSecurity> security;  // set with `config` (default: plain HTTP, no auth)
 };
 LoadedConfig LoadConfiguration(const Flags& flags);
 

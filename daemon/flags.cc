@@ -19,6 +19,7 @@ const std::vector<FlagSpec>& Specs() {
       {"config.file", &Flags::config_file, nullptr, "Path to the YAML configuration file (optional)."},
       {"web.listen-address", &Flags::listen_address, nullptr, "Address to listen on, host:port or :port. Default :9746."},
       {"web.telemetry-path", &Flags::telemetry_path, nullptr, "Path under which to expose metrics. Default /metrics."},
+      {"web.config.file", &Flags::web_config_file, nullptr, "Path to a web config file (exporter-toolkit format) for TLS and basic auth; re-read on SIGHUP."},
       {"path.cgroupfs", &Flags::cgroupfs, nullptr, "cgroup filesystem mount point. Default /sys/fs/cgroup."},
       {"path.procfs", &Flags::procfs, nullptr, "procfs mount point. Default /proc."},
       {"path.rootfs", &Flags::rootfs, nullptr, "Root under which container runtimes' state files are read. Default /."},

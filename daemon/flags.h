@@ -16,6 +16,9 @@ struct Flags {
   std::optional<std::string> config_file;
   std::optional<std::string> listen_address;
   std::optional<std::string> telemetry_path;
+  // exporter-toolkit's web config file (TLS, basic auth; daemon/web_config.h). Flag only, as
+  // in node_exporter; re-read on SIGHUP.
+  std::optional<std::string> web_config_file;
   std::optional<std::string> cgroupfs;
   std::optional<std::string> procfs;
   std::optional<std::string> rootfs;

@@ -1,13 +1,23 @@
 #include "daemon/http_server.h"
 
 #include "daemon/listen_address.h"
+#include "daemon/web_config.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
@@ -17,6 +27,8 @@
 #include <ctime>
 #include <exception>
 #include <limits>
+#include <stdexcept>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -51,6 +63,13 @@ constexpr std::size_t kLingerMaxBytes = 64 * 1024;
 constexpr std::chrono::milliseconds kAcceptBackoffMin{5};
 constexpr std::chrono::milliseconds kAcceptBackoffMax{1000};
 constexpr std::chrono::seconds kRefusalLogInterval{10};
+// Verified credentials remembered at most; the cache is emptied when full. A few users scraping
+// from a few places need a handful; the bound only stops growth.
+constexpr std::size_t kCredentialsCacheSize = 1024;
+// A well-formed bcrypt hash (cost 10, of a random password nobody knows) checked for unknown
+// users, so that they cost what a known user's wrong password costs.
+constexpr std::string_view kDummyHash =
+    "$2y$10$Al10875vmLFtFOYGONb.xOeCKbY0HFL7Wx/dEob5nK4aJvZzoyiVq";
 
 // A response body that refers to bytes owned elsewhere: a MetricsBody shared by every scrape of
 // one snapshot, a string literal, or a string the response owns. A scrape copies no exposition.
@@ -93,6 +112,7 @@ struct Reply {
   bool vary = false;  // the body depends on Accept-Encoding
   bool allow = false;  // add "Allow: GET, HEAD" (405)
   bool close = false;  // end the connection after this response
+  bool challenge = false;  // add "WWW-Authenticate: Basic" (401)
 };
 
 Reply Literal(http::status status, std::string_view text) {
@@ -217,6 +237,46 @@ std::string JoinedField(const Request& req, http::field name) {
   return joined;
 }
 
+// RFC 4648 base64 (with or without padding); nullopt on any other character.
+std::optional<std::string> DecodeBase64(std::string_view text) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  std::string out;
+  unsigned int bits = 0;
+  int count = 0;
+  for (char c : text) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else return std::nullopt;
+    bits = (bits << 6) | static_cast<unsigned int>(v);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> count) & 0xff);
+    }
+  }
+  if (count >= 6) return std::nullopt;  // a lone trailing character
+  return out;
+}
+
+// "Basic <base64(user:password)>" (RFC 7617; the scheme is case-insensitive) -> user, password.
+std::optional<std::pair<std::string, std::string>> ParseBasicCredentials(std::string_view value) {
+  value = Trim(value);
+  constexpr std::string_view kScheme = "basic";
+  if (value.size() <= kScheme.size() || !IEquals(value.substr(0, kScheme.size()), kScheme) ||
+      (value[kScheme.size()] != ' ' && value[kScheme.size()] != '\t')) {
+    return std::nullopt;
+  }
+  const std::optional<std::string> decoded = DecodeBase64(Trim(value.substr(kScheme.size())));
+  if (!decoded) return std::nullopt;
+  const auto colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(decoded->substr(0, colon), decoded->substr(colon + 1));
+}
+
 std::string EndpointText(const tcp::endpoint& endpoint) {
   const std::string port = std::to_string(endpoint.port());
   if (endpoint.address().is_v6()) return "[" + endpoint.address().to_string() + "]:" + port;
@@ -331,12 +391,19 @@ std::string BindError(const std::string& address, const BindAttempt& attempt) {
 class HttpServer::Core : public std::enable_shared_from_this<Core> {
  public:
   class Session;
+  template <class Stream>
+  class StreamSession;
 
   Core(asio::io_context& io, HttpServerOptions options, HttpHandlers handlers)
-      : io_(io), options_(std::move(options)), handlers_(std::move(handlers)), grace_timer_(io) {}
+      : io_(io), options_(std::move(options)), handlers_(std::move(handlers)), grace_timer_(io) {
+    if (RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size())) != 1) {
+      throw std::runtime_error("RAND_bytes failed: cannot key the credentials cache");
+    }
+  }
 
   std::optional<std::string> Listen(const std::string& address);
   void set_telemetry_path(std::string path) { options_.telemetry_path = std::move(path); }
+  void SetSecurity(HttpSecurity security);
   uint16_t port() const { return listener_ ? listener_->endpoint.port() : 0; }
   void Shutdown(std::chrono::milliseconds grace, std::function<void()> done);
   std::size_t active_connections() const { return sessions_.size(); }
@@ -344,6 +411,15 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   void Stop();
 
  private:
+  // What a request's credentials call for.
+  struct AuthCheck {
+    enum class Decision { kAllowed, kDenied, kVerify } decision = Decision::kAllowed;
+    std::string password;
+    std::string hash;       // the user's, or kDummyHash for an unknown user
+    bool known_user = false;
+    std::string cache_key;  // HMAC-SHA256(user, password)
+  };
+
   std::optional<std::vector<Candidate>> Resolve(const ListenAddress& parsed,
                                                 const std::string& address, std::string* error);
   void StartListener(std::shared_ptr<Listener> listener);
@@ -351,13 +427,23 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   void OnAccept(const std::shared_ptr<Listener>& listener, const error_code& ec,
                 tcp::socket socket);
   void Refuse(tcp::socket socket);
+  void Evict(Session* victim);
   void OnSessionGone(Session* session);
   void CloseSessions(bool idle_only);
   void FinishShutdown();
+  AuthCheck Authenticate(const Request& req) const;
+  // Runs bcrypt on the worker pool, then `done(matched)` on the io_context.
+  void VerifyInBackground(AuthCheck check, std::function<void(bool)> done);
+  void RememberCredentials(std::string cache_key, std::uint64_t generation);
+  std::string CacheKey(std::string_view user, std::string_view password) const;
   Response Respond(const Request& req);
+  Response Unauthorized(const Request& req);
+  Response Finish(const Request& req, Reply reply);
   Reply Route(const Request& req);
   Reply Metrics(const Request& req);
   bool Ready();
+  void LogRateLimited(std::size_t& count, std::chrono::steady_clock::time_point& last,
+                      std::string_view what);
 
   asio::io_context& io_;
   HttpServerOptions options_;
@@ -371,51 +457,155 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   asio::steady_timer grace_timer_;
   std::size_t refused_since_log_ = 0;
   std::chrono::steady_clock::time_point last_refusal_log_{};
+  std::size_t evicted_since_log_ = 0;
+  std::chrono::steady_clock::time_point last_eviction_log_{};
+
+  HttpSecurity security_;
+  // Bumped by SetSecurity: a connection accepted under an older value closes after its request.
+  std::uint64_t security_generation_ = 0;
+  std::array<unsigned char, 32> cache_key_{};
+  std::unordered_set<std::string> credentials_cache_;  // HMACs of verified (user, password)
+  std::unique_ptr<asio::thread_pool> bcrypt_pool_;     // created on the first verification
 };
 
 // One client connection. Owned by the completion handlers of its pending operation: when an
 // operation ends without starting another, the session is destroyed and its socket closed.
+// Session holds what does not depend on the stream; StreamSession<Stream> does the I/O over a
+// plain TCP stream or a TLS one.
 class HttpServer::Core::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(std::shared_ptr<Core> core, tcp::socket socket)
-      : core_(std::move(core)), stream_(std::move(socket)) {
+  enum class State { kHandshake, kIdle, kReading, kAuthenticating, kWriting, kLingering };
+
+  Session(std::shared_ptr<Core> core, const tcp::socket& socket)
+      : core_(std::move(core)), generation_(core_->security_generation_) {
     core_->sessions_.insert(this);
     error_code ec;
-    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    const tcp::endpoint peer = socket.remote_endpoint(ec);
     peer_ = ec ? std::string("unknown peer") : EndpointText(peer);
   }
-
-  ~Session() { core_->OnSessionGone(this); }
-
+  virtual ~Session() { core_->OnSessionGone(this); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  void Start() {
-    error_code ignored;
-    stream_.socket().set_option(tcp::no_delay(true), ignored);
-    WaitForRequest();
-  }
+  virtual void Start() = 0;
+  // Closes the socket; the pending operation then completes with an error and the session ends.
+  virtual void Close() = 0;
 
   // Waiting for a request's first byte: nothing is lost by closing now.
   bool idle() const { return state_ == State::kIdle; }
+  bool closed() const { return closed_; }
+  // Waiting on the client (or on bcrypt for its credentials), not answering it: what the cap
+  // may evict (see HttpServerOptions::max_connections).
+  bool evictable() const {
+    return !closed_ && (state_ == State::kHandshake || state_ == State::kIdle ||
+                        state_ == State::kReading || state_ == State::kAuthenticating);
+  }
+  // When the current wait began: the connection's start, or its current request's first byte.
+  std::chrono::steady_clock::time_point waiting_since() const { return since_; }
+  const std::string& peer() const { return peer_; }
 
-  // Closes the socket; the pending operation then completes with an error and the session ends.
-  void Close() {
+ protected:
+  void Enter(State state) {
+    state_ = state;
+    since_ = std::chrono::steady_clock::now();
+  }
+  // A completion that arrives after Close() or after the server is gone must do nothing.
+  bool Abandoned() const { return closed_ || core_->stopped_; }
+  void Drop(std::string_view during, const error_code& ec) {
+    spdlog::debug("http: {}: connection closed {}: {}", peer_, during, ec.message());
+  }
+
+  std::shared_ptr<Core> core_;
+  std::string peer_;
+  State state_ = State::kHandshake;
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
+  bool closed_ = false;
+  std::uint64_t generation_;
+};
+
+template <class Stream>
+class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  StreamSession(std::shared_ptr<Core> core, tcp::socket socket)
+    requires(!kTls)
+      : Session(std::move(core), socket), stream_(std::move(socket)) {}
+  // `context` is kept alive by the session: SetSecurity may replace the server's meanwhile.
+  StreamSession(std::shared_ptr<Core> core, tcp::socket socket,
+                std::shared_ptr<asio::ssl::context> context)
+    requires(kTls)
+      : Session(std::move(core), socket), context_(std::move(context)),
+        stream_(std::move(socket), *context_) {}
+
+  void Start() override {
+    error_code ignored;
+    Lowest().socket().set_option(tcp::no_delay(true), ignored);
+    if constexpr (kTls) {
+      DetectTls();
+    } else {
+      WaitForRequest();
+    }
+  }
+
+  void Close() override {
     if (closed_) return;
     closed_ = true;
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().close();
   }
 
  private:
-  enum class State { kIdle, kReading, kWriting, kLingering };
+  std::shared_ptr<StreamSession> self() {
+    return std::static_pointer_cast<StreamSession>(shared_from_this());
+  }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
-  // A completion that arrives after Close() or after the server is gone must do nothing.
-  bool Abandoned() const { return closed_ || core_->stopped_; }
+  // TLS: the first bytes say whether this is a TLS client at all. One that speaks plain HTTP
+  // gets a plain 400 saying why, as Go's servers answer it, rather than a handshake failure it
+  // cannot read. Detection and handshake together are bounded by read_timeout.
+  void DetectTls() {
+    Enter(State::kHandshake);
+    Lowest().expires_after(core_->options_.read_timeout);
+    beast::async_detect_ssl(Lowest(), buffer_, [self = self()](const error_code& ec, bool tls) {
+      self->OnDetected(ec, tls);
+    });
+  }
 
-  void Drop(std::string_view during, const error_code& ec) {
-    spdlog::debug("http: {}: connection closed {}: {}", peer_, during, ec.message());
+  void OnDetected(const error_code& ec, bool tls) {
+    if constexpr (kTls) {
+      if (Abandoned()) return;
+      if (ec) return Drop("before a TLS handshake", ec);
+      if (!tls) {
+        spdlog::debug("http: {}: plain HTTP on the TLS listener", peer_);
+        static constexpr std::string_view kRefusal =
+            "HTTP/1.0 400 Bad Request\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Connection: close\r\n"
+            "\r\n"
+            "Client sent an HTTP request to an HTTPS server.\n";
+        Enter(State::kWriting);
+        Lowest().expires_after(core_->options_.write_timeout);
+        asio::async_write(Lowest(), asio::buffer(kRefusal),
+                          [self = self()](const error_code& wec, std::size_t) {
+                            if (wec || self->Abandoned()) return;
+                            self->LingerPlain();
+                          });
+        return;
+      }
+      stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
+                              [self = self()](const error_code& hec, std::size_t used) {
+                                self->OnHandshake(hec, used);
+                              });
+    }
+  }
+
+  void OnHandshake(const error_code& ec, std::size_t used) {
+    if (Abandoned()) return;
+    if (ec) return Drop("during the TLS handshake", ec);
+    buffer_.consume(used);
+    WaitForRequest();
   }
 
   void WaitForRequest() {
@@ -423,11 +613,11 @@ class HttpServer::Core::Session : public std::enable_shared_from_this<Session> {
       ReadRequest();
       return;
     }
-    state_ = State::kIdle;
+    Enter(State::kIdle);
     if (buffer_.capacity() > 4 * kReadChunk) buffer_.shrink_to_fit();
-    stream_.expires_after(core_->options_.idle_timeout);
+    Lowest().expires_after(core_->options_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                            [self = self()](const error_code& ec, std::size_t n) {
                               self->OnFirstBytes(ec, n);
                             });
   }
@@ -440,17 +630,15 @@ class HttpServer::Core::Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadRequest() {
-    state_ = State::kReading;
+    Enter(State::kReading);
     const HttpServerOptions& options = core_->options_;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
         options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
-    stream_.expires_after(options.read_timeout);
+    Lowest().expires_after(options.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](const error_code& ec, std::size_t) {
-                       self->OnRead(ec);
-                     });
+                     [self = self()](const error_code& ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(const error_code& ec) {
@@ -472,7 +660,31 @@ class HttpServer::Core::Session : public std::enable_shared_from_this<Session> {
       return SendError(http::status::bad_request, "malformed request\n");
     }
     if (ec) return Drop("while reading a request", ec);
-    Write(core_->Respond(parser_->get()));
+    Authorize();
+  }
+
+  void Authorize() {
+    AuthCheck check = core_->Authenticate(parser_->get());
+    switch (check.decision) {
+      case AuthCheck::Decision::kAllowed:
+        return Write(core_->Respond(parser_->get()));
+      case AuthCheck::Decision::kDenied:
+        return Write(core_->Unauthorized(parser_->get()));
+      case AuthCheck::Decision::kVerify:
+        break;
+    }
+    // Still waiting on behalf of the client: evictable, and since the request's first byte.
+    state_ = State::kAuthenticating;
+    Lowest().expires_never();  // no I/O is pending; bcrypt's time is bounded by its cost
+    const std::uint64_t generation = core_->security_generation_;
+    std::string key = check.cache_key;
+    core_->VerifyInBackground(
+        std::move(check), [self = self(), key = std::move(key), generation](bool matched) {
+          if (self->Abandoned()) return;
+          if (matched) self->core_->RememberCredentials(key, generation);
+          self->Write(matched ? self->core_->Respond(self->parser_->get())
+                              : self->core_->Unauthorized(self->parser_->get()));
+        });
   }
 
   void SendError(http::status status, std::string_view text) {
@@ -487,58 +699,64 @@ class HttpServer::Core::Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(Response res) {
-    state_ = State::kWriting;
+    Enter(State::kWriting);
     parser_.reset();
     response_.emplace(std::move(res));
-    if (core_->draining_) response_->keep_alive(false);
-    stream_.expires_after(core_->options_.write_timeout);
+    if (core_->draining_ || generation_ != core_->security_generation_) {
+      response_->keep_alive(false);
+    }
+    Lowest().expires_after(core_->options_.write_timeout);
     http::async_write(stream_, *response_,
-                      [self = shared_from_this()](const error_code& ec, std::size_t) {
-                        self->OnWrite(ec);
-                      });
+                      [self = self()](const error_code& ec, std::size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(const error_code& ec) {
     if (Abandoned()) return;
     if (ec) return Drop("while writing a response", ec);
-    const bool close = response_->need_eof() || core_->draining_;
+    const bool close = response_->need_eof() || core_->draining_ ||
+                       generation_ != core_->security_generation_;
     response_.reset();
-    if (close) {
-      Linger();
+    if (!close) return WaitForRequest();
+    if constexpr (kTls) {
+      // close_notify first, so that the client can tell the end from a truncation; bounded
+      // like the plain linger below.
+      Enter(State::kLingering);
+      Lowest().expires_after(kLingerTimeout);
+      stream_.async_shutdown([self = self()](const error_code&) {
+        if (self->Abandoned()) return;
+        self->LingerPlain();
+      });
     } else {
-      WaitForRequest();
+      LingerPlain();
     }
   }
 
   // Sends FIN, then reads and drops input until the client closes too (see kLingerTimeout).
-  void Linger() {
-    state_ = State::kLingering;
+  void LingerPlain() {
+    Enter(State::kLingering);
     error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return;
     buffer_.consume(buffer_.size());
-    stream_.expires_after(kLingerTimeout);
+    Lowest().expires_after(kLingerTimeout);
     DrainInput();
   }
 
   void DrainInput() {
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                              if (ec || self->Abandoned()) return;
-                              self->drained_ += n;
-                              if (self->drained_ > kLingerMaxBytes) return;
-                              self->DrainInput();
-                            });
+    Lowest().async_read_some(buffer_.prepare(kReadChunk),
+                             [self = self()](const error_code& ec, std::size_t n) {
+                               if (ec || self->Abandoned()) return;
+                               self->drained_ += n;
+                               if (self->drained_ > kLingerMaxBytes) return;
+                               self->DrainInput();
+                             });
   }
 
-  std::shared_ptr<Core> core_;
-  beast::tcp_stream stream_;
+  std::shared_ptr<asio::ssl::context> context_;  // declared before stream_, which uses it
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<Response> response_;
-  std::string peer_;
-  State state_ = State::kIdle;
-  bool closed_ = false;
   std::size_t drained_ = 0;
 };
 
@@ -648,15 +866,66 @@ void HttpServer::Core::OnAccept(const std::shared_ptr<Listener>& listener, const
   }
   listener->backoff_delay = std::chrono::milliseconds{0};
   SetCloseOnExec(socket.native_handle());
-  if (sessions_.size() >= options_.max_connections) {
-    Refuse(std::move(socket));
+  // At the cap, make room by evicting the connection that has waited longest on its client
+  // rather than refusing the newcomer. Refusing would hand the server to whoever holds the
+  // slots: 64 slowloris connections trickling a header byte each second, renewed every
+  // read_timeout, would answer every scrape with 503. Evicting the longest waiter costs an
+  // honest client nothing it would miss: its request is not being answered, and a scraper's
+  // connection waits microseconds between connecting and sending its request, so it is never
+  // the oldest. The cap stays small because it bounds memory (a header of at most
+  // max_header_bytes per connection, plus OpenSSL's buffers under TLS) and file descriptors.
+  // Connections that are writing or closing are never evicted: they are answering someone.
+  std::size_t open = 0;
+  Session* victim = nullptr;
+  for (Session* session : sessions_) {
+    if (session->closed()) continue;  // its fd is closed already; it is only unwinding
+    ++open;
+    if (session->evictable() &&
+        (victim == nullptr || session->waiting_since() < victim->waiting_since())) {
+      victim = session;
+    }
+  }
+  if (open >= options_.max_connections) {
+    if (victim == nullptr) {
+      Refuse(std::move(socket));
+      Accept(listener);
+      return;
+    }
+    Evict(victim);
+  }
+  if (security_.tls) {
+    std::make_shared<StreamSession<beast::ssl_stream<beast::tcp_stream>>>(
+        shared_from_this(), std::move(socket), security_.tls)
+        ->Start();
   } else {
-    std::make_shared<Session>(shared_from_this(), std::move(socket))->Start();
+    std::make_shared<StreamSession<beast::tcp_stream>>(shared_from_this(), std::move(socket))
+        ->Start();
   }
   Accept(listener);
 }
 
-// Beyond max_connections: a canned 503 written without waiting (a new socket's send buffer has
+void HttpServer::Core::Evict(Session* victim) {
+  spdlog::debug("http: {}: evicted at the limit of {} open connections", victim->peer(),
+                options_.max_connections);
+  victim->Close();
+  LogRateLimited(evicted_since_log_, last_eviction_log_,
+                 "closed the longest-waiting connection to admit a new one");
+}
+
+void HttpServer::Core::LogRateLimited(std::size_t& count,
+                                      std::chrono::steady_clock::time_point& last,
+                                      std::string_view what) {
+  ++count;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last >= kRefusalLogInterval) {
+    spdlog::warn("http: {} time(s): {}; the limit of {} open connections is reached", count, what,
+                 options_.max_connections);
+    count = 0;
+    last = now;
+  }
+}
+
+// At max_connections with nothing to evict: a canned 503 written without waiting (a new socket's send buffer has
 // room for it), then close. The loop never blocks and no session is created.
 void HttpServer::Core::Refuse(tcp::socket socket) {
   static const std::string kResponse = [] {
@@ -676,15 +945,8 @@ void HttpServer::Core::Refuse(tcp::socket socket) {
   for (int i = 0; i < 16 && !ec; ++i) socket.read_some(asio::buffer(discard), ec);
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);
-
-  ++refused_since_log_;
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_refusal_log_ >= kRefusalLogInterval) {
-    spdlog::warn("http: refused {} connection(s): the limit of {} open connections is reached",
-                 refused_since_log_, options_.max_connections);
-    refused_since_log_ = 0;
-    last_refusal_log_ = now;
-  }
+  LogRateLimited(refused_since_log_, last_refusal_log_,
+                 "refused a connection (503): every open one is answering a request");
 }
 
 void HttpServer::Core::OnSessionGone(Session* session) {
@@ -744,6 +1006,79 @@ void HttpServer::Core::Stop() {
   done_callbacks_.clear();
   CloseSessions(/*idle_only=*/false);
   handlers_ = {};  // what the handlers captured may die with the server's owner
+  if (bcrypt_pool_) {
+    // Waits for a verification in progress (one bcrypt at most per thread); queued ones are
+    // dropped. Their results, posted to the io_context, find the sessions closed.
+    bcrypt_pool_->stop();
+    bcrypt_pool_->join();
+  }
+}
+
+void HttpServer::Core::SetSecurity(HttpSecurity security) {
+  security_ = std::move(security);
+  ++security_generation_;
+  credentials_cache_.clear();
+  CloseSessions(/*idle_only=*/true);
+}
+
+std::string HttpServer::Core::CacheKey(std::string_view user, std::string_view password) const {
+  // Length-prefixed so that ("ab", "c") and ("a", "bc") differ.
+  std::string message = std::to_string(user.size()) + ":";
+  message.append(user);
+  message.append(password);
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), cache_key_.data(), static_cast<int>(cache_key_.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(),
+       &length);
+  OPENSSL_cleanse(message.data(), message.size());
+  return std::string(reinterpret_cast<const char*>(digest.data()), length);
+}
+
+HttpServer::Core::AuthCheck HttpServer::Core::Authenticate(const Request& req) const {
+  AuthCheck check;
+  if (security_.basic_auth_users.empty()) return check;  // allowed
+  check.decision = AuthCheck::Decision::kDenied;
+  const auto field = req.find(http::field::authorization);
+  if (field == req.end()) return check;
+  const std::optional<std::pair<std::string, std::string>> credentials =
+      ParseBasicCredentials(field->value());
+  if (!credentials) return check;
+  const auto& [user, password] = *credentials;
+  check.cache_key = CacheKey(user, password);
+  // The cache's lookup is not constant-time, but its keys are HMACs under a key the client does
+  // not know, so how long it takes says nothing about the password.
+  if (credentials_cache_.count(check.cache_key) != 0) {
+    check.decision = AuthCheck::Decision::kAllowed;
+    return check;
+  }
+  const auto known = security_.basic_auth_users.find(user);
+  check.known_user = known != security_.basic_auth_users.end();
+  // An unknown user costs a bcrypt too, so that timing does not tell which users exist.
+  check.hash = check.known_user ? known->second : std::string(kDummyHash);
+  check.password = password;
+  check.decision = AuthCheck::Decision::kVerify;
+  return check;
+}
+
+void HttpServer::Core::VerifyInBackground(AuthCheck check, std::function<void(bool)> done) {
+  // Two threads: bcrypt is CPU-bound, and a flood of wrong passwords then costs at most two
+  // cores while the event loop keeps serving. Each connection has at most one verification
+  // queued, so the queue is bounded by max_connections.
+  if (!bcrypt_pool_) bcrypt_pool_ = std::make_unique<asio::thread_pool>(2);
+  asio::post(*bcrypt_pool_, [check = std::move(check), done = std::move(done), &io = io_]() mutable {
+    const bool matched = BcryptMatches(check.password, check.hash) && check.known_user;
+    OPENSSL_cleanse(check.password.data(), check.password.size());
+    // `done` (which owns the session) moves to the io_context: nothing of the session is
+    // released on this thread.
+    asio::post(io, [done = std::move(done), matched] { done(matched); });
+  });
+}
+
+void HttpServer::Core::RememberCredentials(std::string cache_key, std::uint64_t generation) {
+  if (generation != security_generation_) return;  // verified against users since replaced
+  if (credentials_cache_.size() >= kCredentialsCacheSize) credentials_cache_.clear();
+  credentials_cache_.insert(std::move(cache_key));
 }
 
 bool HttpServer::Core::Ready() {
@@ -829,6 +1164,16 @@ Response HttpServer::Core::Respond(const Request& req) {
                   std::string_view(req.target()), e.what());
     reply = Literal(http::status::internal_server_error, "internal server error\n");
   }
+  return Finish(req, std::move(reply));
+}
+
+Response HttpServer::Core::Unauthorized(const Request& req) {
+  Reply reply = Literal(http::status::unauthorized, "Unauthorized\n");
+  reply.challenge = true;
+  return Finish(req, std::move(reply));
+}
+
+Response HttpServer::Core::Finish(const Request& req, Reply reply) {
   Response res{reply.status, req.version()};
   res.set(http::field::server, kServerName);
   res.set(http::field::date, HttpDate());
@@ -836,6 +1181,7 @@ Response HttpServer::Core::Respond(const Request& req) {
   if (reply.gzip) res.set(http::field::content_encoding, "gzip");
   if (reply.vary) res.set(http::field::vary, "Accept-Encoding");
   if (reply.allow) res.set(http::field::allow, "GET, HEAD");
+  if (reply.challenge) res.set(http::field::www_authenticate, "Basic");
   res.keep_alive(req.keep_alive() && !reply.close);
   res.body() = std::move(reply.body);
   res.prepare_payload();  // Content-Length from the body
@@ -856,6 +1202,8 @@ std::optional<std::string> HttpServer::Listen(const std::string& listen_address)
 void HttpServer::set_telemetry_path(std::string path) {
   core_->set_telemetry_path(std::move(path));
 }
+
+void HttpServer::SetSecurity(HttpSecurity security) { core_->SetSecurity(std::move(security)); }
 
 uint16_t HttpServer::port() const { return core_->port(); }
 

@@ -11,6 +11,18 @@
 // files or blocks. Every socket operation is asynchronous and bounded by a timeout, so a slow
 // or stalled client costs one connection slot, never the event loop.
 //
+// Security (--web.config.file, see web_config.h) is set with SetSecurity: TLS through Asio's
+// OpenSSL stream on the same io_context (the handshake bounded by read_timeout; a plain HTTP
+// request on a TLS listener gets a plain 400), and HTTP basic authentication against bcrypt
+// hashes. A bcrypt verification costs ~70 ms at cost 10, so it runs on a worker thread, never
+// on the event loop, and successful verifications are cached (as exporter-toolkit does) under
+// an HMAC-SHA256 of (user, password) with a per-process random key, so that a scraper sending
+// the same credentials every 15 s pays bcrypt once, not per scrape. Failures are not cached:
+// caching them would let a client fill the cache. The cache holds at most 1024 entries, is
+// emptied when full and whenever SetSecurity is called.
+//
+// At the connection cap the server evicts rather than refuses (see HttpServerOptions).
+//
 // Ownership: the server owns its listening socket and its connections. It keeps a reference to
 // the io_context, which must outlive it. Destroying the server closes every socket at once and
 // drops pending Shutdown callbacks without calling them.
@@ -25,12 +37,28 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace we {
+
+// What --web.config.file turns on (built by BuildWebSecurity in web_config.h). Default: plain
+// HTTP without authentication.
+struct HttpSecurity {
+  // Serve TLS with this context; null: plain HTTP. Shared with the connections that use it, so
+  // that a new one can replace it while they finish.
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  // User name -> bcrypt hash. Non-empty: every request needs "Authorization: Basic" with one of
+  // them, else 401 with "WWW-Authenticate: Basic".
+  std::map<std::string, std::string> basic_auth_users;
+};
 
 // The rendered exposition of one snapshot, shared read-only by every scrape that serves it.
 struct MetricsBody {
@@ -62,7 +90,11 @@ struct HttpServerOptions {
   // How long a keep-alive connection may wait for its next request (and a new connection for
   // its first). Longer than Prometheus' usual scrape intervals, so scrapes reuse connections.
   std::chrono::seconds idle_timeout{120};
-  // Open connections beyond this are answered 503 and closed at once, without reading.
+  // Open connections at most. A new connection at the cap evicts the open connection that has
+  // been waiting longest for a request or for the rest of one (idle keep-alive, TLS handshake,
+  // partly received request, credentials being checked): such a client has had its chance, and
+  // a slow or silent one (slowloris) must not lock out a scraper. Only when every connection is
+  // writing a response or closing is the new one answered 503 and closed, without reading.
   std::size_t max_connections = 64;
 };
 
@@ -88,6 +120,11 @@ class HttpServer {
 
   // Takes effect for the next request.
   void set_telemetry_path(std::string path);
+
+  // TLS and basic authentication for connections accepted from now on. Open connections finish
+  // the request they are in (authenticated by the new users) and are then closed, idle ones at
+  // once, so that no connection goes on under the old settings.
+  void SetSecurity(HttpSecurity security);
 
   // The bound port (the kernel's choice for port 0); 0 when not listening.
   uint16_t port() const;

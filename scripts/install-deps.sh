@@ -14,6 +14,8 @@ packages=(
   libyaml-cpp-dev
   zlib1g-dev                   # gzip for /metrics
   libvirt-dev                  # VMs' guest-side figures
+  libssl-dev                   # TLS for --web.config.file
+  libcrypt-dev                 # libxcrypt's crypt_r: bcrypt basic auth
   curl procps
   file                         # CPack's dependency scan of the Debian package (dpkg-shlibdeps)
 )
@@ -28,6 +30,7 @@ if [ "$mode" = test ]; then
     jq                           # the end-to-end test reads dashboards and API answers
     libvirt-daemon               # libvirtd, for the real-VM test
     lintian shellcheck python3-yaml  # the Debian package test; shell and YAML lint
+    openssl apache2-utils        # certificates and a bcrypt hash (htpasswd) for the web security test
   )
 fi
 

@@ -3,7 +3,10 @@
 #include "daemon/gzip.h"
 #include "test_util/http_get.h"
 
+#include <crypt.h>
+
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -644,15 +647,58 @@ TEST_F(HttpServerTest, AnIdleKeepAliveConnectionIsClosedAfterTheIdleTimeout) {
   EXPECT_GE(std::chrono::steady_clock::now() - started, 900ms);
 }
 
-TEST_F(HttpServerTest, ConnectionsBeyondTheCapGet503AndClose) {
+TEST_F(HttpServerTest, AtTheCapTheLongestWaitingConnectionIsEvictedForANewOne) {
+  SetBody(MakeBody("we_up 1\n"));
   HttpServerOptions options;
   options.max_connections = 2;
   Start(options);
-  auto first = std::make_unique<HttpConnection>();
-  HttpConnection second;
-  ASSERT_TRUE(first->Connect(kLocalhost, port_));
-  ASSERT_TRUE(second.Connect(kLocalhost, port_));
+  // The oldest waits for a request that never comes; the second has sent half a request.
+  HttpConnection oldest;
+  ASSERT_TRUE(oldest.Connect(kLocalhost, port_));
+  ASSERT_TRUE(WaitUntil([&] { return Active() == 1; }));
+  std::this_thread::sleep_for(20ms);
+  HttpConnection slow;
+  ASSERT_TRUE(slow.Connect(kLocalhost, port_));
+  ASSERT_TRUE(slow.WriteRaw("GET /metrics HTTP/1.1\r\nHo"));
   ASSERT_TRUE(WaitUntil([&] { return Active() == 2; }));
+
+  // A scraper is served, not refused, and the oldest connection made room for it.
+  const auto started = std::chrono::steady_clock::now();
+  auto response = Get("/metrics");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "we_up 1\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 100ms);
+  std::string error;
+  auto rest = oldest.ReadUntilClosed(&error);
+  ASSERT_TRUE(rest) << error;
+  EXPECT_EQ(*rest, "");  // closed without a response
+
+  // The next newcomer evicts the next longest waiter: the half-sent request.
+  response = Get("/-/healthy");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  rest = slow.ReadUntilClosed(&error);
+  ASSERT_TRUE(rest) << error;
+  EXPECT_EQ(*rest, "");
+  EXPECT_TRUE(WaitUntil([&] { return Active() == 0; }));
+}
+
+TEST_F(HttpServerTest, WhenEveryConnectionIsAnsweringANewOneGets503) {
+  // Two clients that request a large body and do not read it keep their connections writing:
+  // nothing to evict, so a third connection is refused with a canned 503.
+  SetBody(MakeBody(std::string(64 << 20, 'x'), /*with_gzip=*/false));
+  HttpServerOptions options;
+  options.max_connections = 2;
+  Start(options);
+  HttpConnection first;
+  HttpConnection second;
+  for (HttpConnection* c : {&first, &second}) {
+    ASSERT_TRUE(c->Connect(kLocalhost, port_));
+    ASSERT_TRUE(c->WriteRaw("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Active() == 2; }));
+  std::this_thread::sleep_for(100ms);  // both are blocked writing by now
 
   HttpConnection refused;
   ASSERT_TRUE(refused.Connect(kLocalhost, port_));
@@ -662,16 +708,6 @@ TEST_F(HttpServerTest, ConnectionsBeyondTheCapGet503AndClose) {
   EXPECT_THAT(*answer, HasSubstr("HTTP/1.1 503 Service Unavailable\r\n"));
   EXPECT_THAT(*answer, HasSubstr("too many open connections"));
   EXPECT_EQ(Active(), 2u);
-
-  // The open connections still work, and a closed one frees its slot.
-  auto response = second.Request("GET", "/-/healthy");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
-  first.reset();
-  ASSERT_TRUE(WaitUntil([&] { return Active() == 1; }));
-  response = Get("/-/healthy");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
 }
 
 TEST_F(HttpServerTest, FileDescriptorsAreReleasedWhenSessionsEnd) {
@@ -861,6 +897,188 @@ TEST_F(HttpServerTest, DestroyingTheServerClosesItsConnections) {
   OnLoop([this] { server_.reset(); });
   EXPECT_TRUE(connection.ReadUntilClosed().has_value());
   server_ = nullptr;
+}
+
+// ------------------------------------------------------------------ basic auth and TLS
+
+// htpasswd -nbBC 4 alice 'correct horse': cost 4, so that these tests stay fast.
+constexpr char kAliceHash[] = "$2y$04$sIjzjH0FQliyt5THU5pAEunoILHokiFp59wzOgbpjaqrUJCuQsoBe";
+
+std::string Basic(const std::string& user_and_password) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned int bits = 0;
+  int count = 0;
+  for (unsigned char c : user_and_password) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out += kAlphabet[(bits >> count) & 63];
+    }
+  }
+  if (count > 0) out += kAlphabet[(bits << (6 - count)) & 63];
+  while (out.size() % 4 != 0) out += '=';
+  return "Basic " + out;
+}
+
+// A bcrypt hash of `password` at `cost`, made with libxcrypt.
+std::string BcryptHash(const std::string& password, int cost) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost), nullptr, 0, salt, sizeof salt) == nullptr) {
+    throw std::runtime_error("crypt_gensalt_rn failed");
+  }
+  auto data = std::make_unique<crypt_data>();
+  return crypt_r(password.c_str(), salt, data.get());
+}
+
+class HttpServerAuthTest : public HttpServerTest {
+ protected:
+  void Secure(HttpSecurity security) {
+    OnLoop([&] { server_->SetSecurity(std::move(security)); });
+  }
+  std::optional<HttpResponse> GetAs(const std::string& authorization,
+                                    const std::string& target = "/metrics") {
+    return Get(target, {{"Authorization", authorization}});
+  }
+};
+
+TEST_F(HttpServerAuthTest, MissingOrWrongCredentialsGet401WithABasicChallenge) {
+  SetBody(MakeBody("we_up 1\n"));
+  SetReady(true);
+  Start();
+  Secure(HttpSecurity{nullptr, {{"alice", kAliceHash}}});
+
+  auto response = Get("/metrics");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 401);
+  EXPECT_EQ(response->header("www-authenticate"), "Basic");
+  EXPECT_EQ(response->body, "Unauthorized\n");
+  for (const std::string& bad :
+       {Basic("alice:wrong"), Basic("mallory:correct horse"), Basic("alice"), Basic("alice:"),
+        std::string("Basic !!!"), std::string("Bearer abc"), std::string("Basic"),
+        Basic("alice:correct horse").substr(0, 15)}) {
+    response = GetAs(bad);
+    ASSERT_TRUE(response) << bad;
+    EXPECT_EQ(response->status, 401) << bad;
+    EXPECT_EQ(response->header("www-authenticate"), "Basic") << bad;
+  }
+  // Every path is behind it, the landing page and health included.
+  for (const char* path : {"/", "/-/healthy", "/-/ready", "/nope"}) {
+    response = Get(path);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 401) << path;
+  }
+
+  response = GetAs(Basic("alice:correct horse"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "we_up 1\n");
+  std::string lower = Basic("alice:correct horse");
+  lower[0] = 'b';  // the scheme is case-insensitive
+  response = GetAs(lower, "/-/healthy");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST_F(HttpServerAuthTest, AVerifiedPasswordIsCachedAndBcryptNeverBlocksTheLoop) {
+  SetBody(MakeBody("we_up 1\n"));
+  Start();
+  const std::string hash = BcryptHash("s3cret", 12);  // ~200 ms per verification
+  Secure(HttpSecurity{nullptr, {{"alice", hash}}});
+  const std::string good = Basic("alice:s3cret");
+
+  auto started = std::chrono::steady_clock::now();
+  auto response = GetAs(good);
+  const auto first = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_GT(first, 50ms);  // paid bcrypt once
+  for (int i = 0; i < 5; ++i) {
+    started = std::chrono::steady_clock::now();
+    response = GetAs(good);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, first / 4) << "scrape " << i;
+  }
+
+  // Wrong passwords are verified every time (not cached) on the worker threads; meanwhile the
+  // cached scraper is answered at once.
+  std::thread wrong([&] {
+    for (int i = 0; i < 3; ++i) {
+      auto r = HttpRequest(kLocalhost, port_, "GET", "/metrics",
+                           {{"Authorization", Basic("alice:guess")}}, 5s);
+      EXPECT_TRUE(r && r->status == 401);
+    }
+  });
+  std::this_thread::sleep_for(30ms);
+  for (int i = 0; i < 5; ++i) {
+    started = std::chrono::steady_clock::now();
+    response = GetAs(good);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, first / 4) << "during bcrypt " << i;
+  }
+  wrong.join();
+
+  // New users: the cache is emptied, so the old credentials are checked against them and fail.
+  Secure(HttpSecurity{nullptr, {{"bob", kAliceHash}}});
+  response = GetAs(good);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 401);
+  response = GetAs(Basic("bob:correct horse"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST_F(HttpServerAuthTest, NewSecurityClosesKeepAliveConnectionsAfterTheirRequest) {
+  Start();
+  HttpConnection kept;
+  ASSERT_TRUE(kept.Connect(kLocalhost, port_));
+  auto response = kept.Request("GET", "/-/healthy");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  // Idle under the old settings: closed, so that it cannot go on without credentials.
+  Secure(HttpSecurity{nullptr, {{"alice", kAliceHash}}});
+  std::string error;
+  auto rest = kept.ReadUntilClosed(&error);
+  ASSERT_TRUE(rest) << error;
+  EXPECT_EQ(*rest, "");
+  EXPECT_EQ(Get("/-/healthy")->status, 401);
+}
+
+TEST_F(HttpServerAuthTest, PlainHttpOnATlsListenerGetsAPlain400) {
+  Start();
+  Secure(HttpSecurity{std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server), {}});
+  HttpConnection plain;
+  ASSERT_TRUE(plain.Connect(kLocalhost, port_));
+  ASSERT_TRUE(plain.WriteRaw("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string error;
+  auto answer = plain.ReadUntilClosed(&error);
+  ASSERT_TRUE(answer) << error;
+  EXPECT_THAT(*answer, HasSubstr("HTTP/1.0 400 Bad Request\r\n"));
+  EXPECT_THAT(*answer, HasSubstr("Client sent an HTTP request to an HTTPS server."));
+  EXPECT_TRUE(WaitUntil([&] { return Active() == 0; }));
+}
+
+TEST_F(HttpServerAuthTest, ATlsHandshakeIsBoundedByTheReadTimeout) {
+  HttpServerOptions options;
+  options.read_timeout = std::chrono::seconds(1);
+  Start(options);
+  Secure(HttpSecurity{std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server), {}});
+  // A TLS record header and then nothing: the server waits for the rest, but not forever.
+  HttpConnection silent;
+  ASSERT_TRUE(silent.Connect(kLocalhost, port_));
+  ASSERT_TRUE(silent.WriteRaw(std::string("\x16\x03\x01\x02\x00", 5)));
+  const auto started = std::chrono::steady_clock::now();
+  std::string error;
+  auto rest = silent.ReadUntilClosed(&error);
+  ASSERT_TRUE(rest) << error;
+  const auto lasted = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(lasted, 900ms);
+  EXPECT_LT(lasted, 3s);
+  EXPECT_TRUE(WaitUntil([&] { return Active() == 0; }));
 }
 
 }  // namespace
