@@ -36,7 +36,8 @@ CgroupCollector::CgroupCollector(const FileSystem& fs, std::string root, bool se
       root_(std::move(root)),
       layout_(DetectCgroupLayout(fs_, root_)),
       services_(services),
-      procfs_(std::move(procfs)) {}
+      procfs_(std::move(procfs)),
+      descriptor_budget_(DescriptorBudget()) {}
 
 void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
                            const std::vector<std::string>& controllers,
@@ -89,12 +90,70 @@ std::map<std::string, WorkloadLocation> CgroupCollector::Discover(std::vector<st
   return found;
 }
 
-MaybeFile CgroupCollector::ReadOptional(const std::string& dir, const char* file,
-                                        std::vector<std::string>* errors) const {
-  std::string path = JoinPath(dir, file);
-  ReadResult r = fs_.ReadFile(path);
-  if (r.status == ReadResult::Status::kOk) return CgroupFile{std::move(path), std::move(r.data)};
-  if (r.status == ReadResult::Status::kError) errors->push_back(r.error);
+namespace {
+
+// Where a limit file's last content is kept in Cached::limits; -1: not a limit.
+int LimitIndex(int slot, int cpu_max, int memory_max, int quota, int period, int limit_v1) {
+  if (slot == cpu_max) return 0;
+  if (slot == memory_max) return 1;
+  if (slot == quota) return 2;
+  if (slot == period) return 3;
+  if (slot == limit_v1) return 4;
+  return -1;
+}
+
+}  // namespace
+
+void CgroupCollector::DropSlot(FileSlot& slot) {
+  if (slot.file && slot.file->holds_descriptor()) --kept_descriptors_;
+  slot.file.reset();
+  slot.has_data = false;
+}
+
+MaybeFile CgroupCollector::ReadSlot(Cached& cached, Slot slot, const std::string& dir, const char* file,
+                                    std::vector<std::string>* errors) {
+  FileSlot& s = cached.slots[slot];
+  const int limit = LimitIndex(slot, kCpuMax, kMemoryMax, kCfsQuota, kCfsPeriod, kMemoryLimitV1);
+  if (limit >= 0 && s.has_data && s.file && tick_ < s.next_try) {
+    return CgroupFile{s.file->path(), cached.limits[static_cast<size_t>(limit)]};
+  }
+  if (!s.file) {
+    if (s.absent && tick_ < s.next_try) return std::nullopt;
+    ReadResult failure;
+    // Limits are read once in kSlowTicks: not worth a descriptor.
+    const bool keep = limit < 0 && kept_descriptors_ < descriptor_budget_;
+    s.file = fs_.Open(JoinPath(dir, file), keep, &failure);
+    if (!s.file) {
+      if (failure.status == ReadResult::Status::kError) {
+        errors->push_back(std::move(failure.error));  // tried again next tick
+      } else {
+        s.absent = true;
+        s.next_try = tick_ + kReprobeTicks;
+      }
+      return std::nullopt;
+    }
+    s.absent = false;
+    if (s.file->holds_descriptor()) ++kept_descriptors_;
+  }
+  std::string& buffer = limit >= 0 ? cached.limits[static_cast<size_t>(limit)] : buffers_[slot];
+  std::string error;
+  const ReadResult::Status status = s.file->ReadAll(&buffer, &error);
+  if (status == ReadResult::Status::kOk) {
+    if (limit >= 0) {
+      // The first re-read of a new instance falls on a tick of its own (phase), so that a
+      // thousand workloads found at start-up do not re-read their limits on the same tick.
+      s.next_try = tick_ + (s.has_data ? kSlowTicks : 1 + cached.phase % kSlowTicks);
+      s.has_data = true;
+    }
+    return CgroupFile{s.file->path(), buffer};
+  }
+  DropSlot(s);
+  if (status == ReadResult::Status::kError) {
+    errors->push_back(std::move(error));
+  } else {
+    s.absent = true;  // vanished: the cgroup is going, or its controller was disabled
+    s.next_try = tick_ + kReprobeTicks;
+  }
   return std::nullopt;
 }
 
@@ -113,86 +172,119 @@ std::optional<uint64_t> CgroupCollector::CountThreads(const std::string& dir, co
   return count;
 }
 
-Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::string>* errors) const {
+Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::string>* errors) {
   Sample sample;
   sample.identity = loc.identity;
   RawCgroupFiles raw;
   uint64_t instance = 14695981039346656037ull;
   std::optional<double> start;
-  auto note_dir = [&](const std::string& dir) {
+  auto note_dir = [&](const std::string& dir) -> uint64_t {
     if (auto st = fs_.Stat(dir)) {
       instance = HashCombine(HashCombine(instance, st->device), st->inode);
       if (!start || st->ctime_seconds < *start) start = st->ctime_seconds;
+      return st->links;
     }
+    return 0;
+  };
+  uint64_t unified_links = 0;
+  if (loc.unified_dir) unified_links = note_dir(*loc.unified_dir);
+  // Each v1 directory is stat'ed once even when controllers share it.
+  std::map<std::string_view, uint64_t> v1_links;
+  for (const auto& [controller, dir] : loc.v1_dirs) {
+    if (!v1_links.contains(dir)) v1_links.emplace(dir, note_dir(dir));
+  }
+  sample.instance = instance;
+  sample.start_time_seconds = start;
+  if (instance == 14695981039346656037ull) return sample;  // every directory vanished: gone
+
+  // Everything kept for an earlier instance of this workload is for files that no longer exist.
+  const std::string key = loc.identity.Key();
+  auto [it, inserted] = cache_.try_emplace(key);
+  Cached& cached = it->second;
+  if (inserted || cached.instance != instance) {
+    for (FileSlot& slot : cached.slots) DropSlot(slot);
+    cached = Cached{};
+    cached.instance = instance;
+    cached.phase = std::hash<std::string>()(key);
+  }
+  cached.seen_tick = tick_;
+  auto read = [&](Slot slot, const std::string& dir, const char* file) {
+    return ReadSlot(cached, slot, dir, file, errors);
   };
 
   if (loc.unified_dir) {
     const std::string& d = *loc.unified_dir;
-    note_dir(d);
-    raw.cpu_stat = ReadOptional(d, "cpu.stat", errors);
-    raw.cpu_max = ReadOptional(d, "cpu.max", errors);
-    raw.memory_current = ReadOptional(d, "memory.current", errors);
-    raw.memory_stat = ReadOptional(d, "memory.stat", errors);
-    raw.memory_swap_current = ReadOptional(d, "memory.swap.current", errors);
-    raw.memory_max = ReadOptional(d, "memory.max", errors);
-    raw.memory_peak = ReadOptional(d, "memory.peak", errors);
-    raw.memory_events = ReadOptional(d, "memory.events", errors);
-    raw.pids_current = ReadOptional(d, "pids.current", errors);
-    raw.cpu_pressure = ReadOptional(d, "cpu.pressure", errors);
-    raw.memory_pressure = ReadOptional(d, "memory.pressure", errors);
-    raw.io_pressure = ReadOptional(d, "io.pressure", errors);
-    raw.io_stat = ReadOptional(d, "io.stat", errors);
-  }
-  // Each v1 directory is stat'ed once even when controllers share it.
-  std::set<std::string> seen_dirs;
-  for (const auto& [controller, dir] : loc.v1_dirs) {
-    if (seen_dirs.insert(dir).second) note_dir(dir);
+    raw.cpu_stat = read(kCpuStat, d, "cpu.stat");
+    raw.cpu_max = read(kCpuMax, d, "cpu.max");
+    raw.memory_current = read(kMemoryCurrent, d, "memory.current");
+    raw.memory_stat = read(kMemoryStat, d, "memory.stat");
+    raw.memory_swap_current = read(kMemorySwapCurrent, d, "memory.swap.current");
+    raw.memory_max = read(kMemoryMax, d, "memory.max");
+    raw.memory_peak = read(kMemoryPeak, d, "memory.peak");
+    raw.memory_events = read(kMemoryEvents, d, "memory.events");
+    raw.pids_current = read(kPidsCurrent, d, "pids.current");
+    raw.cpu_pressure = read(kCpuPressure, d, "cpu.pressure");
+    raw.memory_pressure = read(kMemoryPressure, d, "memory.pressure");
+    raw.io_pressure = read(kIoPressure, d, "io.pressure");
+    raw.io_stat = read(kIoStat, d, "io.stat");
   }
   auto v1 = [&](const char* controller) -> const std::string* {
     auto it = loc.v1_dirs.find(controller);
     return it == loc.v1_dirs.end() ? nullptr : &it->second;
   };
   if (const std::string* d = v1("cpuacct"); d && !raw.cpu_stat) {
-    raw.cpuacct_usage = ReadOptional(*d, "cpuacct.usage", errors);
-    raw.cpuacct_usage_user = ReadOptional(*d, "cpuacct.usage_user", errors);
-    raw.cpuacct_usage_sys = ReadOptional(*d, "cpuacct.usage_sys", errors);
+    raw.cpuacct_usage = read(kCpuacctUsage, *d, "cpuacct.usage");
+    raw.cpuacct_usage_user = read(kCpuacctUsageUser, *d, "cpuacct.usage_user");
+    raw.cpuacct_usage_sys = read(kCpuacctUsageSys, *d, "cpuacct.usage_sys");
     if (!raw.cpuacct_usage_user || !raw.cpuacct_usage_sys) {
-      raw.cpuacct_stat = ReadOptional(*d, "cpuacct.stat", errors);
+      raw.cpuacct_stat = read(kCpuacctStat, *d, "cpuacct.stat");
     }
   }
   if (const std::string* d = v1("cpu")) {
-    raw.cpu_stat_v1 = ReadOptional(*d, "cpu.stat", errors);
+    raw.cpu_stat_v1 = read(kCpuStatV1, *d, "cpu.stat");
     if (!raw.cpu_max) {
-      raw.cpu_cfs_quota_us = ReadOptional(*d, "cpu.cfs_quota_us", errors);
-      raw.cpu_cfs_period_us = ReadOptional(*d, "cpu.cfs_period_us", errors);
+      raw.cpu_cfs_quota_us = read(kCfsQuota, *d, "cpu.cfs_quota_us");
+      raw.cpu_cfs_period_us = read(kCfsPeriod, *d, "cpu.cfs_period_us");
     }
   }
   if (const std::string* d = v1("memory"); d && !raw.memory_current) {
-    raw.memory_usage_in_bytes = ReadOptional(*d, "memory.usage_in_bytes", errors);
-    raw.memory_stat_v1 = ReadOptional(*d, "memory.stat", errors);
-    raw.memory_limit_in_bytes = ReadOptional(*d, "memory.limit_in_bytes", errors);
-    raw.memory_max_usage_in_bytes = ReadOptional(*d, "memory.max_usage_in_bytes", errors);
-    raw.memory_oom_control = ReadOptional(*d, "memory.oom_control", errors);
+    raw.memory_usage_in_bytes = read(kMemoryUsageV1, *d, "memory.usage_in_bytes");
+    raw.memory_stat_v1 = read(kMemoryStatV1, *d, "memory.stat");
+    raw.memory_limit_in_bytes = read(kMemoryLimitV1, *d, "memory.limit_in_bytes");
+    raw.memory_max_usage_in_bytes = read(kMemoryMaxUsageV1, *d, "memory.max_usage_in_bytes");
+    raw.memory_oom_control = read(kMemoryOomControl, *d, "memory.oom_control");
   }
   if (const std::string* d = v1("blkio"); d && !raw.io_stat) {
-    raw.blkio_service_bytes = ReadOptional(*d, "blkio.throttle.io_service_bytes", errors);
-    raw.blkio_serviced = ReadOptional(*d, "blkio.throttle.io_serviced", errors);
+    raw.blkio_service_bytes = read(kBlkioBytes, *d, "blkio.throttle.io_service_bytes");
+    raw.blkio_serviced = read(kBlkioServiced, *d, "blkio.throttle.io_serviced");
   }
   if (const std::string* d = v1("pids"); d && !raw.pids_current) {
-    raw.pids_current_v1 = ReadOptional(*d, "pids.current", errors);
+    raw.pids_current_v1 = read(kPidsCurrentV1, *d, "pids.current");
   }
   if (!raw.pids_current && !raw.pids_current_v1) {
-    // No pids controller anywhere: count threads, nested cgroups included.
+    // No pids controller anywhere: count threads, nested cgroups included. A directory with
+    // exactly 2 links has no subdirectories (cgroupfs, tmpfs, ext4 count them), so there is
+    // nothing nested to list; any other count (btrfs and overlayfs say 1) is listed.
+    auto count = [&](Slot slot, const std::string& dir, const char* file, uint64_t links) -> std::optional<uint64_t> {
+      MaybeFile own = read(slot, dir, file);
+      if (!own) return std::nullopt;
+      uint64_t n = CountNonEmptyLines(own->data);
+      if (links == 2) return n;
+      if (auto entries = fs_.ListDir(dir)) {
+        for (const DirEntry& e : *entries) {
+          if (e.is_dir) n += CountThreads(JoinPath(dir, e.name), file, 1).value_or(0);
+        }
+      }
+      return n;
+    };
     if (loc.unified_dir) {
-      raw.counted_threads = CountThreads(*loc.unified_dir, "cgroup.threads", 0);
+      raw.counted_threads = count(kThreads, *loc.unified_dir, "cgroup.threads", unified_links);
     } else if (const std::string* d = v1("memory")) {
-      raw.counted_threads = CountThreads(*d, "tasks", 0);
+      raw.counted_threads = count(kTasksV1, *d, "tasks", v1_links[*d]);
     }
   }
 
   ParseCgroupFiles(raw, &sample, errors);
-  sample.instance = instance;
-  sample.start_time_seconds = start;
   if (loc.unified_rel) {
     sample.cgroup = *loc.unified_rel;
   } else if (auto it = loc.v1_rels.find("memory"); it != loc.v1_rels.end()) {
@@ -204,6 +296,7 @@ Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::strin
 }
 
 CollectResult CgroupCollector::Collect() {
+  ++tick_;
   CollectResult result;
   if (layout_.kind == CgroupLayout::Kind::kNone) layout_ = DetectCgroupLayout(fs_, root_);
   auto locations = Discover(&result.errors);
@@ -215,6 +308,15 @@ CollectResult CgroupCollector::Collect() {
     if (s.instance == 14695981039346656037ull) continue;
     result.samples.push_back(std::move(s));
     result.errors.insert(result.errors.end(), errors.begin(), errors.end());
+  }
+  // Workloads not seen this tick are gone: close what was kept for them.
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (it->second.seen_tick == tick_) {
+      ++it;
+      continue;
+    }
+    for (FileSlot& slot : it->second.slots) DropSlot(slot);
+    it = cache_.erase(it);
   }
   ReadIntervalPeaks(locations, &result.samples);
   if (!procfs_.empty()) ReadNetwork(locations, &result.samples, &result.errors);

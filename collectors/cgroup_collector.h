@@ -6,10 +6,25 @@
 // and joins a workload's directories across hierarchies by identity, not by path: on hybrid hosts
 // a container's v1 memory cgroup can sit under another parent than its cgroup2 one.
 //
+// What it keeps between ticks, per workload instance (the inodes of its directories, checked by
+// one stat per directory every tick; a changed instance drops everything kept for the old one):
+//   - an open descriptor per file it reads, re-read with pread (FileSystem::Open), up to
+//     DescriptorBudget() descriptors in all; files beyond that are read by path each time;
+//   - which files were absent, probed again only every kReprobeTicks ticks (a hybrid host's
+//     cgroup2 directory lacks 9 of the 13 cgroup2 files every tick; controllers enabled later
+//     show up within that many ticks);
+//   - the limits (cpu.max, memory.max, cpu.cfs_quota_us, cpu.cfs_period_us,
+//     memory.limit_in_bytes), re-read only every kSlowTicks ticks: they change by hand
+//     (docker update), not by load. A new instance reads them at once.
+// A read that finds the cgroup gone (ENOENT, ENODEV) leaves the figure absent for that tick.
+//
 // Thread-safety: not thread-safe; owned and called by the sampler.
 
+#include <array>
 #include <map>
+#include <memory>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -31,6 +46,11 @@ struct WorkloadLocation {
 
 class CgroupCollector final : public Collector {
  public:
+  // An absent file is probed again every this many ticks.
+  static constexpr uint64_t kReprobeTicks = 30;
+  // Limits are re-read every this many ticks.
+  static constexpr uint64_t kSlowTicks = 10;
+
   // `fs` must outlive the collector. `root` is --path.cgroupfs.
   // `services`: also report systemd services (system.slice/*.service) as kind="service".
   // `procfs` (empty: none) is where each container's network namespace is read from
@@ -45,13 +65,44 @@ class CgroupCollector final : public Collector {
   // Walks the hierarchies and returns every workload found, keyed by identity. Public for tests.
   std::map<std::string, WorkloadLocation> Discover(std::vector<std::string>* errors) const;
 
-  // Reads one workload's files into a sample. Public for tests.
-  Sample Read(const WorkloadLocation& location, std::vector<std::string>* errors) const;
+  // Reads one workload's files into a sample, keeping its descriptors for the next tick. Public
+  // for tests.
+  Sample Read(const WorkloadLocation& location, std::vector<std::string>* errors);
+
+  // Descriptors held open for cgroup files right now, and the most it will hold.
+  uint64_t kept_descriptors() const { return kept_descriptors_; }
+  void set_descriptor_budget(uint64_t budget) { descriptor_budget_ = budget; }
 
  private:
   void Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
             const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found) const;
-  MaybeFile ReadOptional(const std::string& dir, const char* file, std::vector<std::string>* errors) const;
+  // Every file the collector may read for a workload, cgroup2 first, then v1.
+  enum Slot : uint8_t {
+    kCpuStat, kCpuMax, kMemoryCurrent, kMemoryStat, kMemorySwapCurrent, kMemoryMax, kMemoryPeak,
+    kMemoryEvents, kPidsCurrent, kCpuPressure, kMemoryPressure, kIoPressure, kIoStat, kThreads,
+    kCpuacctUsage, kCpuacctUsageUser, kCpuacctUsageSys, kCpuacctStat, kCpuStatV1, kCfsQuota, kCfsPeriod,
+    kMemoryUsageV1, kMemoryStatV1, kMemoryLimitV1, kMemoryMaxUsageV1, kMemoryOomControl, kBlkioBytes,
+    kBlkioServiced, kPidsCurrentV1, kTasksV1, kSlotCount
+  };
+  struct FileSlot {
+    std::unique_ptr<OpenFile> file;  // null: not open (absent, or not tried yet)
+    uint64_t next_try = 0;           // tick from which an absent file is probed / a limit re-read
+    bool absent = false;             // the last probe found no file
+    bool has_data = false;           // a limit's last good content is in the workload's buffer
+  };
+  struct Cached {
+    uint64_t instance = 0;
+    uint64_t seen_tick = 0;
+    uint64_t phase = 0;  // spreads the slow re-reads of many workloads over the ticks
+    std::array<FileSlot, kSlotCount> slots;
+    std::array<std::string, 5> limits;  // last content of the limit files (short: no heap)
+  };
+  // Reads one file of the workload through its slot: the kept descriptor, a probe of an absent
+  // file when due, or a limit's kept content. The view stays valid until the next ReadSlot of
+  // the same slot.
+  MaybeFile ReadSlot(Cached& cached, Slot slot, const std::string& dir, const char* file,
+                     std::vector<std::string>* errors);
+  void DropSlot(FileSlot& slot);
   std::optional<uint64_t> CountThreads(const std::string& dir, const char* file, int depth) const;
 
   // Fills each container's network figures, once per network namespace: containers sharing one
@@ -74,6 +125,12 @@ class CgroupCollector final : public Collector {
     std::unique_ptr<ResettableWatermark> file;  // null: this instance's file cannot be reset
   };
   std::map<std::string, Watermark> watermarks_;  // by identity key
+
+  std::unordered_map<std::string, Cached> cache_;  // by identity key
+  std::array<std::string, kSlotCount> buffers_;    // this workload's reads, reused across workloads
+  uint64_t tick_ = 0;
+  uint64_t kept_descriptors_ = 0;
+  uint64_t descriptor_budget_;
 };
 
 }  // namespace we

@@ -1,6 +1,7 @@
 #include "collectors/cgroup_figures.h"
 
 #include <algorithm>
+#include <array>
 
 #include "collectors/parse.h"
 
@@ -12,12 +13,16 @@ class FileParser {
  public:
   explicit FileParser(std::vector<std::string>* errors) : errors_(errors) {}
 
-  std::optional<FlatKeyed> Keyed(const MaybeFile& f) {
-    if (!f) return std::nullopt;
+  // The values of `keys` in a flat-keyed file, in the same order (ParseFlatKeyedPick: only the
+  // keys wanted, no table built). False when the file is absent or broken.
+  template <size_t N>
+  bool Keyed(const MaybeFile& f, const std::array<std::string_view, N>& keys,
+             std::array<std::optional<uint64_t>, N>* out) {
+    if (!f) return false;
     std::string error;
-    auto parsed = ParseFlatKeyed(f->data, &error);
-    if (!parsed) Fail(*f, error);
-    return parsed;
+    if (ParseFlatKeyedPick(f->data, keys, *out, &error)) return true;
+    Fail(*f, error);
+    return false;
   }
 
   std::optional<uint64_t> U64(const MaybeFile& f) {
@@ -79,7 +84,7 @@ class FileParser {
   }
 
  private:
-  void Fail(const CgroupFile& f, const std::string& what) { errors_->push_back(f.path + ": " + what); }
+  void Fail(const CgroupFile& f, const std::string& what) { errors_->push_back(std::string(f.path) + ": " + what); }
   std::vector<std::string>* errors_;
 };
 
@@ -97,13 +102,15 @@ void SetIfEmpty(std::optional<T>& field, std::optional<T> value) {
 void ParseCpu(const RawCgroupFiles& raw, FileParser& p, CpuFigures& cpu) {
   // v2 cpu.stat: present in every cgroup2 directory, even without the cpu controller; the
   // nr_* and throttled_usec keys only with it.
-  if (auto stat = p.Keyed(raw.cpu_stat)) {
-    cpu.usage_seconds = Scaled(stat->Get("usage_usec"), 1e6);
-    cpu.user_seconds = Scaled(stat->Get("user_usec"), 1e6);
-    cpu.system_seconds = Scaled(stat->Get("system_usec"), 1e6);
-    cpu.periods = stat->Get("nr_periods");
-    cpu.throttled_periods = stat->Get("nr_throttled");
-    cpu.throttled_seconds = Scaled(stat->Get("throttled_usec"), 1e6);
+  static constexpr std::array<std::string_view, 6> kCpuStat = {"usage_usec", "user_usec",    "system_usec",
+                                                                "nr_periods", "nr_throttled", "throttled_usec"};
+  if (std::array<std::optional<uint64_t>, 6> v; p.Keyed(raw.cpu_stat, kCpuStat, &v)) {
+    cpu.usage_seconds = Scaled(v[0], 1e6);
+    cpu.user_seconds = Scaled(v[1], 1e6);
+    cpu.system_seconds = Scaled(v[2], 1e6);
+    cpu.periods = v[3];
+    cpu.throttled_periods = v[4];
+    cpu.throttled_seconds = Scaled(v[5], 1e6);
   }
   if (auto max = p.CpuMax(raw.cpu_max)) cpu.limit_cores = *max;
 
@@ -112,15 +119,17 @@ void ParseCpu(const RawCgroupFiles& raw, FileParser& p, CpuFigures& cpu) {
   SetIfEmpty(cpu.user_seconds, Scaled(p.U64(raw.cpuacct_usage_user), 1e9));
   SetIfEmpty(cpu.system_seconds, Scaled(p.U64(raw.cpuacct_usage_sys), 1e9));
   if (!cpu.user_seconds || !cpu.system_seconds) {
-    if (auto stat = p.Keyed(raw.cpuacct_stat)) {
-      SetIfEmpty(cpu.user_seconds, Scaled(stat->Get("user"), kUserHz));
-      SetIfEmpty(cpu.system_seconds, Scaled(stat->Get("system"), kUserHz));
+    static constexpr std::array<std::string_view, 2> kCpuacctStat = {"user", "system"};
+    if (std::array<std::optional<uint64_t>, 2> v; p.Keyed(raw.cpuacct_stat, kCpuacctStat, &v)) {
+      SetIfEmpty(cpu.user_seconds, Scaled(v[0], kUserHz));
+      SetIfEmpty(cpu.system_seconds, Scaled(v[1], kUserHz));
     }
   }
-  if (auto stat = p.Keyed(raw.cpu_stat_v1)) {
-    SetIfEmpty(cpu.periods, stat->Get("nr_periods"));
-    SetIfEmpty(cpu.throttled_periods, stat->Get("nr_throttled"));
-    SetIfEmpty(cpu.throttled_seconds, Scaled(stat->Get("throttled_time"), 1e9));
+  static constexpr std::array<std::string_view, 3> kCpuStatV1 = {"nr_periods", "nr_throttled", "throttled_time"};
+  if (std::array<std::optional<uint64_t>, 3> v; p.Keyed(raw.cpu_stat_v1, kCpuStatV1, &v)) {
+    SetIfEmpty(cpu.periods, v[0]);
+    SetIfEmpty(cpu.throttled_periods, v[1]);
+    SetIfEmpty(cpu.throttled_seconds, Scaled(v[2], 1e9));
   }
   if (!raw.cpu_max) {
     auto quota = p.I64(raw.cpu_cfs_quota_us);
@@ -138,15 +147,17 @@ void ParseMemory(const RawCgroupFiles& raw, FileParser& p, MemoryFigures& mem) {
   std::optional<uint64_t> inactive_file;
   // v2
   mem.usage_bytes = p.U64(raw.memory_current);
-  if (auto stat = p.Keyed(raw.memory_stat)) {
-    mem.rss_bytes = stat->Get("anon");
-    mem.cache_bytes = stat->Get("file");
-    inactive_file = stat->Get("inactive_file");
+  static constexpr std::array<std::string_view, 3> kMemoryStat = {"anon", "file", "inactive_file"};
+  if (std::array<std::optional<uint64_t>, 3> v; p.Keyed(raw.memory_stat, kMemoryStat, &v)) {
+    mem.rss_bytes = v[0];
+    mem.cache_bytes = v[1];
+    inactive_file = v[2];
   }
   mem.swap_bytes = p.U64(raw.memory_swap_current);
   if (auto max = p.MaxOr(raw.memory_max)) mem.limit_bytes = max->value;
   mem.max_usage_bytes = p.U64(raw.memory_peak);
-  if (auto events = p.Keyed(raw.memory_events)) mem.oom_kills = events->Get("oom_kill");
+  static constexpr std::array<std::string_view, 1> kOomKill = {"oom_kill"};
+  if (std::array<std::optional<uint64_t>, 1> v; p.Keyed(raw.memory_events, kOomKill, &v)) mem.oom_kills = v[0];
 
   // v1: the total_* keys are hierarchical, covering cgroups nested inside the workload.
   bool v1_usage = false;
@@ -154,15 +165,15 @@ void ParseMemory(const RawCgroupFiles& raw, FileParser& p, MemoryFigures& mem) {
     mem.usage_bytes = p.U64(raw.memory_usage_in_bytes);
     v1_usage = mem.usage_bytes.has_value();
   }
-  if (auto stat = p.Keyed(raw.memory_stat_v1)) {
-    auto total_or_local = [&](const char* key) {
-      auto v = stat->Get(std::string("total_") + key);
-      return v ? v : stat->Get(key);
-    };
-    SetIfEmpty(mem.rss_bytes, total_or_local("rss"));
-    SetIfEmpty(mem.cache_bytes, total_or_local("cache"));
-    SetIfEmpty(mem.swap_bytes, total_or_local("swap"));
-    if (v1_usage || !inactive_file) inactive_file = total_or_local("inactive_file");
+  // Each hierarchical total_<key>, else the cgroup's own <key>.
+  static constexpr std::array<std::string_view, 8> kMemoryStatV1 = {
+      "total_rss", "rss", "total_cache", "cache", "total_swap", "swap", "total_inactive_file", "inactive_file"};
+  if (std::array<std::optional<uint64_t>, 8> v; p.Keyed(raw.memory_stat_v1, kMemoryStatV1, &v)) {
+    auto total_or_local = [&](size_t i) { return v[i] ? v[i] : v[i + 1]; };
+    SetIfEmpty(mem.rss_bytes, total_or_local(0));
+    SetIfEmpty(mem.cache_bytes, total_or_local(2));
+    SetIfEmpty(mem.swap_bytes, total_or_local(4));
+    if (v1_usage || !inactive_file) inactive_file = total_or_local(6);
   }
   if (!raw.memory_max) {
     if (auto limit = p.U64(raw.memory_limit_in_bytes); limit && *limit < kV1UnlimitedBytes) {
@@ -171,7 +182,7 @@ void ParseMemory(const RawCgroupFiles& raw, FileParser& p, MemoryFigures& mem) {
   }
   SetIfEmpty(mem.max_usage_bytes, p.U64(raw.memory_max_usage_in_bytes));
   if (!mem.oom_kills) {
-    if (auto oom = p.Keyed(raw.memory_oom_control)) mem.oom_kills = oom->Get("oom_kill");
+    if (std::array<std::optional<uint64_t>, 1> v; p.Keyed(raw.memory_oom_control, kOomKill, &v)) mem.oom_kills = v[0];
   }
 
   // Working set as cAdvisor and the kubelet compute it: usage minus inactive file pages.

@@ -7,15 +7,18 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collectors/sample.h"
 
 namespace we {
 
+// Views, not copies: the reader owns the bytes (its per-file buffers, reused tick after tick) and
+// keeps them alive until ParseCgroupFiles returns.
 struct CgroupFile {
-  std::string path;  // for error messages
-  std::string data;
+  std::string_view path;  // for error messages
+  std::string_view data;
 };
 using MaybeFile = std::optional<CgroupFile>;
 

@@ -2,10 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -82,6 +84,7 @@ std::optional<FileStat> RealFileSystem::Stat(const std::string& path) const {
   fs.device = st.st_dev;
   fs.inode = st.st_ino;
   fs.ctime_seconds = static_cast<double>(st.st_ctim.tv_sec) + st.st_ctim.tv_nsec / 1e9;
+  fs.links = st.st_nlink;
   return fs;
 }
 
@@ -129,6 +132,111 @@ std::unique_ptr<ResettableWatermark> RealFileSystem::OpenResettableWatermark(con
     return nullptr;
   }
   return std::make_unique<FdWatermark>(fd);
+}
+
+namespace {
+
+// Reads through FileSystem::ReadFile every time: the default for wrappers, and what the real
+// filesystem falls back to when descriptors are scarce.
+class PathFile final : public OpenFile {
+ public:
+  PathFile(const FileSystem& fs, std::string path) : fs_(fs), path_(std::move(path)) {}
+  ReadResult::Status ReadAll(std::string* into, std::string* error) override {
+    ReadResult r = fs_.ReadFile(path_);
+    if (r.status == ReadResult::Status::kOk) into->assign(r.data);
+    if (r.status == ReadResult::Status::kError) *error = std::move(r.error);
+    return r.status;
+  }
+  const std::string& path() const override { return path_; }
+
+ private:
+  const FileSystem& fs_;
+  std::string path_;
+};
+
+// One descriptor, re-read with pread from offset 0: cgroupfs and procfs regenerate the content
+// on every read at offset 0.
+class DescriptorFile final : public OpenFile {
+ public:
+  DescriptorFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~DescriptorFile() override { ::close(fd_); }
+  ReadResult::Status ReadAll(std::string* into, std::string* error) override {
+    // Into a scratch buffer, then one copy: no allocation once *into has grown to the file's size,
+    // and no zero-filling of a resized string.
+    thread_local char buf[16384];
+    into->clear();
+    off_t offset = 0;
+    for (;;) {
+      const ssize_t n = ::pread(fd_, buf, sizeof buf, offset);
+      if (n > 0) {
+        into->append(buf, static_cast<size_t>(n));
+        offset += n;
+        continue;
+      }
+      if (n == 0) return ReadResult::Status::kOk;
+      if (errno == EINTR) continue;
+      const int err = errno;
+      if (IsAbsentErrno(err)) return ReadResult::Status::kAbsent;
+      *error = ErrnoMessage(path_, err);
+      return ReadResult::Status::kError;
+    }
+  }
+  const std::string& path() const override { return path_; }
+  bool holds_descriptor() const override { return true; }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+}  // namespace
+
+std::unique_ptr<OpenFile> FileSystem::Open(const std::string& path, bool keep_descriptor, ReadResult* failure) const {
+  (void)keep_descriptor;
+  ReadResult r = ReadFile(path);
+  if (!r.ok()) {
+    *failure = std::move(r);
+    return nullptr;
+  }
+  return std::make_unique<PathFile>(*this, path);
+}
+
+std::unique_ptr<OpenFile> RealFileSystem::Open(const std::string& path, bool keep_descriptor,
+                                               ReadResult* failure) const {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == EMFILE || err == ENFILE) return std::make_unique<PathFile>(*this, path);
+    *failure = IsAbsentErrno(err) ? ReadResult::Absent() : ReadResult::Error(ErrnoMessage(path, err));
+    return nullptr;
+  }
+  if (!keep_descriptor) {
+    ::close(fd);
+    return std::make_unique<PathFile>(*this, path);
+  }
+  return std::make_unique<DescriptorFile>(fd, path);
+}
+
+uint64_t RaiseDescriptorLimit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  return lim.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : static_cast<uint64_t>(lim.rlim_cur);
+}
+
+uint64_t DescriptorBudget() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  const uint64_t soft = lim.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : static_cast<uint64_t>(lim.rlim_cur);
+  const uint64_t reserve = std::max<uint64_t>(256, soft / 8);
+  return soft > reserve ? soft - reserve : 0;
 }
 
 std::string JoinPath(const std::string& root, const std::string& rel) {

@@ -39,6 +39,26 @@ struct FileStat {
   uint64_t device = 0;
   uint64_t inode = 0;
   double ctime_seconds = 0;  // status change time, Unix seconds
+  // Hard links. A directory on cgroupfs, tmpfs or ext4 has 2 + its number of subdirectories; 0
+  // or 1 means the filesystem does not count them (btrfs, overlayfs) or the caller did not say.
+  uint64_t links = 0;
+};
+
+// A file opened once and re-read from its start as often as needed: what the cgroup collector
+// keeps for the files it reads every tick, so that a tick costs a pread per file instead of an
+// open, a path lookup, a read and a close.
+//
+// Thread-safety: one thread at a time per object.
+class OpenFile {
+ public:
+  virtual ~OpenFile() = default;
+  // Replaces *into with the whole current content (reusing its capacity). kAbsent when the file
+  // or its cgroup is gone (a removed cgroup's open files read ENODEV); kError with "path: reason"
+  // in *error otherwise.
+  virtual ReadResult::Status ReadAll(std::string* into, std::string* error) = 0;
+  virtual const std::string& path() const = 0;
+  // True when this object holds an open descriptor (counts against RLIMIT_NOFILE).
+  virtual bool holds_descriptor() const { return false; }
 };
 
 // A kernel high-water mark that can be reset through its own open descriptor: cgroup v2's
@@ -75,6 +95,13 @@ class FileSystem {
     (void)path;
     return nullptr;
   }
+
+  // Opens `path` for repeated reads. With `keep_descriptor` the descriptor stays open and each
+  // read is a pread; without (the caller is short of descriptors) each read opens, reads and
+  // closes by path. nullptr when the file cannot be opened, with *failure saying whether it is
+  // absent or an error. The default reads through ReadFile every time, so that wrappers which
+  // override only ReadFile (fault injection in tests) see every read.
+  virtual std::unique_ptr<OpenFile> Open(const std::string& path, bool keep_descriptor, ReadResult* failure) const;
 };
 
 // The real filesystem, through POSIX calls. Stateless.
@@ -85,7 +112,18 @@ class RealFileSystem final : public FileSystem {
   std::optional<FileStat> Stat(const std::string& path) const override;
   std::optional<std::string> ReadLink(const std::string& path) const override;
   std::unique_ptr<ResettableWatermark> OpenResettableWatermark(const std::string& path) const override;
+  // Falls back to reading by path when open() says EMFILE or ENFILE.
+  std::unique_ptr<OpenFile> Open(const std::string& path, bool keep_descriptor, ReadResult* failure) const override;
 };
+
+// Raises this process's soft RLIMIT_NOFILE to its hard limit (the sampler keeps a descriptor per
+// cgroup file it reads, ~13 per workload). Returns the soft limit in effect afterwards.
+uint64_t RaiseDescriptorLimit();
+
+// How many descriptors the cgroup collector may keep open: the soft RLIMIT_NOFILE less a reserve
+// for everything else (HTTP connections, /proc reads, libvirt, logs): an eighth of the limit, at
+// least 256. Files beyond it are read by path (open, read, close) every time.
+uint64_t DescriptorBudget();
 
 // Joins a root and a relative path with exactly one '/' between them.
 std::string JoinPath(const std::string& root, const std::string& rel);

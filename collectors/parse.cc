@@ -56,29 +56,59 @@ std::optional<uint64_t> FlatKeyed::Get(std::string_view key) const {
   return std::nullopt;
 }
 
-std::optional<FlatKeyed> ParseFlatKeyed(std::string_view text, std::string* error) {
-  FlatKeyed result;
+namespace {
+
+// Walks "key value" lines as ParseFlatKeyed defines them (line numbers count non-empty lines),
+// calling visit(key, value) for each; false with *error at the first malformed line.
+template <typename Visit>
+bool ScanFlatKeyed(std::string_view text, std::string* error, Visit visit) {
+  PieceReader lines(text, '\n');
   int line_number = 0;
-  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+  for (std::string_view line; lines.Next(&line);) {
     ++line_number;
     line = Trim(line);
     if (line.empty()) continue;
-    size_t space = line.find_first_of(" \t");
+    const size_t space = line.find_first_of(" \t");
     std::optional<uint64_t> value;
     if (space != std::string_view::npos) value = ParseU64(line.substr(space + 1));
     if (!value) {
       *error = "line " + std::to_string(line_number) + ": expected \"key <unsigned integer>\", got \"" +
                std::string(line.substr(0, 80)) + "\"";
-      return std::nullopt;
+      return false;
     }
-    result.Add(std::string(line.substr(0, space)), *value);
+    visit(line.substr(0, space), *value);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<FlatKeyed> ParseFlatKeyed(std::string_view text, std::string* error) {
+  FlatKeyed result;
+  if (!ScanFlatKeyed(text, error, [&](std::string_view key, uint64_t value) { result.Add(std::string(key), value); })) {
+    return std::nullopt;
   }
   return result;
 }
 
+bool ParseFlatKeyedPick(std::string_view text, std::span<const std::string_view> keys,
+                        std::span<std::optional<uint64_t>> out, std::string* error) {
+  for (auto& v : out) v.reset();
+  return ScanFlatKeyed(text, error, [&](std::string_view key, uint64_t value) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!out[i] && key == keys[i]) {
+        out[i] = value;
+        return;
+      }
+    }
+  });
+}
+
 std::optional<std::optional<double>> ParseCpuMax(std::string_view text, std::string* error) {
-  auto fields = SplitNonEmpty(Trim(text), ' ');
-  if (fields.size() != 2) {
+  PieceReader reader(Trim(text), ' ');
+  std::string_view fields[2], extra;
+  const bool two = reader.Next(&fields[0]) && reader.Next(&fields[1]) && !reader.Next(&extra);
+  if (!two) {
     *error = "expected \"<quota|max> <period>\", got \"" + std::string(Trim(text).substr(0, 64)) + "\"";
     return std::nullopt;
   }
@@ -98,24 +128,26 @@ std::optional<std::optional<double>> ParseCpuMax(std::string_view text, std::str
 
 std::optional<PressureFigures> ParsePressure(std::string_view text, std::string* error) {
   PressureFigures result;
+  PieceReader lines(text, '\n');
   int line_number = 0;
-  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+  for (std::string_view line; lines.Next(&line);) {
     ++line_number;
-    auto fields = SplitNonEmpty(Trim(line), ' ');
-    if (fields.empty()) continue;
+    PieceReader fields(Trim(line), ' ');
+    std::string_view kind;
+    if (!fields.Next(&kind)) continue;
     std::optional<uint64_t> total_usec;
-    for (size_t i = 1; i < fields.size(); ++i) {
-      if (fields[i].substr(0, 6) == "total=") total_usec = ParseU64(fields[i].substr(6));
+    for (std::string_view field; fields.Next(&field);) {
+      if (field.substr(0, 6) == "total=") total_usec = ParseU64(field.substr(6));
     }
-    bool known = fields[0] == "some" || fields[0] == "full";
+    const bool known = kind == "some" || kind == "full";
     if (!known || !total_usec) {
       *error = "line " + std::to_string(line_number) +
                ": expected \"some|full avg10=.. avg60=.. avg300=.. total=<usec>\", got \"" +
                std::string(Trim(line).substr(0, 80)) + "\"";
       return std::nullopt;
     }
-    double seconds = static_cast<double>(*total_usec) / 1e6;
-    (fields[0] == "some" ? result.some_seconds : result.full_seconds) = seconds;
+    const double seconds = static_cast<double>(*total_usec) / 1e6;
+    (kind == "some" ? result.some_seconds : result.full_seconds) = seconds;
   }
   return result;
 }
@@ -150,7 +182,8 @@ std::optional<std::vector<ProcCgroupEntry>> ParseProcCgroup(std::string_view tex
 
 uint64_t CountNonEmptyLines(std::string_view text) {
   uint64_t count = 0;
-  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+  PieceReader lines(text, '\n');
+  for (std::string_view line; lines.Next(&line);) {
     if (!Trim(line).empty()) ++count;
   }
   return count;
@@ -163,25 +196,27 @@ namespace we {
 std::optional<IoFigures> ParseIoStat(std::string_view text, std::string* error) {
   IoFigures io;
   int line_no = 0;
-  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+  PieceReader lines(text, '\n');
+  for (std::string_view line; lines.Next(&line);) {
     ++line_no;
-    auto fields = SplitNonEmpty(line, ' ');
-    if (fields.empty() || fields[0].find(':') == std::string_view::npos) {
+    PieceReader fields(line, ' ');
+    std::string_view device;
+    if (!fields.Next(&device) || device.find(':') == std::string_view::npos) {
       *error = "line " + std::to_string(line_no) + ": expected \"MAJ:MIN key=value ...\", got \"" +
                std::string(line.substr(0, 64)) + "\"";
       return std::nullopt;
     }
-    for (std::size_t i = 1; i < fields.size(); ++i) {
-      const std::size_t eq = fields[i].find('=');
+    for (std::string_view field; fields.Next(&field);) {
+      const std::size_t eq = field.find('=');
       if (eq == std::string_view::npos) continue;
-      const std::string_view key = fields[i].substr(0, eq);
+      const std::string_view key = field.substr(0, eq);
       std::optional<uint64_t>* into = key == "rbytes" ? &io.read_bytes
                                       : key == "wbytes" ? &io.write_bytes
                                       : key == "rios"   ? &io.reads
                                       : key == "wios"   ? &io.writes
                                                         : nullptr;
       if (into == nullptr) continue;
-      auto v = ParseU64(fields[i].substr(eq + 1));
+      auto v = ParseU64(field.substr(eq + 1));
       if (!v) {
         *error = "line " + std::to_string(line_no) + ": " + std::string(key) + " is not a number";
         return std::nullopt;

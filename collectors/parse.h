@@ -4,7 +4,9 @@
 // who knows the path, prefixes it). These are what the unit tests and fuzzers call.
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +40,13 @@ class FlatKeyed {
   std::vector<std::pair<std::string, uint64_t>> entries_;
 };
 std::optional<FlatKeyed> ParseFlatKeyed(std::string_view text, std::string* error);
+
+// The same format and the same errors as ParseFlatKeyed, without building the table: out[i]
+// receives the value of keys[i] (the first line with that key), or stays empty when no line has
+// it. `out` must have keys.size() elements. No allocation unless the text is malformed: this is
+// what the sampler calls every tick on memory.stat (50 lines, of which it wants 3).
+bool ParseFlatKeyedPick(std::string_view text, std::span<const std::string_view> keys,
+                        std::span<std::optional<uint64_t>> out, std::string* error);
 
 // cgroup v2 cpu.max: "max 100000" (no limit: value empty) or "50000 100000" (0.5 cores).
 std::optional<std::optional<double>> ParseCpuMax(std::string_view text, std::string* error);
@@ -90,6 +99,29 @@ uint64_t CountNonEmptyLines(std::string_view text);
 
 // Splits on a delimiter, dropping empty pieces.
 std::vector<std::string_view> SplitNonEmpty(std::string_view text, char delimiter);
+
+// SplitNonEmpty's pieces one at a time, without a vector: the parsers on the per-tick path use it.
+class PieceReader {
+ public:
+  PieceReader(std::string_view text, char delimiter) : rest_(text), delimiter_(delimiter) {}
+  // The next non-empty piece; false when there is none left.
+  bool Next(std::string_view* piece) {
+    while (!rest_.empty()) {
+      const size_t end = rest_.find(delimiter_);
+      const std::string_view p = rest_.substr(0, end);
+      rest_ = end == std::string_view::npos ? std::string_view() : rest_.substr(end + 1);
+      if (!p.empty()) {
+        *piece = p;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::string_view rest_;
+  char delimiter_;
+};
 
 // Removes leading and trailing ASCII whitespace.
 std::string_view Trim(std::string_view text);

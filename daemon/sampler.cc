@@ -141,6 +141,10 @@ Sampler::~Sampler() { Stop(); }
 void Sampler::Start() {
   if (running_) return;
   running_ = true;
+  // The cgroup collector keeps a descriptor per file it reads (~13 per workload): allow as many as
+  // the hard limit does. Below what it needs, the rest of the files are read by path each tick.
+  const uint64_t limit = RaiseDescriptorLimit();
+  spdlog::info("descriptor limit {}; up to {} kept open for cgroup files", limit, DescriptorBudget());
   pipeline_ = std::make_unique<SamplingPipeline>(fs_, settings_);
   next_deadline_ = std::chrono::steady_clock::now();
   // The first tick runs at once so that /-/ready turns true as soon as possible.

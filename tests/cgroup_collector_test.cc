@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "test_util/temp_tree.h"
@@ -432,6 +433,130 @@ TEST(CgroupCollector, NetworkOncePerNamespaceAndNeverTheHosts) {
   // Without a procfs the collector reads no network at all.
   CgroupCollector no_proc(fs, cg.root());
   for (const Sample& s : no_proc.Collect().samples) EXPECT_FALSE(s.network.receive_bytes);
+}
+
+
+// What the collector keeps between ticks (cgroup_collector.h): descriptors, absent files and
+// limits. cgroupfs rewrites a file's content in place, never replacing the file, so these tests
+// write in place too (TempTree::Write replaces by rename).
+void Overwrite(const TempTree& t, const std::string& rel, const std::string& content) {
+  std::ofstream out(t.Path(rel), std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+// Counts ReadFile calls by file name (the part after the last '/').
+class CountingFileSystem : public FileSystem {
+ public:
+  explicit CountingFileSystem(const FileSystem& inner) : inner_(inner) {}
+  ReadResult ReadFile(const std::string& path) const override {
+    ++reads[path.substr(path.rfind('/') + 1)];
+    return inner_.ReadFile(path);
+  }
+  std::optional<std::vector<DirEntry>> ListDir(const std::string& p) const override { return inner_.ListDir(p); }
+  std::optional<FileStat> Stat(const std::string& p) const override { return inner_.Stat(p); }
+  std::optional<std::string> ReadLink(const std::string& p) const override { return inner_.ReadLink(p); }
+  mutable std::map<std::string, int> reads;
+
+ private:
+  const FileSystem& inner_;
+};
+
+TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory pids\n");
+  const std::string dir = "system.slice/docker-" + kId + ".scope";
+  WriteV2Workload(t, dir);
+  CgroupCollector c(fs, t.root());
+  c.set_descriptor_budget(1000);
+  ASSERT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 104857600u);
+  // 10 files read every tick (no io.stat here; pids.current, so no cgroup.threads); the limits
+  // (cpu.max, memory.max) are read by path, rarely.
+  EXPECT_EQ(c.kept_descriptors(), 10u);
+  Overwrite(t, dir + "/memory.current", "4096\n");
+  Overwrite(t, dir + "/cpu.stat", "usage_usec 9000000\nuser_usec 6000000\nsystem_usec 3000000\n");
+  const Sample s = c.Collect().samples.at(0);
+  EXPECT_EQ(*s.memory.usage_bytes, 4096u);
+  EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 9.0);
+  EXPECT_FALSE(s.cpu.periods);  // a key gone from the new content is gone from the figures
+  EXPECT_EQ(c.kept_descriptors(), 10u);
+
+  // A recreated cgroup: the old descriptors go, new ones read the new files.
+  std::filesystem::rename(t.Path(dir), t.Path("old-instance"));
+  WriteV2Workload(t, dir);
+  Overwrite(t, dir + "/memory.current", "8192\n");
+  EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 8192u);
+  EXPECT_EQ(c.kept_descriptors(), 10u);
+  // A removed one closes them.
+  t.Remove(dir);
+  EXPECT_TRUE(c.Collect().samples.empty());
+  EXPECT_EQ(c.kept_descriptors(), 0u);
+}
+
+TEST(CgroupCollectorCache, WithoutDescriptorsToSpareReadsByPath) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory pids\n");
+  const std::string dir = "system.slice/docker-" + kId + ".scope";
+  WriteV2Workload(t, dir);
+  CgroupCollector c(fs, t.root());
+  c.set_descriptor_budget(3);
+  EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 104857600u);
+  EXPECT_EQ(c.kept_descriptors(), 3u);
+  c.set_descriptor_budget(0);
+  t.Remove(dir);
+  c.Collect();
+  WriteV2Workload(t, dir);
+  CollectResult r = c.Collect();
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_EQ(c.kept_descriptors(), 0u);
+  EXPECT_EQ(*r.samples.at(0).memory.usage_bytes, 104857600u);
+  // Replaced files are read afresh when read by path.
+  t.Write(dir + "/memory.current", "1\n");
+  EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 1u);
+}
+
+TEST(CgroupCollectorCache, AbsentFilesAreProbedOnlyEveryReprobeTicks) {
+  RealFileSystem real;
+  CountingFileSystem fs(real);
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu\n");
+  const std::string dir = "system.slice/docker-" + kId + ".scope";
+  t.Write(dir + "/cpu.stat", "usage_usec 1\nuser_usec 1\nsystem_usec 0\n");
+  t.Write(dir + "/pids.current", "1\n");
+  CgroupCollector c(fs, t.root());
+  c.Collect();
+  EXPECT_EQ(fs.reads["memory.current"], 1);
+  for (uint64_t i = 1; i < CgroupCollector::kReprobeTicks; ++i) c.Collect();
+  EXPECT_EQ(fs.reads["memory.current"], 1);
+  // The memory controller is enabled: the file shows up at the next probe.
+  t.Write(dir + "/memory.current", "4096\n");
+  const Sample s = c.Collect().samples.at(0);
+  EXPECT_EQ(fs.reads["memory.current"], 3);  // the probe, then the read through the new handle
+  EXPECT_EQ(*s.memory.usage_bytes, 4096u);
+}
+
+TEST(CgroupCollectorCache, LimitsAreReReadOnTheSlowCadence) {
+  RealFileSystem real;
+  CountingFileSystem fs(real);
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory\n");
+  const std::string dir = "system.slice/docker-" + kId + ".scope";
+  WriteV2Workload(t, dir);
+  CgroupCollector c(fs, t.root());
+  EXPECT_DOUBLE_EQ(*c.Collect().samples.at(0).cpu.limit_cores, 0.5);
+  const int first = fs.reads["cpu.max"];
+  t.Write(dir + "/cpu.max", "150000 100000\n");  // docker update --cpus 1.5
+  int ticks = 0;
+  for (; ticks < 2 * static_cast<int>(CgroupCollector::kSlowTicks); ++ticks) {
+    const Sample s = c.Collect().samples.at(0);
+    ASSERT_TRUE(s.cpu.limit_cores);  // the kept value between re-reads
+    if (*s.cpu.limit_cores == 1.5) break;
+  }
+  EXPECT_LT(ticks, static_cast<int>(CgroupCollector::kSlowTicks));
+  // Every tick read every other file; the limit was read once or twice more, not every tick.
+  EXPECT_LE(fs.reads["cpu.max"] - first, 4);
+  EXPECT_GE(fs.reads["cpu.stat"], ticks + 1);
 }
 
 }  // namespace

@@ -84,7 +84,7 @@ std::set<std::string> Split(std::string_view input, RawCgroupFiles* raw) {
     }
     for (const Field& f : kFields) {
       if (f.name == name) {
-        raw->*f.file = CgroupFile{std::string(name), std::string(content)};
+        raw->*f.file = CgroupFile{name, content};  // views into the input, alive for the run
         present.insert(std::string(name));
       }
     }
