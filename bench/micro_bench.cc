@@ -3,10 +3,15 @@
 
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
 #include <random>
 #include <string>
 
 #include "collectors/cgroup_figures.h"
+#include "collectors/file_system.h"
 #include "collectors/parse.h"
 #include "daemon/gzip.h"
 #include "daemon/metrics.h"
@@ -57,6 +62,83 @@ void BM_ParseMemoryStat(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseMemoryStat);
 
+// What the collector does with memory.stat: the three keys it needs, no table, no allocation.
+void BM_ParseMemoryStatPick(benchmark::State& state) {
+  static constexpr std::array<std::string_view, 3> kKeys = {"anon", "file", "inactive_file"};
+  std::array<std::optional<uint64_t>, 3> out;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ParseFlatKeyedPick(kMemoryStat, kKeys, out, &error));
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(sizeof kMemoryStat - 1));
+}
+BENCHMARK(BM_ParseMemoryStatPick);
+
+// One workload's files as the cgroup collector parses them every tick (pure cgroup v2).
+void BM_ParseCgroupFilesV2(benchmark::State& state) {
+  const std::string cpu_stat =
+      "usage_usec 32656847\nuser_usec 17079625\nsystem_usec 15577221\nnice_usec 0\ncore_sched.force_idle_usec 0\n"
+      "nr_periods 10\nnr_throttled 3\nthrottled_usec 250000\nnr_bursts 0\nburst_usec 0\n";
+  const std::string pressure =
+      "some avg10=0.12 avg60=0.08 avg300=0.02 total=9876543\nfull avg10=0.05 avg60=0.03 avg300=0.01 total=4321987\n";
+  const std::string events = "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n";
+  const std::string io = "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0\n259:0 rbytes=5 wbytes=6 rios=7 wios=8 dbytes=0 dios=0\n";
+  RawCgroupFiles raw;
+  raw.cpu_stat = CgroupFile{"cpu.stat", cpu_stat};
+  raw.cpu_max = CgroupFile{"cpu.max", "50000 100000\n"};
+  raw.memory_current = CgroupFile{"memory.current", "104857600\n"};
+  raw.memory_stat = CgroupFile{"memory.stat", kMemoryStat};
+  raw.memory_swap_current = CgroupFile{"memory.swap.current", "0\n"};
+  raw.memory_max = CgroupFile{"memory.max", "max\n"};
+  raw.memory_peak = CgroupFile{"memory.peak", "209715200\n"};
+  raw.memory_events = CgroupFile{"memory.events", events};
+  raw.pids_current = CgroupFile{"pids.current", "12\n"};
+  raw.cpu_pressure = CgroupFile{"cpu.pressure", pressure};
+  raw.memory_pressure = CgroupFile{"memory.pressure", pressure};
+  raw.io_pressure = CgroupFile{"io.pressure", pressure};
+  raw.io_stat = CgroupFile{"io.stat", io};
+  std::vector<std::string> errors;
+  for (auto _ : state) {
+    Sample sample;
+    ParseCgroupFiles(raw, &sample, &errors);
+    benchmark::DoNotOptimize(sample);
+  }
+}
+BENCHMARK(BM_ParseCgroupFilesV2);
+
+// Reading one small file every tick: by path (open, read, close) against a kept descriptor
+// (pread), on the filesystem that holds TMPDIR (the scale harness measures cgroupfs itself).
+std::string SmallFile() {
+  const char* dir = std::getenv("TMPDIR");
+  std::string path = std::string(dir ? dir : "/tmp") + "/we_micro_bench_XXXXXX";
+  const int fd = ::mkstemp(path.data());
+  const std::string content(kMemoryStat);
+  if (fd < 0 || ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size())) std::abort();
+  ::close(fd);
+  return path;
+}
+
+void BM_ReadFileByPath(benchmark::State& state) {
+  const std::string path = SmallFile();
+  RealFileSystem fs;
+  for (auto _ : state) benchmark::DoNotOptimize(fs.ReadFile(path));
+  ::unlink(path.c_str());
+}
+BENCHMARK(BM_ReadFileByPath);
+
+void BM_ReadFileKeptDescriptor(benchmark::State& state) {
+  const std::string path = SmallFile();
+  RealFileSystem fs;
+  ReadResult failure;
+  auto file = fs.Open(path, true, &failure);
+  std::string buffer, error;
+  for (auto _ : state) benchmark::DoNotOptimize(file->ReadAll(&buffer, &error));
+  file.reset();
+  ::unlink(path.c_str());
+}
+BENCHMARK(BM_ReadFileKeptDescriptor);
+
 void BM_ParsePressure(benchmark::State& state) {
   const std::string text =
       "some avg10=0.12 avg60=0.08 avg300=0.02 total=9876543\nfull avg10=0.05 avg60=0.03 avg300=0.01 total=4321987\n";
@@ -92,7 +174,9 @@ Snapshot MakeSnapshot(int n) {
   return snap;
 }
 
-void BM_RenderMetrics(benchmark::State& state) {
+// Through prometheus-cpp's model and TextSerializer (how /metrics rendered before the direct
+// writer; kept as the reference the writer is tested against).
+void BM_RenderMetricsPrometheusCpp(benchmark::State& state) {
   const Snapshot snap = MakeSnapshot(static_cast<int>(state.range(0)));
   size_t bytes = 0;
   for (auto _ : state) {
@@ -102,21 +186,35 @@ void BM_RenderMetrics(benchmark::State& state) {
   }
   state.counters["body_bytes"] = static_cast<double>(bytes);
 }
+BENCHMARK(BM_RenderMetricsPrometheusCpp)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// What /metrics does: the direct writer into a buffer reused from the previous render.
+void BM_RenderMetrics(benchmark::State& state) {
+  const Snapshot snap = MakeSnapshot(static_cast<int>(state.range(0)));
+  std::string text;
+  for (auto _ : state) {
+    text.clear();
+    AppendText(snap, BuildInfo{"bench", "bench"}, &text);
+    benchmark::DoNotOptimize(text);
+  }
+  state.counters["body_bytes"] = static_cast<double>(text.size());
+}
 BENCHMARK(BM_RenderMetrics)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 
+// gzip of the 1,000-workload body at zlib level 1 (what the renderer uses) and 6 (zlib's default).
 void BM_GzipMetrics(benchmark::State& state) {
-  const Snapshot snap = MakeSnapshot(static_cast<int>(state.range(0)));
-  const std::string text = SerializeText(SnapshotFamilies(snap, BuildInfo{"bench", "bench"}));
+  const Snapshot snap = MakeSnapshot(1000);
+  const std::string text = RenderText(snap, BuildInfo{"bench", "bench"});
   size_t bytes = 0;
   for (auto _ : state) {
-    std::string gz = GzipCompress(text);
+    std::string gz = GzipCompress(text, static_cast<int>(state.range(0)));
     bytes = gz.size();
     benchmark::DoNotOptimize(gz);
   }
   state.counters["gzip_bytes"] = static_cast<double>(bytes);
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(text.size()));
 }
-BENCHMARK(BM_GzipMetrics)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GzipMetrics)->Arg(1)->Arg(6)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace we

@@ -52,7 +52,10 @@ std::string RenderFixture(const std::string& host) {
     EXPECT_TRUE(c.success) << host << ": " << (c.errors.empty() ? "" : c.errors.front());
     c.duration_seconds = 0;  // the one figure that differs run to run
   }
-  return SerializeText(SnapshotFamilies(*snap, BuildInfo{"0.0.0-golden", "golden"}));
+  const std::string text = SerializeText(SnapshotFamilies(*snap, BuildInfo{"0.0.0-golden", "golden"}));
+  // /metrics writes the text directly (AppendText); it must be the same bytes.
+  EXPECT_EQ(RenderText(*snap, BuildInfo{"0.0.0-golden", "golden"}), text) << host;
+  return text;
 }
 
 class GoldenMetrics : public ::testing::TestWithParam<std::string> {};
