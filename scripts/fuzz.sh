@@ -13,6 +13,7 @@
 #   FUZZ_KEEP_GOING=1  do not stop a target at its first crash: collect every crashing input
 #                      for the whole time (libFuzzer's fork mode), for long runs
 #   FUZZ_BUILD_DIR=DIR the build directory (default: build-fuzz)
+#   FUZZ_BUILD_TESTS=ON  keep the unit tests configured in that build (scripts/sanitize.sh shares it)
 #
 # A crash's input stays in DIR/fuzz-run/<target>/artifacts/; copy it to
 # tests/fuzz/crashes/<target>-<what it shows> to keep it. The corpus a run grows is left in
@@ -71,7 +72,7 @@ else
 fi
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  -DWE_SANITIZE=ON -DWE_FUZZ=ON -DWE_BUILD_TESTS=OFF -DWE_BUILD_BENCH=OFF >/dev/null
+  -DWE_SANITIZE=ON -DWE_FUZZ=ON -DWE_BUILD_TESTS="${FUZZ_BUILD_TESTS:-OFF}" -DWE_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" --target "${targets[@]}"
 
 # Sanitizer reports that stop the run, with symbols; leaks count too.

@@ -837,12 +837,13 @@ TEST_F(HttpServerTest, ShutdownWithNoConnectionsCallsDoneAfterReturning) {
   bool called_inside = true;
   auto done = std::make_shared<std::promise<void>>();
   OnLoop([&] {
-    bool called = false;
-    server_->Shutdown(1s, [&called, done] {
-      called = true;
+    // Shared, not on this lambda's stack: the callback runs after the lambda has returned.
+    auto called = std::make_shared<bool>(false);
+    server_->Shutdown(1s, [called, done] {
+      *called = true;
       done->set_value();
     });
-    called_inside = called;
+    called_inside = *called;
   });
   EXPECT_FALSE(called_inside);
   EXPECT_EQ(done->get_future().wait_for(2s), std::future_status::ready);
