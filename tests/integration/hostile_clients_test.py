@@ -202,7 +202,7 @@ def main():
         manager = multiprocessing.Manager()
         stats = manager.dict()
         attacker = multiprocessing.Process(
-            target=slowloris, args=(port, SLOW_CONNECTIONS, ATTACK_SECONDS, stats))
+            target=slowloris, args=(port, SLOW_CONNECTIONS, ATTACK_SECONDS, stats), daemon=True)
         attacker.start()
         time.sleep(1.0)  # let the slow connections pile up first
 
