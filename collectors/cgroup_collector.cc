@@ -324,28 +324,41 @@ CollectResult CgroupCollector::Collect() {
 }
 
 void CgroupCollector::ReadNetwork(const std::map<std::string, WorkloadLocation>& locations,
-                                  std::vector<Sample>* samples, std::vector<std::string>* errors) const {
+                                  std::vector<Sample>* samples, std::vector<std::string>* errors) {
   const std::optional<std::string> host_netns = fs_.ReadLink(JoinPath(procfs_, "1/ns/net"));
   std::set<std::string> seen;
+  std::vector<std::string> ignored;  // an unreadable cgroup.procs only means no figures
   for (Sample& s : *samples) {  // in identity order, as Discover returned them
     if (s.identity.kind != "container") continue;
-    auto loc = locations.find(s.identity.Key());
-    if (loc == locations.end()) continue;
+    const std::string key = s.identity.Key();
+    auto loc = locations.find(key);
+    auto cached = cache_.find(key);
+    if (loc == locations.end() || cached == cache_.end()) continue;
     // One of its processes: cgroup.procs where it lives.
     std::optional<std::string> dir = loc->second.unified_dir;
     for (const char* c : {"memory", "pids", "cpu"}) {
       if (auto it = loc->second.v1_dirs.find(c); !dir && it != loc->second.v1_dirs.end()) dir = it->second;
     }
     if (!dir) continue;
-    ReadResult procs = fs_.ReadFile(JoinPath(*dir, "cgroup.procs"));
-    if (!procs.ok()) continue;
-    const auto pids = SplitNonEmpty(procs.data, '\n');
-    if (pids.empty()) continue;
-    const std::string pid_dir = JoinPath(procfs_, std::string(Trim(pids.front())));
-    const auto netns = fs_.ReadLink(pid_dir + "/ns/net");
+    MaybeFile procs = ReadSlot(cached->second, kProcs, *dir, "cgroup.procs", &ignored);
+    if (!procs) continue;
+    std::string_view first;
+    if (!PieceReader(procs->data, '\n').Next(&first)) continue;
+    first = Trim(first);
+    const std::string pid_dir = JoinPath(procfs_, std::string(first));
+    Cached& c = cached->second;
+    if (c.netns_tick == 0 || c.netns_pid != first || tick_ >= c.netns_tick + kReprobeTicks) {
+      c.netns_pid = std::string(first);
+      c.netns = fs_.ReadLink(pid_dir + "/ns/net");
+      c.netns_tick = tick_;
+    }
+    const auto& netns = c.netns;
     if (!netns || (host_netns && *netns == *host_netns) || !seen.insert(*netns).second) continue;
     ReadResult dev = fs_.ReadFile(pid_dir + "/net/dev");
-    if (!dev.ok()) continue;  // the process exited: no figure this tick
+    if (!dev.ok()) {
+      c.netns_tick = 0;  // the process exited: no figure this tick, and look again next tick
+      continue;
+    }
     std::string error;
     if (auto net = ParseNetDev(dev.data, &error)) {
       s.network = *net;

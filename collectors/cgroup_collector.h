@@ -82,7 +82,7 @@ class CgroupCollector final : public Collector {
     kMemoryEvents, kPidsCurrent, kCpuPressure, kMemoryPressure, kIoPressure, kIoStat, kThreads,
     kCpuacctUsage, kCpuacctUsageUser, kCpuacctUsageSys, kCpuacctStat, kCpuStatV1, kCfsQuota, kCfsPeriod,
     kMemoryUsageV1, kMemoryStatV1, kMemoryLimitV1, kMemoryMaxUsageV1, kMemoryOomControl, kBlkioBytes,
-    kBlkioServiced, kPidsCurrentV1, kTasksV1, kSlotCount
+    kBlkioServiced, kPidsCurrentV1, kTasksV1, kProcs, kSlotCount
   };
   struct FileSlot {
     std::unique_ptr<OpenFile> file;  // null: not open (absent, or not tried yet)
@@ -96,6 +96,12 @@ class CgroupCollector final : public Collector {
     uint64_t phase = 0;  // spreads the slow re-reads of many workloads over the ticks
     std::array<FileSlot, kSlotCount> slots;
     std::array<std::string, 5> limits;  // last content of the limit files (short: no heap)
+    // The network namespace of the process ReadNetwork looked at (nullopt: it had none to read),
+    // kept while that stays the cgroup's first process, for up to kReprobeTicks: no readlink per
+    // container per tick.
+    std::string netns_pid;
+    std::optional<std::string> netns;
+    uint64_t netns_tick = 0;  // when netns was read; 0: never
   };
   // Reads one file of the workload through its slot: the kept descriptor, a probe of an absent
   // file when due, or a limit's kept content. The view stays valid until the next ReadSlot of
@@ -110,7 +116,7 @@ class CgroupCollector final : public Collector {
   // host (as /proc/1 sees it) is not a container's traffic. A process that exits mid-read leaves
   // the figures absent for this tick; a net/dev that does not parse is an error naming the file.
   void ReadNetwork(const std::map<std::string, WorkloadLocation>& locations, std::vector<Sample>* samples,
-                   std::vector<std::string>* errors) const;
+                   std::vector<std::string>* errors);
   // Reads and resets each workload's memory.peak descriptor (see ResettableWatermark), opening
   // it on a workload's first tick; drops the descriptors of workloads that are gone.
   void ReadIntervalPeaks(const std::map<std::string, WorkloadLocation>& locations, std::vector<Sample>* samples);

@@ -220,6 +220,17 @@ std::unique_ptr<OpenFile> RealFileSystem::Open(const std::string& path, bool kee
   return std::make_unique<DescriptorFile>(fd, path);
 }
 
+std::optional<uint64_t> RealFileSystem::CountEntries(const std::string& path) const {
+  constexpr long kProcSuperMagic = 0x9fa0;
+  struct statfs sfs;
+  struct stat st;
+  if (::statfs(path.c_str(), &sfs) == 0 && static_cast<long>(sfs.f_type) == kProcSuperMagic &&
+      ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_size > 0) {
+    return static_cast<uint64_t>(st.st_size);
+  }
+  return FileSystem::CountEntries(path);
+}
+
 uint64_t RaiseDescriptorLimit() {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;

@@ -96,6 +96,13 @@ class FileSystem {
     return nullptr;
   }
 
+  // Number of entries in a directory (without "." and ".."); nullopt when absent. Default: ListDir.
+  virtual std::optional<uint64_t> CountEntries(const std::string& path) const {
+    auto entries = ListDir(path);
+    if (!entries) return std::nullopt;
+    return entries->size();
+  }
+
   // Opens `path` for repeated reads. With `keep_descriptor` the descriptor stays open and each
   // read is a pread; without (the caller is short of descriptors) each read opens, reads and
   // closes by path. nullptr when the file cannot be opened, with *failure saying whether it is
@@ -112,6 +119,10 @@ class RealFileSystem final : public FileSystem {
   std::optional<FileStat> Stat(const std::string& path) const override;
   std::optional<std::string> ReadLink(const std::string& path) const override;
   std::unique_ptr<ResettableWatermark> OpenResettableWatermark(const std::string& path) const override;
+  // On procfs, /proc/PID/fd reports its number of descriptors as its size (Linux 6.2+): one
+  // statfs and one stat instead of listing thousands of descriptors (the cgroup collector keeps
+  // one per file it reads), each of which procfs builds a dentry for. Elsewhere: ListDir.
+  std::optional<uint64_t> CountEntries(const std::string& path) const override;
   // Falls back to reading by path when open() says EMFILE or ENFILE.
   std::unique_ptr<OpenFile> Open(const std::string& path, bool keep_descriptor, ReadResult* failure) const override;
 };

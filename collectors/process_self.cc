@@ -24,7 +24,7 @@ ProcessFigures ReadProcessFigures(const FileSystem& fs, const std::string& procf
   if (ReadResult r = fs.ReadFile(JoinPath(self, "limits")); r.ok()) {
     if (auto max = ParseMaxOpenFiles(r.data, &error); max && *max) p.max_fds = **max;
   }
-  if (auto fds = fs.ListDir(JoinPath(self, "fd"))) p.open_fds = fds->size();
+  if (auto fds = fs.CountEntries(JoinPath(self, "fd"))) p.open_fds = *fds;
   return p;
 }
 

@@ -382,6 +382,23 @@ TEST(CgroupCollector, RealWatermarkResetNeedsCgroup2) {
   EXPECT_EQ(ReadFileOrDie(t.Path("memory.peak")), "4096\n");  // and never written to
 }
 
+TEST(RealFileSystem, CountEntriesListsOrAsksProcfs) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("a", "");
+  t.Write("b", "");
+  t.MakeDir("c");
+  EXPECT_EQ(fs.CountEntries(t.root()), std::optional<uint64_t>(3));
+  EXPECT_FALSE(fs.CountEntries(t.Path("missing")));
+  // procfs's own count of this process's descriptors (Linux 6.2+; listing elsewhere), which the
+  // listing itself sees one more of: the descriptor it lists through.
+  const auto counted = fs.CountEntries("/proc/self/fd");
+  const auto listed = fs.ListDir("/proc/self/fd");
+  ASSERT_TRUE(counted && listed);
+  EXPECT_GE(*counted + 1, listed->size());
+  EXPECT_LE(*counted, listed->size());
+}
+
 // Network: from /proc/PID/net/dev of one process per cgroup, once per network namespace, never
 // the host's namespace; a process gone mid-read leaves the figures absent without an error.
 TEST(CgroupCollector, NetworkOncePerNamespaceAndNeverTheHosts) {
