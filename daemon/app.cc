@@ -1,5 +1,8 @@
 #include "daemon/app.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 
 #include <spdlog/spdlog.h>
@@ -16,6 +19,25 @@ namespace {
 
 // How long SIGTERM waits for in-flight scrapes before closing what is left.
 constexpr std::chrono::milliseconds kShutdownGrace{800};
+
+// The HTTP server's connection cap, sized to the file descriptors this process may open: the
+// soft RLIMIT_NOFILE is raised to the hard one first (as Go's runtime does), since the usual
+// soft default of 1024 would otherwise run out before the cap is reached, and accept() failing
+// with EMFILE would lock new clients out where eviction at the cap would not. Half the limit
+// at most, so that the cgroup and /proc files the sampler opens keep their share.
+std::size_t ConnectionCap() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return HttpServerOptions{}.max_connections;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  const std::size_t by_limit = limit.rlim_cur == RLIM_INFINITY
+                                   ? HttpServerOptions{}.max_connections
+                                   : static_cast<std::size_t>(limit.rlim_cur / 2);
+  return std::clamp<std::size_t>(by_limit, 16, HttpServerOptions{}.max_connections);
+}
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -97,7 +119,8 @@ App::App(Flags flags, Config config)
       sampler_(std::make_unique<Sampler>(fs_, store_, SamplerSettingsFrom(config_))),
       registry_(std::make_shared<prometheus::Registry>()),
       renderer_(store_, BuildInfo{kVersion, kRevision}, {registry_}),
-      http_(io_, HttpServerOptions{.telemetry_path = config_.web.telemetry_path},
+      http_(io_, HttpServerOptions{.telemetry_path = config_.web.telemetry_path,
+                                   .max_connections = ConnectionCap()},
             HttpHandlers{.metrics = [this] { return renderer_.Current(); },
                          .ready = [this] { return sampler_->ready(); },
                          .workloads_json = [this] {

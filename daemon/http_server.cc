@@ -872,8 +872,9 @@ void HttpServer::Core::OnAccept(const std::shared_ptr<Listener>& listener, const
   // read_timeout, would answer every scrape with 503. Evicting the longest waiter costs an
   // honest client nothing it would miss: its request is not being answered, and a scraper's
   // connection waits microseconds between connecting and sending its request, so it is never
-  // the oldest. The cap stays small because it bounds memory (a header of at most
-  // max_header_bytes per connection, plus OpenSSL's buffers under TLS) and file descriptors.
+  // the oldest, unless attackers churn through every slot within the few milliseconds a
+  // client may take to send its request: hence a cap (1024) well above what a slowloris attack
+  // needs to hold, with per-connection memory bounded instead (see HttpServerOptions).
   // Connections that are writing or closing are never evicted: they are answering someone.
   std::size_t open = 0;
   Session* victim = nullptr;
@@ -925,7 +926,8 @@ void HttpServer::Core::LogRateLimited(std::size_t& count,
   }
 }
 
-// At max_connections with nothing to evict: a canned 503 written without waiting (a new socket's send buffer has
+// At max_connections with nothing to evict: a canned 503 written without waiting (a new
+// socket's send buffer has
 // room for it), then close. The loop never blocks and no session is created.
 void HttpServer::Core::Refuse(tcp::socket socket) {
   static const std::string kResponse = [] {

@@ -90,12 +90,16 @@ struct HttpServerOptions {
   // How long a keep-alive connection may wait for its next request (and a new connection for
   // its first). Longer than Prometheus' usual scrape intervals, so scrapes reuse connections.
   std::chrono::seconds idle_timeout{120};
-  // Open connections at most. A new connection at the cap evicts the open connection that has
-  // been waiting longest for a request or for the rest of one (idle keep-alive, TLS handshake,
+  // Open connections at most. Large enough that a slowloris attack of hundreds of connections
+  // does not reach it: what a connection may hold is bounded (a header of max_header_bytes, a
+  // 4 KiB read buffer, OpenSSL's buffers released while idle), about 16 KiB, so 1024 cost some
+  // 16 MiB at most; the caller must leave that many file descriptors free (App raises
+  // RLIMIT_NOFILE and sizes this to it). At the cap, a new connection evicts the open one that
+  // has waited longest for a request or for the rest of one (idle keep-alive, TLS handshake,
   // partly received request, credentials being checked): such a client has had its chance, and
-  // a slow or silent one (slowloris) must not lock out a scraper. Only when every connection is
-  // writing a response or closing is the new one answered 503 and closed, without reading.
-  std::size_t max_connections = 64;
+  // slow or silent ones must not lock a scraper out. Only when every connection is writing a
+  // response or closing is the new one answered 503 and closed, without reading.
+  std::size_t max_connections = 1024;
 };
 
 class HttpServer {
