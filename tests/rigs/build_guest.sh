@@ -2,7 +2,8 @@
 # build_guest.sh OUTDIR
 # Builds a tiny Linux guest for TCG test VMs: Debian's kernel (downloaded, never installed) and a
 # busybox-static initramfs whose /init prints WE-GUEST-READY on the serial port, then runs the
-# workload asked for on the kernel command line (burn=N seconds busy, fill=M MiB in a tmpfs).
+# workload asked for on the kernel command line (burn=N seconds busy, fill=M MiB in a tmpfs,
+# net=ADDR/PREFIX,PEER and io=N: every N s a read and a write on /dev/vda and a ping of PEER).
 # Outputs OUTDIR/vmlinuz and OUTDIR/initramfs.cpio.gz. Cached: a second run with the same script
 # is a no-op.
 set -euo pipefail
@@ -73,8 +74,9 @@ mknod -m 600 "$R/dev/console" c 5 1
 mknod -m 666 "$R/dev/null" c 1 3
 mknod -m 660 "$R/dev/ttyS0" c 4 64
 
-# Modules for the memory balloon (virtio_pci transport + virtio_balloon) and their dependencies,
-# read from each module's .modinfo "depends=" field; modules.dep is written in depmod's format.
+# Modules for the memory balloon (virtio_pci transport + virtio_balloon), a virtio disk and a virtio
+# NIC, and their dependencies, read from each module's .modinfo "depends=" field; modules.dep is
+# written in depmod's format.
 MODDIR=$R/lib/modules/$KVER
 mkdir -p "$MODDIR"
 declare -A SEEN=()
@@ -110,19 +112,21 @@ addmod() {
     DEPLINES+=("$line")
     for d in $(moddeps "$KMOD/$rel"); do addmod "$d"; done
 }
-for m in virtio_pci virtio_balloon; do addmod "$m"; done
+GUEST_MODULES="virtio_pci virtio_balloon virtio_blk virtio_net"
+for m in $GUEST_MODULES; do addmod "$m"; done
 printf '%s\n' "${DEPLINES[@]}" >"$MODDIR/modules.dep"
 : >"$MODDIR/modules.alias"
 : >"$MODDIR/modules.symbols"
 : >"$MODDIR/modules.builtin"
 # Load order for the fallback path (insmod), dependencies first.
-{ alldeps virtio_pci; alldeps virtio_balloon; } | awk '!seen[$0]++' | while read -r m; do
+for m in $GUEST_MODULES; do alldeps "$m"; done | awk '!seen[$0]++' | while read -r m; do
     echo "/lib/modules/$KVER/$(modpath "$m")"
 done >"$R/etc/modules.order"
 
 cat >"$R/init" <<'INIT'
 #!/bin/sh
-# workload_exporter test guest. Kernel command line: burn=N (busy N s once), fill=M (M MiB tmpfs).
+# workload_exporter test guest. Kernel command line: burn=N (busy N s once), fill=M (M MiB tmpfs),
+# net=ADDR/PREFIX,PEER (eth0's address; PEER is pinged), io=N (every N s: disk read + write, ping).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -131,23 +135,32 @@ OUT=/dev/ttyS0
 [ -c "$OUT" ] || OUT=/dev/console
 exec 0</dev/null >"$OUT" 2>&1
 
-# Memory balloon driver (for libvirt's balloon.* stats); harmless when there is no such device.
-for m in virtio_pci virtio_balloon; do
+# Balloon driver (for libvirt's balloon.* stats), disk and NIC drivers; harmless without devices.
+for m in virtio_pci virtio_balloon virtio_blk virtio_net; do
     modprobe "$m" 2>/dev/null || true
 done
-if ! grep -q '^virtio_balloon ' /proc/modules; then
+if ! grep -q '^virtio_balloon ' /proc/modules || ! grep -q '^virtio_net ' /proc/modules; then
     while read -r ko; do insmod "$ko" 2>/dev/null || true; done </etc/modules.order
 fi
 echo "WE-GUEST-MODULES $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
 burn=0
 fill=0
+net=""
+io=0
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         burn=*) burn=${arg#burn=} ;;
         fill=*) fill=${arg#fill=} ;;
+        net=*) net=${arg#net=} ;;
+        io=*) io=${arg#io=} ;;
     esac
 done
+peer=""
+if [ -n "$net" ] && [ -d /sys/class/net/eth0 ]; then
+    ip addr add "${net%%,*}" dev eth0 && ip link set eth0 up && peer=${net#*,}
+    echo "WE-GUEST-NET eth0 ${net%%,*} peer $peer"
+fi
 
 echo "WE-GUEST-READY"
 
@@ -164,6 +177,20 @@ if [ "$fill" -gt 0 ] 2>/dev/null; then
     mount -t tmpfs -o size=$((fill + 8))m tmpfs /tmp
     dd if=/dev/zero of=/tmp/fill bs=1M count="$fill" 2>/dev/null
     echo "WE-GUEST-FILL-DONE $fill"
+fi
+
+# Light, steady I/O so that the host sees block and network counters move: direct I/O on the
+# disk (past the guest's page cache), one ping of the peer.
+if [ "$io" -gt 0 ] 2>/dev/null; then
+    [ -b /dev/vda ] && echo "WE-GUEST-IO vda every ${io}s"
+    while :; do
+        if [ -b /dev/vda ]; then
+            dd if=/dev/vda of=/dev/null bs=64k count=4 iflag=direct 2>/dev/null
+            dd if=/dev/zero of=/dev/vda bs=64k count=1 seek=8 oflag=direct conv=notrunc 2>/dev/null
+        fi
+        [ -z "$peer" ] || ping -c 1 -W 1 "$peer" >/dev/null 2>&1
+        sleep "$io"
+    done
 fi
 
 while :; do sleep 3600; done
