@@ -41,9 +41,15 @@ CgroupCollector::CgroupCollector(const FileSystem& fs, std::string root, bool se
 
 void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
                            const std::vector<std::string>& controllers,
-                           std::map<std::string, WorkloadLocation>* found) const {
+                           std::map<std::string, WorkloadLocation>* found, std::vector<WatchedDir>* watched) const {
   if (depth > kMaxWalkDepth) return;
-  auto entries = fs_.ListDir(JoinPath(hierarchy_root, rel));
+  const std::string path = JoinPath(hierarchy_root, rel);
+  // Its link count before its entries: a directory made in between shows as a change next tick.
+  if (watched != nullptr) {
+    const auto st = fs_.Stat(path);
+    watched->push_back({path, st ? st->links : 0});
+  }
+  auto entries = fs_.ListDir(path);
   if (!entries) return;  // vanished while we walked: not an error
   for (const DirEntry& e : *entries) {
     if (!e.is_dir) continue;
@@ -51,7 +57,7 @@ void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string&
     auto identity = IdentifyCgroup(child_rel);
     if (!identity && services_) identity = IdentifyService(child_rel);
     if (!identity) {
-      Walk(hierarchy_root, child_rel, depth + 1, controllers, found);
+      Walk(hierarchy_root, child_rel, depth + 1, controllers, found, watched);
       continue;
     }
     // A workload's nested cgroups belong to it: do not descend.
@@ -75,19 +81,34 @@ void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string&
 }
 
 std::map<std::string, WorkloadLocation> CgroupCollector::Discover(std::vector<std::string>* errors) const {
+  return Discover(errors, nullptr);
+}
+
+std::map<std::string, WorkloadLocation> CgroupCollector::Discover(std::vector<std::string>* errors,
+                                                                  std::vector<WatchedDir>* watched) const {
   std::map<std::string, WorkloadLocation> found;
   if (layout_.kind == CgroupLayout::Kind::kNone) {
     errors->push_back(root_ + ": no cgroup hierarchy found (neither cgroup2 nor v1 controllers)");
     return found;
   }
-  if (layout_.unified) Walk(*layout_.unified, "", 0, {}, &found);
+  if (layout_.unified) Walk(*layout_.unified, "", 0, {}, &found, watched);
   // Co-mounted v1 controllers share a directory: walk each directory once.
   std::map<std::string, std::vector<std::string>> by_dir;
   for (const std::string& c : V1Controllers()) {
     if (const std::string* path = layout_.V1Path(c)) by_dir[*path].push_back(c);
   }
-  for (const auto& [dir, controllers] : by_dir) Walk(dir, "", 0, controllers, &found);
+  for (const auto& [dir, controllers] : by_dir) Walk(dir, "", 0, controllers, &found, watched);
   return found;
+}
+
+bool CgroupCollector::TreeMayHaveChanged() const {
+  if (walked_tick_ == 0 || rescan_ || tick_ >= walked_tick_ + kRewalkTicks) return true;
+  for (const WatchedDir& d : watched_) {
+    const auto st = fs_.Stat(d.path);
+    // 0 or 1: this filesystem does not count subdirectories; walk every tick as before.
+    if (!st || st->links < 2 || st->links != d.links) return true;
+  }
+  return false;
 }
 
 namespace {
@@ -202,6 +223,7 @@ Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::strin
   auto [it, inserted] = cache_.try_emplace(key);
   Cached& cached = it->second;
   if (inserted || cached.instance != instance) {
+    if (!inserted) rescan_ = true;  // recreated: its siblings may have changed too
     for (FileSlot& slot : cached.slots) DropSlot(slot);
     cached = Cached{};
     cached.instance = instance;
@@ -299,13 +321,23 @@ CollectResult CgroupCollector::Collect() {
   ++tick_;
   CollectResult result;
   if (layout_.kind == CgroupLayout::Kind::kNone) layout_ = DetectCgroupLayout(fs_, root_);
-  auto locations = Discover(&result.errors);
+  if (layout_.kind == CgroupLayout::Kind::kNone || TreeMayHaveChanged()) {
+    watched_.clear();
+    locations_ = Discover(&result.errors, &watched_);
+    walked_tick_ = tick_;
+    rescan_ = false;
+  }
+  const auto& locations = locations_;
   result.samples.reserve(locations.size());
   for (const auto& [key, loc] : locations) {
     std::vector<std::string> errors;
     Sample s = Read(loc, &errors);
-    // A workload whose every directory vanished mid-read is gone, not broken.
-    if (s.instance == 14695981039346656037ull) continue;
+    // A workload whose every directory vanished mid-read is gone, not broken; walk again next
+    // tick (its parent may hold a new one with the same link count).
+    if (s.instance == 14695981039346656037ull) {
+      rescan_ = true;
+      continue;
+    }
     result.samples.push_back(std::move(s));
     result.errors.insert(result.errors.end(), errors.begin(), errors.end());
   }

@@ -6,6 +6,11 @@
 // and joins a workload's directories across hierarchies by identity, not by path: on hybrid hosts
 // a container's v1 memory cgroup can sit under another parent than its cgroup2 one.
 //
+// It walks the hierarchies again only when they may have changed: a walked directory's link count
+// changed (cgroupfs counts 2 + its subdirectories, so a cgroup made or removed under it shows),
+// a workload's directory vanished or was recreated, or kRewalkTicks passed. Where the filesystem
+// does not count subdirectories (links 0 or 1: btrfs, overlayfs) it walks every tick.
+//
 // What it keeps between ticks, per workload instance (the inodes of its directories, checked by
 // one stat per directory every tick; a changed instance drops everything kept for the old one):
 //   - an open descriptor per file it reads, re-read with pread (FileSystem::Open), up to
@@ -50,6 +55,8 @@ class CgroupCollector final : public Collector {
   static constexpr uint64_t kReprobeTicks = 30;
   // Limits are re-read every this many ticks.
   static constexpr uint64_t kSlowTicks = 10;
+  // The tree is walked at least every this many ticks.
+  static constexpr uint64_t kRewalkTicks = 30;
 
   // `fs` must outlive the collector. `root` is --path.cgroupfs.
   // `services`: also report systemd services (system.slice/*.service) as kind="service".
@@ -74,8 +81,17 @@ class CgroupCollector final : public Collector {
   void set_descriptor_budget(uint64_t budget) { descriptor_budget_ = budget; }
 
  private:
+  // A directory the walk listed (not a workload's), with its link count when listed.
+  struct WatchedDir {
+    std::string path;
+    uint64_t links = 0;
+  };
+  std::map<std::string, WorkloadLocation> Discover(std::vector<std::string>* errors,
+                                                   std::vector<WatchedDir>* watched) const;
   void Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
-            const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found) const;
+            const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found,
+            std::vector<WatchedDir>* watched) const;
+  bool TreeMayHaveChanged() const;
   // Every file the collector may read for a workload, cgroup2 first, then v1.
   enum Slot : uint8_t {
     kCpuStat, kCpuMax, kMemoryCurrent, kMemoryStat, kMemorySwapCurrent, kMemoryMax, kMemoryPeak,
@@ -135,6 +151,10 @@ class CgroupCollector final : public Collector {
   std::unordered_map<std::string, Cached> cache_;  // by identity key
   std::array<std::string, kSlotCount> buffers_;    // this workload's reads, reused across workloads
   uint64_t tick_ = 0;
+  std::map<std::string, WorkloadLocation> locations_;  // the last walk's workloads
+  std::vector<WatchedDir> watched_;                   // the directories it listed
+  uint64_t walked_tick_ = 0;                          // 0: never walked
+  bool rescan_ = false;                               // a workload vanished or was recreated
   uint64_t kept_descriptors_ = 0;
   uint64_t descriptor_budget_;
 };

@@ -469,10 +469,14 @@ class CountingFileSystem : public FileSystem {
     ++reads[path.substr(path.rfind('/') + 1)];
     return inner_.ReadFile(path);
   }
-  std::optional<std::vector<DirEntry>> ListDir(const std::string& p) const override { return inner_.ListDir(p); }
+  std::optional<std::vector<DirEntry>> ListDir(const std::string& p) const override {
+    ++lists;
+    return inner_.ListDir(p);
+  }
   std::optional<FileStat> Stat(const std::string& p) const override { return inner_.Stat(p); }
   std::optional<std::string> ReadLink(const std::string& p) const override { return inner_.ReadLink(p); }
   mutable std::map<std::string, int> reads;
+  mutable int lists = 0;
 
  private:
   const FileSystem& inner_;
@@ -551,6 +555,37 @@ TEST(CgroupCollectorCache, AbsentFilesAreProbedOnlyEveryReprobeTicks) {
   const Sample s = c.Collect().samples.at(0);
   EXPECT_EQ(fs.reads["memory.current"], 3);  // the probe, then the read through the new handle
   EXPECT_EQ(*s.memory.usage_bytes, 4096u);
+}
+
+TEST(CgroupCollectorCache, WalksTheTreeOnlyWhenItChanged) {
+  RealFileSystem real;
+  CountingFileSystem fs(real);
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory pids\n");
+  const std::string a = "system.slice/docker-" + kId + ".scope";
+  const std::string b = "system.slice/docker-" + std::string(64, 'b') + ".scope";
+  WriteV2Workload(t, a);
+  t.MakeDir("user.slice");
+  if (real.Stat(t.root())->links < 2) GTEST_SKIP() << "this filesystem does not count subdirectories";
+  CgroupCollector c(fs, t.root());
+  ASSERT_EQ(c.Collect().samples.size(), 1u);
+  const int walked = fs.lists;
+  EXPECT_EQ(c.Collect().samples.size(), 1u);
+  EXPECT_EQ(fs.lists, walked);  // nothing changed: no listing
+  WriteV2Workload(t, b);        // a new container: system.slice's link count changes
+  EXPECT_EQ(c.Collect().samples.size(), 2u);
+  const int before = fs.lists;
+  t.Remove(a);  // gone: system.slice's link count changes too
+  CollectResult r = c.Collect();
+  ASSERT_EQ(r.samples.size(), 1u);
+  EXPECT_EQ(r.samples[0].identity.id, std::string(64, 'b'));
+  EXPECT_GT(fs.lists, before);
+  // A workload made deeper down, under a directory the walk listed.
+  t.MakeDir("user.slice/user-1000.slice");
+  WriteV2Workload(t, "user.slice/user-1000.slice/docker-" + std::string(64, 'c') + ".scope");
+  EXPECT_EQ(c.Collect().samples.size(), 2u);
+  WriteV2Workload(t, "user.slice/user-1000.slice/docker-" + std::string(64, 'd') + ".scope");
+  EXPECT_EQ(c.Collect().samples.size(), 3u);
 }
 
 TEST(CgroupCollectorCache, LimitsAreReReadOnTheSlowCadence) {
