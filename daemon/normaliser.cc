@@ -97,16 +97,25 @@ void Normaliser::UpdateWindows(State& state, WorkloadView& view, double wall_now
   }
 
   // Startup: decided once the shortest window has filled, so that its idle CPU is the resting
-  // level rather than the startup burst itself.
+  // level rather than the startup burst itself. A window full of nothing but a startup that lasts
+  // longer than the window looks just like a workload busy at rest: its idle CPU is the burst's,
+  // and every slot would count as quiet. So the decision also waits until the window shows a
+  // sample above the threshold (a burst it has come down from), or the workload rests below the
+  // min_cores floor anyway, or its start is about to leave the ring (then busy is its rest).
   const WindowSpec& shortest = layout.specs[shortest_window_];
   if (state.timeable && !state.startup_seconds && state.slot + 1 >= shortest.slots &&
       view.sample.start_time_seconds) {
     const double interval = std::chrono::duration<double>(settings_.interval).count();
     const double idle = view.windows[shortest_window_].cpu_idle_cores.value_or(0);
+    const double peak = view.windows[shortest_window_].cpu_peak_cores.value_or(0);
     const double threshold = std::max(settings_.startup.min_cores, settings_.startup.idle_factor * idle);
     const auto run = static_cast<uint32_t>(
         std::ceil(std::chrono::duration<double>(settings_.startup.settle_for).count() / interval - 1e-9));
-    if (auto first = state.windows->FirstQuietRun(threshold, run)) {
+    const bool last_chance = state.windows->last_slot() + 2 >= static_cast<int64_t>(layout.capacity);
+    const bool decidable = peak > threshold || threshold <= settings_.startup.min_cores || last_chance;
+    if (!decidable) {
+      // Busy for the whole window so far: wait for it to come down.
+    } else if (auto first = state.windows->FirstQuietRun(threshold, run)) {
       // Slot s's CPU covers the interval that began at slot s-1.
       const double quiet_since = state.first_wall + (static_cast<double>(*first) - 1) * interval;
       state.startup_seconds = std::max(0.0, quiet_since - *view.sample.start_time_seconds);

@@ -195,6 +195,48 @@ TEST(NormaliserWindows, StartupIsTheTimeUntilCpuFirstSettles) {
   EXPECT_NEAR(*v[0].startup_seconds, 4.5, 1e-9);  // quiet from the interval starting at +4.5 s
 }
 
+// A startup longer than the shortest window (a VM booting under TCG for 30 s, with a 10 s
+// window): when the window fills it holds nothing but the burst, so its idle CPU is the burst's.
+// The startup must not be taken as settled then, but once the CPU has come down.
+TEST(NormaliserWindows, AStartupLongerThanTheShortestWindowIsNotMistakenForRest) {
+  NormaliserSettings settings = WithWindows({milliseconds(10'000), milliseconds(120'000)});
+  settings.startup.settle_for = milliseconds(5'000);
+  Normaliser n(settings);
+  Clock::time_point t0{};
+  const double start = 1e9;
+  double cpu = 0;
+  std::vector<WorkloadView> v;
+  // Seen at its start; busy for 30 s around 1 core (0.9 to 1.1), then quiet (0.02 cores).
+  for (int i = 0; i < 60; ++i) {
+    if (i > 0) cpu += i <= 30 ? 0.9 + 0.2 * ((i * 7) % 5) / 4.0 : 0.02;
+    v = n.Update({MakeMemory(1, cpu, 1, std::nullopt, std::nullopt, start)}, t0 + milliseconds(1000 * i),
+                 start + i);
+    if (i < 35) {
+      EXPECT_FALSE(v[0].startup_seconds) << "decided at " << i << " s, in the middle of the startup";
+    }
+  }
+  ASSERT_TRUE(v[0].startup_seconds);
+  EXPECT_NEAR(*v[0].startup_seconds, 30.0, 1e-9);  // quiet from the interval starting at +30 s
+}
+
+// Busy from its first sample to the end of the ring: busy is its rest, timed at the last chance.
+TEST(NormaliserWindows, AWorkloadBusyFromItsStartIsTimedBeforeItsStartLeavesTheRing) {
+  NormaliserSettings settings = WithWindows({milliseconds(5'000), milliseconds(20'000)});
+  settings.startup.settle_for = milliseconds(3'000);
+  Normaliser n(settings);
+  Clock::time_point t0{};
+  double cpu = 0;
+  std::vector<WorkloadView> v;
+  int decided_at = -1;
+  for (int i = 0; i < 40 && decided_at < 0; ++i) {
+    if (i > 0) cpu += 1.0;
+    v = n.Update({MakeMemory(1, cpu, 1, std::nullopt, std::nullopt, 1e9)}, t0 + milliseconds(1000 * i), 1e9 + i);
+    if (v[0].startup_seconds) decided_at = i;
+  }
+  ASSERT_GT(decided_at, 5) << "not while only the shortest window had filled";
+  EXPECT_NEAR(*v[0].startup_seconds, 0.0, 1e-9);
+}
+
 TEST(NormaliserWindows, AWorkloadFoundLongAfterItsStartIsNotTimed) {
   NormaliserSettings settings = WithWindows({milliseconds(5'000)});
   settings.startup.settle_for = milliseconds(2'000);
