@@ -637,13 +637,15 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
         options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
     Lowest().expires_after(options.read_timeout);
+    // The handler's count is what the parser consumed for this request (not what was read).
     http::async_read(stream_, buffer_, *parser_,
-                     [self = self()](const error_code& ec, std::size_t) { self->OnRead(ec); });
+                     [self = self()](const error_code& ec, std::size_t consumed) { self->OnRead(ec, consumed); });
   }
 
-  void OnRead(const error_code& ec) {
+  void OnRead(const error_code& ec, std::size_t consumed) {
     if (Abandoned()) return;
-    if (ec == http::error::header_limit) {
+    if (ec == http::error::header_limit ||
+        (!ec && RequestHeaderTooLarge(consumed, parser_->get().body().size(), core_->options_.max_header_bytes))) {
       spdlog::debug("http: {}: request header larger than {} bytes", peer_,
                     core_->options_.max_header_bytes);
       return SendError(http::status::request_header_fields_too_large,
@@ -1214,6 +1216,10 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace, std::function<void()>
 }
 
 std::size_t HttpServer::active_connections() const { return core_->active_connections(); }
+
+bool RequestHeaderTooLarge(std::size_t consumed, std::size_t body_bytes, std::size_t max_header_bytes) {
+  return consumed > body_bytes && consumed - body_bytes > max_header_bytes;
+}
 
 bool AcceptEncodingAllowsGzip(std::string_view accept_encoding) {
   std::optional<int> gzip_q;  // thousandths

@@ -544,6 +544,31 @@ TEST_F(HttpServerTest, AnOversizedHeaderGets431AndTheConnectionCloses) {
   EXPECT_TRUE(WaitUntil([&] { return Active() == 0; }));
 }
 
+// The limit holds to the byte whether the header arrives whole or in pieces: Beast alone let a
+// header a few bytes over through when it came in one read (see RequestHeaderTooLarge).
+TEST_F(HttpServerTest, TheHeaderLimitHoldsToTheByteEvenWhenTheHeaderArrivesWhole) {
+  Start();
+  const std::size_t limit = HttpServerOptions{}.max_header_bytes;
+  auto request_of = [](std::size_t total) {
+    const std::string head = "GET /-/healthy HTTP/1.1\r\nHost: x\r\nX-Pad: ";
+    return head + std::string(total - head.size() - 4, 'a') + "\r\n\r\n";
+  };
+  for (std::size_t total : {limit - 1, limit, limit + 1, limit + 2, limit + 20}) {
+    HttpConnection connection;
+    ASSERT_TRUE(connection.Connect(kLocalhost, port_));
+    const std::string request = request_of(total);
+    ASSERT_EQ(request.size(), total);
+    ASSERT_TRUE(connection.WriteRaw(request));
+    auto response = connection.ReadResponse();
+    ASSERT_TRUE(response) << total;
+    EXPECT_EQ(response->status, total <= limit ? 200 : 431) << total << " bytes of header";
+  }
+  EXPECT_FALSE(RequestHeaderTooLarge(100, 0, 100));
+  EXPECT_TRUE(RequestHeaderTooLarge(101, 0, 100));
+  EXPECT_FALSE(RequestHeaderTooLarge(150, 50, 100));  // the body's bytes are not the header's
+  EXPECT_FALSE(RequestHeaderTooLarge(0, 0, 100));
+}
+
 TEST_F(HttpServerTest, MalformedRequestsGet400AndTheConnectionCloses) {
   Start();
   for (const std::string& request : {

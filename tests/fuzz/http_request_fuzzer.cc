@@ -101,10 +101,12 @@ Outcome ReadOne(std::string_view input, std::size_t chunk) {
   };
 
   Outcome out;
+  std::size_t consumed = 0;  // by the parser, as http::async_read reports it
   while (!parser.is_done()) {
     if (buffer.size() == 0 && !receive()) break;
     const std::size_t used = parser.put(buffer.data(), out.ec);
     buffer.consume(used);
+    consumed += used;
     if (out.ec == http::error::need_more) {
       out.ec = {};
       if (!receive()) break;
@@ -120,6 +122,11 @@ Outcome ReadOne(std::string_view input, std::size_t chunk) {
       out.ec = http::error::end_of_stream;
     }
     if (out.ec || !parser.is_done()) return out;
+  }
+  // The server's own check of the header's size (see RequestHeaderTooLarge).
+  if (RequestHeaderTooLarge(consumed, parser.get().body().size(), options.max_header_bytes)) {
+    out.ec = http::error::header_limit;
+    return out;
   }
   out.done = true;
   out.request = Serve(parser.get());
