@@ -4,8 +4,13 @@
 #include <libvirt/virterror.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
 
 namespace we {
 namespace {
@@ -25,10 +30,45 @@ bool LastErrorMeansAbsent() {
   return std::strstr(e->message, "No such file or directory") != nullptr;
 }
 
+// libvirt reports a closed connection (libvirtd exited, or stopped answering keepalives) only
+// through its event loop. One loop serves the whole process: registered once, run by a thread
+// that lives as long as the process (libvirt has no way to unregister it).
+void StartEventLoopOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (virEventRegisterDefaultImpl() != 0) {
+      spdlog::warn("libvirt: no event loop ({}); a closed connection is noticed on the next call instead",
+                   LastError("virEventRegisterDefaultImpl"));
+      return;
+    }
+    std::thread([] {
+      while (true) {
+        if (virEventRunDefaultImpl() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }).detach();
+  });
+}
+
+const char* CloseReason(int reason) {
+  switch (reason) {
+    case VIR_CONNECT_CLOSE_REASON_ERROR: return "I/O error";
+    case VIR_CONNECT_CLOSE_REASON_EOF: return "libvirtd closed it";
+    case VIR_CONNECT_CLOSE_REASON_KEEPALIVE: return "libvirtd stopped answering keepalives";
+    case VIR_CONNECT_CLOSE_REASON_CLIENT: return "closed by us";
+    default: return "unknown reason";
+  }
+}
+
+// What the close callback tells the client: set on the event loop's thread, read on the caller's.
+struct CloseState {
+  std::atomic<int> reason{-1};  // -1: open
+};
+
 class RealLibvirtClient final : public LibvirtClient {
  public:
   explicit RealLibvirtClient(std::string uri) : uri_(std::move(uri)) {
     virSetErrorFunc(nullptr, QuietErrors);
+    StartEventLoopOnce();
   }
   ~RealLibvirtClient() override { Close(); }
 
@@ -41,7 +81,7 @@ class RealLibvirtClient final : public LibvirtClient {
     const int n = virConnectGetAllDomainStats(conn_, stats, &records, flags);
     if (n < 0) {
       const std::string error = LastError(("libvirt " + uri_ + ": virConnectGetAllDomainStats").c_str());
-      if (virConnectIsAlive(conn_) != 1) Close();  // libvirtd went away: reconnect next time
+      if (virConnectIsAlive(conn_) != 1) Drop();  // libvirtd went away: reconnect next time
       throw LibvirtError(error, false);
     }
     std::vector<DomainStatsRecord> out;
@@ -75,8 +115,9 @@ class RealLibvirtClient final : public LibvirtClient {
  private:
   void Connect() {
     if (conn_ != nullptr) {
-      if (virConnectIsAlive(conn_) == 1) return;
-      Close();
+      const int reason = close_registered_ ? close_state_.reason.load() : -1;
+      if (reason < 0 && virConnectIsAlive(conn_) == 1) return;
+      Drop();
     }
     const auto now = std::chrono::steady_clock::now();
     if (now < next_attempt_) {
@@ -94,15 +135,48 @@ class RealLibvirtClient final : public LibvirtClient {
       throw LibvirtError("libvirt: " + last_error_, last_absent_);
     }
     backoff_ = std::chrono::milliseconds(500);  // the first retry after a later failure waits 1 s
+    // Told at once when libvirtd goes away, rather than by the next call's failure; and keepalive
+    // probes (every 2 s, 3 unanswered = dead) turn a libvirtd that hangs into a closed connection,
+    // which frees a call stuck on it. Both need the event loop; without it they are skipped.
+    // The state is ours, not libvirt's to free: libvirt forgets a callback once it has fired
+    // (calling a free function then), while we still read the reason afterwards.
+    close_state_.reason.store(-1);
+    if (virConnectRegisterCloseCallback(conn_, OnClose, &close_state_, nullptr) == 0) {
+      close_registered_ = true;
+    } else {
+      spdlog::debug("libvirt {}: no close callback: {}", uri_, LastError("virConnectRegisterCloseCallback"));
+    }
+    if (virConnectSetKeepAlive(conn_, 2, 3) < 0) {
+      spdlog::debug("libvirt {}: no keepalive: {}", uri_, LastError("virConnectSetKeepAlive"));
+    }
+  }
+
+  static void OnClose(virConnectPtr, int reason, void* opaque) {
+    static_cast<CloseState*>(opaque)->reason.store(reason);
+  }
+
+  // The connection is dead: say why, once, and close it so that the next call reconnects.
+  void Drop() {
+    const int reason = close_registered_ ? close_state_.reason.load() : -1;
+    spdlog::warn("libvirt {}: connection closed: {}; reconnecting", uri_,
+                 reason >= 0 ? CloseReason(reason) : "it no longer answers");
+    Close();
   }
 
   void Close() {
-    if (conn_ != nullptr) virConnectClose(conn_);
+    if (conn_ == nullptr) return;
+    // After this the callback cannot run (it may have already, which libvirt then refuses to
+    // unregister: harmless).
+    if (close_registered_) virConnectUnregisterCloseCallback(conn_, OnClose);
+    close_registered_ = false;
+    virConnectClose(conn_);
     conn_ = nullptr;
   }
 
   std::string uri_;
   virConnectPtr conn_ = nullptr;
+  CloseState close_state_;  // written by the close callback on libvirt's event loop thread
+  bool close_registered_ = false;
   std::chrono::steady_clock::duration backoff_ = std::chrono::milliseconds(500);
   std::chrono::steady_clock::time_point next_attempt_{};
   std::string last_error_;

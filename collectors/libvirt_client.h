@@ -41,7 +41,9 @@ class LibvirtClient {
 
 // The real client over libvirt's C API: a read-only connection to `uri`, opened on first use and
 // re-opened (with backoff from 1 s to 30 s) when libvirtd went away; stats with the NOWAIT flag so
-// a domain busy in another job is skipped rather than waited for.
+// a domain busy in another job is skipped rather than waited for. A close callback (run by a
+// process-wide libvirt event loop thread, started on first use) and keepalive probes every 2 s
+// tell it that libvirtd exited or hangs, so the next call reconnects instead of failing first.
 std::unique_ptr<LibvirtClient> MakeLibvirtClient(const std::string& uri);
 
 }  // namespace we

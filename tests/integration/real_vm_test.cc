@@ -220,6 +220,9 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   ASSERT_TRUE(WaitFor([&] {
     return FindValue(Scrape(port_), "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 0.0;
   }, 10s)) << daemon_->Stderr();
+  // libvirt's close callback told the client (not only the failed call).
+  EXPECT_TRUE(WaitFor([&] { return daemon_->Stderr().find("connection closed: libvirtd closed it") != std::string::npos; },
+                      10s)) << daemon_->Stderr();
   for (int i = 0; i < 5; ++i) {
     const auto started = std::chrono::steady_clock::now();
     series = Scrape(port_);
@@ -233,6 +236,37 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   ASSERT_TRUE(WaitFor([&] { return Shell("test -s /run/libvirtd.pid && kill -0 $(cat /run/libvirtd.pid)").has_value(); },
                       10s));
   ASSERT_TRUE(Shell("echo LIBVIRTD_PID=$(cat /run/libvirtd.pid) >> " + rig_.Path("libvirtd.state")));
+  ASSERT_TRUE(WaitFor([&] {
+    series = Scrape(port_);
+    return FindValue(series, "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 1.0 &&
+           FindValue(series, "workload_vm_memory_assigned_bytes", {{"id", uuid}}).has_value();
+  }, 60s)) << daemon_->Stderr();
+
+  // libvirtd hangs (SIGSTOP: alive, connected, answering nothing): the call misses its deadline
+  // and the collector says so while /metrics answers at once; keepalive probes then close the
+  // connection, and once libvirtd answers again the figures return.
+  const auto hung_pid = Shell("cat /run/libvirtd.pid");
+  ASSERT_TRUE(hung_pid && !hung_pid->empty());
+  const pid_t hp = std::stoi(*hung_pid);
+  struct Resume {
+    pid_t pid;
+    ~Resume() { ::kill(pid, SIGCONT); }
+  } resume{hp};
+  ASSERT_EQ(::kill(hp, SIGSTOP), 0);
+  ASSERT_TRUE(WaitFor([&] {
+    return FindValue(Scrape(port_), "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 0.0;
+  }, 10s)) << daemon_->Stderr();
+  for (int i = 0; i < 5; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    series = Scrape(port_);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 100ms);
+    EXPECT_EQ(Find(series, "workload_info", {{"id", uuid}}).size(), 1u);
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(WaitFor([&] {
+    return daemon_->Stderr().find("connection closed: libvirtd stopped answering keepalives") != std::string::npos;
+  }, 30s)) << daemon_->Stderr();
+  ASSERT_EQ(::kill(hp, SIGCONT), 0);
   ASSERT_TRUE(WaitFor([&] {
     series = Scrape(port_);
     return FindValue(series, "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 1.0 &&
