@@ -89,10 +89,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case kFlatKeyed: {
       auto v = ParseFlatKeyed(text, &error);
+      // The collector's allocation-free variant agrees with it: same verdict, same error, and
+      // the first value of each key it asks for.
+      const std::string_view keys[] = {"anon", "file", "inactive_file", "usage_usec", "oom_kill"};
+      std::optional<uint64_t> picked[5];
+      std::string pick_error;
+      const bool pick_ok = ParseFlatKeyedPick(text, keys, picked, &pick_error);
+      FUZZ_CHECK(pick_ok == v.has_value());
       if (!v) {
+        FUZZ_CHECK(pick_error == error);
         FUZZ_CHECK(error.rfind("line ", 0) == 0);
         break;
       }
+      for (std::size_t i = 0; i < 5; ++i) FUZZ_CHECK(picked[i] == v->Get(keys[i]));
       for (const auto& [key, value] : v->entries()) {
         FUZZ_CHECK(!key.empty());
         FUZZ_CHECK(key.find_first_of(" \t\n") == std::string::npos);
