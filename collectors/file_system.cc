@@ -246,7 +246,9 @@ uint64_t DescriptorBudget() {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
   const uint64_t soft = lim.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : static_cast<uint64_t>(lim.rlim_cur);
-  const uint64_t reserve = std::max<uint64_t>(256, soft / 8);
+  // The HTTP server may hold min(limit / 2, 1024) connections (daemon/app.cc, ConnectionCap);
+  // everything else (/proc reads, libvirt, logs, watermarks) gets a sixteenth, at least 256.
+  const uint64_t reserve = std::min<uint64_t>(soft / 2, 1024) + std::max<uint64_t>(256, soft / 16);
   return soft > reserve ? soft - reserve : 0;
 }
 
