@@ -357,7 +357,17 @@ CollectResult CgroupCollector::Collect() {
 
 void CgroupCollector::ReadNetwork(const std::map<std::string, WorkloadLocation>& locations,
                                   std::vector<Sample>* samples, std::vector<std::string>* errors) {
-  const std::optional<std::string> host_netns = fs_.ReadLink(JoinPath(procfs_, "1/ns/net"));
+  // A network namespace is known by the inode of its /proc/PID/net/dev: each namespace has its
+  // own proc entries (on this machine the host's is 4026531874, a test namespace's 4026532255).
+  // Unlike readlink(/proc/PID/ns/net), stat needs no ptrace access to the process, so the daemon's
+  // own unprivileged user tells namespaces apart as well as root (and where even root cannot read
+  // /proc/1/ns/net, as in this project's CI sandbox, the host's namespace is still recognised).
+  const auto netns_of = [&](const std::string& pid_dir) -> std::optional<std::string> {
+    auto st = fs_.Stat(pid_dir + "/net/dev");
+    if (!st) return std::nullopt;
+    return std::to_string(st->device) + ":" + std::to_string(st->inode);
+  };
+  const std::optional<std::string> host_netns = netns_of(JoinPath(procfs_, "1"));
   std::set<std::string> seen;
   std::vector<std::string> ignored;  // an unreadable cgroup.procs only means no figures
   for (Sample& s : *samples) {  // in identity order, as Discover returned them
@@ -381,7 +391,7 @@ void CgroupCollector::ReadNetwork(const std::map<std::string, WorkloadLocation>&
     Cached& c = cached->second;
     if (c.netns_tick == 0 || c.netns_pid != first || tick_ >= c.netns_tick + kReprobeTicks) {
       c.netns_pid = std::string(first);
-      c.netns = fs_.ReadLink(pid_dir + "/ns/net");
+      c.netns = netns_of(pid_dir);
       c.netns_tick = tick_;
     }
     const auto& netns = c.netns;

@@ -426,20 +426,17 @@ TEST(CgroupCollector, NetworkOncePerNamespaceAndNeverTheHosts) {
   container(id3, "300");  // the host's namespace (--network=host)
   container(id4, "400");  // exited: no /proc/400
   container(id5, "500");  // garbage net/dev
-  auto netns = [&](const std::string& pid, const std::string& ns) {
-    proc.MakeDir(pid + "/ns");
-    std::filesystem::create_symlink(ns, proc.root() + "/" + pid + "/ns/net");
+  // A namespace is its net/dev's inode, as in /proc: processes sharing one see the same file.
+  auto same_namespace = [&](const std::string& pid, const std::string& as) {
+    proc.MakeDir(pid + "/net");
+    std::filesystem::create_hard_link(proc.root() + "/" + as + "/net/dev", proc.root() + "/" + pid + "/net/dev");
   };
-  netns("1", "net:[4026531840]");
-  netns("100", "net:[4026532001]");
-  netns("200", "net:[4026532001]");
-  netns("300", "net:[4026531840]");
-  netns("500", "net:[4026532005]");
   const std::string header = "Inter-|   Receive |  Transmit\n face |bytes    packets|bytes    packets\n";
+  proc.Write("1/net/dev", header + "eth0: 9 9 0 0 0 0 0 0 9 9 0 0 0 0 0 0\n");
   proc.Write("100/net/dev", header + "lo: 9 9 0 0 0 0 0 0 9 9 0 0 0 0 0 0\n"
                             "eth0: 5000 40 1 0 0 0 0 0 7000 50 2 0 0 0 0 0\n");
-  proc.Write("200/net/dev", header + "eth0: 5000 40 1 0 0 0 0 0 7000 50 2 0 0 0 0 0\n");
-  proc.Write("300/net/dev", header + "eth0: 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0\n");
+  same_namespace("200", "100");
+  same_namespace("300", "1");
   proc.Write("500/net/dev", header + "eth0 5000\n");
 
   CgroupCollector c(fs, cg.root(), false, proc.root());

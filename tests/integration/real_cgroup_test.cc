@@ -134,6 +134,11 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
     EXPECT_GE(*peak, *usage);
   }
 
+  // The burner shares the host's network namespace: that traffic is the host's, not the
+  // container's (known by /proc/PID/net/dev's inode, which even this sandbox's root can stat
+  // where readlink(/proc/1/ns/net) is refused).
+  EXPECT_FALSE(FindValue(series, "workload_network_receive_bytes_total", {{"id", id}}));
+
   auto tasks = FindValue(series, "workload_tasks", {{"id", id}});
   ASSERT_TRUE(tasks);
   EXPECT_EQ(*tasks, 1);
