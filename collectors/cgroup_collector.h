@@ -112,9 +112,9 @@ class CgroupCollector final : public Collector {
     uint64_t phase = 0;  // spreads the slow re-reads of many workloads over the ticks
     std::array<FileSlot, kSlotCount> slots;
     std::array<std::string, 5> limits;  // last content of the limit files (short: no heap)
-    // The network namespace of the process ReadNetwork looked at (nullopt: it had none to read),
-    // kept while that stays the cgroup's first process, for up to kReprobeTicks: no readlink per
-    // container per tick.
+    // The network namespace (its net/dev's "device:inode") of the process ReadNetwork looked at
+    // (nullopt: it had none to read), kept while that stays the cgroup's first process, for up to
+    // kReprobeTicks: no stat per container per tick.
     std::string netns_pid;
     std::optional<std::string> netns;
     uint64_t netns_tick = 0;  // when netns was read; 0: never
