@@ -17,6 +17,7 @@
 #include <variant>
 
 #include "config/duration.h"
+#include "config/yaml_report.h"
 
 namespace we {
 namespace config_checks {
@@ -24,33 +25,7 @@ namespace {
 
 constexpr std::string_view kListenForms = "expected host:port, [ipv6]:port or :port";
 
-// `text` in double quotes, with control characters escaped and long values shortened, so that a
-// message stays on one line and readable whatever the user wrote.
-std::string Quote(std::string_view text) {
-  constexpr std::size_t kMaxShown = 64;
-  std::string out = "\"";
-  for (std::size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
-    const char c = text[i];
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[(c >> 4) & 0xf];
-      out += kHex[c & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  if (text.size() > kMaxShown) out += "...";
-  out += '"';
-  return out;
-}
+using yaml_report::Quote;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -237,55 +212,11 @@ std::optional<std::string> CheckLogFormat(std::string_view format) {
 
 namespace {
 
-using config_checks::Quote;
-
-// yaml-cpp's marks are 0-based and -1 when unknown; ConfigError's are 1-based and 0 when unknown.
-int OneBased(int zero_based) { return zero_based >= 0 ? zero_based + 1 : 0; }
-
-// Collects the errors of one document, in the order they are found (document order).
-class Reporter {
- public:
-  explicit Reporter(const std::string& file_name) : file_name_(file_name) {}
-
-  void Add(const YAML::Mark& mark, std::string key_path, std::string message) {
-    errors_.push_back(ConfigError{file_name_, OneBased(mark.line), OneBased(mark.column),
-                                  std::move(key_path), std::move(message)});
-  }
-  bool empty() const { return errors_.empty(); }
-  std::vector<ConfigError> Take() { return std::move(errors_); }
-
- private:
-  const std::string& file_name_;
-  std::vector<ConfigError> errors_;
-};
-
-// What a node is, for "expected X, got Y" messages.
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "null";
-    case YAML::NodeType::Scalar:
-      return "scalar " + Quote(node.Scalar());
-    case YAML::NodeType::Sequence:
-      return "a sequence";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
-}
-
-// One key/value pair of a mapping, as a key's decoder sees it.
-struct Entry {
-  const YAML::Node& key;
-  const YAML::Node& value;
-  const std::string& path;  // e.g. "web.listen_address"
-
-  // Where to point at the value. A missing value (`key:`) has a null node whose mark is that of
-  // the next token, so point at the key instead.
-  YAML::Mark ValueMark() const { return value.IsNull() ? key.Mark() : value.Mark(); }
-};
+using yaml_report::Describe;
+using yaml_report::Entry;
+using yaml_report::OneBased;
+using yaml_report::Quote;
+using yaml_report::Reporter;
 
 // Decodes and validates one value into `config`, or reports why it cannot.
 using Decoder = std::function<void(const Entry& entry, Reporter& reporter, Config& config)>;
@@ -523,9 +454,6 @@ const std::vector<KeySpec>& Schema() {
   return schema;
 }
 
-std::string JoinPath(const std::string& parent, std::string_view name) {
-  return parent.empty() ? std::string(name) : parent + "." + std::string(name);
-}
 
 // Edit distance counting a swap of neighbours as one edit (optimal string alignment).
 std::size_t EditDistance(std::string_view a, std::string_view b) {
@@ -549,9 +477,9 @@ void FindLeaves(const std::vector<KeySpec>& keys, const std::string& parent,
                 std::string_view name, std::vector<std::string>& found) {
   for (const KeySpec& key : keys) {
     if (key.is_section()) {
-      FindLeaves(key.children, JoinPath(parent, key.name), name, found);
+      FindLeaves(key.children, yaml_report::JoinKeyPath(parent, key.name), name, found);
     } else if (key.name == name) {
-      found.push_back(JoinPath(parent, key.name));
+      found.push_back(yaml_report::JoinKeyPath(parent, key.name));
     }
   }
 }
@@ -566,7 +494,7 @@ std::string UnknownKeyMessage(std::string_view name, const std::vector<KeySpec>&
     const std::size_t distance = EditDistance(name, sibling.name);
     const std::size_t allowed = sibling.name.size() <= 4 ? 1 : 2;
     if (distance <= allowed && (best.empty() || distance < best_distance)) {
-      best = JoinPath(parent, sibling.name);
+      best = yaml_report::JoinKeyPath(parent, sibling.name);
       best_distance = distance;
     }
   }
@@ -583,42 +511,24 @@ std::string UnknownKeyMessage(std::string_view name, const std::vector<KeySpec>&
 // appear once and be known; each value goes to its decoder or, for a section, is walked in turn.
 void WalkMapping(const YAML::Node& node, const std::string& parent,
                  const std::vector<KeySpec>& keys, Reporter& reporter, Config& config) {
-  std::map<std::string, YAML::Mark, std::less<>> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    // Copies (cheap handles): it-> returns a proxy that dies at the end of the expression.
-    const YAML::Node key = it->first;
-    const YAML::Node value = it->second;
-    if (!key.IsScalar()) {
-      reporter.Add(key.Mark(), parent, "expected a string key, got " + Describe(key));
-      continue;
-    }
-    const std::string& name = key.Scalar();
-    const std::string path = JoinPath(parent, name);
-
-    const auto [first, inserted] = seen.emplace(name, key.Mark());
-    if (!inserted) {
-      reporter.Add(key.Mark(), path,
-                   "duplicate key (first set at line " + std::to_string(OneBased(first->second.line)) +
-                       ", column " + std::to_string(OneBased(first->second.column)) + ")");
-      continue;
-    }
-
+  yaml_report::ForEachEntry(node, parent, reporter, [&](const Entry& entry) {
+    const std::string& name = entry.key.Scalar();
+    const std::string& path = entry.path;
     const auto spec = std::find_if(keys.begin(), keys.end(),
                                    [&](const KeySpec& k) { return k.name == name; });
     if (spec == keys.end()) {
-      reporter.Add(key.Mark(), path, UnknownKeyMessage(name, keys, parent));
-      continue;
+      reporter.Add(entry.key.Mark(), path, UnknownKeyMessage(name, keys, parent));
+      return;
     }
 
-    const Entry entry{key, value, path};
     if (!spec->is_section()) {
       spec->decode(entry, reporter, config);
-    } else if (value.IsMap()) {
-      WalkMapping(value, path, spec->children, reporter, config);
-    } else if (!value.IsNull()) {  // `web:` with nothing under it keeps the section's defaults
-      reporter.Add(entry.ValueMark(), path, "expected a mapping, got " + Describe(value));
+    } else if (entry.value.IsMap()) {
+      WalkMapping(entry.value, path, spec->children, reporter, config);
+    } else if (!entry.value.IsNull()) {  // `web:` with nothing under it keeps the section's defaults
+      reporter.Add(entry.ValueMark(), path, "expected a mapping, got " + Describe(entry.value));
     }
-  }
+  });
 }
 
 // The only code here that touches the file system. Returns the file's text, or the error.

@@ -13,6 +13,8 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include "config/yaml_report.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -31,91 +33,22 @@ namespace ssl = boost::asio::ssl;
 
 constexpr std::string_view kTls = "tls_server_config";
 
-// yaml-cpp's marks are 0-based and -1 when unknown; ConfigError's are 1-based and 0 when unknown.
-int OneBased(int zero_based) { return zero_based >= 0 ? zero_based + 1 : 0; }
-
-std::string Quote(std::string_view text) {
-  constexpr std::size_t kMaxShown = 64;
-  std::string out = "\"";
-  for (std::size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (text.size() > kMaxShown) out += "...";
-  return out + '"';
-}
-
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Scalar: return "scalar " + Quote(node.Scalar());
-    case YAML::NodeType::Sequence: return "a sequence";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Undefined: break;
-  }
-  return "nothing";
-}
-
-class Reporter {
- public:
-  explicit Reporter(const std::string& file) : file_(file) {}
-  void Add(const YAML::Mark& mark, std::string key_path, std::string message) {
-    errors_.push_back(ConfigError{file_, OneBased(mark.line), OneBased(mark.column),
-                                  std::move(key_path), std::move(message)});
-  }
-  bool empty() const { return errors_.empty(); }
-  std::vector<ConfigError> Take() { return std::move(errors_); }
-
- private:
-  const std::string& file_;
-  std::vector<ConfigError> errors_;
-};
-
-// A key and its value; the mark points at the value, or at the key when the value is missing.
-struct Entry {
-  YAML::Node key;
-  YAML::Node value;
-  std::string path;
-  YAML::Mark mark() const { return value.IsNull() ? key.Mark() : value.Mark(); }
-};
+using yaml_report::Describe;
+using yaml_report::Entry;
+using yaml_report::OneBased;
+using yaml_report::Quote;
+using yaml_report::Reporter;
 
 // The entries of mapping `node`, each key a scalar seen once; others are reported.
 std::vector<Entry> Entries(const YAML::Node& node, const std::string& parent, Reporter& reporter) {
   std::vector<Entry> out;
-  std::map<std::string, YAML::Mark> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node key = it->first;
-    const YAML::Node value = it->second;
-    if (!key.IsScalar()) {
-      reporter.Add(key.Mark(), parent, "expected a string key, got " + Describe(key));
-      continue;
-    }
-    const std::string path = parent.empty() ? key.Scalar() : parent + "." + key.Scalar();
-    const auto [first, inserted] = seen.emplace(key.Scalar(), key.Mark());
-    if (!inserted) {
-      reporter.Add(key.Mark(), path,
-                   "duplicate key (first set at line " + std::to_string(OneBased(first->second.line)) +
-                       ", column " + std::to_string(OneBased(first->second.column)) + ")");
-      continue;
-    }
-    out.push_back(Entry{key, value, path});
-  }
+  yaml_report::ForEachEntry(node, parent, reporter, [&](const Entry& e) { out.push_back(e); });
   return out;
 }
 
 std::optional<std::string> String(const Entry& e, Reporter& reporter) {
   if (!e.value.IsScalar()) {
-    reporter.Add(e.mark(), e.path, "expected a string, got " + Describe(e.value));
+    reporter.Add(e.ValueMark(), e.path, "expected a string, got " + Describe(e.value));
     return std::nullopt;
   }
   return e.value.Scalar();
@@ -125,7 +58,7 @@ std::optional<bool> Bool(const Entry& e, Reporter& reporter) {
   if (e.value.IsScalar() && (e.value.Scalar() == "true" || e.value.Scalar() == "false")) {
     return e.value.Scalar() == "true";
   }
-  reporter.Add(e.mark(), e.path, "expected true or false, got " + Describe(e.value));
+  reporter.Add(e.ValueMark(), e.path, "expected true or false, got " + Describe(e.value));
   return std::nullopt;
 }
 
@@ -133,7 +66,7 @@ std::optional<std::vector<std::string>> Strings(const Entry& e, Reporter& report
   std::vector<std::string> out;
   if (e.value.IsNull()) return out;
   if (!e.value.IsSequence()) {
-    reporter.Add(e.mark(), e.path, "expected a list of strings, got " + Describe(e.value));
+    reporter.Add(e.ValueMark(), e.path, "expected a list of strings, got " + Describe(e.value));
     return std::nullopt;
   }
   bool ok = true;
@@ -184,7 +117,7 @@ void ParseTls(const Entry& section, const std::string& file_name, Reporter& repo
               WebSecurityConfig& config) {
   if (section.value.IsNull()) return;
   if (!section.value.IsMap()) {
-    reporter.Add(section.mark(), section.path, "expected a mapping, got " + Describe(section.value));
+    reporter.Add(section.ValueMark(), section.path, "expected a mapping, got " + Describe(section.value));
     return;
   }
   TlsServerConfig tls;
@@ -194,7 +127,7 @@ void ParseTls(const Entry& section, const std::string& file_name, Reporter& repo
   std::string client_auth_text;
   for (const Entry& e : Entries(section.value, section.path, reporter)) {
     const std::string& name = e.key.Scalar();
-    marks.at[name] = e.mark();
+    marks.at[name] = e.ValueMark();
     auto text = [&](std::string* field, bool is_path) {
       if (auto s = String(e, reporter)) {
         *field = is_path ? JoinDir(file_name, *s) : *s;
@@ -220,7 +153,7 @@ void ParseTls(const Entry& section, const std::string& file_name, Reporter& repo
           client_auth_text = *s;
           if (!s->empty()) enabled = true;
         } else {
-          reporter.Add(e.mark(), e.path,
+          reporter.Add(e.ValueMark(), e.path,
                        "invalid value " + Quote(*s) +
                            ": must be one of NoClientCert, RequestClientCert, RequireAnyClientCert, "
                            "VerifyClientCertIfGiven, RequireAndVerifyClientCert");
@@ -234,11 +167,11 @@ void ParseTls(const Entry& section, const std::string& file_name, Reporter& repo
         } else if (*s == "TLS13") {
           *field = TlsVersion::kTls13;
         } else if (*s == "TLS10" || *s == "TLS11") {
-          reporter.Add(e.mark(), e.path,
+          reporter.Add(e.ValueMark(), e.path,
                        Quote(*s) + " is not supported: TLS 1.0 and 1.1 are obsolete (RFC 8996); "
                                    "use TLS12 or TLS13");
         } else {
-          reporter.Add(e.mark(), e.path, "invalid value " + Quote(*s) + ": must be TLS12 or TLS13");
+          reporter.Add(e.ValueMark(), e.path, "invalid value " + Quote(*s) + ": must be TLS12 or TLS13");
         }
       }
     } else if (name == "cipher_suites") {
@@ -250,7 +183,7 @@ void ParseTls(const Entry& section, const std::string& file_name, Reporter& repo
         for (const std::string& curve : *list) {
           if (std::find(std::begin(kCurveNames), std::end(kCurveNames), curve) ==
               std::end(kCurveNames)) {
-            reporter.Add(e.mark(), e.path,
+            reporter.Add(e.ValueMark(), e.path,
                          "unknown curve " + Quote(curve) +
                              ": must be one of CurveP256, CurveP384, CurveP521, X25519");
           }
@@ -310,7 +243,7 @@ void ParseTls(const Entry& section, const std::string& file_name, Reporter& repo
 void ParseUsers(const Entry& section, Reporter& reporter, WebSecurityConfig& config) {
   if (section.value.IsNull()) return;
   if (!section.value.IsMap()) {
-    reporter.Add(section.mark(), section.path,
+    reporter.Add(section.ValueMark(), section.path,
                  "expected a mapping of user names to bcrypt hashes, got " + Describe(section.value));
     return;
   }
@@ -324,7 +257,7 @@ void ParseUsers(const Entry& section, Reporter& reporter, WebSecurityConfig& con
     auto hash = String(e, reporter);
     if (!hash) continue;
     if (!IsBcryptHash(*hash)) {
-      reporter.Add(e.mark(), e.path,
+      reporter.Add(e.ValueMark(), e.path,
                    "not a bcrypt hash (expected $2y$ or $2b$, a cost, then 53 characters, as "
                    "`htpasswd -nBC 10 \"\" | tr -d ':\\n'` prints)");
       continue;
@@ -336,7 +269,7 @@ void ParseUsers(const Entry& section, Reporter& reporter, WebSecurityConfig& con
 void ParseHttpServerConfig(const Entry& section, Reporter& reporter) {
   if (section.value.IsNull()) return;
   if (!section.value.IsMap()) {
-    reporter.Add(section.mark(), section.path, "expected a mapping, got " + Describe(section.value));
+    reporter.Add(section.ValueMark(), section.path, "expected a mapping, got " + Describe(section.value));
     return;
   }
   for (const Entry& e : Entries(section.value, section.path, reporter)) {
