@@ -28,7 +28,6 @@
 #include <mutex>
 #include <random>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -48,6 +47,7 @@ using test_util::DaemonProcess;
 using test_util::HttpGet;
 using test_util::ParsePromText;
 using test_util::PickFreePort;
+using test_util::RandomContainerId;
 using test_util::ScratchCgroup;
 using test_util::WaitFor;
 
@@ -179,12 +179,7 @@ TEST(Churn, TwentyContainersASecondLeaveNoStaleSeriesNoBadRatesAndNoLeaks) {
     }
   } joiner{stop, scraper};
 
-  std::mt19937_64 rng(std::random_device{}());
-  auto random_id = [&] {
-    std::string id;
-    for (int i = 0; i < 64; ++i) id += "0123456789abcdef"[rng() % 16];
-    return id;
-  };
+  std::mt19937_64 rng(std::random_device{}());  // container lifetimes
   std::vector<Container> live;
   std::vector<std::string> just_removed;
   int created = 0, reused = 0;
@@ -211,7 +206,7 @@ TEST(Churn, TwentyContainersASecondLeaveNoStaleSeriesNoBadRatesAndNoLeaks) {
     }
     Container c;
     const bool reuse = ++created % kReuseEvery == 0 && !just_removed.empty();
-    c.id = reuse ? just_removed.back() : random_id();
+    c.id = reuse ? just_removed.back() : RandomContainerId();
     if (reuse) {
       just_removed.pop_back();
       ++reused;

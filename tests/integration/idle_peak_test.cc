@@ -10,9 +10,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
-#include <random>
-#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -39,28 +36,9 @@ using test_util::ScratchCgroup;
 using test_util::SpikeChild;
 using test_util::TempTree;
 using test_util::WaitFor;
-
-std::string RandomContainerId() {
-  std::random_device rd;
-  std::mt19937_64 gen(rd());
-  static const char* hex = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 64; ++i) id += hex[gen() % 16];
-  return id;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<PromSeries> Scrape(uint16_t port) {
-  auto r = HttpGet("127.0.0.1", port, "/metrics");
-  if (!r || r->status != 200) return {};
-  return ParsePromText(r->body);
-}
+using test_util::ReadFileOrEmpty;
+using test_util::ScrapeMetrics;
+using test_util::RandomContainerId;
 
 class IdlePeakTest : public ::testing::Test {
  protected:
@@ -93,12 +71,12 @@ TEST_F(IdlePeakTest, ASpikeBetweenSamplesShowsInThePeakThroughTheKernelWatermark
 
   SpikeChild child(200u << 20, 100);
   ASSERT_NO_THROW(cgroup->Add(child.pid()));
-  ASSERT_TRUE(WaitFor([&] { return FindValue(Scrape(port_), "workload_memory_usage_bytes", {{"id", id}}).has_value(); },
+  ASSERT_TRUE(WaitFor([&] { return FindValue(ScrapeMetrics(port_), "workload_memory_usage_bytes", {{"id", id}}).has_value(); },
                       5s))
       << daemon_->Stderr();
 
   // Release the spike just after a tick, so that it is over well before the next one.
-  auto tick = [&] { return FindValue(Scrape(port_), "workload_exporter_last_sample_timestamp_seconds"); };
+  auto tick = [&] { return FindValue(ScrapeMetrics(port_), "workload_exporter_last_sample_timestamp_seconds"); };
   const auto before = tick();
   ASSERT_TRUE(WaitFor([&] { return tick() != before; }, 3s));
   child.Release();
@@ -109,7 +87,7 @@ TEST_F(IdlePeakTest, ASpikeBetweenSamplesShowsInThePeakThroughTheKernelWatermark
   std::optional<double> last_tick = released_tick;
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (ticks < 2 && std::chrono::steady_clock::now() < deadline) {
-    auto series = Scrape(port_);
+    auto series = ScrapeMetrics(port_);
     if (auto usage = FindValue(series, "workload_memory_usage_bytes", {{"id", id}})) sampled_max = std::max(sampled_max, *usage);
     auto now_tick = FindValue(series, "workload_exporter_last_sample_timestamp_seconds");
     if (now_tick != last_tick) {
@@ -119,15 +97,15 @@ TEST_F(IdlePeakTest, ASpikeBetweenSamplesShowsInThePeakThroughTheKernelWatermark
     std::this_thread::sleep_for(20ms);
   }
   ASSERT_EQ(ticks, 2);
-  auto series = Scrape(port_);
+  auto series = ScrapeMetrics(port_);
   const auto peak = FindValue(series, "workload_memory_peak_bytes", one_minute);
   ASSERT_TRUE(peak) << daemon_->Stderr();
 
   std::optional<uint64_t> watermark;
   if (auto mem = cgroup->v1_dir("memory")) {
-    watermark = ParseU64(Slurp(*mem + "/memory.max_usage_in_bytes"));
+    watermark = ParseU64(ReadFileOrEmpty(*mem + "/memory.max_usage_in_bytes"));
   } else if (cgroup->unified_dir()) {
-    watermark = ParseU64(Slurp(*cgroup->unified_dir() + "/memory.peak"));
+    watermark = ParseU64(ReadFileOrEmpty(*cgroup->unified_dir() + "/memory.peak"));
   }
   ASSERT_TRUE(watermark);
   EXPECT_GE(*watermark, 200u << 20);
@@ -166,7 +144,7 @@ TEST_F(IdlePeakTest, StartupTimeOfAWorkloadThatBurnsTwoSecondsThenIdles) {
     uint64_t last = 0;
     while (!stop.load()) {
       std::string error;
-      if (auto st = ParseProcPidStat(Slurp(stat_path), &error)) {
+      if (auto st = ParseProcPidStat(ReadFileOrEmpty(stat_path), &error)) {
         const uint64_t ticks = st->utime_ticks + st->stime_ticks;
         if (ticks != last) {
           last = ticks;
@@ -187,7 +165,7 @@ TEST_F(IdlePeakTest, StartupTimeOfAWorkloadThatBurnsTwoSecondsThenIdles) {
 
   std::optional<double> startup;
   ASSERT_TRUE(WaitFor([&] {
-    startup = FindValue(Scrape(port_), "workload_startup_seconds", {{"id", id}});
+    startup = FindValue(ScrapeMetrics(port_), "workload_startup_seconds", {{"id", id}});
     return startup.has_value();
   }, 40s)) << daemon_->Stderr();
   const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - released).count();
@@ -199,7 +177,7 @@ TEST_F(IdlePeakTest, StartupTimeOfAWorkloadThatBurnsTwoSecondsThenIdles) {
   EXPECT_GE(waited, 12.0);
   RecordProperty("startup_seconds", std::to_string(*startup));
 
-  auto series = Scrape(port_);
+  auto series = ScrapeMetrics(port_);
   const auto peak = FindValue(series, "workload_cpu_peak_cores", {{"id", id}, {"window", "1m"}});
   const auto idle = FindValue(series, "workload_cpu_idle_cores", {{"id", id}, {"window", "15s"}});
   ASSERT_TRUE(peak && idle);

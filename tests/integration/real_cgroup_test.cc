@@ -7,9 +7,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <random>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -18,6 +15,7 @@
 #include "test_util/http_get.h"
 #include "test_util/prom_text.h"
 #include "test_util/scratch_cgroup.h"
+#include "test_util/temp_tree.h"
 
 namespace we {
 namespace {
@@ -33,30 +31,11 @@ using test_util::PickFreePort;
 using test_util::PromSeries;
 using test_util::ScratchCgroup;
 using test_util::WaitFor;
+using test_util::ReadFileOrEmpty;
+using test_util::ScrapeMetrics;
+using test_util::RandomContainerId;
 
 constexpr auto kInterval = 500ms;
-
-std::string RandomContainerId() {
-  std::random_device rd;
-  std::mt19937_64 gen(rd());
-  static const char* hex = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 64; ++i) id += hex[gen() % 16];
-  return id;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<PromSeries> Scrape(uint16_t port) {
-  auto r = HttpGet("127.0.0.1", port, "/metrics");
-  if (!r || r->status != 200) return {};
-  return ParsePromText(r->body);
-}
 
 class RealCgroupTest : public ::testing::Test {
  protected:
@@ -87,7 +66,7 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
 
   // Let the burn finish so the kernel's counters stand still, then give the daemon two ticks.
   std::this_thread::sleep_for(1500ms + 2 * kInterval);
-  auto series = Scrape(port);
+  auto series = ScrapeMetrics(port);
   ASSERT_FALSE(series.empty()) << daemon.Stderr();
 
   auto info = Find(series, "workload_info", labels);
@@ -102,7 +81,7 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
   ASSERT_TRUE(user && system);
   if (cgroup->unified_dir()) {
     std::string error;
-    auto stat = ParseFlatKeyed(Slurp(*cgroup->unified_dir() + "/cpu.stat"), &error);
+    auto stat = ParseFlatKeyed(ReadFileOrEmpty(*cgroup->unified_dir() + "/cpu.stat"), &error);
     ASSERT_TRUE(stat) << error;
     double kernel = static_cast<double>(*stat->Get("usage_usec")) / 1e6;
     EXPECT_GT(kernel, 0.8) << "the child should have burned about 1.2 s";
@@ -116,9 +95,9 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
   ASSERT_TRUE(usage);
   std::optional<uint64_t> kernel_usage;
   if (auto mem = cgroup->v1_dir("memory")) {
-    kernel_usage = ParseU64(Slurp(*mem + "/memory.usage_in_bytes"));
+    kernel_usage = ParseU64(ReadFileOrEmpty(*mem + "/memory.usage_in_bytes"));
   } else if (cgroup->unified_dir()) {
-    kernel_usage = ParseU64(Slurp(*cgroup->unified_dir() + "/memory.current"));
+    kernel_usage = ParseU64(ReadFileOrEmpty(*cgroup->unified_dir() + "/memory.current"));
   }
   ASSERT_TRUE(kernel_usage);
   EXPECT_GT(*kernel_usage, 90u << 20);
@@ -153,7 +132,7 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
   cgroup->Destroy();
   auto removed_at = std::chrono::steady_clock::now();
   bool gone = WaitFor([&] {
-    auto s = Scrape(port);
+    auto s = ScrapeMetrics(port);
     return !s.empty() && Find(s, "workload_info", {{"id", id}}).empty() &&
            Find(s, "workload_memory_usage_bytes", {{"id", id}}).empty();
   }, 2 * kInterval + 400ms);

@@ -11,9 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -38,16 +36,11 @@ using test_util::PickFreePort;
 using test_util::PromSeries;
 using test_util::TempTree;
 using test_util::WaitFor;
+using test_util::ReadFileOrEmpty;
+using test_util::ScrapeMetrics;
 
 const std::string kRigs = std::string(WE_SOURCE_DIR) + "/tests/rigs";
 const std::string kGuest = std::string(WE_BINARY_DIR) + "/guest";  // cached across runs
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Runs a shell command; its stdout, or nullopt when it failed.
 std::optional<std::string> Shell(const std::string& command) {
@@ -68,12 +61,6 @@ std::string RandomUuid() {
     u += "0123456789abcdef"[rng() % 16];
   }
   return u;
-}
-
-std::vector<PromSeries> Scrape(uint16_t port) {
-  auto r = HttpGet("127.0.0.1", port, "/metrics");
-  if (!r || r->status != 200) return {};
-  return ParsePromText(r->body);
 }
 
 class RealVmTest : public ::testing::Test {
@@ -114,7 +101,7 @@ TEST_F(RealVmTest, AQemuGuestIsAVmWithTheKernelsCpuAndMemory) {
 
   std::vector<PromSeries> series;
   ASSERT_TRUE(WaitFor([&] {
-    series = Scrape(port_);
+    series = ScrapeMetrics(port_);
     return Find(series, "workload_info", {{"id", uuid}}).size() == 1;
   }, 10s)) << daemon_->Stderr();
   auto info = Find(series, "workload_info", {{"id", uuid}})[0];
@@ -122,16 +109,16 @@ TEST_F(RealVmTest, AQemuGuestIsAVmWithTheKernelsCpuAndMemory) {
   EXPECT_EQ(info.labels["runtime"], "qemu");
   EXPECT_EQ(info.labels["name"], name);
 
-  ASSERT_TRUE(WaitFor([&] { return Slurp(rig_.Path(name + ".log")).find("WE-GUEST-BURN-DONE") != std::string::npos; },
+  ASSERT_TRUE(WaitFor([&] { return ReadFileOrEmpty(rig_.Path(name + ".log")).find("WE-GUEST-BURN-DONE") != std::string::npos; },
                       30s));
   std::this_thread::sleep_for(1500ms);  // the guest idles; two more ticks
 
   // Kernel figures and the scrape, as close together as they can be.
   const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  series = Scrape(port_);
+  series = ScrapeMetrics(port_);
   std::string error;
-  auto stat = ParseProcPidStat(Slurp("/proc/" + std::to_string(pid) + "/stat"), &error);
-  auto rss = ParseKbField(Slurp("/proc/" + std::to_string(pid) + "/smaps_rollup"), "Rss");
+  auto stat = ParseProcPidStat(ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/stat"), &error);
+  auto rss = ParseKbField(ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/smaps_rollup"), "Rss");
   ASSERT_TRUE(stat && rss) << error;
   const double kernel_cpu = static_cast<double>(stat->utime_ticks + stat->stime_ticks) / ticks;
   const auto user = FindValue(series, "workload_cpu_seconds_total", {{"id", uuid}, {"mode", "user"}});
@@ -162,7 +149,7 @@ TEST_F(RealVmTest, AQemuGuestIsAVmWithTheKernelsCpuAndMemory) {
 TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) {
   if (::access("/usr/bin/virsh", X_OK) != 0) GTEST_SKIP() << "libvirt-clients missing";
   if (!Shell("bash " + kRigs + "/libvirtd.sh start " + rig_.root() + " >" + rig_.Path("libvirtd.out") + " 2>&1")) {
-    GTEST_SKIP() << "cannot start a libvirtd of our own (one already running?): " << Slurp(rig_.Path("libvirtd.out"));
+    GTEST_SKIP() << "cannot start a libvirtd of our own (one already running?): " << ReadFileOrEmpty(rig_.Path("libvirtd.out"));
   }
   struct Stop {
     std::string rig;
@@ -179,7 +166,7 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   const std::string uuid = RandomUuid();
   const std::string name = "we-lv-" + uuid.substr(0, 8);
   Stop stop{rig_.root(), name};
-  std::string xml = Slurp(kRigs + "/domain.xml.in");
+  std::string xml = ReadFileOrEmpty(kRigs + "/domain.xml.in");
   auto sub = [&](const std::string& key, const std::string& value) {
     for (auto at = xml.find(key); at != std::string::npos; at = xml.find(key)) xml.replace(at, key.size(), value);
   };
@@ -197,7 +184,7 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   StartDaemon("qemu:///system");
   std::vector<PromSeries> series;
   ASSERT_TRUE(WaitFor([&] {
-    series = Scrape(port_);
+    series = ScrapeMetrics(port_);
     return FindValue(series, "workload_vm_guest_memory_used_bytes", {{"id", uuid}}).has_value();
   }, 60s)) << daemon_->Stderr();
   auto info = Find(series, "workload_info", {{"id", uuid}});
@@ -219,14 +206,14 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   const pid_t lp = std::stoi(*libvirtd_pid);
   ASSERT_EQ(::kill(lp, SIGKILL), 0);
   ASSERT_TRUE(WaitFor([&] {
-    return FindValue(Scrape(port_), "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 0.0;
+    return FindValue(ScrapeMetrics(port_), "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 0.0;
   }, 10s)) << daemon_->Stderr();
   // libvirt's close callback told the client (not only the failed call).
   EXPECT_TRUE(WaitFor([&] { return daemon_->Stderr().find("connection closed: libvirtd closed it") != std::string::npos; },
                       10s)) << daemon_->Stderr();
   for (int i = 0; i < 5; ++i) {
     const auto started = std::chrono::steady_clock::now();
-    series = Scrape(port_);
+    series = ScrapeMetrics(port_);
     EXPECT_LT(std::chrono::steady_clock::now() - started, 100ms);
     EXPECT_EQ(Find(series, "workload_info", {{"id", uuid}}).size(), 1u);
     std::this_thread::sleep_for(200ms);
@@ -238,7 +225,7 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
                       10s));
   ASSERT_TRUE(Shell("echo LIBVIRTD_PID=$(cat /run/libvirtd.pid) >> " + rig_.Path("libvirtd.state")));
   ASSERT_TRUE(WaitFor([&] {
-    series = Scrape(port_);
+    series = ScrapeMetrics(port_);
     return FindValue(series, "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 1.0 &&
            FindValue(series, "workload_vm_memory_assigned_bytes", {{"id", uuid}}).has_value();
   }, 60s)) << daemon_->Stderr();
@@ -255,11 +242,11 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   } resume{hp};
   ASSERT_EQ(::kill(hp, SIGSTOP), 0);
   ASSERT_TRUE(WaitFor([&] {
-    return FindValue(Scrape(port_), "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 0.0;
+    return FindValue(ScrapeMetrics(port_), "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 0.0;
   }, 10s)) << daemon_->Stderr();
   for (int i = 0; i < 5; ++i) {
     const auto started = std::chrono::steady_clock::now();
-    series = Scrape(port_);
+    series = ScrapeMetrics(port_);
     EXPECT_LT(std::chrono::steady_clock::now() - started, 100ms);
     EXPECT_EQ(Find(series, "workload_info", {{"id", uuid}}).size(), 1u);
     std::this_thread::sleep_for(200ms);
@@ -269,7 +256,7 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   }, 30s)) << daemon_->Stderr();
   ASSERT_EQ(::kill(hp, SIGCONT), 0);
   ASSERT_TRUE(WaitFor([&] {
-    series = Scrape(port_);
+    series = ScrapeMetrics(port_);
     return FindValue(series, "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 1.0 &&
            FindValue(series, "workload_vm_memory_assigned_bytes", {{"id", uuid}}).has_value();
   }, 60s)) << daemon_->Stderr();

@@ -12,8 +12,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <random>
 #include <sstream>
 #include <thread>
 
@@ -23,6 +21,7 @@
 #include "test_util/daemon_process.h"
 #include "test_util/http_get.h"
 #include "test_util/prom_text.h"
+#include "test_util/scratch_cgroup.h"
 #include "test_util/temp_tree.h"
 
 namespace we {
@@ -38,13 +37,8 @@ using test_util::PickFreePort;
 using test_util::PromSeries;
 using test_util::TempTree;
 using test_util::WaitFor;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test_util::ReadFileOrEmpty;
+using test_util::ScrapeMetrics;
 
 int Shell(const std::string& command) { return std::system(command.c_str()); }
 
@@ -54,12 +48,6 @@ std::string Which(const char* name) {
     if (::access(path.c_str(), X_OK) == 0) return path;
   }
   return "";
-}
-
-std::vector<PromSeries> Scrape(uint16_t port) {
-  auto r = HttpGet("127.0.0.1", port, "/metrics");
-  if (!r || r->status != 200) return {};
-  return ParsePromText(r->body);
 }
 
 bool IsDir(const std::string& p) {
@@ -126,7 +114,7 @@ std::pair<unsigned, unsigned> WholeDiskOf(const std::string& path) {
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) return {0, 0};
   const std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
-  std::string dev = Slurp(sys + (::access((sys + "/partition").c_str(), F_OK) == 0 ? "/../dev" : "/dev"));
+  std::string dev = ReadFileOrEmpty(sys + (::access((sys + "/partition").c_str(), F_OK) == 0 ? "/../dev" : "/dev"));
   unsigned ma = 0, mi = 0;
   if (std::sscanf(dev.c_str(), "%u:%u", &ma, &mi) != 2) return {major(st.st_dev), minor(st.st_dev)};
   return {ma, mi};
@@ -182,12 +170,10 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   const std::string busybox = Which("busybox");
   if (runc.empty() || busybox.empty()) GTEST_SKIP() << "runc or busybox-static missing (scripts/install-deps.sh test)";
 
-  std::mt19937_64 rng(std::random_device{}());
-  std::string id;
-  for (int i = 0; i < 64; ++i) id += "0123456789abcdef"[rng() % 16];
+  const std::string id = test_util::RandomContainerId();
   std::string own_memory = "/";
   {
-    std::istringstream self(Slurp("/proc/self/cgroup"));
+    std::istringstream self(ReadFileOrEmpty("/proc/self/cgroup"));
     for (std::string line; std::getline(self, line);) {
       if (line.find(":memory:") != std::string::npos) own_memory = line.substr(line.rfind(':') + 1);
     }
@@ -249,11 +235,11 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
       << daemon.Stderr();
 
   RuncContainer container(runc, bundle, "we-it-" + id.substr(0, 8), cgroup);
-  ASSERT_TRUE(container.started()) << Slurp(bundle.Path("runc.log"));
+  ASSERT_TRUE(container.started()) << ReadFileOrEmpty(bundle.Path("runc.log"));
 
   std::vector<PromSeries> series;
   ASSERT_TRUE(WaitFor([&] {
-    series = Scrape(port);
+    series = ScrapeMetrics(port);
     return Find(series, "workload_info", {{"id", id}}).size() == 1;
   }, 10s)) << daemon.Stderr();
   auto info = Find(series, "workload_info", {{"id", id}})[0];
@@ -270,7 +256,7 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   const std::string blkio = "/sys/fs/cgroup/blkio" + cgroup;
   ASSERT_TRUE(WaitFor([&] {
     std::string error;
-    auto stat = ParseFlatKeyed(Slurp(unified + "/cpu.stat"), &error);
+    auto stat = ParseFlatKeyed(ReadFileOrEmpty(unified + "/cpu.stat"), &error);
     static double last = -1;
     const double now = stat ? static_cast<double>(stat->Get("usage_usec").value_or(0)) : -2;
     const bool still = now == last && now > 0;
@@ -280,14 +266,14 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   }, 20s));
   const std::map<std::string, std::string> me = {{"id", id}};
   EXPECT_TRUE(WaitFor([&] {
-    series = Scrape(port);
+    series = ScrapeMetrics(port);
     return FindValue(series, "workload_network_transmit_packets_total", me) == static_cast<double>(kPings);
   }, 10s)) << "the pings never showed";
   std::this_thread::sleep_for(1200ms);
-  series = Scrape(port);
+  series = ScrapeMetrics(port);
 
   std::string error;
-  auto stat = ParseFlatKeyed(Slurp(unified + "/cpu.stat"), &error);
+  auto stat = ParseFlatKeyed(ReadFileOrEmpty(unified + "/cpu.stat"), &error);
   ASSERT_TRUE(stat) << error;
   const double kernel_cpu = static_cast<double>(*stat->Get("usage_usec")) / 1e6;
   const auto user = FindValue(series, "workload_cpu_seconds_total", {{"id", id}, {"mode", "user"}});
@@ -297,12 +283,12 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   EXPECT_NEAR(*user + *system, kernel_cpu, kernel_cpu * 0.02);
 
   const auto usage = FindValue(series, "workload_memory_usage_bytes", me);
-  const auto kernel_memory = ParseU64(Slurp(memory + "/memory.usage_in_bytes"));
+  const auto kernel_memory = ParseU64(ReadFileOrEmpty(memory + "/memory.usage_in_bytes"));
   ASSERT_TRUE(usage && kernel_memory);
   EXPECT_NEAR(*usage, static_cast<double>(*kernel_memory), static_cast<double>(*kernel_memory) * 0.02);
 
   // Block I/O equals the kernel's own account, which holds at least the 4 MiB written directly.
-  auto rw = ParseBlkioThrottle(Slurp(blkio + "/blkio.throttle.io_service_bytes"), &error);
+  auto rw = ParseBlkioThrottle(ReadFileOrEmpty(blkio + "/blkio.throttle.io_service_bytes"), &error);
   ASSERT_TRUE(rw) << error;
   EXPECT_GE(rw->second, 4u << 20);
   EXPECT_EQ(FindValue(series, "workload_io_write_bytes_total", me), static_cast<double>(rw->second));

@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "test_util/http_get.h"
+
 namespace we::test_util {
 namespace {
 
@@ -108,6 +110,12 @@ std::optional<double> FindValue(const std::vector<PromSeries>& series, const std
   auto found = Find(series, name, labels);
   if (found.size() != 1) return std::nullopt;
   return found.front().value;
+}
+
+std::vector<PromSeries> ScrapeMetrics(uint16_t port) {
+  auto r = HttpGet("127.0.0.1", port, "/metrics");
+  if (!r || r->status != 200) return {};
+  return ParsePromText(r->body);
 }
 
 }  // namespace we::test_util

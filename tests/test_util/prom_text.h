@@ -3,6 +3,7 @@
 // series by name and labels. Strict about what it accepts: a line it cannot read is reported, not
 // skipped, so a malformed /metrics fails the test that scraped it.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,5 +28,8 @@ std::vector<PromSeries> Find(const std::vector<PromSeries>& series, const std::s
 // The value of the one series that matches, or nullopt when none or more than one does.
 std::optional<double> FindValue(const std::vector<PromSeries>& series, const std::string& name,
                                 const std::map<std::string, std::string>& labels = {});
+
+// GET http://127.0.0.1:<port>/metrics, parsed; empty when it does not answer 200.
+std::vector<PromSeries> ScrapeMetrics(uint16_t port);
 
 }  // namespace we::test_util

@@ -11,11 +11,19 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
 namespace we::test_util {
+
+std::string RandomContainerId() {
+  std::mt19937_64 gen(std::random_device{}());
+  std::string id;
+  for (int i = 0; i < 64; ++i) id += "0123456789abcdef"[gen() % 16];
+  return id;
+}
 namespace {
 
 bool IsDir(const std::string& path) {

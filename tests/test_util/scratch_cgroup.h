@@ -14,6 +14,9 @@
 
 namespace we::test_util {
 
+// 64 random hex digits: a container id as Docker, containerd and Podman make them.
+std::string RandomContainerId();
+
 class ScratchCgroup {
  public:
   // Creates `name` beneath this process's cgroup in the cgroup2 tree (when the host has one) and

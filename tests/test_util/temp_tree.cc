@@ -54,6 +54,13 @@ void TempTree::Remove(const std::string& rel) const {
   if (ec) throw std::runtime_error(Path(rel) + ": remove: " + ec.message());
 }
 
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
 std::string ReadFileOrDie(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));

@@ -37,6 +37,10 @@ class TempTree {
   std::string root_;
 };
 
+// The whole content of a file, or "" when it cannot be read (a cgroup or process that has gone):
+// for tests that compare with the kernel's files and let a missing one fail their own check.
+std::string ReadFileOrEmpty(const std::string& path);
+
 // The whole content of a file; throws std::runtime_error naming the file when it cannot be read.
 std::string ReadFileOrDie(const std::string& path);
 
