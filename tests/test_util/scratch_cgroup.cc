@@ -145,7 +145,7 @@ std::optional<std::string> ScratchCgroup::v1_dir(const std::string& controller) 
   return it->second;
 }
 
-BurnerChild::BurnerChild(std::size_t memory_bytes, int cpu_ms) {
+ReleasedChild::ReleasedChild(const std::function<void()>& work) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   pid_ = ::fork();
@@ -154,35 +154,26 @@ BurnerChild::BurnerChild(std::size_t memory_bytes, int cpu_ms) {
     ::close(fds[1]);
     char go;
     if (::read(fds[0], &go, 1) != 1) ::_exit(1);
-    void* memory = ::mmap(nullptr, memory_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (memory == MAP_FAILED) ::_exit(2);
-    std::memset(memory, 0x5a, memory_bytes);
-    timespec start{}, now{};
-    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
-    volatile unsigned long spin = 0;
-    do {
-      for (int i = 0; i < 100000; ++i) spin = spin + 1;
-      ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-    } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < cpu_ms);
+    work();
     while (true) ::pause();
   }
   ::close(fds[0]);
   release_fd_ = fds[1];
 }
 
-BurnerChild::~BurnerChild() {
+ReleasedChild::~ReleasedChild() {
   Kill();
   if (release_fd_ >= 0) ::close(release_fd_);
 }
 
-void BurnerChild::Release() {
+void ReleasedChild::Release() {
   if (release_fd_ < 0) return;
   (void)!::write(release_fd_, "g", 1);
   ::close(release_fd_);
   release_fd_ = -1;
 }
 
-void BurnerChild::Kill() {
+void ReleasedChild::Kill() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
   int status = 0;
@@ -191,45 +182,35 @@ void BurnerChild::Kill() {
   pid_ = -1;
 }
 
-SpikeChild::SpikeChild(std::size_t memory_bytes, int hold_ms) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid_ == 0) {
-    ::close(fds[1]);
-    char go;
-    if (::read(fds[0], &go, 1) != 1) ::_exit(1);
-    void* memory = ::mmap(nullptr, memory_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (memory == MAP_FAILED) ::_exit(2);
-    std::memset(memory, 0x5a, memory_bytes);
-    ::usleep(static_cast<useconds_t>(hold_ms) * 1000);
-    ::munmap(memory, memory_bytes);
-    while (true) ::pause();
-  }
-  ::close(fds[0]);
-  release_fd_ = fds[1];
+namespace {
+
+// In the child: `bytes` of anonymous memory, touched so that they are resident.
+void* TouchMemory(std::size_t bytes) {
+  void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) ::_exit(2);
+  std::memset(memory, 0x5a, bytes);
+  return memory;
 }
 
-SpikeChild::~SpikeChild() {
-  Kill();
-  if (release_fd_ >= 0) ::close(release_fd_);
-}
+}  // namespace
 
-void SpikeChild::Release() {
-  if (release_fd_ < 0) return;
-  (void)!::write(release_fd_, "g", 1);
-  ::close(release_fd_);
-  release_fd_ = -1;
-}
+BurnerChild::BurnerChild(std::size_t memory_bytes, int cpu_ms)
+    : ReleasedChild([memory_bytes, cpu_ms] {
+        TouchMemory(memory_bytes);
+        timespec start{}, now{};
+        ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+        volatile unsigned long spin = 0;
+        do {
+          for (int i = 0; i < 100000; ++i) spin = spin + 1;
+          ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+        } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < cpu_ms);
+      }) {}
 
-void SpikeChild::Kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  pid_ = -1;
-}
+SpikeChild::SpikeChild(std::size_t memory_bytes, int hold_ms)
+    : ReleasedChild([memory_bytes, hold_ms] {
+        void* memory = TouchMemory(memory_bytes);
+        ::usleep(static_cast<useconds_t>(hold_ms) * 1000);
+        ::munmap(memory, memory_bytes);
+      }) {}
 
 }  // namespace we::test_util

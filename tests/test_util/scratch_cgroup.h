@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,15 +48,16 @@ class ScratchCgroup {
   std::map<std::string, std::string> v1_dirs_;
 };
 
-// A child process that waits until Release(), then touches `memory_bytes` of anonymous memory,
-// burns `cpu_ms` of CPU time, and sleeps until killed. Waiting first lets the test move it into a
-// cgroup before it allocates, so the memory is charged there.
-class BurnerChild {
+// A forked child that waits until Release(), then runs its work and sleeps until killed. Waiting
+// first lets the test move it into a cgroup before it allocates, so the memory is charged there.
+class ReleasedChild {
  public:
-  BurnerChild(std::size_t memory_bytes, int cpu_ms);
-  ~BurnerChild();  // kills and reaps the child if still running
-  BurnerChild(const BurnerChild&) = delete;
-  BurnerChild& operator=(const BurnerChild&) = delete;
+  // `work` runs in the child after Release(); it must only make system calls (the child of a
+  // threaded test must not take locks), and the child sleeps when it returns.
+  explicit ReleasedChild(const std::function<void()>& work);
+  ~ReleasedChild();  // kills and reaps the child if still running
+  ReleasedChild(const ReleasedChild&) = delete;
+  ReleasedChild& operator=(const ReleasedChild&) = delete;
 
   pid_t pid() const { return pid_; }
   void Release();
@@ -66,22 +68,17 @@ class BurnerChild {
   int release_fd_ = -1;
 };
 
-// A child process that waits until Release(), then maps and touches `memory_bytes`, holds them
-// for `hold_ms`, unmaps them and sleeps until killed: a memory spike of known size and length.
-class SpikeChild {
+// Touches `memory_bytes` of anonymous memory, burns `cpu_ms` of CPU time, and sleeps.
+class BurnerChild : public ReleasedChild {
+ public:
+  BurnerChild(std::size_t memory_bytes, int cpu_ms);
+};
+
+// Maps and touches `memory_bytes`, holds them for `hold_ms`, unmaps them and sleeps: a memory
+// spike of known size and length.
+class SpikeChild : public ReleasedChild {
  public:
   SpikeChild(std::size_t memory_bytes, int hold_ms);
-  ~SpikeChild();
-  SpikeChild(const SpikeChild&) = delete;
-  SpikeChild& operator=(const SpikeChild&) = delete;
-
-  pid_t pid() const { return pid_; }
-  void Release();
-  void Kill();
-
- private:
-  pid_t pid_ = -1;
-  int release_fd_ = -1;
 };
 
 }  // namespace we::test_util
