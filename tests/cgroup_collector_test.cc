@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 
+#include "test_util/forwarding_file_system.h"
 #include "test_util/temp_tree.h"
 
 namespace we {
@@ -22,9 +23,9 @@ using test_util::TempTree;
 const std::string kId = "aa4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899";
 
 // A fault-injecting wrapper: files listed in `errors` fail with EIO, in `absent` vanish.
-class FaultyFileSystem : public FileSystem {
+class FaultyFileSystem : public test_util::ForwardingFileSystem {
  public:
-  explicit FaultyFileSystem(const FileSystem& inner) : inner_(inner) {}
+  using ForwardingFileSystem::ForwardingFileSystem;
   ReadResult ReadFile(const std::string& path) const override {
     for (const auto& s : errors) {
       if (path.ends_with(s)) return ReadResult::Error(path + ": Input/output error");
@@ -32,15 +33,9 @@ class FaultyFileSystem : public FileSystem {
     for (const auto& s : absent) {
       if (path.ends_with(s)) return ReadResult::Absent();
     }
-    return inner_.ReadFile(path);
+    return inner().ReadFile(path);
   }
-  std::optional<std::vector<DirEntry>> ListDir(const std::string& p) const override { return inner_.ListDir(p); }
-  std::optional<FileStat> Stat(const std::string& p) const override { return inner_.Stat(p); }
-  std::optional<std::string> ReadLink(const std::string& p) const override { return inner_.ReadLink(p); }
   std::vector<std::string> errors, absent;
-
- private:
-  const FileSystem& inner_;
 };
 
 void WriteV2Workload(const TempTree& t, const std::string& dir) {
@@ -295,13 +290,9 @@ TEST(CgroupCollector, RecreatedCgroupIsANewInstance) {
 // FileSystem whose watermarks behave as the kernel documents (each descriptor keeps its own mark,
 // a write resets it to the current usage). The real descriptor code is RealFileSystem's
 // OpenResettableWatermark, which a real v2 host exercises.
-class KernelLikeWatermarks : public FileSystem {
+class KernelLikeWatermarks : public test_util::ForwardingFileSystem {
  public:
-  explicit KernelLikeWatermarks(const FileSystem& inner) : inner_(inner) {}
-  ReadResult ReadFile(const std::string& p) const override { return inner_.ReadFile(p); }
-  std::optional<std::vector<DirEntry>> ListDir(const std::string& p) const override { return inner_.ListDir(p); }
-  std::optional<FileStat> Stat(const std::string& p) const override { return inner_.Stat(p); }
-  std::optional<std::string> ReadLink(const std::string& p) const override { return inner_.ReadLink(p); }
+  using ForwardingFileSystem::ForwardingFileSystem;
 
   struct Mark {
     uint64_t usage = 100;
@@ -325,7 +316,7 @@ class KernelLikeWatermarks : public FileSystem {
     Mark* mark_;
   };
   std::unique_ptr<ResettableWatermark> OpenResettableWatermark(const std::string& path) const override {
-    if (!inner_.ReadFile(path).ok()) return nullptr;
+    if (!inner().ReadFile(path).ok()) return nullptr;
     ++opens;
     return std::make_unique<Descriptor>(&mark);
   }
@@ -337,9 +328,6 @@ class KernelLikeWatermarks : public FileSystem {
 
   mutable Mark mark;
   mutable int opens = 0;
-
- private:
-  const FileSystem& inner_;
 };
 
 TEST(CgroupCollector, IntervalPeakReadsAndResetsTheWatermarkEachTick) {
@@ -471,24 +459,19 @@ void Overwrite(const TempTree& t, const std::string& rel, const std::string& con
 }
 
 // Counts ReadFile calls by file name (the part after the last '/').
-class CountingFileSystem : public FileSystem {
+class CountingFileSystem : public test_util::ForwardingFileSystem {
  public:
-  explicit CountingFileSystem(const FileSystem& inner) : inner_(inner) {}
+  using ForwardingFileSystem::ForwardingFileSystem;
   ReadResult ReadFile(const std::string& path) const override {
     ++reads[path.substr(path.rfind('/') + 1)];
-    return inner_.ReadFile(path);
+    return inner().ReadFile(path);
   }
   std::optional<std::vector<DirEntry>> ListDir(const std::string& p) const override {
     ++lists;
-    return inner_.ListDir(p);
+    return inner().ListDir(p);
   }
-  std::optional<FileStat> Stat(const std::string& p) const override { return inner_.Stat(p); }
-  std::optional<std::string> ReadLink(const std::string& p) const override { return inner_.ReadLink(p); }
   mutable std::map<std::string, int> reads;
   mutable int lists = 0;
-
- private:
-  const FileSystem& inner_;
 };
 
 TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
