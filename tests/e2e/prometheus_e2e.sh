@@ -235,22 +235,9 @@ result_count() { # PROMQL -> number of series/samples it returns now ("error: ..
 random_hex() { head -c "$(($1 / 2))" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 # ------------------------------------------------------------------------------------ cgroups
-cgroupfs=/sys/fs/cgroup
-unified_root=""
-if [[ -e $cgroupfs/cgroup.controllers ]]; then
-  unified_root=$cgroupfs
-elif [[ -e $cgroupfs/unified/cgroup.controllers ]]; then
-  unified_root=$cgroupfs/unified
-fi
-declare -A own=() # "unified" or a v1 controller -> this script's cgroup path in that hierarchy
-while IFS=: read -r hid controllers path; do
-  if [[ $hid == 0 && -z $controllers ]]; then
-    own[unified]=$path
-  else
-    IFS=, read -ra list <<<"$controllers"
-    for c in "${list[@]}"; do own[$c]=$path; done
-  fi
-done </proc/self/cgroup
+# cgroupfs, unified_root and own[...]: where this script may create cgroups.
+# shellcheck source=tests/test_util/own_cgroups.sh
+source "$here/../test_util/own_cgroups.sh"
 
 have_cpu_limit=0 have_mem_limit=0 have_psi=0
 # make_container NAME -> creates docker-<64 hex>.scope beneath our own cgroups; sets ${NAME}_id,

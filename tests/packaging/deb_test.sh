@@ -186,22 +186,9 @@ other_user="wepkgt$$"
 useradd --system --no-create-home --shell /usr/sbin/nologin --user-group "$other_user" || die "useradd $other_user"
 id=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 scope=docker-$id.scope
-cgroupfs=/sys/fs/cgroup
-unified_root=""
-if [[ -e $cgroupfs/cgroup.controllers ]]; then
-  unified_root=$cgroupfs
-elif [[ -e $cgroupfs/unified/cgroup.controllers ]]; then
-  unified_root=$cgroupfs/unified
-fi
-declare -A own=()
-while IFS=: read -r hid controllers path; do
-  if [[ $hid == 0 && -z $controllers ]]; then
-    own[unified]=$path
-  else
-    IFS=, read -ra list <<<"$controllers"
-    for c in "${list[@]}"; do own[$c]=$path; done
-  fi
-done </proc/self/cgroup
+# cgroupfs, unified_root and own[...]: where this script may create cgroups.
+# shellcheck source=tests/test_util/own_cgroups.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../test_util/own_cgroups.sh"
 scope_dirs=()
 if [[ -n $unified_root && -n ${own[unified]+x} ]]; then
   scope_dirs+=("$unified_root${own[unified]%/}/$scope")
