@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build and the daemon need ("run"), or those plus what the
-# tests use ("test": promtool, QEMU, libvirtd, busybox for the test guest, systemd-analyze).
+# tests use ("test": promtool, QEMU, libvirtd, busybox for the test guest, systemd-analyze,
+# clang for the sanitizer and fuzz runs).
 # Idempotent: packages already present are skipped by apt, and apt-get update runs
 # only when something is missing.
 set -euo pipefail
@@ -31,6 +32,7 @@ if [ "$mode" = test ]; then
     libvirt-daemon               # libvirtd, for the real-VM test
     lintian shellcheck python3-yaml  # the Debian package test; shell and YAML lint
     openssl apache2-utils        # certificates and a bcrypt hash (htpasswd) for the web security test
+    clang libclang-rt-14-dev     # the ASan/UBSan unit suite and the libFuzzer targets (sanitize.sh)
   )
 fi
 

@@ -13,11 +13,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-15}
 build="build-asan"
 
-# clang, libFuzzer and the sanitizer runtimes come with the fuzz script's own check; the unit
-# tests need the test packages.
+# The test packages include clang with libFuzzer and the sanitizer runtimes.
 bash scripts/install-deps.sh test
-command -v clang++ >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  clang libclang-rt-14-dev >/dev/null
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DWE_SANITIZE=ON -DWE_FUZZ=ON -DWE_BUILD_TESTS=ON -DWE_BUILD_BENCH=OFF >/dev/null
