@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the variables are for the scripts that source this file
 # Sourced by the shell tests that create cgroups: they may do so only beneath their own cgroup in
 # each hierarchy. Sets
 #   cgroupfs      /sys/fs/cgroup
