@@ -68,7 +68,11 @@ bool ScanFlatKeyed(std::string_view text, std::string* error, Visit visit) {
     ++line_number;
     line = Trim(line);
     if (line.empty()) continue;
-    const size_t space = line.find_first_of(" \t");
+    // find_first_of(" \t") would call memchr once per character of the key (a third of a
+    // tick's user time went there): look at each character once instead.
+    size_t space = 0;
+    while (space < line.size() && line[space] != ' ' && line[space] != '\t') ++space;
+    if (space == line.size()) space = std::string_view::npos;
     std::optional<uint64_t> value;
     if (space != std::string_view::npos) value = ParseU64(line.substr(space + 1));
     if (!value) {
