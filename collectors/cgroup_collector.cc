@@ -1,6 +1,7 @@
 #include "collectors/cgroup_collector.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "collectors/container_identity.h"
@@ -195,6 +196,14 @@ std::optional<uint64_t> CgroupCollector::CountThreads(const std::string& dir, co
 
 Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::string>* errors) {
   Sample sample;
+  ReadInto(loc.identity.Key(), loc, &sample, errors);
+  return sample;
+}
+
+CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const WorkloadLocation& loc,
+                                                   Sample* out, std::vector<std::string>* errors) {
+  out->Clear();
+  Sample& sample = *out;
   sample.identity = loc.identity;
   RawCgroupFiles raw;
   uint64_t instance = 14695981039346656037ull;
@@ -210,17 +219,26 @@ Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::strin
   uint64_t unified_links = 0;
   if (loc.unified_dir) unified_links = note_dir(*loc.unified_dir);
   // Each v1 directory is stat'ed once even when controllers share it.
-  std::map<std::string_view, uint64_t> v1_links;
+  // (A handful of directories: a linear search, and nothing allocated per workload per tick.)
+  std::vector<std::pair<std::string_view, uint64_t>>& v1_links = v1_links_;
+  v1_links.clear();
+  const auto links_of = [&](std::string_view dir) -> uint64_t* {
+    for (auto& [d, links] : v1_links) {
+      if (d == dir) return &links;
+    }
+    return nullptr;
+  };
   for (const auto& [controller, dir] : loc.v1_dirs) {
-    if (!v1_links.contains(dir)) v1_links.emplace(dir, note_dir(dir));
+    if (!links_of(dir)) v1_links.emplace_back(dir, note_dir(dir));
   }
   sample.instance = instance;
   sample.start_time_seconds = start;
-  if (instance == 14695981039346656037ull) return sample;  // every directory vanished: gone
+  if (instance == 14695981039346656037ull) return nullptr;  // every directory vanished: gone
 
   // Everything kept for an earlier instance of this workload is for files that no longer exist.
-  const std::string key = loc.identity.Key();
-  auto [it, inserted] = cache_.try_emplace(key);
+  auto it = cache_.find(key);
+  const bool inserted = it == cache_.end();
+  if (inserted) it = cache_.try_emplace(key).first;
   Cached& cached = it->second;
   if (inserted || cached.instance != instance) {
     if (!inserted) rescan_ = true;  // recreated: its siblings may have changed too
@@ -302,7 +320,8 @@ Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::strin
     if (loc.unified_dir) {
       raw.counted_threads = count(kThreads, *loc.unified_dir, "cgroup.threads", unified_links);
     } else if (const std::string* d = v1("memory")) {
-      raw.counted_threads = count(kTasksV1, *d, "tasks", v1_links[*d]);
+      const uint64_t* links = links_of(*d);
+      raw.counted_threads = count(kTasksV1, *d, "tasks", links ? *links : 0);
     }
   }
 
@@ -314,7 +333,16 @@ Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::strin
   } else if (!loc.v1_rels.empty()) {
     sample.cgroup = loc.v1_rels.begin()->second;
   }
-  return sample;
+  return &cached;
+}
+
+void CgroupCollector::Recycle(std::vector<Sample>* spent) {
+  if (spares_.empty()) {
+    spares_.swap(*spent);
+  } else {
+    std::move(spent->begin(), spent->end(), std::back_inserter(spares_));
+  }
+  spent->clear();
 }
 
 CollectResult CgroupCollector::Collect() {
@@ -328,19 +356,30 @@ CollectResult CgroupCollector::Collect() {
     rescan_ = false;
   }
   const auto& locations = locations_;
-  result.samples.reserve(locations.size());
+  // The recycled samples are filled in place (their strings keep their buffers); more are made
+  // only when there are more workloads than last time.
+  std::vector<Sample>& samples = result.samples;
+  samples.swap(spares_);
+  samples.reserve(locations.size());
+  read_.clear();
+  read_.reserve(locations.size());
+  std::size_t used = 0;
+  std::vector<std::string> errors;
   for (const auto& [key, loc] : locations) {
-    std::vector<std::string> errors;
-    Sample s = Read(loc, &errors);
+    if (used == samples.size()) samples.emplace_back();
+    errors.clear();
+    Cached* cached = ReadInto(key, loc, &samples[used], &errors);
     // A workload whose every directory vanished mid-read is gone, not broken; walk again next
     // tick (its parent may hold a new one with the same link count).
-    if (s.instance == 14695981039346656037ull) {
+    if (cached == nullptr) {
       rescan_ = true;
       continue;
     }
-    result.samples.push_back(std::move(s));
+    ++used;
+    read_.emplace_back(&loc, cached);
     result.errors.insert(result.errors.end(), errors.begin(), errors.end());
   }
+  samples.erase(samples.begin() + static_cast<std::ptrdiff_t>(used), samples.end());
   // Workloads not seen this tick are gone: close what was kept for them.
   for (auto it = cache_.begin(); it != cache_.end();) {
     if (it->second.seen_tick == tick_) {
@@ -350,13 +389,12 @@ CollectResult CgroupCollector::Collect() {
     for (FileSlot& slot : it->second.slots) DropSlot(slot);
     it = cache_.erase(it);
   }
-  ReadIntervalPeaks(locations, &result.samples);
-  if (!procfs_.empty()) ReadNetwork(locations, &result.samples, &result.errors);
+  ReadIntervalPeaks(&result.samples);
+  if (!procfs_.empty()) ReadNetwork(&result.samples, &result.errors);
   return result;
 }
 
-void CgroupCollector::ReadNetwork(const std::map<std::string, WorkloadLocation>& locations,
-                                  std::vector<Sample>* samples, std::vector<std::string>* errors) {
+void CgroupCollector::ReadNetwork(std::vector<Sample>* samples, std::vector<std::string>* errors) {
   // A network namespace is known by the inode of its /proc/PID/net/dev: each namespace has its
   // own proc entries (on this machine the host's is 4026531874, a test namespace's 4026532255).
   // Unlike readlink(/proc/PID/ns/net), stat needs no ptrace access to the process, so the daemon's
@@ -370,25 +408,23 @@ void CgroupCollector::ReadNetwork(const std::map<std::string, WorkloadLocation>&
   const std::optional<std::string> host_netns = netns_of(JoinPath(procfs_, "1"));
   std::set<std::string> seen;
   std::vector<std::string> ignored;  // an unreadable cgroup.procs only means no figures
-  for (Sample& s : *samples) {  // in identity order, as Discover returned them
+  for (std::size_t i = 0; i < samples->size(); ++i) {  // in identity order, as Discover returned them
+    Sample& s = (*samples)[i];
     if (s.identity.kind != "container") continue;
-    const std::string key = s.identity.Key();
-    auto loc = locations.find(key);
-    auto cached = cache_.find(key);
-    if (loc == locations.end() || cached == cache_.end()) continue;
+    const WorkloadLocation& loc = *read_[i].first;
+    Cached& c = *read_[i].second;
     // One of its processes: cgroup.procs where it lives.
-    std::optional<std::string> dir = loc->second.unified_dir;
-    for (const char* c : {"memory", "pids", "cpu"}) {
-      if (auto it = loc->second.v1_dirs.find(c); !dir && it != loc->second.v1_dirs.end()) dir = it->second;
+    const std::string* dir = loc.unified_dir ? &*loc.unified_dir : nullptr;
+    for (const char* controller : {"memory", "pids", "cpu"}) {
+      if (auto it = loc.v1_dirs.find(controller); !dir && it != loc.v1_dirs.end()) dir = &it->second;
     }
     if (!dir) continue;
-    MaybeFile procs = ReadSlot(cached->second, kProcs, *dir, "cgroup.procs", &ignored);
+    MaybeFile procs = ReadSlot(c, kProcs, *dir, "cgroup.procs", &ignored);
     if (!procs) continue;
     std::string_view first;
     if (!PieceReader(procs->data, '\n').Next(&first)) continue;
     first = Trim(first);
     const std::string pid_dir = JoinPath(procfs_, std::string(first));
-    Cached& c = cached->second;
     if (c.netns_tick == 0 || c.netns_pid != first || tick_ >= c.netns_tick + kReprobeTicks) {
       c.netns_pid = std::string(first);
       c.netns = netns_of(pid_dir);
@@ -410,23 +446,21 @@ void CgroupCollector::ReadNetwork(const std::map<std::string, WorkloadLocation>&
   }
 }
 
-void CgroupCollector::ReadIntervalPeaks(const std::map<std::string, WorkloadLocation>& locations,
-                                        std::vector<Sample>* samples) {
-  std::map<std::string, Watermark> next;
-  for (Sample& s : *samples) {
-    const std::string key = s.identity.Key();
-    auto loc = locations.find(key);
-    if (loc == locations.end() || !loc->second.unified_dir || !s.memory.max_usage_bytes) continue;
-    auto it = watermarks_.find(key);
-    if (it != watermarks_.end() && it->second.instance == s.instance) {
-      if (it->second.file) s.memory.interval_peak_bytes = it->second.file->ReadAndReset();
-      next.emplace(key, std::move(it->second));
+void CgroupCollector::ReadIntervalPeaks(std::vector<Sample>* samples) {
+  for (std::size_t i = 0; i < samples->size(); ++i) {
+    Sample& s = (*samples)[i];
+    const WorkloadLocation& loc = *read_[i].first;
+    Cached& c = *read_[i].second;
+    if (!loc.unified_dir || !s.memory.max_usage_bytes) continue;
+    if (c.watermark_opened) {
+      if (c.watermark) s.memory.interval_peak_bytes = c.watermark->ReadAndReset();
       continue;
     }
-    // First tick of this instance: open (which resets), read from the next tick on.
-    next.emplace(key, Watermark{s.instance, fs_.OpenResettableWatermark(JoinPath(*loc->second.unified_dir, "memory.peak"))});
+    // First tick of this instance: open (which resets), read from the next tick on. A new
+    // instance starts from a fresh Cached, so it opens its own.
+    c.watermark = fs_.OpenResettableWatermark(JoinPath(*loc.unified_dir, "memory.peak"));
+    c.watermark_opened = true;
   }
-  watermarks_ = std::move(next);
 }
 
 }  // namespace we

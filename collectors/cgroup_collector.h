@@ -31,6 +31,7 @@
 #include <optional>
 #include <unordered_map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collectors/cgroup_figures.h"
@@ -66,6 +67,7 @@ class CgroupCollector final : public Collector {
 
   std::string name() const override { return "cgroup"; }
   CollectResult Collect() override;
+  void Recycle(std::vector<Sample>* spent) override;
 
   const CgroupLayout& layout() const { return layout_; }
 
@@ -88,6 +90,11 @@ class CgroupCollector final : public Collector {
   };
   std::map<std::string, WorkloadLocation> Discover(std::vector<std::string>* errors,
                                                    std::vector<WatchedDir>* watched) const;
+  struct Cached;
+  // Read into *sample (cleared first), for the workload whose identity key is `key`. Returns what
+  // is kept for it, or null when every one of its directories has vanished (it is gone).
+  Cached* ReadInto(const std::string& key, const WorkloadLocation& location, Sample* sample,
+                   std::vector<std::string>* errors);
   void Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
             const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found,
             std::vector<WatchedDir>* watched) const;
@@ -118,6 +125,10 @@ class CgroupCollector final : public Collector {
     std::string netns_pid;
     std::optional<std::string> netns;
     uint64_t netns_tick = 0;  // when netns was read; 0: never
+    // The memory.peak descriptor reset every tick (ResettableWatermark), once opened; null until
+    // then, or when this instance's file cannot be reset.
+    bool watermark_opened = false;
+    std::unique_ptr<ResettableWatermark> watermark;
   };
   // Reads one file of the workload through its slot: the kept descriptor, a probe of an absent
   // file when due, or a limit's kept content. The view stays valid until the next ReadSlot of
@@ -131,25 +142,25 @@ class CgroupCollector final : public Collector {
   // (a Kubernetes pod) show it on the first of them by identity, and a namespace shared with the
   // host (as /proc/1 sees it) is not a container's traffic. A process that exits mid-read leaves
   // the figures absent for this tick; a net/dev that does not parse is an error naming the file.
-  void ReadNetwork(const std::map<std::string, WorkloadLocation>& locations, std::vector<Sample>* samples,
-                   std::vector<std::string>* errors);
+  // Both read the samples of this tick alongside read_ (the same order).
+  void ReadNetwork(std::vector<Sample>* samples, std::vector<std::string>* errors);
   // Reads and resets each workload's memory.peak descriptor (see ResettableWatermark), opening
-  // it on a workload's first tick; drops the descriptors of workloads that are gone.
-  void ReadIntervalPeaks(const std::map<std::string, WorkloadLocation>& locations, std::vector<Sample>* samples);
+  // it on an instance's first tick.
+  void ReadIntervalPeaks(std::vector<Sample>* samples);
 
   const FileSystem& fs_;
   std::string root_;
   CgroupLayout layout_;
   bool services_ = false;
   std::string procfs_;
-  struct Watermark {
-    uint64_t instance = 0;
-    std::unique_ptr<ResettableWatermark> file;  // null: this instance's file cannot be reset
-  };
-  std::map<std::string, Watermark> watermarks_;  // by identity key
-
   std::unordered_map<std::string, Cached> cache_;  // by identity key
   std::array<std::string, kSlotCount> buffers_;    // this workload's reads, reused across workloads
+  std::string key_;                                // scratch for look-ups by identity key
+  // This tick's samples' locations and kept state, in the samples' order: no look-up by key after
+  // the read. Valid only within one Collect().
+  std::vector<std::pair<const WorkloadLocation*, Cached*>> read_;
+  std::vector<Sample> spares_;                     // from Recycle, refilled by the next Collect
+  std::vector<std::pair<std::string_view, uint64_t>> v1_links_;  // scratch: one workload's v1 dirs
   uint64_t tick_ = 0;
   std::map<std::string, WorkloadLocation> locations_;  // the last walk's workloads
   std::vector<WatchedDir> watched_;                   // the directories it listed

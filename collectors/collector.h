@@ -26,6 +26,10 @@ class Collector {
   // Short and stable: it becomes the `collector` label ("cgroup", later "libvirt", "qemu").
   virtual std::string name() const = 0;
   virtual CollectResult Collect() = 0;
+  // Samples the pipeline is done with (their figures stale, their strings still holding their
+  // capacity). A collector may take them and fill them on the next Collect() instead of making
+  // new ones, so that a steady tick allocates nothing per workload; the default leaves them.
+  virtual void Recycle(std::vector<Sample>* spent) { (void)spent; }
 };
 
 }  // namespace we

@@ -128,7 +128,8 @@ std::vector<std::string> ParsePasswdHomes(std::string_view text) {
   return homes;
 }
 
-MetadataResolver::MetadataResolver(const FileSystem& fs, std::string rootfs) : fs_(fs), rootfs_(std::move(rootfs)) {}
+MetadataResolver::MetadataResolver(const FileSystem& fs, std::string rootfs, LabelFilter keep_label)
+    : fs_(fs), rootfs_(std::move(rootfs)), keep_label_(std::move(keep_label)) {}
 
 std::optional<ContainerMetadata> MetadataResolver::Lookup(const WorkloadIdentity& id) {
   std::string error;
@@ -193,8 +194,15 @@ std::optional<ContainerMetadata> MetadataResolver::Lookup(const WorkloadIdentity
 
 void MetadataResolver::Resolve(Sample* sample) {
   if (sample->identity.kind != "container") return;
-  auto [it, inserted] = cache_.try_emplace(sample->identity.Key());
-  if (inserted) it->second.metadata = Lookup(sample->identity);
+  sample->identity.KeyInto(&key_);
+  auto it = cache_.find(key_);
+  if (it == cache_.end()) {
+    it = cache_.try_emplace(key_).first;
+    if (std::optional<ContainerMetadata> m = Lookup(sample->identity)) {
+      if (keep_label_) std::erase_if(m->labels, [&](const auto& l) { return !keep_label_(l.first); });
+      it->second.metadata = std::make_shared<const ContainerMetadata>(std::move(*m));
+    }
+  }
   it->second.seen = true;
   if (!it->second.metadata) return;
   sample->metadata = it->second.metadata;

@@ -15,10 +15,13 @@
 // Thread-safety: parsers are pure; MetadataResolver is used by the sampler thread only.
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "collectors/file_system.h"
@@ -39,8 +42,13 @@ std::vector<std::string> ParsePasswdHomes(std::string_view text);
 
 class MetadataResolver {
  public:
+  // Which container labels are kept (by name); the rest are dropped once, when a container's
+  // state is read, so they never reach a series.
+  using LabelFilter = std::function<bool(const std::string&)>;
+
   // `fs` must outlive the resolver; `rootfs` is --path.rootfs ("/" normally, "/host" in a container).
-  MetadataResolver(const FileSystem& fs, std::string rootfs);
+  // Without a filter every label is kept.
+  MetadataResolver(const FileSystem& fs, std::string rootfs, LabelFilter keep_label = nullptr);
 
   // Fills `sample->metadata` (and the identity's name) for a container, from the cache or by
   // reading its runtime's files once per new id. Ids not seen in a tick are dropped by Sweep().
@@ -56,10 +64,12 @@ class MetadataResolver {
   const FileSystem& fs_;
   std::string rootfs_;
   struct Entry {
-    std::optional<ContainerMetadata> metadata;
+    std::shared_ptr<const ContainerMetadata> metadata;  // null: none readable
     bool seen = false;
   };
-  std::map<std::string, Entry> cache_;  // by identity key
+  LabelFilter keep_label_;
+  std::unordered_map<std::string, Entry> cache_;  // by identity key
+  std::string key_;                               // scratch for look-ups
   std::map<std::string, uint64_t> errors_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +20,19 @@ struct WorkloadIdentity {
   std::string name;     // the id's short form or the path-derived name, until runtime metadata lands
   std::string pod_uid;  // Kubernetes pod UID when the cgroup path carries one, else empty
 
-  std::string Key() const { return kind + '\x1f' + runtime + '\x1f' + id; }
+  std::string Key() const {
+    std::string key;
+    KeyInto(&key);
+    return key;
+  }
+  // Key() written into *out, reusing its capacity: no allocation once it has held a key.
+  void KeyInto(std::string* out) const {
+    out->assign(kind);
+    out->push_back('\x1f');
+    out->append(runtime);
+    out->push_back('\x1f');
+    out->append(id);
+  }
   friend bool operator==(const WorkloadIdentity&, const WorkloadIdentity&) = default;
 };
 
@@ -121,10 +134,30 @@ struct Sample {
   PressureFigures io_pressure;
 
   std::optional<VmFigures> vm;  // VMs only
-  std::optional<ContainerMetadata> metadata;  // containers whose runtime state was readable
+  // Containers whose runtime state was readable. Shared with the resolver's cache, which reads
+  // each container's state once: a tick copies a pointer, not the strings.
+  std::shared_ptr<const ContainerMetadata> metadata;
   // For a QEMU process: the key of the cgroup workload it runs in, if its cgroup names one; the
   // pipeline joins the two into one workload.
   std::string cgroup_workload_key;
+
+  // Back to a default Sample, its strings emptied but keeping their buffers, to be filled again
+  // without allocating (collector.h, Collector::Recycle).
+  void Clear() {
+    Sample fresh;
+    auto keep = [](std::string& from, std::string& to) {
+      to.swap(from);
+      to.clear();
+    };
+    keep(identity.kind, fresh.identity.kind);
+    keep(identity.runtime, fresh.identity.runtime);
+    keep(identity.id, fresh.identity.id);
+    keep(identity.name, fresh.identity.name);
+    keep(identity.pod_uid, fresh.identity.pod_uid);
+    keep(cgroup, fresh.cgroup);
+    keep(cgroup_workload_key, fresh.cgroup_workload_key);
+    *this = std::move(fresh);
+  }
 };
 
 // The daemon's own process figures (from /proc/self under --path.procfs), for process_* metrics.

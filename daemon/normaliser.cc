@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <tuple>
 
 namespace we {
 
@@ -22,14 +24,41 @@ size_t Normaliser::window_bytes() const {
 }
 
 std::vector<WorkloadView> Normaliser::Update(std::vector<Sample> samples, Clock::time_point now, double wall_now) {
-  ++tick_;
   std::vector<WorkloadView> views;
-  views.reserve(samples.size());
+  Update(&samples, &views, now, wall_now);
+  return views;
+}
+
+void Normaliser::Update(std::vector<Sample>* samples_in, std::vector<WorkloadView>* views, Clock::time_point now,
+                        double wall_now) {
+  ++tick_;
+  std::vector<Sample>& samples = *samples_in;
   const double interval = std::chrono::duration<double>(settings_.interval).count();
 
-  for (Sample& s : samples) {
-    WorkloadView view;
-    auto [it, inserted] = states_.try_emplace(s.identity.Key());
+  // Views are sorted by (kind, runtime, name, id), for stable output. Collectors return their
+  // workloads in the same order tick after tick, so last tick's order usually still holds.
+  const auto before = [&](uint32_t a, uint32_t b) {
+    const auto& x = samples[a].identity;
+    const auto& y = samples[b].identity;
+    return std::tie(x.kind, x.runtime, x.name, x.id) < std::tie(y.kind, y.runtime, y.name, y.id);
+  };
+  if (order_.size() != samples.size() || !std::is_sorted(order_.begin(), order_.end(), before)) {
+    order_.resize(samples.size());
+    std::iota(order_.begin(), order_.end(), 0u);
+    std::sort(order_.begin(), order_.end(), before);
+  }
+  views->resize(samples.size());
+
+  for (std::size_t j = 0; j < samples.size(); ++j) {
+    Sample& s = samples[order_[j]];
+    WorkloadView& view = (*views)[j];
+    view.cpu_usage_cores.reset();
+    view.windows.clear();
+    view.startup_seconds.reset();
+    s.identity.KeyInto(&key_);
+    auto it = states_.find(key_);
+    const bool inserted = it == states_.end();
+    if (inserted) it = states_.try_emplace(key_).first;
     State& state = it->second;
     const bool fresh = inserted || state.instance != s.instance;
     if (!fresh && state.cpu_usage_seconds && s.cpu.usage_seconds) {
@@ -50,18 +79,12 @@ std::vector<WorkloadView> Normaliser::Update(std::vector<Sample> samples, Clock:
     state.cpu_usage_seconds = s.cpu.usage_seconds;
     state.when = now;
     state.seen_tick = tick_;
+    // libstdc++ hands the view's old string buffers to `s` in the move: they go back to the
+    // collector, and neither side allocates.
     view.sample = std::move(s);
     if (settings_.windows) UpdateWindows(state, view, wall_now, fresh);
-    views.push_back(std::move(view));
   }
   std::erase_if(states_, [this](const auto& entry) { return entry.second.seen_tick != tick_; });
-
-  std::sort(views.begin(), views.end(), [](const WorkloadView& a, const WorkloadView& b) {
-    const auto& x = a.sample.identity;
-    const auto& y = b.sample.identity;
-    return std::tie(x.kind, x.runtime, x.name, x.id) < std::tie(y.kind, y.runtime, y.name, y.id);
-  });
-  return views;
 }
 
 void Normaliser::UpdateWindows(State& state, WorkloadView& view, double wall_now, bool fresh) {

@@ -37,6 +37,13 @@ class Normaliser {
   // Unix seconds (for workload ages and the startup time).
   std::vector<WorkloadView> Update(std::vector<Sample> samples, Clock::time_point now, double wall_now = 0);
 
+  // The same, reusing memory: *views (a previous snapshot's, or empty) is refilled, its elements'
+  // buffers kept, and left sorted as Update's result is. Each sample is moved into its view, so
+  // *samples keeps its size, its elements holding the buffers the views had (for
+  // Collector::Recycle).
+  void Update(std::vector<Sample>* samples, std::vector<WorkloadView>* views, Clock::time_point now,
+              double wall_now = 0);
+
   size_t tracked() const { return states_.size(); }
   // Heap bytes held by every workload's windows.
   size_t window_bytes() const;
@@ -60,6 +67,8 @@ class Normaliser {
   std::size_t shortest_window_ = 0;
   std::unordered_map<std::string, State> states_;
   QuantileScratch scratch_;
+  std::string key_;  // scratch for look-ups
+  std::vector<uint32_t> order_;  // the samples' indices in view order, kept: steady ticks need no sort
   uint64_t tick_ = 0;
 };
 

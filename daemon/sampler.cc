@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 
 #include <boost/asio/post.hpp>
@@ -73,9 +74,9 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
       windows_(settings.windows.empty()
                    ? nullptr
                    : WindowLayout::Make(settings.windows, settings.interval, settings.idle_quantile)),
-      metadata_(fs, settings.rootfs),
+      metadata_(fs, settings.rootfs,
+                [allow = settings.label_allow](const std::string& name) { return LabelAllowed(allow, name); }),
       normaliser_(NormaliserSettingsFrom(settings, windows_)),
-      label_allow_(settings.label_allow),
       ticks_per_second_(static_cast<double>(::sysconf(_SC_CLK_TCK))),
       page_size_(static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))) {
   auto cgroup = std::make_unique<CgroupCollector>(fs_, settings.cgroupfs, settings.services, settings.procfs);
@@ -90,6 +91,15 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
 
 std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time_point now,
                                                  std::chrono::system_clock::time_point wall_now) {
+  // The snapshot of two ticks ago: if no one else holds it any more, its views are reused.
+  std::vector<WorkloadView> views;
+  if (retired_ && retired_.use_count() == 1) {
+    // The scrape that released it last did so with a release decrement; see its writes.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    views = std::move(retired_->workloads);
+  }
+  retired_ = std::move(published_);
+
   auto snap = std::make_shared<Snapshot>();
   snap->sequence = ++sequence_;
   snap->time_seconds = std::chrono::duration<double>(wall_now.time_since_epoch()).count();
@@ -116,20 +126,23 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
     snap->collectors.push_back(std::move(status));
     by_collector[snap->collectors.back().name] = std::move(result.samples);
   }
-  std::vector<Sample> samples = JoinWorkloads(std::move(by_collector["cgroup"]), std::move(by_collector["qemu"]),
-                                              std::move(by_collector["libvirt"]));
-  for (Sample& s : samples) {
+  samples_ = JoinWorkloads(std::move(by_collector["cgroup"]), std::move(by_collector["qemu"]),
+                          std::move(by_collector["libvirt"]));
+  for (Sample& s : samples_) {
+    // Only allowed labels leave the resolver: the rest never reach a series.
     metadata_.Resolve(&s);
-    // Only allowed labels leave the pipeline: the rest never reach a series.
-    if (s.metadata) std::erase_if(s.metadata->labels, [&](const auto& l) { return !LabelAllowed(label_allow_, l.first); });
   }
   metadata_.Sweep();
   snap->metadata_errors = metadata_.errors();
-  snap->workloads = normaliser_.Update(std::move(samples), now, snap->time_seconds);
+  normaliser_.Update(&samples_, &views, now, snap->time_seconds);
+  snap->workloads = std::move(views);
+  // samples_ now holds the reused views' old buffers: the cgroup collector fills them next tick.
+  collectors_.front()->Recycle(&samples_);
   snap->windows = windows_;
   snap->cgroup_layout = cgroup_layout_;
   snap->peak_source = PeakSource(snap->workloads, cgroup_layout_);
   snap->process = ReadProcessFigures(fs_, procfs_, ticks_per_second_, page_size_);
+  published_ = snap;
   return snap;
 }
 

@@ -43,8 +43,11 @@ void FillCpu(CpuFigures& into, const CpuFigures& from) {
 
 std::vector<Sample> JoinWorkloads(std::vector<Sample> cgroup, std::vector<Sample> qemu, std::vector<Sample> libvirt) {
   std::vector<Sample> out = std::move(cgroup);
+  // Only QEMU processes join by key: without any, no key of the (many) cgroup workloads is made.
   std::map<std::string, std::size_t> by_key;
-  for (std::size_t i = 0; i < out.size(); ++i) by_key.emplace(out[i].identity.Key(), i);
+  if (!qemu.empty()) {
+    for (std::size_t i = 0; i < out.size(); ++i) by_key.emplace(out[i].identity.Key(), i);
+  }
 
   for (Sample& q : qemu) {
     auto it = q.cgroup_workload_key.empty() ? by_key.end() : by_key.find(q.cgroup_workload_key);

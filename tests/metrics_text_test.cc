@@ -89,8 +89,9 @@ Snapshot EveryFamily() {
   c.sample.network = {10, 20, 30, 40, 0, 1};
   c.sample.cpu_pressure = {1.0, 0.5};
   c.sample.memory_pressure = {2e-5, std::nullopt};
-  c.sample.metadata = ContainerMetadata{"web-1", "nginx:1.25", "default", "web", "nginx", {}};
-  c.sample.metadata->labels = {{"com.example.team", "store\"front"}, {"com_example_team", "clash"}, {"a-b", "c"}};
+  c.sample.metadata = std::make_shared<const ContainerMetadata>(ContainerMetadata{
+      "web-1", "nginx:1.25", "default", "web", "nginx",
+      {{"com.example.team", "store\"front"}, {"com_example_team", "clash"}, {"a-b", "c"}}});
   c.cpu_usage_cores = 0.25;
   c.windows = {WindowFigures{0.01, 1.5, 9e7, 2e8}, WindowFigures{std::nullopt, 1.5, std::nullopt, 2e8}};
   c.startup_seconds = 3.5;
