@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <csignal>
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "build_info.h"
@@ -139,6 +140,11 @@ App::App(Flags flags, Config config)
                            .Add({});
   reload_success_->Set(1);
   reload_timestamp_->Set(UnixNow());
+  // After each tick, the main thread (the renderer's) renders ahead if a scrape is due before the
+  // next one: Prometheus' fixed cadence then finds every body ready.
+  sampler_->set_on_publish([this](std::chrono::steady_clock::duration interval) {
+    boost::asio::post(io_, [this, interval] { renderer_.Prerender(std::chrono::steady_clock::now(), interval); });
+  });
 }
 
 App::~App() { sampler_->Stop(); }

@@ -569,10 +569,36 @@ MetricsRenderer::MetricsRenderer(const SnapshotStore& store, BuildInfo build,
                                  std::vector<std::shared_ptr<prometheus::Collectable>> extra)
     : store_(store), build_(std::move(build)), extra_(std::move(extra)) {}
 
-std::shared_ptr<const MetricsBody> MetricsRenderer::Current() {
+namespace {
+
+bool SameSnapshot(const std::weak_ptr<const Snapshot>& a, const std::shared_ptr<const Snapshot>& b) {
+  return !a.owner_before(b) && !b.owner_before(a);
+}
+
+}  // namespace
+
+std::shared_ptr<const MetricsBody> MetricsRenderer::Current(ScrapePredictor::Clock::time_point now) {
   auto snap = store_.Get();
   if (!snap) return nullptr;
-  if (snap == cached_for_ && cached_) return cached_;
+  if (!SameSnapshot(served_for_, snap)) {
+    predictor_.OnArrival(now);
+    served_for_ = snap;
+  }
+  if (SameSnapshot(cached_for_, snap) && cached_) return cached_;
+  Render(std::move(snap), /*ahead=*/false);
+  return cached_;
+}
+
+void MetricsRenderer::Prerender(ScrapePredictor::Clock::time_point now, ScrapePredictor::Clock::duration interval) {
+  if (!predictor_.Due(now, interval)) return;
+  auto snap = store_.Get();
+  if (!snap || (SameSnapshot(cached_for_, snap) && cached_)) return;
+  Render(std::move(snap), /*ahead=*/true);
+}
+
+void MetricsRenderer::Render(std::shared_ptr<const Snapshot> snap, bool ahead) {
+  ++renders_;
+  if (ahead) ++prerenders_;
   // The previous body's text buffer is reused when no response holds it any more: a render then
   // writes into memory already touched instead of growing a new 6 MB string (N = 1,000).
   std::string text;
@@ -583,13 +609,22 @@ std::shared_ptr<const MetricsBody> MetricsRenderer::Current() {
   text.reserve(last_text_size_ + last_text_size_ / 16);
   AppendText(*snap, build_, &text);
   for (const auto& c : extra_) text += SerializeText(c->Collect());
+  // Its own counters, this render included.
+  text +=
+      "# HELP workload_exporter_metrics_renders_total /metrics bodies rendered: ahead of a scrape expected at the "
+      "cadence of the earlier ones, or on a request.\n"
+      "# TYPE workload_exporter_metrics_renders_total counter\n"
+      "workload_exporter_metrics_renders_total{when=\"ahead\"} ";
+  AppendSampleValue(&text, static_cast<double>(prerenders_));
+  text += "\nworkload_exporter_metrics_renders_total{when=\"on_request\"} ";
+  AppendSampleValue(&text, static_cast<double>(renders_ - prerenders_));
+  text += '\n';
   last_text_size_ = text.size();
   auto body = std::make_shared<MetricsBody>();
   body->text = std::move(text);
   body->gzip = GzipCompress(body->text, kMetricsGzipLevel);
-  cached_for_ = std::move(snap);
+  cached_for_ = snap;
   cached_ = std::move(body);
-  return cached_;
 }
 
 }  // namespace we

@@ -9,6 +9,7 @@
 // dominated a scrape (57 ms for 1,000 workloads). prometheus-cpp stays for the daemon's own
 // Registry (the reload gauges), appended through its serializer.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include <prometheus/metric_family.h>
 
 #include "daemon/http_server.h"
+#include "daemon/scrape_predictor.h"
 #include "daemon/snapshot.h"
 
 namespace we {
@@ -42,7 +44,8 @@ void AppendSampleValue(std::string* out, double value);
 // scrape that first sees a snapshot, so it is scrape latency.
 inline constexpr int kMetricsGzipLevel = 1;
 
-// Renders text (and gzip) for the newest snapshot, once per snapshot.
+// Renders text (and gzip) for the newest snapshot, once per snapshot: on the first request for it,
+// or ahead of it (Prerender) when scrapes keep a cadence that says one is about to come.
 // Thread-safety: call from one thread (the io_context's).
 class MetricsRenderer {
  public:
@@ -50,19 +53,36 @@ class MetricsRenderer {
   MetricsRenderer(const SnapshotStore& store, BuildInfo build,
                   std::vector<std::shared_ptr<prometheus::Collectable>> extra = {});
 
-  // nullptr until the first snapshot is published.
-  std::shared_ptr<const MetricsBody> Current();
+  // nullptr until the first snapshot is published. `now`: when the request arrived.
+  std::shared_ptr<const MetricsBody> Current(ScrapePredictor::Clock::time_point now = ScrapePredictor::Clock::now());
+
+  // Called after each tick: renders the newest snapshot now if a scrape is expected before the
+  // next tick (ScrapePredictor), so that it finds the body ready. `interval`: the sampling interval.
+  void Prerender(ScrapePredictor::Clock::time_point now, ScrapePredictor::Clock::duration interval);
+
+  // Bodies rendered so far, and how many of them were rendered ahead by Prerender.
+  uint64_t renders() const { return renders_; }
+  uint64_t prerenders() const { return prerenders_; }
 
   // Drops the cache, e.g. after the daemon's own Registry changed.
   void Invalidate() { cached_for_.reset(); }
 
  private:
+  void Render(std::shared_ptr<const Snapshot> snap, bool ahead);
+
   const SnapshotStore& store_;
   BuildInfo build_;
   std::vector<std::shared_ptr<prometheus::Collectable>> extra_;
-  std::shared_ptr<const Snapshot> cached_for_;
+  // The snapshot the body is of. Weak, so that the sampler may reuse it once newer ones are out
+  // (SamplingPipeline::Tick); it is compared by owner only, never locked, and keeps the control
+  // block alive, so no newer snapshot can take its address.
+  std::weak_ptr<const Snapshot> cached_for_;
   std::shared_ptr<MetricsBody> cached_;  // handed out as const; mutable here to reuse its buffer
   size_t last_text_size_ = 0;
+  std::weak_ptr<const Snapshot> served_for_;  // of the last request: a new one is an arrival
+  ScrapePredictor predictor_;
+  uint64_t renders_ = 0;
+  uint64_t prerenders_ = 0;
 };
 
 // Text format 0.0.4 of the given families (prometheus-cpp's TextSerializer).

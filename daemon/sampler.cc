@@ -220,6 +220,7 @@ void Sampler::RunTick() {
   auto snap = pipeline_->Tick(std::chrono::steady_clock::now(), std::chrono::system_clock::now());
   store_.Publish(std::move(snap));
   ready_.store(true, std::memory_order_release);
+  if (on_publish_) on_publish_(settings_.interval);
   ScheduleNext();
 }
 

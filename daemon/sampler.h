@@ -98,6 +98,11 @@ class Sampler {
   // True once the first complete sample is published.
   bool ready() const { return ready_.load(std::memory_order_acquire); }
 
+  // Called on the sampler's thread after each snapshot is published, with the sampling interval.
+  // Set before Start().
+  using PublishHook = std::function<void(std::chrono::steady_clock::duration interval)>;
+  void set_on_publish(PublishHook hook) { on_publish_ = std::move(hook); }
+
  private:
   void ScheduleNext();
   void RunTick();
@@ -112,6 +117,7 @@ class Sampler {
   std::chrono::steady_clock::time_point next_deadline_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> running_{false};
+  PublishHook on_publish_;
 };
 
 }  // namespace we

@@ -134,6 +134,17 @@ TEST(MetricsText, AppendsToWhatIsThere) {
   EXPECT_EQ(out, "prefix\n" + RenderText(snap, BuildInfo{"v", "r"}));
 }
 
+// The renderer's body: the snapshot's text, then its own render counters.
+std::string BodyOf(const Snapshot& snap, int ahead, int on_request) {
+  return RenderText(snap, BuildInfo{"v", "r"}) +
+         "# HELP workload_exporter_metrics_renders_total /metrics bodies rendered: ahead of a scrape expected at "
+         "the cadence of the earlier ones, or on a request.\n"
+         "# TYPE workload_exporter_metrics_renders_total counter\n"
+         "workload_exporter_metrics_renders_total{when=\"ahead\"} " +
+         std::to_string(ahead) + "\nworkload_exporter_metrics_renders_total{when=\"on_request\"} " +
+         std::to_string(on_request) + "\n";
+}
+
 TEST(MetricsRenderer, RendersOncePerSnapshotAndReusesNothingStillServed) {
   SnapshotStore store;
   MetricsRenderer renderer(store, BuildInfo{"v", "r"});
@@ -144,7 +155,7 @@ TEST(MetricsRenderer, RendersOncePerSnapshotAndReusesNothingStillServed) {
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(renderer.Current(), a);  // cached
   const std::string a_text = a->text;
-  EXPECT_EQ(a_text, RenderText(*first, BuildInfo{"v", "r"}));
+  EXPECT_EQ(a_text, BodyOf(*first, 0, 1));
   EXPECT_FALSE(a->gzip.empty());
 
   // A new snapshot while `a` is still held (a response in flight): `a` must not change.
@@ -154,7 +165,7 @@ TEST(MetricsRenderer, RendersOncePerSnapshotAndReusesNothingStillServed) {
   auto b = renderer.Current();
   EXPECT_NE(b, a);
   EXPECT_EQ(a->text, a_text);
-  EXPECT_EQ(b->text, RenderText(*second, BuildInfo{"v", "r"}));
+  EXPECT_EQ(b->text, BodyOf(*second, 0, 2));
 
   // Nobody holds `b` any more: its buffer may be reused for the next one.
   b.reset();
@@ -162,7 +173,7 @@ TEST(MetricsRenderer, RendersOncePerSnapshotAndReusesNothingStillServed) {
   third->time_seconds += 2;
   store.Publish(third);
   auto c = renderer.Current();
-  EXPECT_EQ(c->text, RenderText(*third, BuildInfo{"v", "r"}));
+  EXPECT_EQ(c->text, BodyOf(*third, 0, 3));
 }
 
 }  // namespace
