@@ -5,7 +5,10 @@
 // allocated or walked inside the loop: no sampler can read the same files for less.
 //
 // Options: --rounds K (20), --ref-rounds R (5), --min-time S (0): repeat each measurement past K
-// (or R) rounds until it has run S seconds.
+// (or R) rounds until it has run S seconds. --paced-rounds P (0) --pace-ms MS (1000): also measure
+// the floor and the in-process collector P rounds each, one round every MS ms, as the daemon reads
+// (once per interval): caches and TLBs have gone cold in between, which a tight loop never sees.
+// Only where every file fits under the descriptor limit at once.
 //
 //   floor [--rounds K] [--ref-rounds R] --cgroup-root ROOT   every file the daemon reads under ROOT
 //   floor [--rounds K] FILE...                               exactly these files
@@ -75,6 +78,27 @@ Cost Measure(int rounds, const std::function<void()>& body) {
   c.user_s = (Seconds(after.ru_utime) - Seconds(before.ru_utime)) / rounds;
   c.sys_s = (Seconds(after.ru_stime) - Seconds(before.ru_stime)) / rounds;
   c.wall_s = std::chrono::duration<double>(t1 - t0).count() / rounds;
+  return c;
+}
+
+// CPU per call of `body`, called `rounds` times with `pace` of sleep before each call (not counted).
+Cost MeasurePaced(int rounds, std::chrono::milliseconds pace, const std::function<void()>& body) {
+  Cost c;
+  for (int i = 0; i < rounds; ++i) {
+    ::usleep(static_cast<useconds_t>(pace.count() * 1000));
+    rusage before{}, after{};
+    ::getrusage(RUSAGE_SELF, &before);
+    const auto t0 = std::chrono::steady_clock::now();
+    body();
+    const auto t1 = std::chrono::steady_clock::now();
+    ::getrusage(RUSAGE_SELF, &after);
+    c.user_s += Seconds(after.ru_utime) - Seconds(before.ru_utime);
+    c.sys_s += Seconds(after.ru_stime) - Seconds(before.ru_stime);
+    c.wall_s += std::chrono::duration<double>(t1 - t0).count();
+  }
+  c.user_s /= rounds;
+  c.sys_s /= rounds;
+  c.wall_s /= rounds;
   return c;
 }
 
@@ -189,6 +213,8 @@ int Usage() {
 int main(int argc, char** argv) {
   int rounds = 20;
   int ref_rounds = 5;
+  int paced_rounds = 0;
+  std::chrono::milliseconds pace{1000};
   std::string root;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
@@ -201,6 +227,10 @@ int main(int argc, char** argv) {
       rounds = std::atoi(value().c_str());
     } else if (a == "--ref-rounds") {
       ref_rounds = std::atoi(value().c_str());
+    } else if (a == "--paced-rounds") {
+      paced_rounds = std::atoi(value().c_str());
+    } else if (a == "--pace-ms") {
+      pace = std::chrono::milliseconds(std::atoi(value().c_str()));
     } else if (a == "--min-time") {
       g_min_seconds = std::atof(value().c_str());
     } else if (a == "--cgroup-root") {
@@ -241,7 +271,7 @@ int main(int argc, char** argv) {
   const size_t batches = (files.size() + batch - 1) / batch;
   static char buf[1 << 16];
   size_t bytes = 0;
-  Cost floor;
+  Cost floor, paced_floor;
   std::vector<int> fds;
   fds.reserve(batch);
   for (size_t first = 0; first < files.size(); first += batch) {
@@ -278,6 +308,7 @@ int main(int argc, char** argv) {
     floor.sys_s += c.sys_s;
     floor.wall_s += c.wall_s;
     bytes += batch_bytes;
+    if (batches == 1 && paced_rounds > 0) paced_floor = MeasurePaced(paced_rounds, pace, pread_all);
     for (int fd : fds) ::close(fd);
     fds.clear();
   }
@@ -285,8 +316,9 @@ int main(int argc, char** argv) {
   if (batches > 1) std::printf(" (descriptor limit: measured in %zu batches of up to %zu)", batches, batch);
   std::printf("\n");
   Print("floor: pread on open descriptors", floor, files.size());
+  if (paced_floor.wall_s > 0) Print("floor, paced: one round per interval", paced_floor, files.size());
 
-  Cost naive, walk, probes, collect;
+  Cost naive, walk, probes, collect, paced_collect;
   if (collector && ref_rounds > 0) {
     auto open_read_close = [&] {
       for (const std::string& f : files) {
@@ -316,6 +348,10 @@ int main(int argc, char** argv) {
     collector->Collect();  // first run opens its descriptors and memory.peak watermarks
     collect = Measure(ref_rounds, [&] { collector->Collect(); });
     Print("reference: CgroupCollector::Collect() in-process", collect, files.size());
+    if (paced_floor.wall_s > 0) {
+      paced_collect = MeasurePaced(paced_rounds, pace, [&] { collector->Collect(); });
+      Print("reference: Collect() in-process, paced", paced_collect, files.size());
+    }
   }
 
   std::printf("floor_workloads=%zu\nfloor_files=%zu\nfloor_absent=%zu\nfloor_bytes=%zu\n", workloads, files.size(),
@@ -326,6 +362,11 @@ int main(int argc, char** argv) {
     std::printf("ref_open_read_close_cpu_us=%.1f\nref_walk_cpu_us=%.1f\nref_absent_cpu_us=%.1f\n", naive.cpu() * 1e6,
                 walk.cpu() * 1e6, probes.cpu() * 1e6);
     std::printf("ref_collect_cpu_us=%.1f\nref_collect_wall_us=%.1f\n", collect.cpu() * 1e6, collect.wall_s * 1e6);
+  }
+  if (paced_floor.wall_s > 0) {
+    std::printf("floor_paced_cpu_us=%.1f\nfloor_paced_pace_ms=%lld\n", paced_floor.cpu() * 1e6,
+                static_cast<long long>(pace.count()));
+    if (paced_collect.wall_s > 0) std::printf("ref_collect_paced_cpu_us=%.1f\n", paced_collect.cpu() * 1e6);
   }
   return 0;
 }

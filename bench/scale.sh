@@ -21,7 +21,8 @@
 # Environment: BUILD (default /tmp/build-scale: workload_exporter, bench/floor,
 # bench/make_fixture), SCRAPES (50), SCRAPE_EVERY (15: the Prometheus scrape interval assumed by
 # the "in all" CPU figure), FLOOR_ROUNDS (20), FLOOR_REF_ROUNDS (5), FLOOR_MIN_TIME (2 s per
-# floor measurement at least), KEEP (1: keep the work directory), RESULT (file to append the
+# floor measurement at least), FLOOR_PACED_ROUNDS (10: the floor and the in-process collector
+# also measured one round per interval, as the daemon reads; 0: not), KEEP (1: keep the work directory), RESULT (file to append the
 # summary's key=value lines to).
 #
 # Everything it creates goes away on exit, failure or signal: the processes it started (by PID),
@@ -37,9 +38,10 @@ SCRAPE_EVERY=${SCRAPE_EVERY:-15}
 FLOOR_ROUNDS=${FLOOR_ROUNDS:-20}
 FLOOR_REF_ROUNDS=${FLOOR_REF_ROUNDS:-5}
 FLOOR_MIN_TIME=${FLOOR_MIN_TIME:-2}
+FLOOR_PACED_ROUNDS=${FLOOR_PACED_ROUNDS:-10}
 INTERVAL_S=1
 DAEMON=$BUILD/workload_exporter
-FLOOR=$BUILD/bench/floor
+FLOOR=${FLOOR:-$BUILD/bench/floor}
 MAKE_FIXTURE=$BUILD/bench/make_fixture
 
 case $MODE in real | fixture) ;; *) echo "scale.sh: MODE must be real or fixture" >&2; exit 2 ;; esac
@@ -143,7 +145,7 @@ log "tree ready in ${t_tree}s ($MODE, N=$N, root $ROOT)"
 
 # --- the floor ----------------------------------------------------------------------------------
 "$FLOOR" --cgroup-root "$ROOT" --rounds "$FLOOR_ROUNDS" --ref-rounds "$FLOOR_REF_ROUNDS" \
-  --min-time "$FLOOR_MIN_TIME" >"$WORK/floor.txt"
+  --min-time "$FLOOR_MIN_TIME" --paced-rounds "$FLOOR_PACED_ROUNDS" --pace-ms $((INTERVAL_S * 1000)) >"$WORK/floor.txt"
 sed -n '1,/^floor_workloads=/p' "$WORK/floor.txt" | sed '$d' >&2
 floor_val() { awk -F= -v k="$1" '$1 == k {print $2}' "$WORK/floor.txt"; }
 
@@ -197,7 +199,7 @@ for enc in plain gzip; do
     # Only the exporter's own lines, by one fast grep: the harness must not compete with the
     # daemon's next tick for the CPU more than it has to.
     if [[ $enc == gzip ]]; then gzip -dc <"$WORK/body"; else cat "$WORK/body"; fi |
-      { grep -E '^workload_exporter_(last_sample_timestamp_seconds|collector_duration_seconds|workloads)[ {]' || true; } \
+      { grep -E '^workload_exporter_(last_sample_timestamp_seconds|collector_duration_seconds|workloads|metrics_renders_total)[ {]' || true; } \
         >"$WORK/body.txt"
     ts=$(metric workload_exporter_last_sample_timestamp_seconds "$WORK/body.txt")
     cg=$(metric 'workload_exporter_collector_duration_seconds{collector="cgroup"}' "$WORK/body.txt")
@@ -207,6 +209,7 @@ for enc in plain gzip; do
   done
 done
 c3=$(cpu_ticks "$DPID"); w3=$(now)
+cp "$WORK/body.txt" "$WORK/final.txt"  # the last fresh scrape's own lines: render counts so far
 hwm_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$DPID/status")
 rss_kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$DPID/status")
 fds=$(find "/proc/$DPID/fd" -mindepth 1 -maxdepth 1 | wc -l)
@@ -280,6 +283,15 @@ val() { awk -F= -v k="$1" '$1 == k {print $2}' "$WORK/summary"; }
       printf "ratio_daemon_tick_cpu_to_floor=%.2f\n", t * 1000 / f
       printf "ratio_inprocess_collect_to_floor=%.2f\n", r / f
     }'
+  if [[ -n $(floor_val floor_paced_cpu_us) ]]; then
+    awk -v f="$(floor_val floor_paced_cpu_us)" -v t="$(val cpu_ms_per_tick)" -v r="$(floor_val ref_collect_paced_cpu_us)" '
+      BEGIN {
+        printf "ratio_daemon_tick_cpu_to_paced_floor=%.2f\n", t * 1000 / f
+        if (r != "") printf "ratio_inprocess_collect_paced_to_paced_floor=%.2f\n", r / f
+      }'
+  fi
+  echo "renders_ahead=$(metric 'workload_exporter_metrics_renders_total{when="ahead"}' "$WORK/final.txt")"
+  echo "renders_on_request=$(metric 'workload_exporter_metrics_renders_total{when="on_request"}' "$WORK/final.txt")"
 } >>"$WORK/summary"
 cat "$WORK/summary"
 if [[ -n ${RESULT:-} ]]; then { echo "---"; cat "$WORK/summary"; } >>"$RESULT"; fi
