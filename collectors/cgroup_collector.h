@@ -91,9 +91,10 @@ class CgroupCollector final : public Collector {
   std::map<std::string, WorkloadLocation> Discover(std::vector<std::string>* errors,
                                                    std::vector<WatchedDir>* watched) const;
   struct Cached;
-  // Read into *sample (cleared first), for the workload whose identity key is `key`. Returns what
-  // is kept for it, or null when every one of its directories has vanished (it is gone).
-  Cached* ReadInto(const std::string& key, const WorkloadLocation& location, Sample* sample,
+  // Read into *sample (cleared first), for the workload whose identity key is `key` and kept state
+  // `kept` (its entry in cache_). Returns `kept`, or null when every one of its directories has
+  // vanished (it is gone).
+  Cached* ReadInto(const std::string& key, const WorkloadLocation& location, Cached* kept, Sample* sample,
                    std::vector<std::string>* errors);
   void Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
             const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found,
@@ -163,6 +164,14 @@ class CgroupCollector final : public Collector {
   std::vector<std::pair<std::string_view, uint64_t>> v1_links_;  // scratch: one workload's v1 dirs
   uint64_t tick_ = 0;
   std::map<std::string, WorkloadLocation> locations_;  // the last walk's workloads
+  // The same, each with its entry in cache_, made at each walk. An entry is erased only for a
+  // workload that was not read, which sets rescan_: the next tick walks (and remakes this) first.
+  struct Walked {
+    const std::string* key;
+    const WorkloadLocation* location;
+    Cached* cached;
+  };
+  std::vector<Walked> walked_;
   std::vector<WatchedDir> watched_;                   // the directories it listed
   uint64_t walked_tick_ = 0;                          // 0: never walked
   bool rescan_ = false;                               // a workload vanished or was recreated

@@ -1,5 +1,6 @@
 #include "collectors/libvirt_client.h"
 
+#include <dlfcn.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -15,16 +16,63 @@
 namespace we {
 namespace {
 
+// libvirt is loaded when a libvirt URI is configured, not linked: a host that watches only
+// containers (libvirt.uri empty) does not map libvirt and the ~9 MB of libraries it pulls in
+// (GnuTLS, GLib, libssh, whose constructor initialises OpenSSL, ...), and a host without libvirt0
+// installed still runs, finding its VMs from their QEMU processes.
+#define WE_LIBVIRT_FUNCTIONS(X)                                                                    \
+  X(virConnectClose) X(virConnectGetAllDomainStats) X(virConnectIsAlive) X(virConnectOpenReadOnly) \
+  X(virConnectRegisterCloseCallback) X(virConnectSetKeepAlive) X(virConnectUnregisterCloseCallback) \
+  X(virDomainGetName) X(virDomainGetUUIDString) X(virDomainStatsRecordListFree)                    \
+  X(virEventRegisterDefaultImpl) X(virEventRunDefaultImpl) X(virGetLastError) X(virSetErrorFunc)
+
+struct LibvirtApi {
+#define WE_LIBVIRT_POINTER(name) decltype(&::name) name = nullptr;
+  WE_LIBVIRT_FUNCTIONS(WE_LIBVIRT_POINTER)
+#undef WE_LIBVIRT_POINTER
+};
+
+constexpr const char* kLibvirtLibrary = "libvirt.so.0";
+
+// Loaded once per process (and never unloaded: libvirt's event loop thread runs in it). Null,
+// with *error saying why, when the library or one of its functions is missing.
+const LibvirtApi* LoadLibvirt(std::string* error) {
+  static std::string load_error;
+  static const LibvirtApi* api = []() -> const LibvirtApi* {
+    void* handle = ::dlopen(kLibvirtLibrary, RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* e = ::dlerror();
+      load_error = std::string("cannot load ") + kLibvirtLibrary + " (" + (e != nullptr ? e : "unknown error") +
+                   "): install libvirt0, or set libvirt.uri to \"\" to not use libvirt";
+      return nullptr;
+    }
+    auto* table = new LibvirtApi;
+#define WE_LIBVIRT_LOAD(name)                                                                   \
+  table->name = reinterpret_cast<decltype(&::name)>(::dlsym(handle, #name));                    \
+  if (table->name == nullptr) {                                                                 \
+    load_error = std::string(kLibvirtLibrary) + " has no " #name ": libvirt older than 1.2.8?"; \
+    delete table;                                                                               \
+    return nullptr;                                                                             \
+  }
+    WE_LIBVIRT_FUNCTIONS(WE_LIBVIRT_LOAD)
+#undef WE_LIBVIRT_LOAD
+    return table;
+  }();
+  if (api == nullptr) *error = load_error;
+  return api;
+}
+
+
 // libvirt prints every error to stderr unless told otherwise; ours go through the collector.
 void QuietErrors(void*, virErrorPtr) {}
 
-std::string LastError(const char* what) {
-  virErrorPtr e = virGetLastError();
+std::string LastError(const LibvirtApi& api, const char* what) {
+  virErrorPtr e = api.virGetLastError();
   return std::string(what) + ": " + (e != nullptr && e->message != nullptr ? e->message : "unknown error");
 }
 
-bool LastErrorMeansAbsent() {
-  virErrorPtr e = virGetLastError();
+bool LastErrorMeansAbsent(const LibvirtApi& api) {
+  virErrorPtr e = api.virGetLastError();
   if (e == nullptr || e->message == nullptr) return false;
   // "Failed to connect socket to '/var/run/libvirt/libvirt-sock-ro': No such file or directory"
   return std::strstr(e->message, "No such file or directory") != nullptr;
@@ -33,17 +81,17 @@ bool LastErrorMeansAbsent() {
 // libvirt reports a closed connection (libvirtd exited, or stopped answering keepalives) only
 // through its event loop. One loop serves the whole process: registered once, run by a thread
 // that lives as long as the process (libvirt has no way to unregister it).
-void StartEventLoopOnce() {
+void StartEventLoopOnce(const LibvirtApi& api) {
   static std::once_flag once;
-  std::call_once(once, [] {
-    if (virEventRegisterDefaultImpl() != 0) {
+  std::call_once(once, [&api] {
+    if (api.virEventRegisterDefaultImpl() != 0) {
       spdlog::warn("libvirt: no event loop ({}); a closed connection is noticed on the next call instead",
-                   LastError("virEventRegisterDefaultImpl"));
+                   LastError(api, "virEventRegisterDefaultImpl"));
       return;
     }
-    std::thread([] {
+    std::thread([&api] {
       while (true) {
-        if (virEventRunDefaultImpl() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (api.virEventRunDefaultImpl() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     }).detach();
   });
@@ -66,31 +114,34 @@ struct CloseState {
 
 class RealLibvirtClient final : public LibvirtClient {
  public:
-  explicit RealLibvirtClient(std::string uri) : uri_(std::move(uri)) {
-    virSetErrorFunc(nullptr, QuietErrors);
-    StartEventLoopOnce();
+  explicit RealLibvirtClient(std::string uri) : uri_(std::move(uri)), api_(LoadLibvirt(&load_error_)) {
+    if (api_ == nullptr) return;
+    api_->virSetErrorFunc(nullptr, QuietErrors);
+    StartEventLoopOnce(*api_);
   }
   ~RealLibvirtClient() override { Close(); }
 
   std::vector<DomainStatsRecord> GetAllDomainStats() override {
+    // No libvirt on this host is no more a failure than no libvirtd.
+    if (api_ == nullptr) throw LibvirtError("libvirt: " + load_error_, /*absent=*/true);
     Connect();
     virDomainStatsRecordPtr* records = nullptr;
     const unsigned int stats = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |
                                VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK;
     const unsigned int flags = VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE | VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT;
-    const int n = virConnectGetAllDomainStats(conn_, stats, &records, flags);
+    const int n = api_->virConnectGetAllDomainStats(conn_, stats, &records, flags);
     if (n < 0) {
-      const std::string error = LastError(("libvirt " + uri_ + ": virConnectGetAllDomainStats").c_str());
-      if (virConnectIsAlive(conn_) != 1) Drop();  // libvirtd went away: reconnect next time
+      const std::string error = LastError(*api_, ("libvirt " + uri_ + ": virConnectGetAllDomainStats").c_str());
+      if (api_->virConnectIsAlive(conn_) != 1) Drop();  // libvirtd went away: reconnect next time
       throw LibvirtError(error, false);
     }
     std::vector<DomainStatsRecord> out;
     out.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
       DomainStatsRecord r;
-      if (const char* name = virDomainGetName(records[i]->dom)) r.name = name;
+      if (const char* name = api_->virDomainGetName(records[i]->dom)) r.name = name;
       char uuid[VIR_UUID_STRING_BUFLEN];
-      if (virDomainGetUUIDString(records[i]->dom, uuid) == 0) r.uuid = uuid;
+      if (api_->virDomainGetUUIDString(records[i]->dom, uuid) == 0) r.uuid = uuid;
       for (int p = 0; p < records[i]->nparams; ++p) {
         const virTypedParameter& param = records[i]->params[p];
         switch (param.type) {
@@ -108,7 +159,7 @@ class RealLibvirtClient final : public LibvirtClient {
       }
       out.push_back(std::move(r));
     }
-    virDomainStatsRecordListFree(records);
+    api_->virDomainStatsRecordListFree(records);
     return out;
   }
 
@@ -116,7 +167,7 @@ class RealLibvirtClient final : public LibvirtClient {
   void Connect() {
     if (conn_ != nullptr) {
       const int reason = close_registered_ ? close_state_.reason.load() : -1;
-      if (reason < 0 && virConnectIsAlive(conn_) == 1) return;
+      if (reason < 0 && api_->virConnectIsAlive(conn_) == 1) return;
       Drop();
     }
     const auto now = std::chrono::steady_clock::now();
@@ -126,10 +177,10 @@ class RealLibvirtClient final : public LibvirtClient {
                              " s",
                          last_absent_);
     }
-    conn_ = virConnectOpenReadOnly(uri_.c_str());
+    conn_ = api_->virConnectOpenReadOnly(uri_.c_str());
     if (conn_ == nullptr) {
-      last_error_ = LastError(("cannot connect to " + uri_).c_str());
-      last_absent_ = LastErrorMeansAbsent();
+      last_error_ = LastError(*api_, ("cannot connect to " + uri_).c_str());
+      last_absent_ = LastErrorMeansAbsent(*api_);
       backoff_ = std::min<std::chrono::steady_clock::duration>(backoff_ * 2, std::chrono::seconds(30));
       next_attempt_ = now + backoff_;
       throw LibvirtError("libvirt: " + last_error_, last_absent_);
@@ -141,13 +192,13 @@ class RealLibvirtClient final : public LibvirtClient {
     // The state is ours, not libvirt's to free: libvirt forgets a callback once it has fired
     // (calling a free function then), while we still read the reason afterwards.
     close_state_.reason.store(-1);
-    if (virConnectRegisterCloseCallback(conn_, OnClose, &close_state_, nullptr) == 0) {
+    if (api_->virConnectRegisterCloseCallback(conn_, OnClose, &close_state_, nullptr) == 0) {
       close_registered_ = true;
     } else {
-      spdlog::debug("libvirt {}: no close callback: {}", uri_, LastError("virConnectRegisterCloseCallback"));
+      spdlog::debug("libvirt {}: no close callback: {}", uri_, LastError(*api_, "virConnectRegisterCloseCallback"));
     }
-    if (virConnectSetKeepAlive(conn_, 2, 3) < 0) {
-      spdlog::debug("libvirt {}: no keepalive: {}", uri_, LastError("virConnectSetKeepAlive"));
+    if (api_->virConnectSetKeepAlive(conn_, 2, 3) < 0) {
+      spdlog::debug("libvirt {}: no keepalive: {}", uri_, LastError(*api_, "virConnectSetKeepAlive"));
     }
   }
 
@@ -167,13 +218,15 @@ class RealLibvirtClient final : public LibvirtClient {
     if (conn_ == nullptr) return;
     // After this the callback cannot run (it may have already, which libvirt then refuses to
     // unregister: harmless).
-    if (close_registered_) virConnectUnregisterCloseCallback(conn_, OnClose);
+    if (close_registered_) api_->virConnectUnregisterCloseCallback(conn_, OnClose);
     close_registered_ = false;
-    virConnectClose(conn_);
+    api_->virConnectClose(conn_);
     conn_ = nullptr;
   }
 
   std::string uri_;
+  std::string load_error_;
+  const LibvirtApi* api_;  // null: libvirt could not be loaded
   virConnectPtr conn_ = nullptr;
   CloseState close_state_;  // written by the close callback on libvirt's event loop thread
   bool close_registered_ = false;

@@ -89,6 +89,9 @@ Grafana dashboards and Prometheus recording and alerting rules.")
 # makes the user where systemd-sysusers is missing (and lintian wants it declared either way).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# libvirt is loaded at run time when libvirt.uri is set (the default), so shlibdeps does not see
+# it: without it the daemon runs and finds VMs from their QEMU processes.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libvirt0")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus, libvirt-daemon-system")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/packaging/debian/conffiles
