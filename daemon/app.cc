@@ -122,7 +122,7 @@ App::App(Flags flags, Config config)
       renderer_(store_, BuildInfo{kVersion, kRevision}, {registry_}),
       http_(io_, HttpServerOptions{.telemetry_path = config_.web.telemetry_path,
                                    .max_connections = ConnectionCap()},
-            HttpHandlers{.metrics = [this] { return renderer_.Current(); },
+            HttpHandlers{.metrics = [this](bool gzip) { return renderer_.Current(gzip); },
                          .ready = [this] { return sampler_->ready(); },
                          .workloads_json = [this] {
                            auto snap = store_.Get();

@@ -1087,17 +1087,17 @@ void HttpServer::Core::RememberCredentials(std::string cache_key, std::uint64_t 
 
 bool HttpServer::Core::Ready() {
   if (handlers_.ready) return handlers_.ready();
-  return handlers_.metrics && handlers_.metrics() != nullptr;
+  return handlers_.metrics && handlers_.metrics(false) != nullptr;
 }
 
 Reply HttpServer::Core::Metrics(const Request& req) {
-  std::shared_ptr<const MetricsBody> body = handlers_.metrics ? handlers_.metrics() : nullptr;
+  const bool accepts_gzip = AcceptEncodingAllowsGzip(JoinedField(req, http::field::accept_encoding));
+  std::shared_ptr<const MetricsBody> body = handlers_.metrics ? handlers_.metrics(accepts_gzip) : nullptr;
   if (!body) return Literal(http::status::service_unavailable, "no sample yet\n");
   Reply reply;
   reply.content_type = kMetricsContentType;
   reply.vary = true;
-  if (!body->gzip.empty() &&
-      AcceptEncodingAllowsGzip(JoinedField(req, http::field::accept_encoding))) {
+  if (!body->gzip.empty() && accepts_gzip) {
     reply.gzip = true;
     reply.body.data = body->gzip;
   } else {

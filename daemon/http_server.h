@@ -62,15 +62,17 @@ struct HttpSecurity {
 
 // The rendered exposition of one snapshot, shared read-only by every scrape that serves it.
 struct MetricsBody {
-  std::string text;  // Prometheus text format 0.0.4
-  std::string gzip;  // `text` gzip-compressed (GzipCompress); empty = not available
+  std::string text;  // Prometheus text format 0.0.4; empty = not available
+  std::string gzip;  // the same text gzip-compressed; empty = not available
 };
 
 // What the server asks the rest of the daemon. Called on the io_context's thread; each must
 // return quickly. An exception from a handler becomes a 500 response and an error log line.
 struct HttpHandlers {
   // The newest body; nullptr before the first sample (the telemetry path then answers 503).
-  std::function<std::shared_ptr<const MetricsBody>()> metrics;
+  // The newest body. `gzip`: the client accepts gzip, and gzip is served if the body has it;
+  // otherwise the body must have text.
+  std::function<std::shared_ptr<const MetricsBody>(bool gzip)> metrics;
   // True after the first complete sample. Unset: ready once metrics() returns a body.
   std::function<bool()> ready;
   // The JSON document for /api/v1/workloads. Unset: that path answers 404.

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 #include <span>
@@ -77,7 +78,10 @@ namespace {
 
 class TextSink {
  public:
-  explicit TextSink(std::string* out) : out_(out) {}
+  // `drain`, when given, is handed *out (and empties it) whenever it holds kDrainAt bytes or more.
+  explicit TextSink(std::string* out, std::function<void(std::string*)> drain = nullptr)
+      : out_(out), drain_(std::move(drain)) {}
+  static constexpr std::size_t kDrainAt = 64 << 10;
   void Begin(std::string_view name, std::string_view help, MetricType type) {
     name_ = name;
     help_ = help;
@@ -111,11 +115,13 @@ class TextSink {
     out.push_back(' ');
     AppendSampleValue(&out, value);
     out.push_back('\n');
+    if (drain_ && out.size() >= kDrainAt) drain_(&out);
   }
   void End() {}
 
  private:
   std::string* out_;
+  std::function<void(std::string*)> drain_;
   std::string_view name_, help_;
   MetricType type_ = MetricType::Untyped;
   bool header_ = false;
@@ -553,6 +559,22 @@ void AppendText(const Snapshot& snap, const BuildInfo& build, std::string* out) 
   EmitSnapshot(snap, build, sink);
 }
 
+bool AppendTextGzip(const Snapshot& snap, const BuildInfo& build, std::string_view tail, int level,
+                    std::string* gzip) {
+  GzipStream gz(gzip, level);
+  std::string piece;
+  piece.reserve(TextSink::kDrainAt + 4096);
+  bool ok = true;
+  TextSink sink(&piece, [&](std::string* text) {
+    ok = gz.Write(*text) && ok;
+    text->clear();
+  });
+  EmitSnapshot(snap, build, sink);
+  ok = gz.Write(piece) && ok;
+  ok = gz.Write(tail) && ok;
+  return gz.Finish() && ok;
+}
+
 std::string RenderText(const Snapshot& snap, const BuildInfo& build) {
   std::string out;
   AppendText(snap, build, &out);
@@ -577,54 +599,73 @@ bool SameSnapshot(const std::weak_ptr<const Snapshot>& a, const std::shared_ptr<
 
 }  // namespace
 
-std::shared_ptr<const MetricsBody> MetricsRenderer::Current(ScrapePredictor::Clock::time_point now) {
+std::shared_ptr<const MetricsBody> MetricsRenderer::Current(bool gzip, ScrapePredictor::Clock::time_point now) {
   auto snap = store_.Get();
   if (!snap) return nullptr;
   if (!SameSnapshot(served_for_, snap)) {
     predictor_.OnArrival(now);
     served_for_ = snap;
+    last_gzip_ = gzip;
   }
-  if (SameSnapshot(cached_for_, snap) && cached_) return cached_;
-  Render(std::move(snap), /*ahead=*/false);
-  return cached_;
+  Cache& cache = gzip ? gzip_ : text_;
+  if (!SameSnapshot(cache.of, snap) || !cache.body) Render(std::move(snap), gzip, /*ahead=*/false);
+  return cache.body;
 }
 
 void MetricsRenderer::Prerender(ScrapePredictor::Clock::time_point now, ScrapePredictor::Clock::duration interval) {
   if (!predictor_.Due(now, interval)) return;
   auto snap = store_.Get();
-  if (!snap || (SameSnapshot(cached_for_, snap) && cached_)) return;
-  Render(std::move(snap), /*ahead=*/true);
+  // In the encoding the last scrape asked for (Prometheus: always gzip).
+  const Cache& cache = last_gzip_ ? gzip_ : text_;
+  if (!snap || (SameSnapshot(cache.of, snap) && cache.body)) return;
+  Render(std::move(snap), last_gzip_, /*ahead=*/true);
 }
 
-void MetricsRenderer::Render(std::shared_ptr<const Snapshot> snap, bool ahead) {
+void MetricsRenderer::Render(std::shared_ptr<const Snapshot> snap, bool gzip, bool ahead) {
   ++renders_;
   if (ahead) ++prerenders_;
-  // The previous body's text buffer is reused when no response holds it any more: a render then
-  // writes into memory already touched instead of growing a new 6 MB string (N = 1,000).
-  std::string text;
-  if (cached_ && cached_.use_count() == 1) text = std::move(cached_->text);
-  cached_.reset();
-  cached_for_.reset();
-  text.clear();
-  text.reserve(last_text_size_ + last_text_size_ / 16);
-  AppendText(*snap, build_, &text);
-  for (const auto& c : extra_) text += SerializeText(c->Collect());
-  // Its own counters, this render included.
-  text +=
+  Cache& cache = gzip ? gzip_ : text_;
+  // The previous body's buffer is reused when no response holds it any more: a render then
+  // writes into memory already touched instead of growing a new one.
+  std::string buffer;
+  if (cache.body && cache.body.use_count() == 1) buffer = std::move(gzip ? cache.body->gzip : cache.body->text);
+  cache.body.reset();
+  cache.of.reset();
+  buffer.clear();
+
+  // What follows the snapshot's families: the daemon's own registry and the render counters
+  // (this render included).
+  std::string tail;
+  for (const auto& c : extra_) tail += SerializeText(c->Collect());
+  tail +=
       "# HELP workload_exporter_metrics_renders_total /metrics bodies rendered: ahead of a scrape expected at the "
       "cadence of the earlier ones, or on a request.\n"
       "# TYPE workload_exporter_metrics_renders_total counter\n"
       "workload_exporter_metrics_renders_total{when=\"ahead\"} ";
-  AppendSampleValue(&text, static_cast<double>(prerenders_));
-  text += "\nworkload_exporter_metrics_renders_total{when=\"on_request\"} ";
-  AppendSampleValue(&text, static_cast<double>(renders_ - prerenders_));
-  text += '\n';
-  last_text_size_ = text.size();
+  AppendSampleValue(&tail, static_cast<double>(prerenders_));
+  tail += "\nworkload_exporter_metrics_renders_total{when=\"on_request\"} ";
+  AppendSampleValue(&tail, static_cast<double>(renders_ - prerenders_));
+  tail += '\n';
+
   auto body = std::make_shared<MetricsBody>();
-  body->text = std::move(text);
-  body->gzip = GzipCompress(body->text, kMetricsGzipLevel);
-  cached_for_ = snap;
-  cached_ = std::move(body);
+  if (gzip) {
+    // Compressed as it is written: the text is never held whole.
+    if (!AppendTextGzip(*snap, build_, tail, kMetricsGzipLevel, &buffer)) buffer.clear();
+    body->gzip = std::move(buffer);
+    if (body->gzip.empty()) {
+      // zlib failed (out of memory): plain text still answers the scrape.
+      AppendText(*snap, build_, &body->text);
+      body->text += tail;
+    }
+  } else {
+    buffer.reserve(last_text_size_ + last_text_size_ / 16);
+    AppendText(*snap, build_, &buffer);
+    buffer += tail;
+    last_text_size_ = buffer.size();
+    body->text = std::move(buffer);
+  }
+  cache.of = snap;
+  cache.body = std::move(body);
 }
 
 }  // namespace we

@@ -1,7 +1,8 @@
 #pragma once
 // /metrics: turns the newest Snapshot into Prometheus text format. Rendering happens at most once
-// per snapshot: the text and its gzip are cached until the sampler publishes the next one, so
-// scrapes between two ticks cost a pointer copy. Nothing here reads files.
+// per snapshot and encoding: the text, or its gzip (compressed as it is written, so the text is
+// never held whole), is cached until the sampler publishes the next snapshot, so scrapes between
+// two ticks cost a pointer copy. Nothing here reads files.
 //
 // The snapshot's families are written straight into one string (AppendText), byte for byte what
 // prometheus-cpp's TextSerializer writes for SnapshotFamilies() (tests/metrics_text_test.cc holds
@@ -36,6 +37,11 @@ std::vector<prometheus::MetricFamily> SnapshotFamilies(const Snapshot& snapshot,
 void AppendText(const Snapshot& snapshot, const BuildInfo& build, std::string* out);
 std::string RenderText(const Snapshot& snapshot, const BuildInfo& build);
 
+// The same text followed by `tail`, gzip-compressed (zlib `level`) and appended to *gzip, 64 KiB
+// at a time: the whole text is never held (6 MB at 1,000 workloads). False if zlib failed.
+bool AppendTextGzip(const Snapshot& snapshot, const BuildInfo& build, std::string_view tail, int level,
+                    std::string* gzip);
+
 // One sample value as prometheus-cpp 1.0 writes it (%.16g; Nan, +Inf, -Inf).
 void AppendSampleValue(std::string* out, double value);
 
@@ -53,11 +59,14 @@ class MetricsRenderer {
   MetricsRenderer(const SnapshotStore& store, BuildInfo build,
                   std::vector<std::shared_ptr<prometheus::Collectable>> extra = {});
 
-  // nullptr until the first snapshot is published. `now`: when the request arrived.
-  std::shared_ptr<const MetricsBody> Current(ScrapePredictor::Clock::time_point now = ScrapePredictor::Clock::now());
+  // nullptr until the first snapshot is published. `gzip`: the client accepts gzip; the body then
+  // holds only the gzip, else only the text. `now`: when the request arrived.
+  std::shared_ptr<const MetricsBody> Current(bool gzip,
+                                             ScrapePredictor::Clock::time_point now = ScrapePredictor::Clock::now());
 
   // Called after each tick: renders the newest snapshot now if a scrape is expected before the
-  // next tick (ScrapePredictor), so that it finds the body ready. `interval`: the sampling interval.
+  // next tick (ScrapePredictor), in the encoding the last scrape asked for, so that it finds the
+  // body ready. `interval`: the sampling interval.
   void Prerender(ScrapePredictor::Clock::time_point now, ScrapePredictor::Clock::duration interval);
 
   // Bodies rendered so far, and how many of them were rendered ahead by Prerender.
@@ -65,21 +74,30 @@ class MetricsRenderer {
   uint64_t prerenders() const { return prerenders_; }
 
   // Drops the cache, e.g. after the daemon's own Registry changed.
-  void Invalidate() { cached_for_.reset(); }
+  void Invalidate() {
+    text_ = {};
+    gzip_ = {};
+  }
 
  private:
-  void Render(std::shared_ptr<const Snapshot> snap, bool ahead);
+  // One encoding's body and the snapshot it is of. The snapshot is held weakly, so that the
+  // sampler may reuse it once newer ones are out (SamplingPipeline::Tick); it is compared by owner
+  // only, never locked, and the weak reference keeps the control block alive, so no newer
+  // snapshot can take its address.
+  struct Cache {
+    std::weak_ptr<const Snapshot> of;
+    std::shared_ptr<MetricsBody> body;  // handed out as const; mutable here to reuse its buffer
+  };
+  void Render(std::shared_ptr<const Snapshot> snap, bool gzip, bool ahead);
 
   const SnapshotStore& store_;
   BuildInfo build_;
   std::vector<std::shared_ptr<prometheus::Collectable>> extra_;
-  // The snapshot the body is of. Weak, so that the sampler may reuse it once newer ones are out
-  // (SamplingPipeline::Tick); it is compared by owner only, never locked, and keeps the control
-  // block alive, so no newer snapshot can take its address.
-  std::weak_ptr<const Snapshot> cached_for_;
-  std::shared_ptr<MetricsBody> cached_;  // handed out as const; mutable here to reuse its buffer
+  Cache text_;
+  Cache gzip_;
   size_t last_text_size_ = 0;
   std::weak_ptr<const Snapshot> served_for_;  // of the last request: a new one is an arrival
+  bool last_gzip_ = true;                     // what the last arrival asked for
   ScrapePredictor predictor_;
   uint64_t renders_ = 0;
   uint64_t prerenders_ = 0;

@@ -78,7 +78,7 @@ class HttpServerTest : public ::testing::Test {
 
   void Start(HttpServerOptions options = {}) {
     HttpHandlers handlers;
-    handlers.metrics = [this]() -> std::shared_ptr<const MetricsBody> {
+    handlers.metrics = [this](bool) -> std::shared_ptr<const MetricsBody> {
       std::lock_guard lock(mu_);
       if (metrics_throws_) throw std::runtime_error("renderer failed");
       return body_;

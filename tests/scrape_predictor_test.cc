@@ -73,7 +73,7 @@ TEST(MetricsRendererPrerender, ScrapesAtACadenceFindTheirBodyReady) {
     renderer.Prerender(now, seconds(1));
     if (tick % 5 == 0) {
       const uint64_t before = renderer.renders();
-      auto body = renderer.Current(now + milliseconds(300));
+      auto body = renderer.Current(/*gzip=*/false, now + milliseconds(300));
       ASSERT_NE(body, nullptr);
       // The body is always of the newest snapshot, rendered ahead or not.
       EXPECT_NE(body->text.find("workload_exporter_last_sample_timestamp_seconds " + std::to_string(tick) + "\n"),

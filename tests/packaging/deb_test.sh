@@ -135,9 +135,12 @@ field() { dpkg-deb -f "$deb" "$1"; }
 check "package name is $pkg" test "$(field Package)" = "$pkg"
 depends=$(field Depends)
 log "Depends: $depends"
-for lib in libc6 libvirt0 libyaml-cpp libprometheus-cpp-core zlib1g adduser; do
+for lib in libc6 libyaml-cpp libprometheus-cpp-core zlib1g adduser; do
   check "Depends names $lib (shared libraries from dpkg-shlibdeps)" grep -q "\\b$lib" <<<"$depends"
 done
+# libvirt is loaded at run time (only with libvirt.uri set): recommended, not required.
+check "Depends does not name libvirt0" bash -c "! grep -q '\\blibvirt0' <<<\"\$1\"" _ "$depends"
+check "Recommends names libvirt0" grep -q "\\blibvirt0" <<<"$(field Recommends)"
 check "conffiles lists /etc/workload_exporter/config.yaml" \
   bash -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles | grep -qx /etc/workload_exporter/config.yaml"
 dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' >"$work/contents"
