@@ -48,7 +48,6 @@ void Normaliser::Update(std::vector<Sample>* samples_in, std::vector<WorkloadVie
     std::sort(order_.begin(), order_.end(), before);
   }
   views->resize(samples.size());
-  next_positions_.clear();
 
   for (std::size_t j = 0; j < samples.size(); ++j) {
     Sample& s = samples[order_[j]];
@@ -57,17 +56,10 @@ void Normaliser::Update(std::vector<Sample>* samples_in, std::vector<WorkloadVie
     view.windows.clear();
     view.startup_seconds.reset();
     s.identity.KeyInto(&key_);
-    const size_t key_hash = std::hash<std::string>{}(key_);
-    State* hint = j < by_position_.size() ? by_position_[j] : nullptr;
-    bool inserted = false;
-    if (hint == nullptr || hint->key_hash != key_hash || hint->instance != s.instance || s.instance == 0) {
-      auto it = states_.find(key_);
-      inserted = it == states_.end();
-      if (inserted) it = states_.try_emplace(key_).first;
-      hint = &it->second;
-    }
-    State& state = *hint;
-    next_positions_.push_back(&state);
+    auto it = states_.find(key_);
+    const bool inserted = it == states_.end();
+    if (inserted) it = states_.try_emplace(key_).first;
+    State& state = it->second;
     const bool fresh = inserted || state.instance != s.instance;
     if (!fresh && state.cpu_usage_seconds && s.cpu.usage_seconds) {
       const double dt = std::chrono::duration<double>(now - state.when).count();
@@ -77,7 +69,6 @@ void Normaliser::Update(std::vector<Sample>* samples_in, std::vector<WorkloadVie
     if (fresh) {
       state = State{};
       state.instance = s.instance;
-      state.key_hash = key_hash;
       state.first_wall = wall_now;
       state.timeable = s.start_time_seconds && wall_now - *s.start_time_seconds <= 2 * interval + 1.0;
     } else {
@@ -94,7 +85,6 @@ void Normaliser::Update(std::vector<Sample>* samples_in, std::vector<WorkloadVie
     if (settings_.windows) UpdateWindows(state, view, wall_now, fresh);
   }
   std::erase_if(states_, [this](const auto& entry) { return entry.second.seen_tick != tick_; });
-  by_position_.swap(next_positions_);
 }
 
 void Normaliser::UpdateWindows(State& state, WorkloadView& view, double wall_now, bool fresh) {

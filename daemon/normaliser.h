@@ -51,7 +51,6 @@ class Normaliser {
  private:
   struct State {
     uint64_t instance = 0;
-    size_t key_hash = 0;  // of its identity key: with the instance, what a position hint checks
     std::optional<double> cpu_usage_seconds;
     Clock::time_point when;
     uint64_t slot = 0;
@@ -70,10 +69,6 @@ class Normaliser {
   QuantileScratch scratch_;
   std::string key_;  // scratch for look-ups
   std::vector<uint32_t> order_;  // the samples' indices in view order, kept: steady ticks need no sort
-  // The state of each view position last tick: in a steady tick position j is the same workload
-  // again, found without a look-up (cold memory: ~3 cache misses each).
-  std::vector<State*> by_position_;
-  std::vector<State*> next_positions_;
   uint64_t tick_ = 0;
 };
 
