@@ -1,7 +1,6 @@
 #include "collectors/cgroup_collector.h"
 
 #include <algorithm>
-#include <iterator>
 #include <set>
 
 #include "collectors/container_identity.h"
@@ -336,11 +335,8 @@ CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const
 }
 
 void CgroupCollector::Recycle(std::vector<Sample>* spent) {
-  if (spares_.empty()) {
-    spares_.swap(*spent);
-  } else {
-    std::move(spent->begin(), spent->end(), std::back_inserter(spares_));
-  }
+  // Collect() took the previous spares, so nothing is lost here.
+  spares_.swap(*spent);
   spent->clear();
 }
 

@@ -156,7 +156,6 @@ class CgroupCollector final : public Collector {
   std::string procfs_;
   std::unordered_map<std::string, Cached> cache_;  // by identity key
   std::array<std::string, kSlotCount> buffers_;    // this workload's reads, reused across workloads
-  std::string key_;                                // scratch for look-ups by identity key
   // This tick's samples' locations and kept state, in the samples' order: no look-up by key after
   // the read. Valid only within one Collect().
   std::vector<std::pair<const WorkloadLocation*, Cached*>> read_;

@@ -126,18 +126,18 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
     snap->collectors.push_back(std::move(status));
     by_collector[snap->collectors.back().name] = std::move(result.samples);
   }
-  samples_ = JoinWorkloads(std::move(by_collector["cgroup"]), std::move(by_collector["qemu"]),
-                          std::move(by_collector["libvirt"]));
-  for (Sample& s : samples_) {
+  std::vector<Sample> samples = JoinWorkloads(std::move(by_collector["cgroup"]), std::move(by_collector["qemu"]),
+                                              std::move(by_collector["libvirt"]));
+  for (Sample& s : samples) {
     // Only allowed labels leave the resolver: the rest never reach a series.
     metadata_.Resolve(&s);
   }
   metadata_.Sweep();
   snap->metadata_errors = metadata_.errors();
-  normaliser_.Update(&samples_, &views, now, snap->time_seconds);
+  normaliser_.Update(&samples, &views, now, snap->time_seconds);
   snap->workloads = std::move(views);
-  // samples_ now holds the reused views' old buffers: the cgroup collector fills them next tick.
-  collectors_.front()->Recycle(&samples_);
+  // `samples` now holds the reused views' old buffers: the cgroup collector fills them next tick.
+  collectors_.front()->Recycle(&samples);
   snap->windows = windows_;
   snap->cgroup_layout = cgroup_layout_;
   snap->peak_source = PeakSource(snap->workloads, cgroup_layout_);

@@ -76,7 +76,6 @@ class SamplingPipeline {
   uint64_t sequence_ = 0;
   std::shared_ptr<Snapshot> published_;  // the last snapshot returned
   std::shared_ptr<Snapshot> retired_;    // the one before: reused once only this holds it
-  std::vector<Sample> samples_;          // this tick's samples; their buffers cycle back to the collector
   double ticks_per_second_;
   uint64_t page_size_;
 };
