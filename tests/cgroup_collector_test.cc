@@ -506,6 +506,31 @@ TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
   EXPECT_EQ(c.kept_descriptors(), 0u);
 }
 
+// A kept descriptor's first read stops there only when it came back well short of a page; a
+// file longer than that (and than the read buffer, 16 KiB) is read to its end, tick after tick.
+TEST(CgroupCollectorCache, KeptDescriptorsReadFilesLongerThanAPageWhole) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory pids\n");
+  const std::string dir = "system.slice/docker-" + kId + ".scope";
+  WriteV2Workload(t, dir);
+  auto long_stat = [](uint64_t anon) {
+    std::string text;
+    for (int i = 0; text.size() < 40'000; ++i) text += "filler_key_" + std::to_string(i) + " 12345\n";
+    return text + "inactive_file 1048576\nanon " + std::to_string(anon) + "\n";  // the keys read come last
+  };
+  Overwrite(t, dir + "/memory.stat", long_stat(7340032));
+  CgroupCollector c(fs, t.root());
+  c.set_descriptor_budget(1000);
+  Sample s = c.Collect().samples.at(0);
+  EXPECT_EQ(s.memory.rss_bytes, 7340032u);
+  EXPECT_EQ(s.memory.working_set_bytes, 104857600u - 1048576u);
+  Overwrite(t, dir + "/memory.stat", long_stat(9437184));
+  s = c.Collect().samples.at(0);
+  EXPECT_EQ(s.memory.rss_bytes, 9437184u);
+  EXPECT_EQ(c.kept_descriptors(), 10u);
+}
+
 TEST(CgroupCollectorCache, WithoutDescriptorsToSpareReadsByPath) {
   RealFileSystem fs;
   TempTree t;
