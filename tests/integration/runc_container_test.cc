@@ -10,7 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <sstream>
 #include <thread>
@@ -164,6 +167,54 @@ class NetnsPair {
   bool ok_ = false;
 };
 
+// Reads one kernel figure every 2 ms on its own thread, from construction until Stop(), and keeps
+// the smallest and largest value it saw, the last read included.
+class KernelFigureRange {
+ public:
+  explicit KernelFigureRange(std::string path) : path_(std::move(path)), thread_([this] { Run(); }) {}
+  ~KernelFigureRange() { Stop(); }
+  KernelFigureRange(const KernelFigureRange&) = delete;
+  KernelFigureRange& operator=(const KernelFigureRange&) = delete;
+
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Valid after Stop().
+  uint64_t min() const { return min_; }
+  uint64_t max() const { return max_; }
+  uint64_t reads() const { return reads_; }
+  std::string Describe() const {
+    return path_ + " ranged over [" + std::to_string(min_) + ", " + std::to_string(max_) + "] in " +
+           std::to_string(reads_) + " reads, changing " + std::to_string(changes_) + " times";
+  }
+
+ private:
+  void Run() {
+    do {
+      if (auto v = ParseU64(ReadFileOrEmpty(path_))) {
+        if (reads_ > 0 && *v != last_) ++changes_;
+        min_ = std::min(min_, *v);
+        max_ = std::max(max_, *v);
+        last_ = *v;
+        ++reads_;
+      }
+      std::this_thread::sleep_for(2ms);
+    } while (!stop_);
+    // One more read after the caller's last action, so a drop it caused is in range too.
+    if (auto v = ParseU64(ReadFileOrEmpty(path_))) {
+      min_ = std::min(min_, *v);
+      max_ = std::max(max_, *v);
+      ++reads_;
+    }
+  }
+
+  const std::string path_;
+  std::atomic<bool> stop_{false};
+  uint64_t min_ = UINT64_MAX, max_ = 0, last_ = 0, reads_ = 0, changes_ = 0;
+  std::thread thread_;
+};
+
 TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   if (::geteuid() != 0) GTEST_SKIP() << "runc needs root";
   const std::string runc = Which("runc");
@@ -269,8 +320,16 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
     series = ScrapeMetrics(port);
     return FindValue(series, "workload_network_transmit_packets_total", me) == static_cast<double>(kPings);
   }, 10s)) << "the pings never showed";
+  // memory.usage_in_bytes counts the charge each CPU holds in reserve for the cgroup (up to 64
+  // pages per CPU), and any other cgroup charging on that CPU, this test's own parsing of a scrape
+  // included, returns that reserve: on a container of a few hundred KiB the figure can drop by
+  // more than 2% a moment after the daemon read it (cgroup-v1 memory.rst, 5.5, calls it "a fuzz
+  // value"). So the exported figure must be one the kernel showed while the scraped sample was
+  // taken: within the range a poller sees from well before that tick until after the scrape.
+  KernelFigureRange kernel_memory(memory + "/memory.usage_in_bytes");
   std::this_thread::sleep_for(1200ms);
   series = ScrapeMetrics(port);
+  kernel_memory.Stop();
 
   std::string error;
   auto stat = ParseFlatKeyed(ReadFileOrEmpty(unified + "/cpu.stat"), &error);
@@ -283,9 +342,10 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   EXPECT_NEAR(*user + *system, kernel_cpu, kernel_cpu * 0.02);
 
   const auto usage = FindValue(series, "workload_memory_usage_bytes", me);
-  const auto kernel_memory = ParseU64(ReadFileOrEmpty(memory + "/memory.usage_in_bytes"));
-  ASSERT_TRUE(usage && kernel_memory);
-  EXPECT_NEAR(*usage, static_cast<double>(*kernel_memory), static_cast<double>(*kernel_memory) * 0.02);
+  ASSERT_TRUE(usage);
+  ASSERT_GT(kernel_memory.reads(), 100u);
+  EXPECT_GE(*usage, static_cast<double>(kernel_memory.min())) << kernel_memory.Describe();
+  EXPECT_LE(*usage, static_cast<double>(kernel_memory.max())) << kernel_memory.Describe();
 
   // Block I/O equals the kernel's own account, which holds at least the 4 MiB written directly.
   auto rw = ParseBlkioThrottle(ReadFileOrEmpty(blkio + "/blkio.throttle.io_service_bytes"), &error);
@@ -311,7 +371,7 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   RecordProperty("network_transmit_bytes_kernel", std::to_string(*kernel_net->transmit_bytes));
   RecordProperty("cpu_seconds_kernel", std::to_string(kernel_cpu));
   RecordProperty("cpu_seconds_exported", std::to_string(*user + *system));
-  RecordProperty("memory_bytes_kernel", std::to_string(*kernel_memory));
+  RecordProperty("memory_bytes_kernel", kernel_memory.Describe());
   RecordProperty("memory_bytes_exported", std::to_string(static_cast<uint64_t>(*usage)));
 }
 
