@@ -41,8 +41,9 @@ struct SamplingConfig {
 // How idle and peak are computed (README.md, "Idle and peak"). Each window slides over the last
 // `window` of samples; idle is the `idle_quantile` of its samples, peak their maximum.
 struct StartupConfig {
-  // A workload has started up once its per-interval CPU stays at or below
-  // max(min_cores, idle_factor x idle CPU of the shortest window) for `settle_for`.
+  // A workload has started up once its per-interval CPU settles at or below
+  // max(min_cores, idle_factor x idle CPU of the shortest window): a quiet interval from which
+  // the next `settle_for` averages at or below it (WorkloadWindows::FirstQuietRun).
   double min_cores = 0.05;
   double idle_factor = 2.0;
   std::chrono::milliseconds settle_for{10'000};

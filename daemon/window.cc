@@ -156,12 +156,29 @@ uint16_t WorkloadWindows::PeakOf(const std::vector<uint16_t>& maxima, std::size_
 
 std::optional<uint64_t> WorkloadWindows::FirstQuietRun(double threshold_cores, uint32_t run_slots) const {
   if (last_slot_ < 0 || static_cast<uint64_t>(last_slot_) >= layout_->capacity) return std::nullopt;
-  const uint16_t limit = WindowScale::Cores().Encode(threshold_cores);
-  uint64_t run = 0;
-  for (uint64_t s = 0; s <= static_cast<uint64_t>(last_slot_); ++s) {
+  const WindowScale& scale = WindowScale::Cores();
+  const uint16_t limit = scale.Encode(threshold_cores);
+  const uint64_t run = std::max<uint32_t>(1, run_slots);
+  const uint64_t last = static_cast<uint64_t>(last_slot_);
+  // Slots [from, s] hold no gap; `sum` is the CPU of the last `run` of them (or fewer).
+  uint64_t from = 0;
+  double sum = 0;
+  for (uint64_t s = 0; s <= last; ++s) {
     const uint16_t code = cpu_ring_[s];
-    run = (code != WindowScale::kGap && code <= limit) ? run + 1 : 0;
-    if (run >= std::max<uint32_t>(1, run_slots)) return s + 1 - run;
+    if (code == WindowScale::kGap) {
+      from = s + 1;
+      sum = 0;
+      continue;
+    }
+    sum += scale.Decode(code);
+    if (s + 1 - from > run) sum -= scale.Decode(cpu_ring_[s - run]);
+    if (s + 1 - from < run) continue;
+    const uint64_t start = s + 1 - run;
+    // Decoding is exact per code, so the sum's rounding is far below a code's width; compare the
+    // mean on the scale the samples were stored on.
+    if (cpu_ring_[start] <= limit && scale.Encode(std::max(0.0, sum) / static_cast<double>(run)) <= limit) {
+      return start;
+    }
   }
   return std::nullopt;
 }

@@ -99,9 +99,12 @@ class WorkloadWindows {
   // Figures of window `i` (in layout order) as of the last Add.
   WindowFigures Get(std::size_t i) const;
 
-  // For the startup time: the first slot s such that slots s .. s+run_slots-1 all hold a CPU value
-  // at or below `threshold_cores` (a gap breaks a run). Looks only at slots still held, and
-  // returns nullopt when the workload's first slot has already left the ring.
+  // For the startup time: the first slot s whose own CPU is at or below `threshold_cores` and
+  // from which slots s .. s+run_slots-1 average at or below it (a gap breaks a run). The average,
+  // not every slot, so that a workload at rest with brief periodic spikes (a guest's timers, a
+  // JVM's collector) settles; the quiet first slot keeps the tail of a burst out of the run. Looks
+  // only at slots still held, and returns nullopt when the workload's first slot has already left
+  // the ring.
   std::optional<uint64_t> FirstQuietRun(double threshold_cores, uint32_t run_slots) const;
   int64_t last_slot() const { return last_slot_; }
 

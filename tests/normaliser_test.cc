@@ -219,6 +219,25 @@ TEST(NormaliserWindows, AStartupLongerThanTheShortestWindowIsNotMistakenForRest)
   EXPECT_NEAR(*v[0].startup_seconds, 30.0, 1e-9);  // quiet from the interval starting at +30 s
 }
 
+// A VM booting for 20 s under TCG, then at rest at 0.018 cores with its disk and balloon timers
+// costing 0.075 cores every other second, over the 0.05 floor: it settles when its boot ends.
+TEST(NormaliserWindows, PeriodicSpikesAtRestDoNotKeepAStartupFromSettling) {
+  NormaliserSettings settings = WithWindows({milliseconds(30'000), milliseconds(120'000)});
+  settings.startup.settle_for = milliseconds(10'000);
+  Normaliser n(settings);
+  Clock::time_point t0{};
+  const double start = 1e9;
+  double cpu = 0;
+  std::vector<WorkloadView> v;
+  for (int i = 0; i < 60; ++i) {
+    if (i > 0) cpu += i <= 20 ? 1.0 : (i % 2 == 0 ? 0.075 : 0.018);
+    v = n.Update({MakeMemory(1, cpu, 1, std::nullopt, std::nullopt, start)}, t0 + milliseconds(1000 * i),
+                 start + i);
+  }
+  ASSERT_TRUE(v[0].startup_seconds);
+  EXPECT_NEAR(*v[0].startup_seconds, 20.0, 1e-9);  // quiet from the interval starting at +20 s
+}
+
 // Busy from its first sample to the end of the ring: busy is its rest, timed at the last chance.
 TEST(NormaliserWindows, AWorkloadBusyFromItsStartIsTimedBeforeItsStartLeavesTheRing) {
   NormaliserSettings settings = WithWindows({milliseconds(5'000), milliseconds(20'000)});

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <random>
 
 namespace we {
@@ -270,6 +272,39 @@ TEST(WorkloadWindowsTest, FirstQuietRunFindsTheStartOfTheFirstLongEnoughRun) {
   EXPECT_EQ(windows.FirstQuietRun(0.05, 3), std::optional<uint64_t>(5));
   EXPECT_EQ(windows.FirstQuietRun(2.0, 10), std::optional<uint64_t>(1));
   EXPECT_EQ(windows.FirstQuietRun(0.001, 10), std::nullopt);
+}
+
+// The run's CPU is averaged: brief periodic spikes above the threshold at rest (a guest's disk and
+// balloon timers every 2 s) do not keep it from settling, but its first slot must itself be
+// quiet, so the tail of a burst does not start the run, and a gap still breaks it.
+TEST(WorkloadWindowsTest, FirstQuietRunAveragesSpikesButStartsQuietAndBreaksAtGaps) {
+  auto layout = WindowLayout::Make({seconds(120)}, milliseconds(1000), 0.1);
+  QuantileScratch scratch;
+  auto spiky = [&](double spike, std::optional<uint64_t> gap_at) {
+    auto w = std::make_unique<WorkloadWindows>(layout);
+    w->Add(0, std::nullopt, 1, 1, scratch);
+    for (uint64_t s = 1; s <= 4; ++s) w->Add(s, 1.0, 1, 1, scratch);  // busy
+    w->Add(5, 0.3, 1, 1, scratch);                                     // the burst's tail
+    for (uint64_t s = 6; s <= 40; ++s) {
+      std::optional<double> cpu = s % 2 == 0 ? 0.02 : spike;
+      if (gap_at && s == *gap_at) cpu = std::nullopt;
+      w->Add(s, cpu, 1, 1, scratch);
+    }
+    return w;
+  };
+  // Every other slot at 0.075 (over 0.05), the others at 0.02: a mean of 0.0475 from slot 6.
+  EXPECT_EQ(spiky(0.075, std::nullopt)->FirstQuietRun(0.05, 10), std::optional<uint64_t>(6));
+  // Spikes of 0.2 average 0.11: not at rest.
+  EXPECT_EQ(spiky(0.2, std::nullopt)->FirstQuietRun(0.05, 10), std::nullopt);
+  // A gap at slot 10 breaks the runs through it: the first whole run starts at slot 12.
+  EXPECT_EQ(spiky(0.075, 10)->FirstQuietRun(0.05, 10), std::optional<uint64_t>(12));
+  // Slot 5's 0.3 would average 0.039 with the nine slots after it at 0.01, but a run starts quiet.
+  WorkloadWindows tail(layout);
+  tail.Add(0, std::nullopt, 1, 1, scratch);
+  for (uint64_t s = 1; s <= 4; ++s) tail.Add(s, 1.0, 1, 1, scratch);
+  tail.Add(5, 0.3, 1, 1, scratch);
+  for (uint64_t s = 6; s <= 20; ++s) tail.Add(s, 0.01, 1, 1, scratch);
+  EXPECT_EQ(tail.FirstQuietRun(0.05, 10), std::optional<uint64_t>(6));
 }
 
 }  // namespace
