@@ -198,6 +198,11 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   const auto used = FindValue(series, "workload_vm_guest_memory_used_bytes", {{"id", uuid}});
   RecordProperty("guest_memory_used_bytes", std::to_string(static_cast<uint64_t>(*used)));
 
+  // "At once": a scrape that waited for libvirt would take up to its 2 s call deadline. A quarter
+  // of that tells the two apart with room for this shared 2-core machine, where a TCG guest runs
+  // beside the test (scrapes took 106-183 ms here while benchmarks ran; the cost of a scrape
+  // belongs in bench/, not here).
+  constexpr auto kAnswersAtOnce = 500ms;
   // libvirtd dies: the collector says so, /metrics answers at once, the VM (from /proc and its
   // cgroup) stays.
   // The libvirtd our rig started (its PID is in the rig's state file), and no other.
@@ -214,7 +219,7 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   for (int i = 0; i < 5; ++i) {
     const auto started = std::chrono::steady_clock::now();
     series = ScrapeMetrics(port_);
-    EXPECT_LT(std::chrono::steady_clock::now() - started, 100ms);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, kAnswersAtOnce);
     EXPECT_EQ(Find(series, "workload_info", {{"id", uuid}}).size(), 1u);
     std::this_thread::sleep_for(200ms);
   }
@@ -247,7 +252,7 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   for (int i = 0; i < 5; ++i) {
     const auto started = std::chrono::steady_clock::now();
     series = ScrapeMetrics(port_);
-    EXPECT_LT(std::chrono::steady_clock::now() - started, 100ms);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, kAnswersAtOnce);
     EXPECT_EQ(Find(series, "workload_info", {{"id", uuid}}).size(), 1u);
     std::this_thread::sleep_for(200ms);
   }
