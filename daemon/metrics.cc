@@ -599,6 +599,10 @@ bool SameSnapshot(const std::weak_ptr<const Snapshot>& a, const std::shared_ptr<
 
 }  // namespace
 
+bool MetricsRenderer::Cache::Holds(const std::shared_ptr<const Snapshot>& snap) const {
+  return body && SameSnapshot(of, snap);
+}
+
 std::shared_ptr<const MetricsBody> MetricsRenderer::Current(bool gzip, ScrapePredictor::Clock::time_point now) {
   auto snap = store_.Get();
   if (!snap) return nullptr;
@@ -608,7 +612,7 @@ std::shared_ptr<const MetricsBody> MetricsRenderer::Current(bool gzip, ScrapePre
     last_gzip_ = gzip;
   }
   Cache& cache = gzip ? gzip_ : text_;
-  if (!SameSnapshot(cache.of, snap) || !cache.body) Render(std::move(snap), gzip, /*ahead=*/false);
+  if (!cache.Holds(snap)) Render(std::move(snap), gzip, /*ahead=*/false);
   return cache.body;
 }
 
@@ -616,8 +620,7 @@ void MetricsRenderer::Prerender(ScrapePredictor::Clock::time_point now, ScrapePr
   if (!predictor_.Due(now, interval)) return;
   auto snap = store_.Get();
   // In the encoding the last scrape asked for (Prometheus: always gzip).
-  const Cache& cache = last_gzip_ ? gzip_ : text_;
-  if (!snap || (SameSnapshot(cache.of, snap) && cache.body)) return;
+  if (!snap || (last_gzip_ ? gzip_ : text_).Holds(snap)) return;
   Render(std::move(snap), last_gzip_, /*ahead=*/true);
 }
 

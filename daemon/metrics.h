@@ -87,6 +87,8 @@ class MetricsRenderer {
   struct Cache {
     std::weak_ptr<const Snapshot> of;
     std::shared_ptr<MetricsBody> body;  // handed out as const; mutable here to reuse its buffer
+    // A body of `snap` is ready.
+    bool Holds(const std::shared_ptr<const Snapshot>& snap) const;
   };
   void Render(std::shared_ptr<const Snapshot> snap, bool gzip, bool ahead);
 
