@@ -55,51 +55,61 @@ struct Cost {
 
 double Seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
 
+// The process's CPU times and the wall clock at one moment.
+struct Stamp {
+  rusage usage{};
+  std::chrono::steady_clock::time_point at;
+  static Stamp Now() {
+    Stamp s;
+    ::getrusage(RUSAGE_SELF, &s.usage);
+    s.at = std::chrono::steady_clock::now();
+    return s;
+  }
+};
+
+// What was spent between two stamps, divided over `calls`.
+Cost Between(const Stamp& a, const Stamp& b, int calls = 1) {
+  Cost c;
+  c.user_s = (Seconds(b.usage.ru_utime) - Seconds(a.usage.ru_utime)) / calls;
+  c.sys_s = (Seconds(b.usage.ru_stime) - Seconds(a.usage.ru_stime)) / calls;
+  c.wall_s = std::chrono::duration<double>(b.at - a.at).count() / calls;
+  return c;
+}
+
 double g_min_seconds = 0;  // --min-time
 
 // CPU (user, system) and wall time per call of `body`, over `rounds` calls or more: as many as
 // it takes to run for --min-time seconds. The kernel accounts the CPU total precisely (the
 // user/system split is sampled at the tick), so the total is good over a few ms.
 Cost Measure(int rounds, const std::function<void()>& body) {
-  rusage before{}, after{};
-  ::getrusage(RUSAGE_SELF, &before);
-  const auto t0 = std::chrono::steady_clock::now();
-  auto t1 = t0;
-  for (int i = 0; i < rounds || std::chrono::duration<double>(t1 - t0).count() < g_min_seconds; ++i) {
+  const Stamp before = Stamp::Now();
+  for (int i = 0;; ++i) {
     body();
-    t1 = std::chrono::steady_clock::now();
-    if (i + 1 >= rounds && std::chrono::duration<double>(t1 - t0).count() >= g_min_seconds) {
+    if (i + 1 >= rounds &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - before.at).count() >= g_min_seconds) {
       rounds = i + 1;
       break;
     }
   }
-  ::getrusage(RUSAGE_SELF, &after);
-  Cost c;
-  c.user_s = (Seconds(after.ru_utime) - Seconds(before.ru_utime)) / rounds;
-  c.sys_s = (Seconds(after.ru_stime) - Seconds(before.ru_stime)) / rounds;
-  c.wall_s = std::chrono::duration<double>(t1 - t0).count() / rounds;
-  return c;
+  return Between(before, Stamp::Now(), rounds);
 }
 
 // CPU per call of `body`, called `rounds` times with `pace` of sleep before each call (not counted).
 Cost MeasurePaced(int rounds, std::chrono::milliseconds pace, const std::function<void()>& body) {
-  Cost c;
+  Cost sum;
   for (int i = 0; i < rounds; ++i) {
     ::usleep(static_cast<useconds_t>(pace.count() * 1000));
-    rusage before{}, after{};
-    ::getrusage(RUSAGE_SELF, &before);
-    const auto t0 = std::chrono::steady_clock::now();
+    const Stamp before = Stamp::Now();
     body();
-    const auto t1 = std::chrono::steady_clock::now();
-    ::getrusage(RUSAGE_SELF, &after);
-    c.user_s += Seconds(after.ru_utime) - Seconds(before.ru_utime);
-    c.sys_s += Seconds(after.ru_stime) - Seconds(before.ru_stime);
-    c.wall_s += std::chrono::duration<double>(t1 - t0).count();
+    const Cost c = Between(before, Stamp::Now());
+    sum.user_s += c.user_s;
+    sum.sys_s += c.sys_s;
+    sum.wall_s += c.wall_s;
   }
-  c.user_s /= rounds;
-  c.sys_s /= rounds;
-  c.wall_s /= rounds;
-  return c;
+  sum.user_s /= rounds;
+  sum.sys_s /= rounds;
+  sum.wall_s /= rounds;
+  return sum;
 }
 
 void Print(const char* what, const Cost& c, size_t files) {
