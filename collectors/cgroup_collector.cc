@@ -193,13 +193,6 @@ std::optional<uint64_t> CgroupCollector::CountThreads(const std::string& dir, co
   return count;
 }
 
-Sample CgroupCollector::Read(const WorkloadLocation& loc, std::vector<std::string>* errors) {
-  Sample sample;
-  const std::string key = loc.identity.Key();
-  ReadInto(key, loc, &cache_.try_emplace(key).first->second, &sample, errors);
-  return sample;
-}
-
 CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const WorkloadLocation& loc, Cached* kept,
                                                    Sample* out, std::vector<std::string>* errors) {
   out->Clear();

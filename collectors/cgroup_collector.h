@@ -74,10 +74,6 @@ class CgroupCollector final : public Collector {
   // Walks the hierarchies and returns every workload found, keyed by identity. Public for tests.
   std::map<std::string, WorkloadLocation> Discover(std::vector<std::string>* errors) const;
 
-  // Reads one workload's files into a sample, keeping its descriptors for the next tick. Public
-  // for tests.
-  Sample Read(const WorkloadLocation& location, std::vector<std::string>* errors);
-
   // Descriptors held open for cgroup files right now, and the most it will hold.
   uint64_t kept_descriptors() const { return kept_descriptors_; }
   void set_descriptor_budget(uint64_t budget) { descriptor_budget_ = budget; }
@@ -91,9 +87,9 @@ class CgroupCollector final : public Collector {
   std::map<std::string, WorkloadLocation> Discover(std::vector<std::string>* errors,
                                                    std::vector<WatchedDir>* watched) const;
   struct Cached;
-  // Read into *sample (cleared first), for the workload whose identity key is `key` and kept state
-  // `kept` (its entry in cache_). Returns `kept`, or null when every one of its directories has
-  // vanished (it is gone).
+  // Reads one workload's files into *sample (cleared first), keeping its descriptors in `kept`
+  // (its entry in cache_, under its identity key `key`) for the next tick. Returns `kept`, or null
+  // when every one of its directories has vanished (it is gone).
   Cached* ReadInto(const std::string& key, const WorkloadLocation& location, Cached* kept, Sample* sample,
                    std::vector<std::string>* errors);
   void Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
