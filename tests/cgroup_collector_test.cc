@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "test_util/forwarding_file_system.h"
@@ -452,11 +451,7 @@ TEST(CgroupCollector, NetworkOncePerNamespaceAndNeverTheHosts) {
 
 // What the collector keeps between ticks (cgroup_collector.h): descriptors, absent files and
 // limits. cgroupfs rewrites a file's content in place, never replacing the file, so these tests
-// write in place too (TempTree::Write replaces by rename).
-void Overwrite(const TempTree& t, const std::string& rel, const std::string& content) {
-  std::ofstream out(t.Path(rel), std::ios::binary | std::ios::trunc);
-  out << content;
-}
+// write in place too (TempTree::Overwrite; TempTree::Write replaces by rename).
 
 // Counts ReadFile calls by file name (the part after the last '/').
 class CountingFileSystem : public test_util::ForwardingFileSystem {
@@ -486,8 +481,8 @@ TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
   // 10 files read every tick (no io.stat here; pids.current, so no cgroup.threads); the limits
   // (cpu.max, memory.max) are read by path, rarely.
   EXPECT_EQ(c.kept_descriptors(), 10u);
-  Overwrite(t, dir + "/memory.current", "4096\n");
-  Overwrite(t, dir + "/cpu.stat", "usage_usec 9000000\nuser_usec 6000000\nsystem_usec 3000000\n");
+  t.Overwrite(dir + "/memory.current", "4096\n");
+  t.Overwrite(dir + "/cpu.stat", "usage_usec 9000000\nuser_usec 6000000\nsystem_usec 3000000\n");
   const Sample s = c.Collect().samples.at(0);
   EXPECT_EQ(*s.memory.usage_bytes, 4096u);
   EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 9.0);
@@ -497,7 +492,7 @@ TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
   // A recreated cgroup: the old descriptors go, new ones read the new files.
   std::filesystem::rename(t.Path(dir), t.Path("old-instance"));
   WriteV2Workload(t, dir);
-  Overwrite(t, dir + "/memory.current", "8192\n");
+  t.Overwrite(dir + "/memory.current", "8192\n");
   EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 8192u);
   EXPECT_EQ(c.kept_descriptors(), 10u);
   // A removed one closes them.
@@ -519,13 +514,13 @@ TEST(CgroupCollectorCache, KeptDescriptorsReadFilesLongerThanAPageWhole) {
     for (int i = 0; text.size() < 40'000; ++i) text += "filler_key_" + std::to_string(i) + " 12345\n";
     return text + "inactive_file 1048576\nanon " + std::to_string(anon) + "\n";  // the keys read come last
   };
-  Overwrite(t, dir + "/memory.stat", long_stat(7340032));
+  t.Overwrite(dir + "/memory.stat", long_stat(7340032));
   CgroupCollector c(fs, t.root());
   c.set_descriptor_budget(1000);
   Sample s = c.Collect().samples.at(0);
   EXPECT_EQ(s.memory.rss_bytes, 7340032u);
   EXPECT_EQ(s.memory.working_set_bytes, 104857600u - 1048576u);
-  Overwrite(t, dir + "/memory.stat", long_stat(9437184));
+  t.Overwrite(dir + "/memory.stat", long_stat(9437184));
   s = c.Collect().samples.at(0);
   EXPECT_EQ(s.memory.rss_bytes, 9437184u);
   EXPECT_EQ(c.kept_descriptors(), 10u);

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <fstream>
 #include <set>
 #include <string>
 
@@ -24,13 +23,6 @@ std::string Id(int i) {
 }
 
 std::string Dir(int i) { return "system.slice/docker-" + Id(i) + ".scope"; }
-
-// In place, as the kernel changes a cgroup file (TempTree::Write makes a new file, which a kept
-// descriptor would not see).
-void Overwrite(const TempTree& t, const std::string& rel, const std::string& content) {
-  std::ofstream out(t.Path(rel), std::ios::binary | std::ios::trunc);
-  out << content;
-}
 
 void WriteWorkload(const TempTree& t, int i, const std::string& cpu_stat) {
   t.Write(Dir(i) + "/cgroup.procs", "");
@@ -65,8 +57,8 @@ TEST_F(SamplingPipelineReuse, ASnapshotNobodyHoldsLendsItsViewsTwoTicksLater) {
   const WorkloadView* first_views = Tick(p)->workloads.data();  // released at once
   Tick(p);
   // Between ticks: workload 1's counters change and lose a key, workload 3 goes.
-  Overwrite(t_, Dir(1) + "/cpu.stat", "usage_usec 3000000\nuser_usec 1\nsystem_usec 1\n");
-  Overwrite(t_, Dir(1) + "/memory.current", "4242\n");
+  t_.Overwrite(Dir(1) + "/cpu.stat", "usage_usec 3000000\nuser_usec 1\nsystem_usec 1\n");
+  t_.Overwrite(Dir(1) + "/memory.current", "4242\n");
   t_.Remove(Dir(3));
   auto third = Tick(p);
   EXPECT_EQ(third->workloads.data(), first_views);  // the same memory, refilled
@@ -85,7 +77,7 @@ TEST_F(SamplingPipelineReuse, ASnapshotStillHeldIsNeverTouched) {
   auto held = Tick(p);  // a scrape still rendering it
   const std::set<std::string> ids = {Id(1), Id(2), Id(3)};
   for (int i = 0; i < 4; ++i) {
-    Overwrite(t_, Dir(1) + "/memory.current", std::to_string(i) + "\n");
+    t_.Overwrite(Dir(1) + "/memory.current", std::to_string(i) + "\n");
     auto next = Tick(p);
     EXPECT_NE(next->workloads.data(), held->workloads.data());
   }

@@ -46,6 +46,13 @@ void TempTree::Write(const std::string& rel, const std::string& content) const {
   fs::rename(staging, path);
 }
 
+void TempTree::Overwrite(const std::string& rel, const std::string& content) const {
+  const fs::path path = Path(rel);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out.flush()) throw std::runtime_error(path.string() + ": cannot overwrite");
+}
+
 void TempTree::MakeDir(const std::string& rel) const { fs::create_directories(Path(rel)); }
 
 void TempTree::Remove(const std::string& rel) const {

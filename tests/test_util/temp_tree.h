@@ -27,6 +27,11 @@ class TempTree {
   // (written to a temporary name and renamed, so a concurrent reader never sees half a file).
   void Write(const std::string& rel, const std::string& content) const;
 
+  // Rewrites the existing file `rel` in place (truncated, then written), as the kernel changes a
+  // cgroup or proc file: a descriptor kept open on it reads the new content, which after Write
+  // (a new file) it would not.
+  void Overwrite(const std::string& rel, const std::string& content) const;
+
   // Creates the directory `rel` and its parents.
   void MakeDir(const std::string& rel) const;
 
