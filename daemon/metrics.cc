@@ -651,16 +651,12 @@ void MetricsRenderer::Render(std::shared_ptr<const Snapshot> snap, bool gzip, bo
   tail += '\n';
 
   auto body = std::make_shared<MetricsBody>();
-  if (gzip) {
-    // Compressed as it is written: the text is never held whole.
-    if (!AppendTextGzip(*snap, build_, tail, kMetricsGzipLevel, &buffer)) buffer.clear();
+  // Gzip is compressed as it is written: the text is never held whole.
+  if (gzip && AppendTextGzip(*snap, build_, tail, kMetricsGzipLevel, &buffer)) {
     body->gzip = std::move(buffer);
-    if (body->gzip.empty()) {
-      // zlib failed (out of memory): plain text still answers the scrape.
-      AppendText(*snap, build_, &body->text);
-      body->text += tail;
-    }
   } else {
+    // Plain text, or, when zlib failed (out of memory), plain text still answers the scrape.
+    buffer.clear();
     buffer.reserve(last_text_size_ + last_text_size_ / 16);
     AppendText(*snap, build_, &buffer);
     buffer += tail;
