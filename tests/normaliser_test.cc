@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <vector>
+
 namespace we {
 namespace {
 
@@ -174,25 +179,35 @@ TEST(NormaliserWindows, AStalledSamplerLeavesGapsNotStretchedSamples) {
   EXPECT_NEAR(*v[0].windows[0].cpu_peak_cores, 0.1, 0.0001);  // 2 s of CPU over 20 s
 }
 
+// One workload, started at Unix second 1e9 and first seen `seen_after` seconds later, fed to a
+// normaliser with `settings` once a second for `ticks` ticks; `cores(i)` is its CPU over the
+// interval that ends at tick i (i >= 1). Returns its startup figure after each tick.
+std::vector<std::optional<double>> StartupAfterEachTick(const NormaliserSettings& settings, int ticks,
+                                                        double seen_after, const std::function<double(int)>& cores) {
+  Normaliser n(settings);
+  const Clock::time_point t0{};
+  const double start = 1e9;
+  double cpu = 0;
+  std::vector<std::optional<double>> startups;
+  for (int i = 0; i < ticks; ++i) {
+    if (i > 0) cpu += cores(i);
+    auto v = n.Update({MakeMemory(1, cpu, 1, std::nullopt, std::nullopt, start)}, t0 + milliseconds(1000 * i),
+                      start + seen_after + i);
+    startups.push_back(v[0].startup_seconds);
+  }
+  return startups;
+}
+
 TEST(NormaliserWindows, StartupIsTheTimeUntilCpuFirstSettles) {
   NormaliserSettings settings = WithWindows({milliseconds(20'000), milliseconds(60'000)});
   settings.startup.settle_for = milliseconds(5'000);
-  Normaliser n(settings);
-  Clock::time_point t0{};
-  const double start = 1e9;
-  double cpu = 0;
-  std::vector<WorkloadView> v;
   // Seen 0.5 s after its start; busy for 4 s (1.5 cores), then quiet (0.01 cores).
-  for (int i = 0; i < 40; ++i) {
-    if (i > 0) cpu += i <= 4 ? 1.5 : 0.01;
-    v = n.Update({MakeMemory(1, cpu, 1, std::nullopt, std::nullopt, start)}, t0 + milliseconds(1000 * i),
-                 start + 0.5 + i);
-    if (i < 19) {
-      EXPECT_FALSE(v[0].startup_seconds) << i;  // the shortest window is not full yet
-    }
+  const auto startups = StartupAfterEachTick(settings, 40, 0.5, [](int i) { return i <= 4 ? 1.5 : 0.01; });
+  for (int i = 0; i < 19; ++i) {
+    EXPECT_FALSE(startups[i]) << i;  // the shortest window is not full yet
   }
-  ASSERT_TRUE(v[0].startup_seconds);
-  EXPECT_NEAR(*v[0].startup_seconds, 4.5, 1e-9);  // quiet from the interval starting at +4.5 s
+  ASSERT_TRUE(startups.back());
+  EXPECT_NEAR(*startups.back(), 4.5, 1e-9);  // quiet from the interval starting at +4.5 s
 }
 
 // A startup longer than the shortest window (a VM booting under TCG for 30 s, with a 10 s
@@ -201,22 +216,15 @@ TEST(NormaliserWindows, StartupIsTheTimeUntilCpuFirstSettles) {
 TEST(NormaliserWindows, AStartupLongerThanTheShortestWindowIsNotMistakenForRest) {
   NormaliserSettings settings = WithWindows({milliseconds(10'000), milliseconds(120'000)});
   settings.startup.settle_for = milliseconds(5'000);
-  Normaliser n(settings);
-  Clock::time_point t0{};
-  const double start = 1e9;
-  double cpu = 0;
-  std::vector<WorkloadView> v;
   // Seen at its start; busy for 30 s around 1 core (0.9 to 1.1), then quiet (0.02 cores).
-  for (int i = 0; i < 60; ++i) {
-    if (i > 0) cpu += i <= 30 ? 0.9 + 0.2 * ((i * 7) % 5) / 4.0 : 0.02;
-    v = n.Update({MakeMemory(1, cpu, 1, std::nullopt, std::nullopt, start)}, t0 + milliseconds(1000 * i),
-                 start + i);
-    if (i < 35) {
-      EXPECT_FALSE(v[0].startup_seconds) << "decided at " << i << " s, in the middle of the startup";
-    }
+  const auto startups = StartupAfterEachTick(settings, 60, 0, [](int i) {
+    return i <= 30 ? 0.9 + 0.2 * ((i * 7) % 5) / 4.0 : 0.02;
+  });
+  for (int i = 0; i < 35; ++i) {
+    EXPECT_FALSE(startups[i]) << "decided at " << i << " s, in the middle of the startup";
   }
-  ASSERT_TRUE(v[0].startup_seconds);
-  EXPECT_NEAR(*v[0].startup_seconds, 30.0, 1e-9);  // quiet from the interval starting at +30 s
+  ASSERT_TRUE(startups.back());
+  EXPECT_NEAR(*startups.back(), 30.0, 1e-9);  // quiet from the interval starting at +30 s
 }
 
 // A VM booting for 20 s under TCG, then at rest at 0.018 cores with its disk and balloon timers
@@ -224,49 +232,29 @@ TEST(NormaliserWindows, AStartupLongerThanTheShortestWindowIsNotMistakenForRest)
 TEST(NormaliserWindows, PeriodicSpikesAtRestDoNotKeepAStartupFromSettling) {
   NormaliserSettings settings = WithWindows({milliseconds(30'000), milliseconds(120'000)});
   settings.startup.settle_for = milliseconds(10'000);
-  Normaliser n(settings);
-  Clock::time_point t0{};
-  const double start = 1e9;
-  double cpu = 0;
-  std::vector<WorkloadView> v;
-  for (int i = 0; i < 60; ++i) {
-    if (i > 0) cpu += i <= 20 ? 1.0 : (i % 2 == 0 ? 0.075 : 0.018);
-    v = n.Update({MakeMemory(1, cpu, 1, std::nullopt, std::nullopt, start)}, t0 + milliseconds(1000 * i),
-                 start + i);
-  }
-  ASSERT_TRUE(v[0].startup_seconds);
-  EXPECT_NEAR(*v[0].startup_seconds, 20.0, 1e-9);  // quiet from the interval starting at +20 s
+  const auto startups = StartupAfterEachTick(settings, 60, 0, [](int i) {
+    return i <= 20 ? 1.0 : (i % 2 == 0 ? 0.075 : 0.018);
+  });
+  ASSERT_TRUE(startups.back());
+  EXPECT_NEAR(*startups.back(), 20.0, 1e-9);  // quiet from the interval starting at +20 s
 }
 
 // Busy from its first sample to the end of the ring: busy is its rest, timed at the last chance.
 TEST(NormaliserWindows, AWorkloadBusyFromItsStartIsTimedBeforeItsStartLeavesTheRing) {
   NormaliserSettings settings = WithWindows({milliseconds(5'000), milliseconds(20'000)});
   settings.startup.settle_for = milliseconds(3'000);
-  Normaliser n(settings);
-  Clock::time_point t0{};
-  double cpu = 0;
-  std::vector<WorkloadView> v;
-  int decided_at = -1;
-  for (int i = 0; i < 40 && decided_at < 0; ++i) {
-    if (i > 0) cpu += 1.0;
-    v = n.Update({MakeMemory(1, cpu, 1, std::nullopt, std::nullopt, 1e9)}, t0 + milliseconds(1000 * i), 1e9 + i);
-    if (v[0].startup_seconds) decided_at = i;
-  }
-  ASSERT_GT(decided_at, 5) << "not while only the shortest window had filled";
-  EXPECT_NEAR(*v[0].startup_seconds, 0.0, 1e-9);
+  const auto startups = StartupAfterEachTick(settings, 40, 0, [](int) { return 1.0; });
+  const auto decided = std::find_if(startups.begin(), startups.end(), [](const auto& s) { return s.has_value(); });
+  ASSERT_NE(decided, startups.end());
+  ASSERT_GT(decided - startups.begin(), 5) << "not while only the shortest window had filled";
+  EXPECT_NEAR(**decided, 0.0, 1e-9);
 }
 
 TEST(NormaliserWindows, AWorkloadFoundLongAfterItsStartIsNotTimed) {
   NormaliserSettings settings = WithWindows({milliseconds(5'000)});
   settings.startup.settle_for = milliseconds(2'000);
-  Normaliser n(settings);
-  Clock::time_point t0{};
-  std::vector<WorkloadView> v;
-  for (int i = 0; i < 20; ++i) {
-    v = n.Update({MakeMemory(1, 0.01 * i, 1, std::nullopt, std::nullopt, 1e9)}, t0 + milliseconds(1000 * i),
-                 1e9 + 3600 + i);
-  }
-  EXPECT_FALSE(v[0].startup_seconds);
+  const auto startups = StartupAfterEachTick(settings, 20, 3600, [](int) { return 0.01; });
+  EXPECT_FALSE(startups.back());
 }
 
 TEST(NormaliserWindows, ThousandWorkloadsWithDefaultWindowsStayUnderSixteenMib) {
