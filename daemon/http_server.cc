@@ -594,8 +594,10 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
                           });
         return;
       }
+      // `used` has a default only because Boost 1.81's beast::ssl_stream constrains the buffered
+      // handshake's handler to void(error_code) while calling it with (error_code, size_t).
       stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
-                              [self = self()](const error_code& hec, std::size_t used) {
+                              [self = self()](const error_code& hec, std::size_t used = 0) {
                                 self->OnHandshake(hec, used);
                               });
     }

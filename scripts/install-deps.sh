@@ -9,7 +9,7 @@ set -euo pipefail
 mode=${1:-test}
 packages=(
   build-essential cmake ninja-build pkg-config
-  libboost-dev                 # Asio and Beast (header-only)
+  libboost1.81-dev libboost-json1.81-dev  # Asio, Beast and JSON (Debian 12's default libboost-dev is 1.74, without JSON)
   prometheus-cpp-dev           # core: Registry, Collectable, TextSerializer
   libspdlog-dev libfmt-dev
   libyaml-cpp-dev
@@ -17,7 +17,7 @@ packages=(
   libvirt-dev                  # VMs' guest-side figures
   libssl-dev                   # TLS for --web.config.file
   libcrypt-dev                 # libxcrypt's crypt_r: bcrypt basic auth
-  curl procps
+  curl procps ccache
   file                         # CPack's dependency scan of the Debian package (dpkg-shlibdeps)
 )
 if [ "$mode" = test ]; then
