@@ -13,10 +13,10 @@
 #include "collectors/cgroup_figures.h"
 #include "collectors/file_system.h"
 #include "collectors/parse.h"
-#include "daemon/gzip.h"
-#include "daemon/metrics.h"
-#include "daemon/normaliser.h"
-#include "daemon/window.h"
+#include "exposition/gzip.h"
+#include "exposition/renderer.h"
+#include "pipeline/normaliser.h"
+#include "pipeline/window.h"
 
 namespace we {
 namespace {

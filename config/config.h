@@ -1,6 +1,6 @@
 #pragma once
 // The daemon's configuration: plain structs with their defaults. config_loader.h fills them from
-// YAML; flags on the command line override single fields afterwards (see daemon/flags.h).
+// YAML; flags on the command line override single fields afterwards (see config/flags.h).
 // Every default here is documented in config/workload_exporter.yml and README.md.
 
 #include <chrono>

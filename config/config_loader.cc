@@ -1,43 +1,23 @@
 #include "config/config_loader.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <cerrno>
 #include <functional>
 #include <map>
-#include <sstream>
-#include <system_error>
 #include <utility>
-#include <variant>
 
 #include "config/duration.h"
+#include "config/listen_address.h"
+#include "config/text_file.h"
 #include "config/yaml_report.h"
 
 namespace we {
 namespace config_checks {
 namespace {
 
-constexpr std::string_view kListenForms = "expected host:port, [ipv6]:port or :port";
-
 using yaml_report::Quote;
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-// Host names and IPv4 addresses; '_' because some resolvers allow it.
-bool IsHostChar(char c) { return IsAlnum(c) || c == '.' || c == '-' || c == '_'; }
-// The inside of [...]: an IPv6 address (possibly with an embedded IPv4 one).
-bool IsIpv6Char(char c) { return IsHex(c) || c == ':' || c == '.'; }
-
-std::string BadListenAddress(std::string_view address, std::string_view reason) {
-  return "invalid listen address " + Quote(address) + ": " + std::string(reason);
-}
 
 std::optional<std::string> OneOf(std::string_view value,
                                  std::initializer_list<std::string_view> allowed) {
@@ -53,72 +33,9 @@ std::optional<std::string> OneOf(std::string_view value,
 }  // namespace
 
 std::optional<std::string> CheckListenAddress(std::string_view address) {
-  if (address.empty()) return "must not be empty (" + std::string(kListenForms) + ")";
-
-  std::string_view host;
-  std::string_view rest;  // ":port"
-  if (address.front() == '[') {
-    const std::size_t close = address.find(']');
-    if (close == std::string_view::npos) {
-      return BadListenAddress(address, "missing \"]\" after the IPv6 address");
-    }
-    host = address.substr(1, close - 1);
-    rest = address.substr(close + 1);
-    if (host.empty()) return BadListenAddress(address, "empty IPv6 address in brackets");
-    // An IPv6 address, optionally with a zone: "fe80::1%eth0".
-    const std::size_t percent = host.find('%');
-    const std::string_view ip = host.substr(0, percent);
-    in6_addr v6{};
-    if (!std::all_of(ip.begin(), ip.end(), IsIpv6Char) || ip.find(':') == std::string_view::npos ||
-        ::inet_pton(AF_INET6, std::string(ip).c_str(), &v6) != 1) {
-      return BadListenAddress(address, "invalid IPv6 address in brackets");
-    }
-    if (percent != std::string_view::npos) {
-      const std::string_view zone = host.substr(percent + 1);
-      if (zone.empty() || !std::all_of(zone.begin(), zone.end(), IsHostChar)) {
-        return BadListenAddress(address, "invalid IPv6 zone in brackets");
-      }
-    }
-  } else {
-    const std::size_t colon = address.rfind(':');
-    if (colon == std::string_view::npos) {
-      return BadListenAddress(address, "missing port (" + std::string(kListenForms) + ")");
-    }
-    host = address.substr(0, colon);
-    rest = address.substr(colon);
-    if (host.find(':') != std::string_view::npos) {
-      return BadListenAddress(address,
-                              "too many colons; put an IPv6 address in brackets, as in "
-                              "\"[::1]:9746\"");
-    }
-    const auto bad = std::find_if_not(host.begin(), host.end(), IsHostChar);
-    if (bad != host.end()) {
-      return BadListenAddress(address, "invalid character " + Quote(std::string_view(&*bad, 1)) +
-                                           " in the host");
-    }
-    // Digits and dots only is an IPv4 address, and must be a valid one ("999.0.0.1" is not a
-    // host name either).
-    if (!host.empty() && std::all_of(host.begin(), host.end(), [](char c) { return IsDigit(c) || c == '.'; })) {
-      in_addr v4{};
-      if (::inet_pton(AF_INET, std::string(host).c_str(), &v4) != 1) {
-        return BadListenAddress(address, "invalid IPv4 address " + Quote(host));
-      }
-    }
-  }
-
-  if (rest.empty() || rest.front() != ':' || rest.size() == 1) {
-    return BadListenAddress(address, "missing port (" + std::string(kListenForms) + ")");
-  }
-  const std::string_view port = rest.substr(1);
-  if (!std::all_of(port.begin(), port.end(), IsDigit)) {
-    return BadListenAddress(address, "port " + Quote(port) + " is not a number");
-  }
-  // Leading zeros are harmless; compare the value without risking overflow.
-  const std::string_view digits = port.substr(std::min(port.find_first_not_of('0'), port.size()));
-  if (digits.size() > 5 || (digits.size() == 5 && digits > "65535")) {
-    return BadListenAddress(address, "port " + std::string(port) + " is out of range 0-65535");
-  }
-  return std::nullopt;
+  std::string error;
+  if (ParseListenAddress(address, &error)) return std::nullopt;
+  return error;
 }
 
 std::optional<std::string> CheckTelemetryPath(std::string_view path) {
@@ -531,84 +448,13 @@ void WalkMapping(const YAML::Node& node, const std::string& parent,
   });
 }
 
-// The only code here that touches the file system. Returns the file's text, or the error.
-std::variant<std::string, ConfigError> ReadConfigFile(const std::string& path) {
-  // A configuration is a few kilobytes; refuse to swallow a device or a log file named by mistake.
-  constexpr std::size_t kMaxBytes = 1 << 20;
-  const auto failure = [&](std::string_view what, int error_number) {
-    return ConfigError{path, 0, 0, "",
-                       std::string(what) + ": " +
-                           std::error_code(error_number, std::generic_category()).message()};
-  };
-
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return failure("cannot open", errno);
-  std::string text;
-  char buffer[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error_number = errno;
-      ::close(fd);
-      return failure("cannot read", error_number);
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > kMaxBytes) {
-      ::close(fd);
-      return ConfigError{path, 0, 0, "",
-                         "file is larger than " + std::to_string(kMaxBytes >> 20) +
-                             " MiB; is it really the configuration file?"};
-    }
-  }
-  ::close(fd);
-  return text;
-}
-
-// Where each document starts; the events themselves are not needed.
-class DocumentCounter : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-  std::vector<YAML::Mark> starts;
-};
-
-// The first document, and a null node standing for a second one (at its mark) if there is one.
-// Not YAML::LoadAll: yaml-cpp 0.7's LoadAll never returns on some inputs (a lone ",": upstream
-// bug 1040, found by tests/fuzz), while each HandleNextDocument call does; two are all we need.
-struct Documents {
-  std::optional<YAML::Node> first;
-  std::optional<YAML::Mark> second;  // where a second document starts, if there is one
-};
-
-Documents LoadAtMostTwoDocuments(const std::string& text) {
-  Documents out;
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  DocumentCounter counter;
-  for (int i = 0; i < 2 && parser.HandleNextDocument(counter); ++i) {
-  }
-  if (counter.starts.empty()) return out;
-  out.first = YAML::Load(text);
-  if (counter.starts.size() > 1) out.second = counter.starts[1];
-  return out;
-}
-
 }  // namespace
 
 LoadResult LoadConfigFromString(const std::string& yaml_text, const std::string& file_name) {
   Reporter reporter(file_name);
-  Documents documents;
+  yaml_report::Documents documents;
   try {
-    documents = LoadAtMostTwoDocuments(yaml_text);
+    documents = yaml_report::LoadAtMostTwoDocuments(yaml_text);
   } catch (const YAML::Exception& e) {  // ParserException, and DeepRecursion for deep nesting
     reporter.Add(e.mark, "", "invalid YAML: " + e.msg);
     return LoadResult{std::nullopt, reporter.Take()};
@@ -641,11 +487,14 @@ LoadResult LoadConfigFromString(const std::string& yaml_text, const std::string&
 }
 
 LoadResult LoadConfigFromFile(const std::string& path) {
-  std::variant<std::string, ConfigError> text = ReadConfigFile(path);
-  if (auto* error = std::get_if<ConfigError>(&text)) {
-    return LoadResult{std::nullopt, {std::move(*error)}};
+  std::string error;
+  const std::optional<std::string> text = ReadTextFile(path, &error);
+  if (!text) {
+    // Only a size error says more than errno does: the usual mistake is naming the wrong file.
+    if (error.starts_with("file is larger")) error += "; is it really the configuration file?";
+    return LoadResult{std::nullopt, {ConfigError{path, 0, 0, "", std::move(error)}}};
   }
-  return LoadConfigFromString(std::get<std::string>(text), path);
+  return LoadConfigFromString(*text, path);
 }
 
 }  // namespace we

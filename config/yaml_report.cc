@@ -1,6 +1,9 @@
 #include "config/yaml_report.h"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <map>
+#include <sstream>
 
 namespace we::yaml_report {
 
@@ -73,6 +76,38 @@ void ForEachEntry(const YAML::Node& node, const std::string& parent, Reporter& r
     }
     visit(Entry{key, value, std::move(path)});
   }
+}
+
+namespace {
+
+// Where each document starts; the events themselves are not needed.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  std::vector<YAML::Mark> starts;
+};
+
+}  // namespace
+
+Documents LoadAtMostTwoDocuments(const std::string& text) {
+  Documents out;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  for (int i = 0; i < 2 && parser.HandleNextDocument(counter); ++i) {
+  }
+  if (counter.starts.empty()) return out;
+  out.first = YAML::Load(text);
+  if (counter.starts.size() > 1) out.second = counter.starts[1];
+  return out;
 }
 
 }  // namespace we::yaml_report

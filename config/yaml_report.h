@@ -1,6 +1,6 @@
 #pragma once
 // What the two YAML loaders share to report errors as "file:line:column: key.path: message":
-// config/config_loader.cc (--config.file) and daemon/web_config.cc (--web.config.file). Both
+// config/config_loader.cc (--config.file) and config/web_config.cc (--web.config.file). Both
 // reject non-string and duplicate keys alike, quote values alike and count lines alike.
 //
 // Thread-safety: pure functions; a Reporter belongs to one load.
@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,5 +64,16 @@ struct Entry {
 // visits, so that errors stay in document order, and are not visited.
 void ForEachEntry(const YAML::Node& node, const std::string& parent, Reporter& reporter,
                   const std::function<void(const Entry&)>& visit);
+
+// The first document of `text`, and where a second one starts, if there is one: a configuration
+// file holds one document, and a second is reported at its mark. Throws YAML::Exception (invalid
+// YAML, or nesting too deep). Not YAML::LoadAll: yaml-cpp 0.7's LoadAll never returns on some
+// inputs (a lone ",": upstream bug 1040, found by tests/fuzz), while each HandleNextDocument call
+// does; two are all that is needed.
+struct Documents {
+  std::optional<YAML::Node> first;   // nullopt: no document at all (empty, or comments only)
+  std::optional<YAML::Mark> second;  // where a second document starts
+};
+Documents LoadAtMostTwoDocuments(const std::string& text);
 
 }  // namespace we::yaml_report

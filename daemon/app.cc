@@ -12,8 +12,8 @@
 #include "config/config_loader.h"
 #include "config/duration.h"
 #include "daemon/log.h"
-#include "daemon/web_config.h"
-#include "daemon/workloads_json.h"
+#include "http/tls_context.h"
+#include "exposition/workloads_json.h"
 
 namespace we {
 namespace {

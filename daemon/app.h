@@ -15,12 +15,12 @@
 
 #include "collectors/file_system.h"
 #include "config/config.h"
-#include "daemon/flags.h"
-#include "daemon/http_server.h"
-#include "daemon/metrics.h"
-#include "daemon/sampler.h"
+#include "config/flags.h"
+#include "http/server.h"
+#include "exposition/renderer.h"
+#include "pipeline/sampler.h"
 #include "daemon/sd_notify.h"
-#include "daemon/snapshot.h"
+#include "pipeline/snapshot.h"
 
 namespace we {
 

@@ -10,9 +10,9 @@
 
 #include "build_info.h"
 #include "daemon/app.h"
-#include "daemon/flags.h"
+#include "config/flags.h"
 #include "daemon/log.h"
-#include "daemon/report.h"
+#include "tools/report.h"
 
 int main(int argc, char** argv) {
   // A peer that went away (libvirtd killed mid-call, a scraper that hung up) must be an error

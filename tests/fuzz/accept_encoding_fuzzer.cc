@@ -1,11 +1,11 @@
-// Fuzzes AcceptEncodingAllowsGzip (daemon/http_server.h) with arbitrary Accept-Encoding values,
+// Fuzzes AcceptEncodingAllowsGzip (http/server.h) with arbitrary Accept-Encoding values,
 // and checks the rules of RFC 9110 section 12.5.3 that hold whatever the rest of the value says.
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "daemon/http_server.h"
+#include "http/server.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

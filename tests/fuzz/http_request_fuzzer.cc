@@ -1,4 +1,4 @@
-// Fuzzes the HTTP request parsing of daemon/http_server.cc: the bytes a client sends on one
+// Fuzzes the HTTP request parsing of http/server.cc: the bytes a client sends on one
 // connection go through Boost.Beast's request parser with the server's own type and limits
 // (HttpServerOptions' defaults), read the way http::async_read reads them, including pipelined
 // requests after the first. What the server then looks at (method, target, Host, keep-alive,
@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/http_server.h"
+#include "http/server.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace we {
@@ -56,7 +56,7 @@ std::string Serve(const http::request<http::string_body>& req) {
   FUZZ_CHECK(!req.method_string().empty());
   FUZZ_CHECK(!req.target().empty());
 
-  std::string accept_encoding;  // as JoinedField() in http_server.cc
+  std::string accept_encoding;  // as JoinedField() in http/server.cc
   for (auto [it, end] = req.equal_range(http::field::accept_encoding); it != end; ++it) {
     if (!accept_encoding.empty()) accept_encoding += ',';
     accept_encoding.append(it->value().data(), it->value().size());

@@ -1,4 +1,4 @@
-// Fuzzes ParseWebConfig (daemon/web_config.h) with arbitrary YAML text: the --web.config.file
+// Fuzzes ParseWebConfig (config/web_config.h) with arbitrary YAML text: the --web.config.file
 // parser, which reads an operator's file on every start and SIGHUP. Beyond not crashing, what it
 // accepts must be what the TLS and auth code can rely on, and what it refuses must say where.
 
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "daemon/web_config.h"
+#include "config/web_config.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,0 +1,113 @@
+#include "exposition/gzip.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace we {
+namespace {
+
+// zlib counts in uInt (32 bits); larger inputs and outputs are fed in slices of this size.
+constexpr std::size_t kMaxSlice = std::numeric_limits<uInt>::max();
+constexpr int kGzipWindowBits = 15 + 16;  // 32 KiB window, gzip wrapper
+constexpr int kAutoWindowBits = 15 + 32;  // 32 KiB window, gzip or zlib header detected
+constexpr int kMemLevel = 8;              // zlib's default
+
+Bytef* InputPointer(const char* p) {
+  // zlib's next_in is not const-qualified, but zlib never writes through it.
+  return reinterpret_cast<Bytef*>(const_cast<char*>(p));
+}
+
+}  // namespace
+
+std::string GzipCompress(std::string_view data, int level) {
+  std::string out;
+  GzipStream gz(&out, level);
+  if (!gz.Write(data) || !gz.Finish()) return {};
+  return out;
+}
+
+GzipStream::GzipStream(std::string* out, int level) : out_(out), used_(out->size()) {
+  ok_ = level >= Z_DEFAULT_COMPRESSION && level <= Z_BEST_COMPRESSION &&
+        deflateInit2(&zs_, level, Z_DEFLATED, kGzipWindowBits, kMemLevel, Z_DEFAULT_STRATEGY) == Z_OK;
+}
+
+GzipStream::~GzipStream() {
+  if (ok_) deflateEnd(&zs_);
+}
+
+bool GzipStream::Write(std::string_view data) { return !finished_ && Run(data, Z_NO_FLUSH); }
+
+bool GzipStream::Finish() {
+  if (finished_) return false;
+  const bool ok = Run({}, Z_FINISH);
+  finished_ = true;
+  out_->resize(used_);
+  return ok;
+}
+
+bool GzipStream::Run(std::string_view data, int flush) {
+  if (!ok_) return false;
+  std::size_t in_pos = 0;
+  for (;;) {
+    if (zs_.avail_in == 0 && in_pos < data.size()) {
+      const std::size_t slice = std::min(data.size() - in_pos, kMaxSlice);
+      zs_.next_in = InputPointer(data.data() + in_pos);
+      zs_.avail_in = static_cast<uInt>(slice);
+      in_pos += slice;
+    }
+    const bool last_slice = in_pos == data.size();
+    // Room ahead: an eighth of what is out so far, at least 16 KiB. Growing by resize writes
+    // the new bytes once; the text itself compresses to about a quarter.
+    if (out_->size() - used_ < 4096) out_->resize(used_ + std::max<std::size_t>(16 << 10, used_ / 8));
+    const std::size_t room = std::min(out_->size() - used_, kMaxSlice);
+    zs_.next_out = reinterpret_cast<Bytef*>(out_->data() + used_);
+    zs_.avail_out = static_cast<uInt>(room);
+    const int result = deflate(&zs_, last_slice ? flush : Z_NO_FLUSH);
+    used_ += room - zs_.avail_out;
+    if (result == Z_STREAM_END) return true;
+    if (result != Z_OK && result != Z_BUF_ERROR) {
+      ok_ = false;
+      deflateEnd(&zs_);
+      return false;
+    }
+    // Done with this piece once all of it is in and deflate left output room unused.
+    if (last_slice && zs_.avail_in == 0 && zs_.avail_out > 0 && flush == Z_NO_FLUSH) return true;
+  }
+}
+
+std::optional<std::string> GzipDecompress(std::string_view data) {
+  z_stream zs{};
+  if (inflateInit2(&zs, kAutoWindowBits) != Z_OK) return std::nullopt;
+  std::string out;
+  out.resize(std::max<std::size_t>(data.size() * 4, 256));
+  std::size_t in_pos = 0;
+  std::size_t out_pos = 0;
+  int result = Z_OK;
+  while (result != Z_STREAM_END) {
+    if (zs.avail_in == 0) {
+      if (in_pos == data.size()) break;  // truncated: the stream did not end
+      const std::size_t slice = std::min(data.size() - in_pos, kMaxSlice);
+      zs.next_in = InputPointer(data.data() + in_pos);
+      zs.avail_in = static_cast<uInt>(slice);
+      in_pos += slice;
+    }
+    if (out_pos == out.size()) out.resize(out.size() * 2);
+    const std::size_t room = std::min(out.size() - out_pos, kMaxSlice);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + out_pos);
+    zs.avail_out = static_cast<uInt>(room);
+    result = inflate(&zs, Z_NO_FLUSH);
+    out_pos += room - zs.avail_out;
+    if (result != Z_OK && result != Z_STREAM_END && result != Z_BUF_ERROR) break;
+    // Z_BUF_ERROR with input left and output room means no progress is possible.
+    if (result == Z_BUF_ERROR && zs.avail_in > 0 && zs.avail_out > 0) break;
+  }
+  const bool complete = result == Z_STREAM_END && zs.avail_in == 0 && in_pos == data.size();
+  inflateEnd(&zs);
+  if (!complete) return std::nullopt;
+  out.resize(out_pos);
+  return out;
+}
+
+}  // namespace we

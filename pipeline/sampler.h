@@ -1,0 +1,122 @@
+#pragma once
+// Sampling, independent of scrapes: a steady timer on the sampler's own thread runs every
+// collector once per interval, normalises what they saw, and publishes an immutable Snapshot.
+// Scrapes (on the HTTP thread) only ever read the newest snapshot, so a slow tick never delays a
+// scrape and a scrape never touches the filesystem.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "collectors/collector.h"
+#include "collectors/file_system.h"
+#include "collectors/runtime_metadata.h"
+#include "config/config.h"
+#include "pipeline/normaliser.h"
+#include "pipeline/snapshot.h"
+
+namespace we {
+
+struct SamplerSettings {
+  std::string cgroupfs = "/sys/fs/cgroup";
+  std::string procfs = "/proc";
+  std::chrono::milliseconds interval{1000};
+  std::vector<std::chrono::milliseconds> windows = IdlePeakConfig{}.windows;
+  double idle_quantile = IdlePeakConfig{}.idle_quantile;
+  double startup_min_cores = StartupConfig{}.min_cores;
+  double startup_idle_factor = StartupConfig{}.idle_factor;
+  std::chrono::milliseconds startup_settle_for = StartupConfig{}.settle_for;
+  std::string rootfs = "/";
+  bool services = false;  // systemd services as workloads
+  std::vector<std::string> label_allow;  // container labels exported (names or '*' globs)
+  std::string libvirt_uri;  // empty: no libvirt collector (the daemon's default comes from Config)
+  std::chrono::milliseconds libvirt_timeout{2000};
+
+  friend bool operator==(const SamplerSettings&, const SamplerSettings&) = default;
+};
+
+// True when a container label `name` matches one of `allow` (exact, or a glob with '*').
+bool LabelAllowed(const std::vector<std::string>& allow, const std::string& name);
+
+// One tick's work, without threads or timers: what tests drive directly.
+// Thread-safety: not thread-safe; one caller at a time.
+class SamplingPipeline {
+ public:
+  // `fs` must outlive the pipeline. Builds the collector list from the settings.
+  SamplingPipeline(const FileSystem& fs, const SamplerSettings& settings);
+
+  // Runs every collector, normalises, and returns the snapshot (not yet published).
+  //
+  // Memory is reused across ticks: the snapshot returned two ticks before, once nobody else holds
+  // it (the store has a newer one and no scrape is rendering it), lends its workload views to this
+  // one, and the samples they held go back to the cgroup collector to be filled again. So a
+  // steady tick allocates next to nothing per workload.
+  std::shared_ptr<Snapshot> Tick(std::chrono::steady_clock::time_point now,
+                                 std::chrono::system_clock::time_point wall_now);
+
+  const std::vector<std::unique_ptr<Collector>>& collectors() const { return collectors_; }
+
+ private:
+  const FileSystem& fs_;
+  std::string procfs_;
+  std::vector<std::unique_ptr<Collector>> collectors_;
+  std::string cgroup_layout_;
+  std::shared_ptr<const WindowLayout> windows_;
+  MetadataResolver metadata_;
+  Normaliser normaliser_;
+  std::map<std::string, std::vector<std::string>> last_errors_;  // by collector, for quiet logs
+  uint64_t sequence_ = 0;
+  std::shared_ptr<Snapshot> published_;  // the last snapshot returned
+  std::shared_ptr<Snapshot> retired_;    // the one before: reused once only this holds it
+  double ticks_per_second_;
+  uint64_t page_size_;
+};
+
+// Runs a SamplingPipeline on its own thread at a fixed rate.
+// Thread-safety: Start, Stop and Reconfigure may be called from any one thread (the daemon's main
+// loop); ready() from any thread.
+class Sampler {
+ public:
+  Sampler(const FileSystem& fs, SnapshotStore& store, SamplerSettings settings);
+  ~Sampler();
+
+  void Start();
+  // Finishes the tick in progress, if any, then joins the thread.
+  void Stop();
+  // Takes effect before the next tick. Changed paths rebuild the collectors.
+  void Reconfigure(SamplerSettings settings);
+
+  // True once the first complete sample is published.
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+
+  // Called on the sampler's thread after each snapshot is published, with the sampling interval.
+  // Set before Start().
+  using PublishHook = std::function<void(std::chrono::steady_clock::duration interval)>;
+  void set_on_publish(PublishHook hook) { on_publish_ = std::move(hook); }
+
+ private:
+  void ScheduleNext();
+  void RunTick();
+
+  const FileSystem& fs_;
+  SnapshotStore& store_;
+  SamplerSettings settings_;
+  std::unique_ptr<SamplingPipeline> pipeline_;
+  boost::asio::io_context io_;
+  boost::asio::steady_timer timer_;
+  std::thread thread_;
+  std::chrono::steady_clock::time_point next_deadline_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> running_{false};
+  PublishHook on_publish_;
+};
+
+}  // namespace we

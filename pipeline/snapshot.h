@@ -1,0 +1,62 @@
+#pragma once
+// A Snapshot is everything one tick learned, immutable once published. The sampler publishes one
+// per tick to the SnapshotStore; the HTTP side reads the newest. That store is the only thing the
+// two sides share.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collectors/sample.h"
+#include "pipeline/window.h"
+
+namespace we {
+
+// One workload as exported: the raw sample plus what the normaliser derived from it.
+struct WorkloadView {
+  Sample sample;
+  std::optional<double> cpu_usage_cores;  // rate over the last interval, same instance only
+  std::vector<WindowFigures> windows;     // one per configured window, in layout order
+  std::optional<double> startup_seconds;  // from start until its CPU first settled
+};
+
+struct CollectorStatus {
+  std::string name;
+  double duration_seconds = 0;
+  bool success = false;
+  std::vector<std::string> errors;
+};
+
+struct Snapshot {
+  uint64_t sequence = 0;       // 1 for the first tick's snapshot, +1 per tick
+  double time_seconds = 0;     // Unix time the tick began
+  std::vector<WorkloadView> workloads;  // sorted by identity key, for stable output
+  std::vector<CollectorStatus> collectors;
+  ProcessFigures process;
+  std::shared_ptr<const WindowLayout> windows;  // labels of WorkloadView::windows; may be null
+  std::string cgroup_layout;  // "v2", "v1", "hybrid" or "none"
+  std::string peak_source;    // where peak memory comes from, see README.md
+  std::map<std::string, uint64_t> metadata_errors;  // unreadable runtime state files, by runtime
+};
+
+// Thread-safety: Publish and Get may be called from any thread.
+class SnapshotStore {
+ public:
+  void Publish(std::shared_ptr<const Snapshot> snapshot) {
+    std::lock_guard lock(mu_);
+    latest_ = std::move(snapshot);
+  }
+  std::shared_ptr<const Snapshot> Get() const {
+    std::lock_guard lock(mu_);
+    return latest_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> latest_;
+};
+
+}  // namespace we

@@ -1,0 +1,273 @@
+#include "pipeline/normaliser.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace we {
+namespace {
+
+using Clock = Normaliser::Clock;
+using std::chrono::milliseconds;
+
+Sample Make(const std::string& id, uint64_t instance, std::optional<double> cpu) {
+  Sample s;
+  s.identity = {"container", "docker", id, id.substr(0, 3), ""};
+  s.instance = instance;
+  s.cpu.usage_seconds = cpu;
+  return s;
+}
+
+TEST(Normaliser, RateNeedsTwoSamplesOfTheSameInstance) {
+  Normaliser n;
+  Clock::time_point t0{};
+  auto v = n.Update({Make("aaaa", 1, 10.0)}, t0);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_FALSE(v[0].cpu_usage_cores);  // first sight: no rate yet
+
+  v = n.Update({Make("aaaa", 1, 10.5)}, t0 + milliseconds(1000));
+  ASSERT_TRUE(v[0].cpu_usage_cores);
+  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.5);
+
+  v = n.Update({Make("aaaa", 1, 12.5)}, t0 + milliseconds(2000));
+  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 2.0);
+
+  // Uneven intervals divide by the real elapsed time.
+  v = n.Update({Make("aaaa", 1, 13.0)}, t0 + milliseconds(4000));
+  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.25);
+}
+
+TEST(Normaliser, RecreatedWorkloadNeverYieldsANegativeOrDoubledRate) {
+  Normaliser n;
+  Clock::time_point t0{};
+  n.Update({Make("aaaa", 1, 100.0)}, t0);
+  // Same id, new cgroup instance, counter restarted from a small value.
+  auto v = n.Update({Make("aaaa", 2, 0.3)}, t0 + milliseconds(1000));
+  EXPECT_FALSE(v[0].cpu_usage_cores);
+  // Same id, new instance, counter happens to be larger: still no rate across instances.
+  n.Update({Make("bbbb", 1, 1.0)}, t0 + milliseconds(2000));
+  v = n.Update({Make("bbbb", 3, 50.0)}, t0 + milliseconds(3000));
+  EXPECT_FALSE(v[0].cpu_usage_cores);
+  // From then on, rates resume within the new instance.
+  v = n.Update({Make("bbbb", 3, 50.5)}, t0 + milliseconds(4000));
+  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.5);
+}
+
+TEST(Normaliser, CounterGoingBackwardsYieldsNoRate) {
+  Normaliser n;
+  Clock::time_point t0{};
+  n.Update({Make("aaaa", 1, 5.0)}, t0);
+  auto v = n.Update({Make("aaaa", 1, 4.0)}, t0 + milliseconds(1000));
+  EXPECT_FALSE(v[0].cpu_usage_cores);
+  v = n.Update({Make("aaaa", 1, 4.5)}, t0 + milliseconds(2000));
+  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.5);
+}
+
+TEST(Normaliser, VanishedWorkloadsAreForgottenAtOnce) {
+  Normaliser n;
+  Clock::time_point t0{};
+  n.Update({Make("aaaa", 1, 1.0), Make("bbbb", 1, 1.0)}, t0);
+  EXPECT_EQ(n.tracked(), 2u);
+  auto v = n.Update({Make("bbbb", 1, 2.0)}, t0 + milliseconds(1000));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].sample.identity.id, "bbbb");
+  EXPECT_EQ(n.tracked(), 1u);
+  // Back after a gap: a fresh start, not a rate across the gap.
+  v = n.Update({Make("aaaa", 1, 9.0), Make("bbbb", 1, 3.0)}, t0 + milliseconds(2000));
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_FALSE(v[0].cpu_usage_cores);
+}
+
+TEST(Normaliser, MissingCounterYieldsNoRateAndOutputIsSorted) {
+  Normaliser n;
+  Clock::time_point t0{};
+  n.Update({Make("zzzz", 1, std::nullopt), Make("aaaa", 1, 1.0)}, t0);
+  auto v = n.Update({Make("zzzz", 1, 1.0), Make("aaaa", 1, 1.0)}, t0 + milliseconds(1000));
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].sample.identity.id, "aaaa");
+  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.0);
+  EXPECT_FALSE(v[1].cpu_usage_cores);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Idle, peak and startup through the normaliser
+
+NormaliserSettings WithWindows(std::vector<milliseconds> windows) {
+  NormaliserSettings settings;
+  settings.interval = milliseconds(1000);
+  settings.windows = WindowLayout::Make(windows, settings.interval, 0.1);
+  return settings;
+}
+
+Sample MakeMemory(uint64_t instance, double cpu, uint64_t working_set, std::optional<uint64_t> lifetime_peak,
+                  std::optional<uint64_t> interval_peak, double start) {
+  Sample s = Make("aaaa", instance, cpu);
+  s.memory.working_set_bytes = working_set;
+  s.memory.max_usage_bytes = lifetime_peak;
+  s.memory.interval_peak_bytes = interval_peak;
+  s.start_time_seconds = start;
+  return s;
+}
+
+TEST(NormaliserWindows, LifetimeWatermarkCountsOnlyWhileTheWorkloadIsYoungerThanTheWindow) {
+  Normaliser n(WithWindows({milliseconds(10'000), milliseconds(60'000)}));
+  Clock::time_point t0{};
+  const double start = 1000;
+  // A 500 MB spike between samples left its mark in the lifetime watermark only.
+  std::vector<WorkloadView> v;
+  for (int i = 0; i < 30; ++i) {
+    v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 600'000'000, std::nullopt, start)},
+                 t0 + milliseconds(1000 * i), start + 5 + i);
+    const double age = 5 + i;
+    ASSERT_EQ(v[0].windows.size(), 2u);
+    // 10 s window: the watermark counts until the workload is 10 s old, the sampled max after.
+    const double peak10 = *v[0].windows[0].memory_peak_bytes;
+    if (age < 10) {
+      EXPECT_NEAR(peak10, 600e6, 600e6 * 0.0004) << age;
+    } else {
+      EXPECT_NEAR(peak10, 100e6, 100e6 * 0.0004) << age;
+    }
+    EXPECT_NEAR(*v[0].windows[1].memory_peak_bytes, 600e6, 600e6 * 0.0004) << age;  // 1m: still young
+    EXPECT_NEAR(*v[0].windows[0].memory_idle_bytes, 100e6, 100e6 * 0.0004);
+  }
+}
+
+TEST(NormaliserWindows, IntervalWatermarkIsExactPerIntervalAndReplacesTheLifetimeOne) {
+  Normaliser n(WithWindows({milliseconds(5'000)}));
+  Clock::time_point t0{};
+  std::vector<WorkloadView> v;
+  for (int i = 0; i < 12; ++i) {
+    const uint64_t interval_peak = i == 3 ? 900'000'000 : 110'000'000;
+    v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 2'000'000'000, interval_peak, 0)},
+                 t0 + milliseconds(1000 * i), 1e9 + i);
+    const double peak = *v[0].windows[0].memory_peak_bytes;
+    if (i >= 3 && i < 8) {
+      EXPECT_NEAR(peak, 900e6, 900e6 * 0.0004) << i;  // the spike, while inside the 5 s window
+    } else {
+      EXPECT_NEAR(peak, 110e6, 110e6 * 0.0004) << i;  // never the 2 GB lifetime mark
+    }
+  }
+}
+
+TEST(NormaliserWindows, ARecreatedWorkloadStartsNewWindows) {
+  Normaliser n(WithWindows({milliseconds(60'000)}));
+  Clock::time_point t0{};
+  n.Update({MakeMemory(1, 0.0, 5'000'000'000, std::nullopt, std::nullopt, 0)}, t0, 1e9);
+  n.Update({MakeMemory(1, 10.0, 5'000'000'000, std::nullopt, std::nullopt, 0)}, t0 + milliseconds(1000), 1e9 + 1);
+  auto v = n.Update({MakeMemory(2, 0.0, 1'000, std::nullopt, std::nullopt, 0)}, t0 + milliseconds(2000), 1e9 + 2);
+  EXPECT_NEAR(*v[0].windows[0].memory_peak_bytes, 1000, 1);
+  EXPECT_FALSE(v[0].windows[0].cpu_peak_cores);
+}
+
+TEST(NormaliserWindows, AStalledSamplerLeavesGapsNotStretchedSamples) {
+  Normaliser n(WithWindows({milliseconds(10'000)}));
+  Clock::time_point t0{};
+  double cpu = 0;
+  std::vector<WorkloadView> v;
+  for (int i = 0; i < 5; ++i) {
+    cpu += 2.0;
+    v = n.Update({Make("aaaa", 1, cpu)}, t0 + milliseconds(1000 * i), 1e9 + i);
+  }
+  EXPECT_NEAR(*v[0].windows[0].cpu_peak_cores, 2.0, 0.001);
+  // 20 s without a tick: everything before has left the 10 s window.
+  cpu += 2.0;
+  v = n.Update({Make("aaaa", 1, cpu)}, t0 + milliseconds(24'000), 1e9 + 24);
+  EXPECT_NEAR(*v[0].windows[0].cpu_peak_cores, 0.1, 0.0001);  // 2 s of CPU over 20 s
+}
+
+// One workload, started at Unix second 1e9 and first seen `seen_after` seconds later, fed to a
+// normaliser with `settings` once a second for `ticks` ticks; `cores(i)` is its CPU over the
+// interval that ends at tick i (i >= 1). Returns its startup figure after each tick.
+std::vector<std::optional<double>> StartupAfterEachTick(const NormaliserSettings& settings, int ticks,
+                                                        double seen_after, const std::function<double(int)>& cores) {
+  Normaliser n(settings);
+  const Clock::time_point t0{};
+  const double start = 1e9;
+  double cpu = 0;
+  std::vector<std::optional<double>> startups;
+  for (int i = 0; i < ticks; ++i) {
+    if (i > 0) cpu += cores(i);
+    auto v = n.Update({MakeMemory(1, cpu, 1, std::nullopt, std::nullopt, start)}, t0 + milliseconds(1000 * i),
+                      start + seen_after + i);
+    startups.push_back(v[0].startup_seconds);
+  }
+  return startups;
+}
+
+TEST(NormaliserWindows, StartupIsTheTimeUntilCpuFirstSettles) {
+  NormaliserSettings settings = WithWindows({milliseconds(20'000), milliseconds(60'000)});
+  settings.startup.settle_for = milliseconds(5'000);
+  // Seen 0.5 s after its start; busy for 4 s (1.5 cores), then quiet (0.01 cores).
+  const auto startups = StartupAfterEachTick(settings, 40, 0.5, [](int i) { return i <= 4 ? 1.5 : 0.01; });
+  for (int i = 0; i < 19; ++i) {
+    EXPECT_FALSE(startups[i]) << i;  // the shortest window is not full yet
+  }
+  ASSERT_TRUE(startups.back());
+  EXPECT_NEAR(*startups.back(), 4.5, 1e-9);  // quiet from the interval starting at +4.5 s
+}
+
+// A startup longer than the shortest window (a VM booting under TCG for 30 s, with a 10 s
+// window): when the window fills it holds nothing but the burst, so its idle CPU is the burst's.
+// The startup must not be taken as settled then, but once the CPU has come down.
+TEST(NormaliserWindows, AStartupLongerThanTheShortestWindowIsNotMistakenForRest) {
+  NormaliserSettings settings = WithWindows({milliseconds(10'000), milliseconds(120'000)});
+  settings.startup.settle_for = milliseconds(5'000);
+  // Seen at its start; busy for 30 s around 1 core (0.9 to 1.1), then quiet (0.02 cores).
+  const auto startups = StartupAfterEachTick(settings, 60, 0, [](int i) {
+    return i <= 30 ? 0.9 + 0.2 * ((i * 7) % 5) / 4.0 : 0.02;
+  });
+  for (int i = 0; i < 35; ++i) {
+    EXPECT_FALSE(startups[i]) << "decided at " << i << " s, in the middle of the startup";
+  }
+  ASSERT_TRUE(startups.back());
+  EXPECT_NEAR(*startups.back(), 30.0, 1e-9);  // quiet from the interval starting at +30 s
+}
+
+// A VM booting for 20 s under TCG, then at rest at 0.018 cores with its disk and balloon timers
+// costing 0.075 cores every other second, over the 0.05 floor: it settles when its boot ends.
+TEST(NormaliserWindows, PeriodicSpikesAtRestDoNotKeepAStartupFromSettling) {
+  NormaliserSettings settings = WithWindows({milliseconds(30'000), milliseconds(120'000)});
+  settings.startup.settle_for = milliseconds(10'000);
+  const auto startups = StartupAfterEachTick(settings, 60, 0, [](int i) {
+    return i <= 20 ? 1.0 : (i % 2 == 0 ? 0.075 : 0.018);
+  });
+  ASSERT_TRUE(startups.back());
+  EXPECT_NEAR(*startups.back(), 20.0, 1e-9);  // quiet from the interval starting at +20 s
+}
+
+// Busy from its first sample to the end of the ring: busy is its rest, timed at the last chance.
+TEST(NormaliserWindows, AWorkloadBusyFromItsStartIsTimedBeforeItsStartLeavesTheRing) {
+  NormaliserSettings settings = WithWindows({milliseconds(5'000), milliseconds(20'000)});
+  settings.startup.settle_for = milliseconds(3'000);
+  const auto startups = StartupAfterEachTick(settings, 40, 0, [](int) { return 1.0; });
+  const auto decided = std::find_if(startups.begin(), startups.end(), [](const auto& s) { return s.has_value(); });
+  ASSERT_NE(decided, startups.end());
+  ASSERT_GT(decided - startups.begin(), 5) << "not while only the shortest window had filled";
+  EXPECT_NEAR(**decided, 0.0, 1e-9);
+}
+
+TEST(NormaliserWindows, AWorkloadFoundLongAfterItsStartIsNotTimed) {
+  NormaliserSettings settings = WithWindows({milliseconds(5'000)});
+  settings.startup.settle_for = milliseconds(2'000);
+  const auto startups = StartupAfterEachTick(settings, 20, 3600, [](int) { return 0.01; });
+  EXPECT_FALSE(startups.back());
+}
+
+TEST(NormaliserWindows, ThousandWorkloadsWithDefaultWindowsStayUnderSixteenMib) {
+  NormaliserSettings settings = WithWindows({milliseconds(60'000), milliseconds(300'000), milliseconds(3'600'000)});
+  Normaliser n(settings);
+  std::vector<Sample> samples;
+  for (int i = 0; i < 1000; ++i) samples.push_back(MakeMemory(1, 0, 1, std::nullopt, std::nullopt, 0));
+  for (int i = 0; i < 1000; ++i) samples[i].identity.id = "w" + std::to_string(i);
+  n.Update(samples, Clock::time_point{}, 1e9);
+  EXPECT_EQ(n.tracked(), 1000u);
+  EXPECT_LT(n.window_bytes(), 16u << 20);
+  RecordProperty("window_bytes_1000_workloads", std::to_string(n.window_bytes()));
+}
+
+}  // namespace
+}  // namespace we

@@ -1,0 +1,245 @@
+#include "tools/report.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#define BOOST_BIND_GLOBAL_PLACEHOLDERS  // property_tree still includes the old boost/bind.hpp
+#include <boost/property_tree/json_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
+
+#include "config/duration.h"
+
+namespace we {
+namespace {
+
+namespace pt = boost::property_tree;
+
+struct Row {
+  const char* label;
+  const char* key;     // in the window object, or top level for startup
+  double scale;        // bytes -> MiB
+  bool windowed;
+};
+
+const Row kRows[] = {
+    {"Startup time (s)", "startup_seconds", 1, false},
+    {"Idle memory (MiB)", "memory_idle_bytes", 1.0 / (1 << 20), true},
+    {"Peak memory (MiB)", "memory_peak_bytes", 1.0 / (1 << 20), true},
+    {"Idle CPU (cores)", "cpu_idle_cores", 1, true},
+    {"Peak CPU (cores)", "cpu_peak_cores", 1, true},
+};
+
+std::optional<double> Get(const pt::ptree& workload, const Row& row, const std::string& window) {
+  const std::string path = row.windowed ? "windows/" + window + "/" + row.key : row.key;
+  auto node = workload.get_child_optional(pt::ptree::path_type(path, '/'));
+  if (!node || node->data().empty() || node->data() == "null") return std::nullopt;
+  try {
+    return std::stod(node->data()) * row.scale;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string Format(std::optional<double> v) {
+  if (!v) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, std::abs(*v) >= 100 ? "%.0f" : std::abs(*v) >= 1 ? "%.2f" : "%.3f", *v);
+  return buf;
+}
+
+std::string Difference(std::optional<double> vm, std::optional<double> container) {
+  if (!vm || !container || *vm == 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.0f%%", (*container - *vm) / *vm * 100);
+  return buf;
+}
+
+std::string Table(const std::vector<std::vector<std::string>>& rows, bool markdown) {
+  std::vector<std::size_t> width;
+  for (const auto& r : rows) {
+    width.resize(std::max(width.size(), r.size()));
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  std::string out;
+  for (std::size_t n = 0; n < rows.size(); ++n) {
+    std::string line = markdown ? "|" : "";
+    for (std::size_t i = 0; i < rows[n].size(); ++i) {
+      std::string cell = rows[n][i];
+      cell.resize(width[i], ' ');
+      line += markdown ? " " + cell + " |" : cell + (i + 1 < rows[n].size() ? "  " : "");
+    }
+    while (!markdown && !line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+    if (n == 0 && markdown) {
+      out += "|";
+      for (std::size_t i = 0; i < rows[n].size(); ++i) out += std::string(width[i] + 2, '-') + "|";
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+std::string JsonNumber(std::optional<double> v) {
+  if (!v || !std::isfinite(*v)) return "null";
+  std::ostringstream os;
+  os.precision(17);
+  os << *v;
+  return os.str();
+}
+
+}  // namespace
+
+std::optional<std::string> RenderReport(const std::string& json, const std::string& format, std::string* error) {
+  if (format != "table" && format != "markdown" && format != "json") {
+    *error = "--format must be table, markdown or json, got \"" + format + "\"";
+    return std::nullopt;
+  }
+  pt::ptree tree;
+  try {
+    std::istringstream in(json);
+    pt::read_json(in, tree);
+  } catch (const pt::json_parser_error& e) {
+    *error = "cannot read the daemon's answer: line " + std::to_string(e.line()) + ": " + e.message();
+    return std::nullopt;
+  }
+  // The longest window.
+  std::string window;
+  std::chrono::milliseconds longest{0};
+  if (auto windows = tree.get_child_optional("windows")) {
+    for (const auto& [unused, w] : *windows) {
+      auto d = ParseDuration(w.data());
+      if (d && *d > longest) {
+        longest = *d;
+        window = w.data();
+      }
+    }
+  }
+  // Per kind: sums and counts of each row.
+  std::map<std::string, std::map<std::string, std::pair<double, int>>> by_kind;
+  std::vector<std::vector<std::string>> workloads = {
+      {"KIND", "RUNTIME", "NAME", "STARTUP (s)", "IDLE MEM (MiB)", "PEAK MEM (MiB)", "IDLE CPU", "PEAK CPU"}};
+  std::string json_workloads;
+  if (auto list = tree.get_child_optional("workloads")) {
+    for (const auto& [unused, w] : *list) {
+      const std::string kind = w.get<std::string>("kind", "");
+      std::vector<std::string> row = {kind, w.get<std::string>("runtime", ""), w.get<std::string>("name", "")};
+      std::string json_row = "{\"kind\":\"" + kind + "\",\"name\":\"" + w.get<std::string>("name", "") + "\"";
+      for (const Row& r : kRows) {
+        const auto v = Get(w, r, window);
+        row.push_back(Format(v));
+        json_row += std::string(",\"") + r.key + "\":" + JsonNumber(v);
+        if (v) {
+          auto& [sum, n] = by_kind[kind][r.key];
+          sum += *v;
+          ++n;
+        }
+      }
+      workloads.push_back(row);
+      json_workloads += (json_workloads.empty() ? "" : ",") + json_row + "}";
+    }
+  }
+  auto mean = [&](const std::string& kind, const Row& r) -> std::optional<double> {
+    auto k = by_kind.find(kind);
+    if (k == by_kind.end()) return std::nullopt;
+    auto it = k->second.find(r.key);
+    if (it == k->second.end() || it->second.second == 0) return std::nullopt;
+    return it->second.first / it->second.second;
+  };
+  std::vector<std::vector<std::string>> comparison = {{"Metric", "VM", "Container", "Difference"}};
+  std::string json_kinds;
+  for (const Row& r : kRows) {
+    const auto vm = mean("vm", r), container = mean("container", r);
+    comparison.push_back({r.label, Format(vm), Format(container), Difference(vm, container)});
+    json_kinds += std::string(json_kinds.empty() ? "" : ",") + "\"" + r.key + "\":{\"vm\":" + JsonNumber(vm) +
+                  ",\"container\":" + JsonNumber(container) + "}";
+  }
+  if (format == "json") {
+    return "{\"window\":\"" + window + "\",\"kinds\":{" + json_kinds + "},\"workloads\":[" + json_workloads + "]}\n";
+  }
+  const bool md = format == "markdown";
+  std::string out = (md ? "## VM vs container (window " : "VM vs container (window ") + window + ", mean per kind)\n\n";
+  out += Table(comparison, md);
+  out += md ? "\n## Workloads\n\n" : "\nWorkloads:\n\n";
+  out += Table(workloads, md);
+  return out;
+}
+
+int RunReport(const std::vector<std::string>& args) {
+  std::string url = "http://localhost:9746", format = "table";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i], value;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    }
+    if (a == "--url") {
+      url = value;
+    } else if (a == "--format") {
+      format = value;
+    } else {
+      std::fprintf(stderr, "usage: workload_exporter report [--url http://host:port] [--format table|markdown|json]\n");
+      return 2;
+    }
+  }
+  // http://host:port[/...]
+  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
+  rest = rest.substr(0, rest.find('/'));
+  std::string host = rest, port = "80";
+  if (!rest.empty() && rest.front() == '[') {
+    host = rest.substr(1, rest.find(']') - 1);
+    if (auto c = rest.find("]:"); c != std::string::npos) port = rest.substr(c + 2);
+  } else if (auto c = rest.rfind(':'); c != std::string::npos) {
+    host = rest.substr(0, c);
+    port = rest.substr(c + 1);
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* ai = nullptr;
+  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &ai); rc != 0) {
+    std::fprintf(stderr, "workload_exporter report: %s: %s\n", url.c_str(), ::gai_strerror(rc));
+    return 1;
+  }
+  int fd = -1;
+  for (addrinfo* p = ai; p != nullptr && fd < 0; p = p->ai_next) {
+    fd = ::socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
+    if (fd >= 0 && ::connect(fd, p->ai_addr, p->ai_addrlen) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ::freeaddrinfo(ai);
+  if (fd < 0) {
+    std::fprintf(stderr, "workload_exporter report: cannot connect to %s\n", url.c_str());
+    return 1;
+  }
+  const std::string request = "GET /api/v1/workloads HTTP/1.1\r\nHost: " + rest + "\r\nConnection: close\r\n\r\n";
+  (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string response;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) response.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  const auto body_at = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.1 200", 0) != 0 || body_at == std::string::npos) {
+    std::fprintf(stderr, "workload_exporter report: %s/api/v1/workloads: %s\n", url.c_str(),
+                 response.substr(0, response.find("\r\n")).c_str());
+    return 1;
+  }
+  std::string error;
+  auto text = RenderReport(response.substr(body_at + 4), format, &error);
+  if (!text) {
+    std::fprintf(stderr, "workload_exporter report: %s\n", error.c_str());
+    return format == "table" || format == "markdown" || format == "json" ? 1 : 2;
+  }
+  std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
+}  // namespace we
