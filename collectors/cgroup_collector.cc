@@ -113,17 +113,79 @@ bool CgroupCollector::TreeMayHaveChanged() const {
 
 namespace {
 
-// Where a limit file's last content is kept in Cached::limits; -1: not a limit.
-int LimitIndex(int slot, int cpu_max, int memory_max, int quota, int period, int limit_v1) {
-  if (slot == cpu_max) return 0;
-  if (slot == memory_max) return 1;
-  if (slot == quota) return 2;
-  if (slot == period) return 3;
-  if (slot == limit_v1) return 4;
-  return -1;
-}
+using Raw = RawCgroupFiles;
+
+// Every file the collector reads for a workload, in the order it reads them: cgroup2 first, then
+// v1, where a v1 file stands in only for a figure the cgroup2 directory did not give. Each row is
+// the file's slot (its kept descriptor and state), the hierarchy (nullptr: the workload's cgroup2
+// directory; else the v1 controller), the file, where its text goes, which limit it is (its last
+// content is kept in Cached::limits and re-read every kSlowTicks; -1: not a limit), and when it
+// is not needed: a figure the table already read.
+struct CgroupFileRule {
+  uint8_t slot;
+  const char* controller;
+  const char* file;
+  MaybeFile Raw::* into;
+  int limit = -1;
+  bool (*unneeded)(const Raw&) = nullptr;
+};
+
+bool HaveCpuStat(const Raw& r) { return r.cpu_stat.has_value(); }
+bool HaveCpuUserSys(const Raw& r) { return r.cpu_stat || (r.cpuacct_usage_user && r.cpuacct_usage_sys); }
+bool HaveCpuMax(const Raw& r) { return r.cpu_max.has_value(); }
+bool HaveMemoryCurrent(const Raw& r) { return r.memory_current.has_value(); }
+bool HaveIoStat(const Raw& r) { return r.io_stat.has_value(); }
+bool HavePidsCurrent(const Raw& r) { return r.pids_current.has_value(); }
 
 }  // namespace
+
+// The limits' places in Cached::limits: cpu.max, memory.max, cfs_quota_us, cfs_period_us,
+// memory.limit_in_bytes.
+constexpr CgroupFileRule kCgroupFiles[] = {
+    {CgroupCollector::kCpuStat, nullptr, "cpu.stat", &Raw::cpu_stat},
+    {CgroupCollector::kCpuMax, nullptr, "cpu.max", &Raw::cpu_max, 0},
+    {CgroupCollector::kMemoryCurrent, nullptr, "memory.current", &Raw::memory_current},
+    {CgroupCollector::kMemoryStat, nullptr, "memory.stat", &Raw::memory_stat},
+    {CgroupCollector::kMemorySwapCurrent, nullptr, "memory.swap.current", &Raw::memory_swap_current},
+    {CgroupCollector::kMemoryMax, nullptr, "memory.max", &Raw::memory_max, 1},
+    {CgroupCollector::kMemoryPeak, nullptr, "memory.peak", &Raw::memory_peak},
+    {CgroupCollector::kMemoryEvents, nullptr, "memory.events", &Raw::memory_events},
+    {CgroupCollector::kPidsCurrent, nullptr, "pids.current", &Raw::pids_current},
+    {CgroupCollector::kCpuPressure, nullptr, "cpu.pressure", &Raw::cpu_pressure},
+    {CgroupCollector::kMemoryPressure, nullptr, "memory.pressure", &Raw::memory_pressure},
+    {CgroupCollector::kIoPressure, nullptr, "io.pressure", &Raw::io_pressure},
+    {CgroupCollector::kIoStat, nullptr, "io.stat", &Raw::io_stat},
+    {CgroupCollector::kCpuacctUsage, "cpuacct", "cpuacct.usage", &Raw::cpuacct_usage, -1, HaveCpuStat},
+    {CgroupCollector::kCpuacctUsageUser, "cpuacct", "cpuacct.usage_user", &Raw::cpuacct_usage_user, -1, HaveCpuStat},
+    {CgroupCollector::kCpuacctUsageSys, "cpuacct", "cpuacct.usage_sys", &Raw::cpuacct_usage_sys, -1, HaveCpuStat},
+    {CgroupCollector::kCpuacctStat, "cpuacct", "cpuacct.stat", &Raw::cpuacct_stat, -1, HaveCpuUserSys},
+    {CgroupCollector::kCpuStatV1, "cpu", "cpu.stat", &Raw::cpu_stat_v1},
+    {CgroupCollector::kCfsQuota, "cpu", "cpu.cfs_quota_us", &Raw::cpu_cfs_quota_us, 2, HaveCpuMax},
+    {CgroupCollector::kCfsPeriod, "cpu", "cpu.cfs_period_us", &Raw::cpu_cfs_period_us, 3, HaveCpuMax},
+    {CgroupCollector::kMemoryUsageV1, "memory", "memory.usage_in_bytes", &Raw::memory_usage_in_bytes, -1,
+     HaveMemoryCurrent},
+    {CgroupCollector::kMemoryStatV1, "memory", "memory.stat", &Raw::memory_stat_v1, -1, HaveMemoryCurrent},
+    {CgroupCollector::kMemoryLimitV1, "memory", "memory.limit_in_bytes", &Raw::memory_limit_in_bytes, 4,
+     HaveMemoryCurrent},
+    {CgroupCollector::kMemoryMaxUsageV1, "memory", "memory.max_usage_in_bytes", &Raw::memory_max_usage_in_bytes,
+     -1, HaveMemoryCurrent},
+    {CgroupCollector::kMemoryOomControl, "memory", "memory.oom_control", &Raw::memory_oom_control, -1,
+     HaveMemoryCurrent},
+    {CgroupCollector::kBlkioBytes, "blkio", "blkio.throttle.io_service_bytes", &Raw::blkio_service_bytes, -1,
+     HaveIoStat},
+    {CgroupCollector::kBlkioServiced, "blkio", "blkio.throttle.io_serviced", &Raw::blkio_serviced, -1, HaveIoStat},
+    {CgroupCollector::kPidsCurrentV1, "pids", "pids.current", &Raw::pids_current_v1, -1, HavePidsCurrent},
+};
+// Slots past the table's are read by hand: the thread counts and cgroup.procs.
+static_assert(std::size(kCgroupFiles) == CgroupCollector::kThreads);
+static_assert([] {
+  for (std::size_t i = 0; i < std::size(kCgroupFiles); ++i) {
+    if (kCgroupFiles[i].slot != i) return false;
+  }
+  return true;
+}());
+
+int CgroupCollector::LimitOf(Slot slot) { return slot < std::size(kCgroupFiles) ? kCgroupFiles[slot].limit : -1; }
 
 void CgroupCollector::DropSlot(FileSlot& slot) {
   if (slot.file && slot.file->holds_descriptor()) --kept_descriptors_;
@@ -134,7 +196,7 @@ void CgroupCollector::DropSlot(FileSlot& slot) {
 MaybeFile CgroupCollector::ReadSlot(Cached& cached, Slot slot, const std::string& dir, const char* file,
                                     std::vector<std::string>* errors) {
   FileSlot& s = cached.slots[slot];
-  const int limit = LimitIndex(slot, kCpuMax, kMemoryMax, kCfsQuota, kCfsPeriod, kMemoryLimitV1);
+  const int limit = LimitOf(slot);
   if (limit >= 0 && s.has_data && s.file && tick_ < s.next_try) {
     return CgroupFile{s.file->path(), cached.limits[static_cast<size_t>(limit)]};
   }
@@ -243,54 +305,15 @@ CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const
     return ReadSlot(cached, slot, dir, file, errors);
   };
 
-  if (loc.unified_dir) {
-    const std::string& d = *loc.unified_dir;
-    raw.cpu_stat = read(kCpuStat, d, "cpu.stat");
-    raw.cpu_max = read(kCpuMax, d, "cpu.max");
-    raw.memory_current = read(kMemoryCurrent, d, "memory.current");
-    raw.memory_stat = read(kMemoryStat, d, "memory.stat");
-    raw.memory_swap_current = read(kMemorySwapCurrent, d, "memory.swap.current");
-    raw.memory_max = read(kMemoryMax, d, "memory.max");
-    raw.memory_peak = read(kMemoryPeak, d, "memory.peak");
-    raw.memory_events = read(kMemoryEvents, d, "memory.events");
-    raw.pids_current = read(kPidsCurrent, d, "pids.current");
-    raw.cpu_pressure = read(kCpuPressure, d, "cpu.pressure");
-    raw.memory_pressure = read(kMemoryPressure, d, "memory.pressure");
-    raw.io_pressure = read(kIoPressure, d, "io.pressure");
-    raw.io_stat = read(kIoStat, d, "io.stat");
-  }
   auto v1 = [&](const char* controller) -> const std::string* {
     auto it = loc.v1_dirs.find(controller);
     return it == loc.v1_dirs.end() ? nullptr : &it->second;
   };
-  if (const std::string* d = v1("cpuacct"); d && !raw.cpu_stat) {
-    raw.cpuacct_usage = read(kCpuacctUsage, *d, "cpuacct.usage");
-    raw.cpuacct_usage_user = read(kCpuacctUsageUser, *d, "cpuacct.usage_user");
-    raw.cpuacct_usage_sys = read(kCpuacctUsageSys, *d, "cpuacct.usage_sys");
-    if (!raw.cpuacct_usage_user || !raw.cpuacct_usage_sys) {
-      raw.cpuacct_stat = read(kCpuacctStat, *d, "cpuacct.stat");
-    }
-  }
-  if (const std::string* d = v1("cpu")) {
-    raw.cpu_stat_v1 = read(kCpuStatV1, *d, "cpu.stat");
-    if (!raw.cpu_max) {
-      raw.cpu_cfs_quota_us = read(kCfsQuota, *d, "cpu.cfs_quota_us");
-      raw.cpu_cfs_period_us = read(kCfsPeriod, *d, "cpu.cfs_period_us");
-    }
-  }
-  if (const std::string* d = v1("memory"); d && !raw.memory_current) {
-    raw.memory_usage_in_bytes = read(kMemoryUsageV1, *d, "memory.usage_in_bytes");
-    raw.memory_stat_v1 = read(kMemoryStatV1, *d, "memory.stat");
-    raw.memory_limit_in_bytes = read(kMemoryLimitV1, *d, "memory.limit_in_bytes");
-    raw.memory_max_usage_in_bytes = read(kMemoryMaxUsageV1, *d, "memory.max_usage_in_bytes");
-    raw.memory_oom_control = read(kMemoryOomControl, *d, "memory.oom_control");
-  }
-  if (const std::string* d = v1("blkio"); d && !raw.io_stat) {
-    raw.blkio_service_bytes = read(kBlkioBytes, *d, "blkio.throttle.io_service_bytes");
-    raw.blkio_serviced = read(kBlkioServiced, *d, "blkio.throttle.io_serviced");
-  }
-  if (const std::string* d = v1("pids"); d && !raw.pids_current) {
-    raw.pids_current_v1 = read(kPidsCurrentV1, *d, "pids.current");
+  for (const CgroupFileRule& rule : kCgroupFiles) {
+    const std::string* dir = rule.controller == nullptr ? (loc.unified_dir ? &*loc.unified_dir : nullptr)
+                                                        : v1(rule.controller);
+    if (dir == nullptr || (rule.unneeded != nullptr && rule.unneeded(raw))) continue;
+    raw.*rule.into = read(static_cast<Slot>(rule.slot), *dir, rule.file);
   }
   if (!raw.pids_current && !raw.pids_current_v1) {
     // No pids controller anywhere: count threads, nested cgroups included. A directory with

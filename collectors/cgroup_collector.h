@@ -96,14 +96,19 @@ class CgroupCollector final : public Collector {
             const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found,
             std::vector<WatchedDir>* watched) const;
   bool TreeMayHaveChanged() const;
-  // Every file the collector may read for a workload, cgroup2 first, then v1.
+
+ public:
+  // Every file the collector may read for a workload, cgroup2 first, then v1: the rows of
+  // kCgroupFiles (cgroup_collector.cc), then the files read by hand.
   enum Slot : uint8_t {
     kCpuStat, kCpuMax, kMemoryCurrent, kMemoryStat, kMemorySwapCurrent, kMemoryMax, kMemoryPeak,
-    kMemoryEvents, kPidsCurrent, kCpuPressure, kMemoryPressure, kIoPressure, kIoStat, kThreads,
+    kMemoryEvents, kPidsCurrent, kCpuPressure, kMemoryPressure, kIoPressure, kIoStat,
     kCpuacctUsage, kCpuacctUsageUser, kCpuacctUsageSys, kCpuacctStat, kCpuStatV1, kCfsQuota, kCfsPeriod,
     kMemoryUsageV1, kMemoryStatV1, kMemoryLimitV1, kMemoryMaxUsageV1, kMemoryOomControl, kBlkioBytes,
-    kBlkioServiced, kPidsCurrentV1, kTasksV1, kProcs, kSlotCount
+    kBlkioServiced, kPidsCurrentV1, kThreads, kTasksV1, kProcs, kSlotCount
   };
+
+ private:
   struct FileSlot {
     std::unique_ptr<OpenFile> file;  // null: not open (absent, or not tried yet)
     uint64_t next_try = 0;           // tick from which an absent file is probed / a limit re-read
@@ -133,6 +138,8 @@ class CgroupCollector final : public Collector {
   MaybeFile ReadSlot(Cached& cached, Slot slot, const std::string& dir, const char* file,
                      std::vector<std::string>* errors);
   void DropSlot(FileSlot& slot);
+  // Where a limit file's last content is kept in Cached::limits; -1: not a limit.
+  static int LimitOf(Slot slot);
   std::optional<uint64_t> CountThreads(const std::string& dir, const char* file, int depth) const;
 
   // Fills each container's network figures, once per network namespace: containers sharing one
