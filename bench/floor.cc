@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/descriptor_budget.h"
 #include "collectors/cgroup_collector.h"
 #include "collectors/file_system.h"
 
@@ -354,7 +355,9 @@ int main(int argc, char** argv) {
       }
     });
     Print("reference: open() of the absent paths", probes, absent.size());
-    collector->set_descriptor_budget(we::DescriptorBudget());  // the limit as RaiseFdLimit left it
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);  // as RaiseFdLimit left it, planned as the daemon plans it
+    collector->set_descriptor_budget(we::PlanDescriptors(lim.rlim_cur, 1024).cgroup_files);
     collector->Collect();  // first run opens its descriptors and memory.peak watermarks
     collect = Measure(ref_rounds, [&] { collector->Collect(); });
     Print("reference: CgroupCollector::Collect() in-process", collect, files.size());

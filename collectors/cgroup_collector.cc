@@ -36,8 +36,7 @@ CgroupCollector::CgroupCollector(const FileSystem& fs, std::string root, bool se
       root_(std::move(root)),
       layout_(DetectCgroupLayout(fs_, root_)),
       services_(services),
-      procfs_(std::move(procfs)),
-      descriptor_budget_(DescriptorBudget()) {}
+      procfs_(std::move(procfs)) {}
 
 void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
                            const std::vector<std::string>& controllers,

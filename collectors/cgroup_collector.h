@@ -14,7 +14,7 @@
 // What it keeps between ticks, per workload instance (the inodes of its directories, checked by
 // one stat per directory every tick; a changed instance drops everything kept for the old one):
 //   - an open descriptor per file it reads, re-read with pread (FileSystem::Open), up to
-//     DescriptorBudget() descriptors in all; files beyond that are read by path each time;
+//     set_descriptor_budget() descriptors in all; files beyond that are read by path each time;
 //   - which files were absent, probed again only every kReprobeTicks ticks (a hybrid host's
 //     cgroup2 directory lacks 9 of the 13 cgroup2 files every tick; controllers enabled later
 //     show up within that many ticks);
@@ -178,7 +178,7 @@ class CgroupCollector final : public Collector {
   uint64_t walked_tick_ = 0;                          // 0: never walked
   bool rescan_ = false;                               // a workload vanished or was recreated
   uint64_t kept_descriptors_ = 0;
-  uint64_t descriptor_budget_;
+  uint64_t descriptor_budget_ = 0;  // set_descriptor_budget; none until then
 };
 
 }  // namespace we

@@ -238,27 +238,6 @@ std::optional<uint64_t> RealFileSystem::CountEntries(const std::string& path) co
   return FileSystem::CountEntries(path);
 }
 
-uint64_t RaiseDescriptorLimit() {
-  rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
-  if (lim.rlim_cur < lim.rlim_max) {
-    rlimit raised = lim;
-    raised.rlim_cur = lim.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
-  }
-  return lim.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : static_cast<uint64_t>(lim.rlim_cur);
-}
-
-uint64_t DescriptorBudget() {
-  rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
-  const uint64_t soft = lim.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : static_cast<uint64_t>(lim.rlim_cur);
-  // The HTTP server may hold min(limit / 2, 1024) connections (daemon/app.cc, ConnectionCap);
-  // everything else (/proc reads, libvirt, logs, watermarks) gets a sixteenth, at least 256.
-  const uint64_t reserve = std::min<uint64_t>(soft / 2, 1024) + std::max<uint64_t>(256, soft / 16);
-  return soft > reserve ? soft - reserve : 0;
-}
-
 std::string JoinPath(const std::string& root, const std::string& rel) {
   if (rel.empty()) return root;
   if (root.empty()) return rel;

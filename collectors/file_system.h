@@ -127,16 +127,6 @@ class RealFileSystem final : public FileSystem {
   std::unique_ptr<OpenFile> Open(const std::string& path, bool keep_descriptor, ReadResult* failure) const override;
 };
 
-// Raises this process's soft RLIMIT_NOFILE to its hard limit (the sampler keeps a descriptor per
-// cgroup file it reads, ~13 per workload). Returns the soft limit in effect afterwards.
-uint64_t RaiseDescriptorLimit();
-
-// How many descriptors the cgroup collector may keep open: the soft RLIMIT_NOFILE less the HTTP
-// server's connection cap (min(limit / 2, 1024), daemon/app.cc) and a reserve for everything else
-// (/proc reads, libvirt, logs): a sixteenth of the limit, at least 256. 20,000 -> 17,726;
-// 8,192 -> 6,656; 1,024 -> 256. Files beyond it are read by path (open, read, close) every time.
-uint64_t DescriptorBudget();
-
 // Joins a root and a relative path with exactly one '/' between them.
 std::string JoinPath(const std::string& root, const std::string& rel);
 

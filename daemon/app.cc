@@ -1,7 +1,5 @@
 #include "daemon/app.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <csignal>
 
@@ -20,25 +18,6 @@ namespace {
 
 // How long SIGTERM waits for in-flight scrapes before closing what is left.
 constexpr std::chrono::milliseconds kShutdownGrace{800};
-
-// The HTTP server's connection cap, sized to the file descriptors this process may open: the
-// soft RLIMIT_NOFILE is raised to the hard one first (as Go's runtime does), since the usual
-// soft default of 1024 would otherwise run out before the cap is reached, and accept() failing
-// with EMFILE would lock new clients out where eviction at the cap would not. Half the limit
-// at most, so that the cgroup and /proc files the sampler opens keep their share.
-std::size_t ConnectionCap() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return HttpServerOptions{}.max_connections;
-  if (limit.rlim_cur < limit.rlim_max) {
-    rlimit raised = limit;
-    raised.rlim_cur = limit.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
-  }
-  const std::size_t by_limit = limit.rlim_cur == RLIM_INFINITY
-                                   ? HttpServerOptions{}.max_connections
-                                   : static_cast<std::size_t>(limit.rlim_cur / 2);
-  return std::clamp<std::size_t>(by_limit, 16, HttpServerOptions{}.max_connections);
-}
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -95,33 +74,22 @@ void LogSecurity(const std::optional<std::string>& file, const HttpSecurity& sec
 
 }  // namespace
 
-SamplerSettings App::SamplerSettingsFrom(const Config& config) {
-  SamplerSettings s;
-  s.cgroupfs = config.paths.cgroupfs;
-  s.procfs = config.paths.procfs;
-  s.interval = config.sampling.interval;
-  s.windows = config.idle_peak.windows;
-  s.idle_quantile = config.idle_peak.idle_quantile;
-  s.startup_min_cores = config.idle_peak.startup.min_cores;
-  s.startup_idle_factor = config.idle_peak.startup.idle_factor;
-  s.startup_settle_for = config.idle_peak.startup.settle_for;
-  s.rootfs = config.paths.rootfs;
-  s.label_allow = config.labels.allow;
-  s.services = config.collectors.cgroup_services;
-  s.libvirt_uri = config.libvirt.uri;
-  s.libvirt_timeout = config.libvirt.timeout;
-  return s;
+SamplerSettings App::SamplerSettingsFor(const Config& config) const {
+  SamplerSettings settings = SamplerSettingsFrom(config);
+  settings.cgroup_descriptors = descriptors_.cgroup_files;
+  return settings;
 }
 
 App::App(Flags flags, Config config)
     : flags_(std::move(flags)),
       config_(std::move(config)),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
-      sampler_(std::make_unique<Sampler>(fs_, store_, SamplerSettingsFrom(config_))),
+      descriptors_(RaiseAndPlanDescriptors(HttpServerOptions{}.max_connections)),
+      sampler_(std::make_unique<Sampler>(fs_, store_, SamplerSettingsFor(config_))),
       registry_(std::make_shared<prometheus::Registry>()),
       renderer_(store_, BuildInfo{kVersion, kRevision}, {registry_}),
       http_(io_, HttpServerOptions{.telemetry_path = config_.web.telemetry_path,
-                                   .max_connections = ConnectionCap()},
+                                   .max_connections = descriptors_.http_connections},
             HttpHandlers{.metrics = [this](bool gzip) { return renderer_.Current(gzip); },
                          .ready = [this] { return sampler_->ready(); },
                          .workloads_json = [this] {
@@ -167,6 +135,8 @@ int App::Run() {
   spdlog::info("workload_exporter {} (revision {}) listening on {} (port {}), metrics at {}, sampling every {}",
                kVersion, kRevision, config_.web.listen_address, http_.port(), config_.web.telemetry_path,
                FormatDuration(config_.sampling.interval));
+  spdlog::info("descriptor limit {}: up to {} HTTP connections and {} cgroup files kept open", descriptors_.limit,
+               descriptors_.http_connections, descriptors_.cgroup_files);
   sampler_->Start();
   WaitForSignals();
   if (notifier_.enabled()) {
@@ -263,7 +233,7 @@ bool App::Reload() {
     LogSecurity(flags_.web_config_file, *loaded.security);
     http_.SetSecurity(std::move(*loaded.security));  // new certificates, users, a fresh cache
   }
-  sampler_->Reconfigure(SamplerSettingsFrom(next));
+  sampler_->Reconfigure(SamplerSettingsFor(next));
   config_ = std::move(next);
   reload_success_->Set(1);
   reload_timestamp_->Set(UnixNow());

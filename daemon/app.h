@@ -19,6 +19,7 @@
 #include "http/server.h"
 #include "exposition/renderer.h"
 #include "pipeline/sampler.h"
+#include "daemon/descriptor_budget.h"
 #include "daemon/sd_notify.h"
 #include "pipeline/snapshot.h"
 
@@ -52,12 +53,14 @@ class App {
   // samples keep coming (see systemd/workload_exporter.service).
   void NotifyWhenReady();
   void ScheduleWatchdog(std::chrono::microseconds period);
-  static SamplerSettings SamplerSettingsFrom(const Config& config);
+  // The sampler's settings: the configuration's, and the descriptor budget's share.
+  SamplerSettings SamplerSettingsFor(const Config& config) const;
 
   Flags flags_;
   Config config_;
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
+  DescriptorPlan descriptors_;  // planned once: a reload does not change RLIMIT_NOFILE
   RealFileSystem fs_;
   SnapshotStore store_;
   std::unique_ptr<Sampler> sampler_;

@@ -44,6 +44,24 @@ std::string PeakSource(const std::vector<WorkloadView>& views, const std::string
 
 }  // namespace
 
+SamplerSettings SamplerSettingsFrom(const Config& config) {
+  SamplerSettings s;
+  s.cgroupfs = config.paths.cgroupfs;
+  s.procfs = config.paths.procfs;
+  s.interval = config.sampling.interval;
+  s.windows = config.idle_peak.windows;
+  s.idle_quantile = config.idle_peak.idle_quantile;
+  s.startup_min_cores = config.idle_peak.startup.min_cores;
+  s.startup_idle_factor = config.idle_peak.startup.idle_factor;
+  s.startup_settle_for = config.idle_peak.startup.settle_for;
+  s.rootfs = config.paths.rootfs;
+  s.label_allow = config.labels.allow;
+  s.services = config.collectors.cgroup_services;
+  s.libvirt_uri = config.libvirt.uri;
+  s.libvirt_timeout = config.libvirt.timeout;
+  return s;
+}
+
 bool LabelAllowed(const std::vector<std::string>& allow, const std::string& name) {
   for (const std::string& pattern : allow) {
     // '*' matches any run of characters.
@@ -80,6 +98,7 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
       ticks_per_second_(static_cast<double>(::sysconf(_SC_CLK_TCK))),
       page_size_(static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))) {
   auto cgroup = std::make_unique<CgroupCollector>(fs_, settings.cgroupfs, settings.services, settings.procfs);
+  cgroup->set_descriptor_budget(settings.cgroup_descriptors);
   cgroup_layout_ = LayoutName(cgroup->layout().kind);
   spdlog::info("cgroup layout {} under {}", cgroup_layout_, settings.cgroupfs);
   collectors_.push_back(std::move(cgroup));
@@ -154,10 +173,6 @@ Sampler::~Sampler() { Stop(); }
 void Sampler::Start() {
   if (running_) return;
   running_ = true;
-  // The cgroup collector keeps a descriptor per file it reads (~13 per workload): allow as many as
-  // the hard limit does. Below what it needs, the rest of the files are read by path each tick.
-  const uint64_t limit = RaiseDescriptorLimit();
-  spdlog::info("descriptor limit {}; up to {} kept open for cgroup files", limit, DescriptorBudget());
   pipeline_ = std::make_unique<SamplingPipeline>(fs_, settings_);
   next_deadline_ = std::chrono::steady_clock::now();
   // The first tick runs at once so that /-/ready turns true as soon as possible.

@@ -25,23 +25,32 @@
 
 namespace we {
 
+// What the sampler needs of the configuration. Every default is config.h's (SamplerSettingsFrom
+// a default Config gives these values), except libvirt_uri: empty here, so that tests drive no
+// libvirt unless they ask.
 struct SamplerSettings {
-  std::string cgroupfs = "/sys/fs/cgroup";
-  std::string procfs = "/proc";
-  std::chrono::milliseconds interval{1000};
+  std::string cgroupfs = PathsConfig{}.cgroupfs;
+  std::string procfs = PathsConfig{}.procfs;
+  std::chrono::milliseconds interval = SamplingConfig{}.interval;
   std::vector<std::chrono::milliseconds> windows = IdlePeakConfig{}.windows;
   double idle_quantile = IdlePeakConfig{}.idle_quantile;
   double startup_min_cores = StartupConfig{}.min_cores;
   double startup_idle_factor = StartupConfig{}.idle_factor;
   std::chrono::milliseconds startup_settle_for = StartupConfig{}.settle_for;
-  std::string rootfs = "/";
-  bool services = false;  // systemd services as workloads
+  std::string rootfs = PathsConfig{}.rootfs;
+  bool services = CollectorsConfig{}.cgroup_services;  // systemd services as workloads
   std::vector<std::string> label_allow;  // container labels exported (names or '*' globs)
-  std::string libvirt_uri;  // empty: no libvirt collector (the daemon's default comes from Config)
-  std::chrono::milliseconds libvirt_timeout{2000};
+  std::string libvirt_uri;  // empty: no libvirt collector
+  std::chrono::milliseconds libvirt_timeout = LibvirtConfig{}.timeout;
+  // Descriptors the cgroup collector may keep open (the daemon's descriptor budget,
+  // daemon/descriptor_budget.h); files beyond it are read by path each time.
+  uint64_t cgroup_descriptors = 4096;
 
   friend bool operator==(const SamplerSettings&, const SamplerSettings&) = default;
 };
+
+// The sampler's part of `config`; cgroup_descriptors keeps its default (the daemon sets it).
+SamplerSettings SamplerSettingsFrom(const Config& config);
 
 // True when a container label `name` matches one of `allow` (exact, or a glob with '*').
 bool LabelAllowed(const std::vector<std::string>& allow, const std::string& name);

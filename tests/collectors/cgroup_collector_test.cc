@@ -388,16 +388,6 @@ TEST(RealFileSystem, CountEntriesListsOrAsksProcfs) {
   EXPECT_LE(*counted, listed->size());
 }
 
-TEST(RealFileSystem, DescriptorBudgetLeavesTheHttpCapAndAReserve) {
-  rlimit lim{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
-  if (lim.rlim_cur == RLIM_INFINITY) GTEST_SKIP() << "no descriptor limit";
-  const uint64_t soft = lim.rlim_cur;
-  const uint64_t reserve = std::min<uint64_t>(soft / 2, 1024) + std::max<uint64_t>(256, soft / 16);
-  EXPECT_EQ(DescriptorBudget(), soft > reserve ? soft - reserve : 0);
-  EXPECT_LT(DescriptorBudget(), soft);
-}
-
 // Network: from /proc/PID/net/dev of one process per cgroup, once per network namespace, never
 // the host's namespace; a process gone mid-read leaves the figures absent without an error.
 TEST(CgroupCollector, NetworkOncePerNamespaceAndNeverTheHosts) {
