@@ -12,21 +12,32 @@ struct FlagSpec {
   std::optional<std::string> Flags::*value;  // null for booleans
   bool Flags::*boolean;
   const char* help;
+  // The setting's default as the help shows it, read from a default Config (config.h holds every
+  // default); null: the flag has none to show.
+  std::string (*shown_default)(const Config&) = nullptr;
 };
 
 const std::vector<FlagSpec>& Specs() {
   static const std::vector<FlagSpec> specs = {
       {"config.file", &Flags::config_file, nullptr, "Path to the YAML configuration file (optional)."},
-      {"web.listen-address", &Flags::listen_address, nullptr, "Address to listen on, host:port or :port. Default :9746."},
-      {"web.telemetry-path", &Flags::telemetry_path, nullptr, "Path under which to expose metrics. Default /metrics."},
+      {"web.listen-address", &Flags::listen_address, nullptr, "Address to listen on, host:port or :port.",
+       [](const Config& c) { return c.web.listen_address; }},
+      {"web.telemetry-path", &Flags::telemetry_path, nullptr, "Path under which to expose metrics.",
+       [](const Config& c) { return c.web.telemetry_path; }},
       {"web.config.file", &Flags::web_config_file, nullptr, "Path to a web config file (exporter-toolkit format) for TLS and basic auth; re-read on SIGHUP."},
-      {"path.cgroupfs", &Flags::cgroupfs, nullptr, "cgroup filesystem mount point. Default /sys/fs/cgroup."},
-      {"path.procfs", &Flags::procfs, nullptr, "procfs mount point. Default /proc."},
-      {"path.rootfs", &Flags::rootfs, nullptr, "Root under which container runtimes' state files are read. Default /."},
-      {"sampling.interval", &Flags::sampling_interval, nullptr, "How often to sample, e.g. 500ms, 1s. Default 1s."},
-      {"libvirt.uri", &Flags::libvirt_uri, nullptr, "libvirt URI to read VMs from; empty disables. Default qemu:///system."},
-      {"log.level", &Flags::log_level, nullptr, "Log level: debug, info, warn, error. Default info."},
-      {"log.format", &Flags::log_format, nullptr, "Log format: logfmt or json. Default logfmt."},
+      {"path.cgroupfs", &Flags::cgroupfs, nullptr, "cgroup filesystem mount point.",
+       [](const Config& c) { return c.paths.cgroupfs; }},
+      {"path.procfs", &Flags::procfs, nullptr, "procfs mount point.", [](const Config& c) { return c.paths.procfs; }},
+      {"path.rootfs", &Flags::rootfs, nullptr, "Root under which container runtimes' state files are read.",
+       [](const Config& c) { return c.paths.rootfs; }},
+      {"sampling.interval", &Flags::sampling_interval, nullptr, "How often to sample, e.g. 500ms, 1s.",
+       [](const Config& c) { return FormatDuration(c.sampling.interval); }},
+      {"libvirt.uri", &Flags::libvirt_uri, nullptr, "libvirt URI to read VMs from; empty disables.",
+       [](const Config& c) { return c.libvirt.uri; }},
+      {"log.level", &Flags::log_level, nullptr, "Log level: debug, info, warn, error.",
+       [](const Config& c) { return c.log.level; }},
+      {"log.format", &Flags::log_format, nullptr, "Log format: logfmt or json.",
+       [](const Config& c) { return c.log.format; }},
       {"check-config", nullptr, &Flags::check_config, "Validate the configuration and exit 0 (valid) or 1."},
       {"version", nullptr, &Flags::version, "Print the version and exit."},
       {"help", nullptr, &Flags::help, "Show this help and exit."},
@@ -129,10 +140,13 @@ std::string UsageText() {
       "usage: workload_exporter [flags]\n\n"
       "Exports the CPU, memory and pressure of every container and VM on this host to Prometheus.\n\n"
       "Flags:\n";
+  const Config defaults;
   for (const auto& s : Specs()) {
     std::string left = std::string("  --") + s.name + (s.value ? "=VALUE" : "");
     if (left.size() < 32) left.resize(32, ' ');
-    out += left + " " + s.help + "\n";
+    out += left + " " + s.help;
+    if (s.shown_default != nullptr) out += " Default " + s.shown_default(defaults) + ".";
+    out += "\n";
   }
   return out;
 }

@@ -71,5 +71,17 @@ TEST(UsageText, ListsEveryFlag) {
   }
 }
 
+TEST(UsageText, ShowsTheDefaultsOfConfigH) {
+  const std::string u = UsageText();
+  const Config defaults;
+  for (const std::string& shown :
+       {"Default " + defaults.web.listen_address + ".", "Default " + defaults.web.telemetry_path + ".",
+        "Default " + defaults.paths.cgroupfs + ".", "Default " + defaults.paths.procfs + ".",
+        "Default " + defaults.paths.rootfs + ".", std::string("Default 1s."), "Default " + defaults.libvirt.uri + ".",
+        "Default " + defaults.log.level + ".", "Default " + defaults.log.format + "."}) {
+    EXPECT_NE(u.find(shown), std::string::npos) << shown << " in\n" << u;
+  }
+}
+
 }  // namespace
 }  // namespace we
