@@ -101,11 +101,34 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
   cgroup->set_descriptor_budget(settings.cgroup_descriptors);
   cgroup_layout_ = LayoutName(cgroup->layout().kind);
   spdlog::info("cgroup layout {} under {}", cgroup_layout_, settings.cgroupfs);
-  collectors_.push_back(std::move(cgroup));
-  collectors_.push_back(std::make_unique<QemuProcessCollector>(fs_, settings.procfs, ticks_per_second_));
+  cgroup_ = std::move(cgroup);
+  qemu_ = std::make_unique<QemuProcessCollector>(fs_, settings.procfs, ticks_per_second_);
   if (!settings.libvirt_uri.empty()) {
-    collectors_.push_back(std::make_unique<LibvirtCollector>(MakeLibvirtClient(settings.libvirt_uri), settings.libvirt_timeout));
+    libvirt_ = std::make_unique<LibvirtCollector>(MakeLibvirtClient(settings.libvirt_uri), settings.libvirt_timeout);
   }
+}
+
+std::vector<Sample> SamplingPipeline::Run(Collector& collector, Snapshot* snap) {
+  auto start = std::chrono::steady_clock::now();
+  CollectResult result = collector.Collect();
+  CollectorStatus status;
+  status.name = collector.name();
+  status.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  status.success = result.errors.empty();
+  // The same failure tick after tick is logged once (then at debug), not as a stream.
+  auto& last = last_errors_[status.name];
+  for (const auto& e : result.errors) {
+    if (result.errors != last) {
+      spdlog::warn("collector {}: {}", status.name, e);
+    } else {
+      spdlog::debug("collector {}: {}", status.name, e);
+    }
+  }
+  if (!last.empty() && result.errors.empty()) spdlog::info("collector {}: recovered", status.name);
+  last = result.errors;
+  status.errors = std::move(result.errors);
+  snap->collectors.push_back(std::move(status));
+  return std::move(result.samples);
 }
 
 std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time_point now,
@@ -122,31 +145,12 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   auto snap = std::make_shared<Snapshot>();
   snap->sequence = ++sequence_;
   snap->time_seconds = std::chrono::duration<double>(wall_now.time_since_epoch()).count();
-  std::map<std::string, std::vector<Sample>> by_collector;
-  for (auto& collector : collectors_) {
-    auto start = std::chrono::steady_clock::now();
-    CollectResult result = collector->Collect();
-    CollectorStatus status;
-    status.name = collector->name();
-    status.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    status.success = result.errors.empty();
-    // The same failure tick after tick is logged once (then at debug), not as a stream.
-    auto& last = last_errors_[status.name];
-    for (const auto& e : result.errors) {
-      if (result.errors != last) {
-        spdlog::warn("collector {}: {}", status.name, e);
-      } else {
-        spdlog::debug("collector {}: {}", status.name, e);
-      }
-    }
-    if (!last.empty() && result.errors.empty()) spdlog::info("collector {}: recovered", status.name);
-    last = result.errors;
-    status.errors = std::move(result.errors);
-    snap->collectors.push_back(std::move(status));
-    by_collector[snap->collectors.back().name] = std::move(result.samples);
-  }
-  std::vector<Sample> samples = JoinWorkloads(std::move(by_collector["cgroup"]), std::move(by_collector["qemu"]),
-                                              std::move(by_collector["libvirt"]));
+  // Joined by type, in this order: the cgroup collector's samples are the workloads, QEMU's and
+  // libvirt's join them as VMs (workload_join.h).
+  std::vector<Sample> cgroups = Run(*cgroup_, snap.get());
+  std::vector<Sample> qemu = Run(*qemu_, snap.get());
+  std::vector<Sample> libvirt = libvirt_ ? Run(*libvirt_, snap.get()) : std::vector<Sample>{};
+  std::vector<Sample> samples = JoinWorkloads(std::move(cgroups), std::move(qemu), std::move(libvirt));
   for (Sample& s : samples) {
     // Only allowed labels leave the resolver: the rest never reach a series.
     metadata_.Resolve(&s);
@@ -156,7 +160,7 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   normaliser_.Update(&samples, &views, now, snap->time_seconds);
   snap->workloads = std::move(views);
   // `samples` now holds the reused views' old buffers: the cgroup collector fills them next tick.
-  collectors_.front()->Recycle(&samples);
+  cgroup_->Recycle(&samples);
   snap->windows = windows_;
   snap->cgroup_layout = cgroup_layout_;
   snap->peak_source = PeakSource(snap->workloads, cgroup_layout_);

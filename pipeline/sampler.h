@@ -16,8 +16,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "collectors/cgroup_collector.h"
 #include "collectors/collector.h"
 #include "collectors/file_system.h"
+#include "collectors/libvirt_collector.h"
+#include "collectors/qemu_process.h"
 #include "collectors/runtime_metadata.h"
 #include "config/config.h"
 #include "pipeline/normaliser.h"
@@ -71,12 +74,15 @@ class SamplingPipeline {
   std::shared_ptr<Snapshot> Tick(std::chrono::steady_clock::time_point now,
                                  std::chrono::system_clock::time_point wall_now);
 
-  const std::vector<std::unique_ptr<Collector>>& collectors() const { return collectors_; }
-
  private:
+  // Collects from one source and records its status (duration, errors) in the snapshot.
+  std::vector<Sample> Run(Collector& collector, Snapshot* snap);
+
   const FileSystem& fs_;
   std::string procfs_;
-  std::vector<std::unique_ptr<Collector>> collectors_;
+  std::unique_ptr<CgroupCollector> cgroup_;
+  std::unique_ptr<QemuProcessCollector> qemu_;
+  std::unique_ptr<LibvirtCollector> libvirt_;  // null: no libvirt URI
   std::string cgroup_layout_;
   std::shared_ptr<const WindowLayout> windows_;
   MetadataResolver metadata_;
