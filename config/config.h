@@ -1,7 +1,9 @@
 #pragma once
 // The daemon's configuration: plain structs with their defaults. config_loader.h fills them from
 // YAML; flags on the command line override single fields afterwards (see config/flags.h).
-// Every default here is documented in config/workload_exporter.yml and README.md.
+// This is the one place defaults are set: SamplerSettings and the flags' help read them from here.
+// Every default is documented in config/workload_exporter.yml and README.md. Plain values; any
+// thread.
 
 #include <chrono>
 #include <string>

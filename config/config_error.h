@@ -1,5 +1,6 @@
 #pragma once
 // A configuration error that says where it is: "file:line:column: key.path: message".
+// A plain value; any thread.
 
 #include <string>
 #include <vector>

@@ -1,7 +1,9 @@
 #pragma once
 // Command-line flags in node_exporter's style ("--web.listen-address=:9746" or
 // "--web.listen-address :9746"). A flag overrides the same setting from the YAML file, on start
-// and on every reload.
+// and on every reload. The help text shows config.h's defaults.
+//
+// Thread-safety: pure functions; any thread.
 
 #include <optional>
 #include <string>

@@ -2,6 +2,15 @@
 // App wires the daemon together from a Config: the sampler (its own thread), the SnapshotStore,
 // the metrics renderer and the HTTP server (on the main io_context), and the signals:
 // SIGTERM/SIGINT stop cleanly, SIGHUP reloads the configuration (a broken file keeps the old one).
+//
+// Ownership: App owns every part and the io_context they share; the parts hold references to
+// each other (the sampler to fs_ and store_, the renderer to store_, the server's handlers to
+// the renderer and the sampler), so they are members in the order they are built and destroyed.
+// One App per process: it raises RLIMIT_NOFILE and installs signal handlers.
+//
+// Thread-safety: construct, Run and destroy on the main thread. Run's io_context runs on that
+// thread too, so Reload (from SIGHUP) and every HTTP handler are called there; the sampler's
+// thread only publishes snapshots to store_ and posts to the io_context.
 
 #include <memory>
 #include <optional>

@@ -4,6 +4,11 @@
 //   {"ts":"2026-11-28T17:49:02.123Z","level":"info","msg":"listening"}
 // Under systemd (JOURNAL_STREAM set) the timestamp is left out, since journald adds its own, and
 // each line starts with a "<N>" syslog priority so journald keeps the level.
+//
+// Thread-safety: any thread may log at any time. The first ConfigureLogging call installs the
+// logger and must come before other threads start (main does it); later calls (SIGHUP, on the
+// main thread) may run while the sampler logs: spdlog's stderr_sink_mt swaps its formatter under
+// its own lock, and the level is atomic.
 
 #include <memory>
 #include <optional>

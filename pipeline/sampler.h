@@ -97,9 +97,10 @@ class SamplingPipeline {
 
 // Runs a SamplingPipeline on its own thread at a fixed rate.
 // Thread-safety: Start, Stop and Reconfigure may be called from any one thread (the daemon's main
-// loop); ready() from any thread.
+// loop); ready() from any thread. The publish hook runs on the sampler's thread.
 class Sampler {
  public:
+  // `fs` and `store` must outlive the sampler (App owns all three).
   Sampler(const FileSystem& fs, SnapshotStore& store, SamplerSettings settings);
   ~Sampler();
 

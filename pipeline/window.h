@@ -18,8 +18,8 @@
 //     CPU, 0.032% for bytes, then rounded to a whole byte), or below scale.min() in absolute terms.
 //
 // Cost per workload: 2 bytes per slot of the longest window for each of the two quantile series
-// (CPU, memory), plus 2 bytes per block per window for each of the two peak series; 14.4 KiB with
-// the default windows at 1 s (15,340 bytes with the bookkeeping). Per sample: O(M) for the peaks, and O(N) once per block for the
+// (CPU, memory), plus 2 bytes per block per window for each of the two peak series (BENCHMARKS.md
+// has the measured total for the default windows). Per sample: O(M) for the peaks, and O(N) once per block for the
 // idle (O(60) amortised per window). No allocation after construction.
 //
 // Thread-safety: none; each workload's windows belong to the sampler thread.
