@@ -97,33 +97,33 @@ std::optional<spdlog::level::level_enum> ParseLogLevel(const std::string& name) 
   return std::nullopt;
 }
 
+namespace {
+
+// The two line formats differ only in their punctuation around the same three fields.
+struct LineStyle {
+  std::string_view open, ts_open, ts_close, level_open, msg_open, close;
+};
+constexpr LineStyle kJson{"{", "\"ts\":\"", "\",", "\"level\":\"", "\",\"msg\":", "}"};
+constexpr LineStyle kLogfmt{"", "ts=", " ", "level=", " msg=", ""};
+
+}  // namespace
+
 std::string FormatLogLine(spdlog::level::level_enum level, std::string_view message, bool json, bool journal,
                           std::chrono::system_clock::time_point time) {
+  const LineStyle& style = json ? kJson : kLogfmt;
   std::string out;
   if (journal) out += "<" + std::to_string(SyslogPriority(level)) + ">";
-  if (json) {
-    out += '{';
-    if (!journal) {
-      out += "\"ts\":\"";
-      AppendTimestamp(out, time);
-      out += "\",";
-    }
-    out += "\"level\":\"";
-    out += LevelName(level);
-    out += "\",\"msg\":";
-    AppendQuoted(out, message);
-    out += '}';
-  } else {
-    if (!journal) {
-      out += "ts=";
-      AppendTimestamp(out, time);
-      out += ' ';
-    }
-    out += "level=";
-    out += LevelName(level);
-    out += " msg=";
-    AppendQuoted(out, message);
+  out += style.open;
+  if (!journal) {  // journald stamps each line itself
+    out += style.ts_open;
+    AppendTimestamp(out, time);
+    out += style.ts_close;
   }
+  out += style.level_open;
+  out += LevelName(level);
+  out += style.msg_open;
+  AppendQuoted(out, message);
+  out += style.close;
   return out;
 }
 
