@@ -1,12 +1,12 @@
 #pragma once
-// The exposition text of one Snapshot: every metric family, in a fixed order. Pure functions of
-// the snapshot; exposition/renderer.h decides when they run. Nothing here reads files.
+// The exposition text of one Snapshot: every family of exposition/families.h, in its order. Pure
+// functions of the snapshot; exposition/renderer.h decides when they run. Nothing here reads files.
 //
-// The snapshot's families are written straight into one string (AppendText), byte for byte what
-// prometheus-cpp's TextSerializer writes for SnapshotFamilies() (tests/exposition/text_test.cc holds
-// the two equal): building prometheus-cpp's model first cost ~10 allocations per series and
-// dominated a scrape (57 ms for 1,000 workloads). prometheus-cpp stays for the daemon's own
-// Registry (the reload gauges), appended through its serializer.
+// The text is written straight into one string (AppendText), byte for byte what prometheus-cpp's
+// TextSerializer writes for SnapshotFamilies() (tests/exposition/text_test.cc holds the two
+// equal): building prometheus-cpp's model first costs ~10 allocations per series and dominated a
+// scrape (BENCHMARKS.md, BM_RenderMetricsPrometheusCpp). prometheus-cpp stays as that oracle and
+// for the daemon's own Registry (the reload gauges), appended through its serializer.
 
 #include <cstdint>
 #include <memory>
@@ -16,15 +16,11 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include "exposition/families.h"
 #include "exposition/metrics_body.h"
 #include "pipeline/snapshot.h"
 
 namespace we {
-
-struct BuildInfo {
-  std::string version;
-  std::string revision;
-};
 
 // Pure: every metric family of one snapshot, in a fixed order. Absent figures emit no series.
 std::vector<prometheus::MetricFamily> SnapshotFamilies(const Snapshot& snapshot, const BuildInfo& build);

@@ -11,6 +11,7 @@
 #include "exposition/renderer.h"
 #include "exposition/text.h"
 #include "exposition/gzip.h"
+#include "every_family_snapshot.h"
 
 namespace we {
 namespace {
@@ -67,58 +68,8 @@ TEST(MetricsText, ValuesAreWrittenAsPrometheusCppWritesThem) {
   }
 }
 
-Snapshot EveryFamily() {
-  Snapshot snap;
-  snap.time_seconds = 1764300001.25;
-  snap.windows = WindowLayout::Make({std::chrono::seconds(60), std::chrono::seconds(300)},
-                                    std::chrono::milliseconds(1000), 0.1);
-  snap.cgroup_layout = "v2";
-  snap.peak_source = "interval_watermark";
-  snap.metadata_errors = {{"docker", 2}};
-  snap.collectors = {{"cgroup", 0.0123, true, {}}, {"qemu", 0.001, false, {"boom"}}};
-  snap.process.cpu_seconds = 12.5;
-  snap.process.open_fds = 17;
-  snap.process.max_fds = 20000;
-
-  WorkloadView c;
-  c.sample.identity = {"container", "docker", std::string(64, 'a'), "web \"1\"\\\nx", "pod-uid-1"};
-  c.sample.cgroup = "/system.slice/docker-a.scope";
-  c.sample.start_time_seconds = 1764000000;
-  c.sample.cpu = {3.0, 2.0, 1.0, 50, 5, 0.4, 0.5};
-  c.sample.memory = {104857600, 83886080, 62914560, 41943040, 4096, std::nullopt, 209715200, 1000, 1};
-  c.sample.tasks = 2;
-  c.sample.io = {1, 2, 3, 4};
-  c.sample.network = {10, 20, 30, 40, 0, 1};
-  c.sample.cpu_pressure = {1.0, 0.5};
-  c.sample.memory_pressure = {2e-5, std::nullopt};
-  c.sample.metadata = std::make_shared<const ContainerMetadata>(ContainerMetadata{
-      "web-1", "nginx:1.25", "default", "web", "nginx",
-      {{"com.example.team", "store\"front"}, {"com_example_team", "clash"}, {"a-b", "c"}}});
-  c.cpu_usage_cores = 0.25;
-  c.windows = {WindowFigures{0.01, 1.5, 9e7, 2e8}, WindowFigures{std::nullopt, 1.5, std::nullopt, 2e8}};
-  c.startup_seconds = 3.5;
-  snap.workloads.push_back(c);
-
-  WorkloadView vm;
-  vm.sample.identity = {"vm", "libvirt", "6a1f3c2e", "ubuntu22", ""};
-  vm.sample.cgroup = "/machine.slice/machine-qemu\\x2d1.scope";
-  vm.sample.cpu.usage_seconds = 100;
-  vm.sample.vm = VmFigures{};
-  vm.sample.vm->vcpus = 2;
-  vm.sample.vm->vcpu = {{0, 10.5, 0.1}, {1, 11.5, std::nullopt}};
-  vm.sample.vm->memory_assigned_bytes = 1073741824;
-  vm.sample.vm->guest_memory_stats_age_seconds = 4.0;
-  vm.sample.vm->state = 1;
-  vm.sample.vm->state_reason = 5;
-  vm.sample.vm->block = {{"vda", 1, 2, 3, 4}};
-  vm.sample.vm->net = {{"vnet0", 5, 6, 7, std::nullopt}};
-  vm.windows = {WindowFigures{}, WindowFigures{}};
-  snap.workloads.push_back(vm);
-  return snap;
-}
-
 TEST(MetricsText, DirectWriterEqualsPrometheusCppSerializer) {
-  const Snapshot snap = EveryFamily();
+  const Snapshot snap = test::EveryFamilySnapshot();
   const BuildInfo build{"1.2.3", "abc\"def"};
   const std::string expected = SerializeText(SnapshotFamilies(snap, build));
   EXPECT_EQ(RenderText(snap, build), expected);
@@ -130,7 +81,7 @@ TEST(MetricsText, DirectWriterEqualsPrometheusCppSerializer) {
 }
 
 TEST(MetricsText, AppendsToWhatIsThere) {
-  const Snapshot snap = EveryFamily();
+  const Snapshot snap = test::EveryFamilySnapshot();
   std::string out = "prefix\n";
   AppendText(snap, BuildInfo{"v", "r"}, &out);
   EXPECT_EQ(out, "prefix\n" + RenderText(snap, BuildInfo{"v", "r"}));
@@ -151,7 +102,7 @@ TEST(MetricsRenderer, RendersOncePerSnapshotAndReusesNothingStillServed) {
   SnapshotStore store;
   MetricsRenderer renderer(store, BuildInfo{"v", "r"});
   EXPECT_EQ(renderer.Current(false), nullptr);
-  auto first = std::make_shared<Snapshot>(EveryFamily());
+  auto first = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
   store.Publish(first);
   auto a = renderer.Current(false);
   ASSERT_NE(a, nullptr);
@@ -161,7 +112,7 @@ TEST(MetricsRenderer, RendersOncePerSnapshotAndReusesNothingStillServed) {
   EXPECT_TRUE(a->gzip.empty());  // a plain scrape makes no gzip
 
   // A new snapshot while `a` is still held (a response in flight): `a` must not change.
-  auto second = std::make_shared<Snapshot>(EveryFamily());
+  auto second = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
   second->time_seconds += 1;
   store.Publish(second);
   auto b = renderer.Current(false);
@@ -171,7 +122,7 @@ TEST(MetricsRenderer, RendersOncePerSnapshotAndReusesNothingStillServed) {
 
   // Nobody holds `b` any more: its buffer may be reused for the next one.
   b.reset();
-  auto third = std::make_shared<Snapshot>(EveryFamily());
+  auto third = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
   third->time_seconds += 2;
   store.Publish(third);
   auto c = renderer.Current(false);
@@ -182,7 +133,7 @@ TEST(MetricsRenderer, GzipIsTheSameTextCompressedAsItIsWritten) {
   SnapshotStore store;
   MetricsRenderer renderer(store, BuildInfo{"v", "r"});
   // Enough workloads that the text passes through the 64 KiB pieces many times.
-  auto snap = std::make_shared<Snapshot>(EveryFamily());
+  auto snap = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
   const WorkloadView one = snap->workloads.front();
   for (int i = 0; i < 400; ++i) {
     WorkloadView w = one;
