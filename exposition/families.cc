@@ -160,7 +160,8 @@ const FamilySpec kFamilies[] = {
     {"workload_io_read_bytes_total", kCounter,
      "Bytes read from block devices by the workload (io.stat rbytes / blkio.throttle.io_service_bytes).",
      shape::PerWorkload{[](W v) -> Value { return v.sample.io.read_bytes; }}, MetricsTable::kWorkload,
-     "`io.stat` `rbytes` / `blkio.throttle.io_service_bytes` `Read`, summed over devices (v1: see below)"},
+     "`io.stat` `rbytes` / `blkio.throttle.io_service_bytes` `Read`, summed over devices (on v1, see \"Names, "
+     "images and labels\")"},
     {"workload_io_write_bytes_total", kCounter,
      "Bytes written to block devices by the workload (io.stat wbytes / blkio.throttle.io_service_bytes).",
      shape::PerWorkload{[](W v) -> Value { return v.sample.io.write_bytes; }}, MetricsTable::kWorkload,
@@ -174,7 +175,8 @@ const FamilySpec kFamilies[] = {
     {"workload_network_receive_bytes_total", kCounter,
      "Bytes received in the workload's network namespace, all interfaces but lo (/proc/PID/net/dev).",
      shape::PerWorkload{[](W v) -> Value { return v.sample.network.receive_bytes; }}, MetricsTable::kWorkload,
-     "`/proc/PID/net/dev` of one of its processes, every interface but `lo` (see below)"},
+     "`/proc/PID/net/dev` of one of its processes, every interface but `lo`, once per namespace (see \"Names, "
+     "images and labels\")"},
     {"workload_network_transmit_bytes_total", kCounter,
      "Bytes sent from the workload's network namespace, all interfaces but lo.",
      shape::PerWorkload{[](W v) -> Value { return v.sample.network.transmit_bytes; }}, MetricsTable::kWorkload,

@@ -51,6 +51,8 @@ inline Snapshot EveryFamilySnapshot() {
   vm.sample.identity = {"vm", "libvirt", "6a1f3c2e", "ubuntu22", ""};
   vm.sample.cgroup = "/machine.slice/machine-qemu\\x2d1.scope";
   vm.sample.cpu.usage_seconds = 100;
+  vm.sample.memory.limit_bytes = 4294967296;  // the container has none: absent there
+  vm.sample.memory_pressure = {std::nullopt, 0.75};
   vm.sample.vm = VmFigures{};
   vm.sample.vm->vcpus = 2;
   vm.sample.vm->vcpu = {{0, 10.5, 0.1}, {1, 11.5, std::nullopt}};
