@@ -1,6 +1,5 @@
-// /api/v1/workloads and `workload_exporter report`: the JSON comes from the same snapshot as
-// /metrics, and the report's figures are those of that snapshot (fixture host v2: containers and
-// one VM, a QEMU process joined with its libvirt cgroup).
+// `workload_exporter report`: its figures are those of the snapshot /api/v1/workloads was built
+// from (the fixture host: containers and one VM, a QEMU process joined with its libvirt cgroup).
 
 #include "tools/report.h"
 
@@ -8,24 +7,11 @@
 
 #include <cstdio>
 
-#include "pipeline/sampler.h"
 #include "exposition/workloads_json.h"
+#include "test_util/fixture_snapshot.h"
 
 namespace we {
 namespace {
-
-std::shared_ptr<Snapshot> FixtureSnapshot() {
-  static RealFileSystem fs;
-  SamplerSettings settings;
-  settings.cgroupfs = std::string(WE_FIXTURES_DIR) + "/cgroup/v2";
-  settings.procfs = std::string(WE_FIXTURES_DIR) + "/proc";
-  settings.rootfs = std::string(WE_FIXTURES_DIR) + "/rootfs";
-  static SamplingPipeline pipeline(fs, settings);
-  std::chrono::steady_clock::time_point t0{};
-  std::chrono::system_clock::time_point wall{std::chrono::seconds(1764300000)};
-  pipeline.Tick(t0, wall);
-  return pipeline.Tick(t0 + std::chrono::seconds(1), wall + std::chrono::seconds(1));
-}
 
 std::string Mib(double bytes) {
   char buf[32];
@@ -34,18 +20,8 @@ std::string Mib(double bytes) {
   return buf;
 }
 
-TEST(WorkloadsJson, EveryWorkloadWithItsWindows) {
-  auto snap = FixtureSnapshot();
-  const std::string json = WorkloadsJson(*snap);
-  EXPECT_NE(json.find("\"windows\":[\"1m\",\"5m\",\"1h\"]"), std::string::npos);
-  EXPECT_NE(json.find("\"name\":\"web-1\""), std::string::npos);
-  EXPECT_NE(json.find("\"kind\":\"vm\",\"runtime\":\"libvirt\",\"id\":\"6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a\""),
-            std::string::npos);
-  EXPECT_NE(json.find("\"startup_seconds\":null"), std::string::npos);
-}
-
 TEST(Report, TheVmRowsAreTheSnapshotsFigures) {
-  auto snap = FixtureSnapshot();
+  auto snap = test_util::FixtureSnapshot();
   std::string error;
   auto md = RenderReport(WorkloadsJson(*snap), "markdown", &error);
   ASSERT_TRUE(md) << error;
