@@ -7,18 +7,14 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <sstream>
 
-#define BOOST_BIND_GLOBAL_PLACEHOLDERS  // property_tree still includes the old boost/bind.hpp
-#include <boost/property_tree/json_parser.hpp>
-#include <boost/property_tree/ptree.hpp>
-
+#include "collectors/json.h"
 #include "config/duration.h"
 
 namespace we {
 namespace {
 
-namespace pt = boost::property_tree;
+namespace bj = json::bj;
 
 struct Row {
   const char* label;
@@ -35,15 +31,14 @@ const Row kRows[] = {
     {"Peak CPU (cores)", "cpu_peak_cores", 1, true},
 };
 
-std::optional<double> Get(const pt::ptree& workload, const Row& row, const std::string& window) {
-  const std::string path = row.windowed ? "windows/" + window + "/" + row.key : row.key;
-  auto node = workload.get_child_optional(pt::ptree::path_type(path, '/'));
-  if (!node || node->data().empty() || node->data() == "null") return std::nullopt;
-  try {
-    return std::stod(node->data()) * row.scale;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+std::optional<double> Get(const bj::value& workload, const Row& row, const std::string& window) {
+  const bj::value* v = row.windowed ? json::Find(workload, {"windows", window, row.key}) : json::Find(workload, {row.key});
+  const auto n = json::Number(v);
+  return n ? std::optional<double>(*n * row.scale) : std::nullopt;
+}
+
+std::string Text(const bj::value& object, std::string_view key) {
+  return std::string(json::String(json::Find(object, {key})).value_or(""));
 }
 
 std::string Format(std::optional<double> v) {
@@ -85,14 +80,6 @@ std::string Table(const std::vector<std::vector<std::string>>& rows, bool markdo
   return out;
 }
 
-std::string JsonNumber(std::optional<double> v) {
-  if (!v || !std::isfinite(*v)) return "null";
-  std::ostringstream os;
-  os.precision(17);
-  os << *v;
-  return os.str();
-}
-
 }  // namespace
 
 std::optional<std::string> RenderReport(const std::string& json, const std::string& format, std::string* error) {
@@ -100,23 +87,22 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
     *error = "--format must be table, markdown or json, got \"" + format + "\"";
     return std::nullopt;
   }
-  pt::ptree tree;
-  try {
-    std::istringstream in(json);
-    pt::read_json(in, tree);
-  } catch (const pt::json_parser_error& e) {
-    *error = "cannot read the daemon's answer: line " + std::to_string(e.line()) + ": " + e.message();
+  // Lenient about UTF-8: a name with a stray byte must not cost the whole report.
+  auto doc = json::Parse(json, error, /*allow_invalid_utf8=*/true);
+  if (!doc) {
+    *error = "cannot read the daemon's answer: " + *error;
     return std::nullopt;
   }
   // The longest window.
   std::string window;
   std::chrono::milliseconds longest{0};
-  if (auto windows = tree.get_child_optional("windows")) {
-    for (const auto& [unused, w] : *windows) {
-      auto d = ParseDuration(w.data());
+  if (const bj::value* windows = json::Find(*doc, {"windows"}); windows != nullptr && windows->is_array()) {
+    for (const bj::value& w : windows->get_array()) {
+      const auto label = json::String(&w);
+      const auto d = label ? ParseDuration(*label) : std::nullopt;
       if (d && *d > longest) {
         longest = *d;
-        window = w.data();
+        window = *label;
       }
     }
   }
@@ -124,16 +110,16 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
   std::map<std::string, std::map<std::string, std::pair<double, int>>> by_kind;
   std::vector<std::vector<std::string>> workloads = {
       {"KIND", "RUNTIME", "NAME", "STARTUP (s)", "IDLE MEM (MiB)", "PEAK MEM (MiB)", "IDLE CPU", "PEAK CPU"}};
-  std::string json_workloads;
-  if (auto list = tree.get_child_optional("workloads")) {
-    for (const auto& [unused, w] : *list) {
-      const std::string kind = w.get<std::string>("kind", "");
-      std::vector<std::string> row = {kind, w.get<std::string>("runtime", ""), w.get<std::string>("name", "")};
-      std::string json_row = "{\"kind\":\"" + kind + "\",\"name\":\"" + w.get<std::string>("name", "") + "\"";
+  bj::array json_workloads;
+  if (const bj::value* list = json::Find(*doc, {"workloads"}); list != nullptr && list->is_array()) {
+    for (const bj::value& w : list->get_array()) {
+      const std::string kind = Text(w, "kind"), name = Text(w, "name");
+      std::vector<std::string> row = {kind, Text(w, "runtime"), name};
+      bj::object json_row{{"kind", kind}, {"name", name}};
       for (const Row& r : kRows) {
         const auto v = Get(w, r, window);
         row.push_back(Format(v));
-        json_row += std::string(",\"") + r.key + "\":" + JsonNumber(v);
+        json_row[r.key] = json::Figure(v);
         if (v) {
           auto& [sum, n] = by_kind[kind][r.key];
           sum += *v;
@@ -141,7 +127,7 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
         }
       }
       workloads.push_back(row);
-      json_workloads += (json_workloads.empty() ? "" : ",") + json_row + "}";
+      json_workloads.emplace_back(std::move(json_row));
     }
   }
   auto mean = [&](const std::string& kind, const Row& r) -> std::optional<double> {
@@ -152,15 +138,15 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
     return it->second.first / it->second.second;
   };
   std::vector<std::vector<std::string>> comparison = {{"Metric", "VM", "Container", "Difference"}};
-  std::string json_kinds;
+  bj::object json_kinds;
   for (const Row& r : kRows) {
     const auto vm = mean("vm", r), container = mean("container", r);
     comparison.push_back({r.label, Format(vm), Format(container), Difference(vm, container)});
-    json_kinds += std::string(json_kinds.empty() ? "" : ",") + "\"" + r.key + "\":{\"vm\":" + JsonNumber(vm) +
-                  ",\"container\":" + JsonNumber(container) + "}";
+    json_kinds[r.key] = bj::object{{"vm", json::Figure(vm)}, {"container", json::Figure(container)}};
   }
   if (format == "json") {
-    return "{\"window\":\"" + window + "\",\"kinds\":{" + json_kinds + "},\"workloads\":[" + json_workloads + "]}\n";
+    return json::Serialize(bj::object{
+        {"window", window}, {"kinds", std::move(json_kinds)}, {"workloads", std::move(json_workloads)}});
   }
   const bool md = format == "markdown";
   std::string out = (md ? "## VM vs container (window " : "VM vs container (window ") + window + ", mean per kind)\n\n";

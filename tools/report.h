@@ -7,6 +7,8 @@
 //
 // Figures are those of the daemon's longest window; per kind, the mean over the workloads that
 // have the figure. Difference is (container - VM) / VM.
+//
+// Thread-safety: every function may be called from any thread.
 
 #include <optional>
 #include <string>
@@ -15,6 +17,8 @@
 namespace we {
 
 // Renders the report from the endpoint's JSON; format is "table", "markdown" or "json". Pure.
+// "json" is {"window": "1h", "kinds": {"<figure>": {"vm": n, "container": n}, ...},
+//            "workloads": [{"kind", "name", "<figure>": n, ...}, ...]}, absent figures null.
 std::optional<std::string> RenderReport(const std::string& workloads_json, const std::string& format,
                                         std::string* error);
 
