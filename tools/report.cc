@@ -1,12 +1,20 @@
 #include "tools/report.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 
 #include "collectors/json.h"
 #include "config/duration.h"
@@ -156,8 +164,72 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
   return out;
 }
 
+std::optional<std::string> FetchWorkloadsJson(const std::string& url, FetchTimeouts timeouts, std::string* error) {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  // http://host:port[/...]
+  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
+  rest = rest.substr(0, rest.find('/'));
+  std::string host = rest, port = "80";
+  if (!rest.empty() && rest.front() == '[') {
+    host = rest.substr(1, rest.find(']') - 1);
+    if (auto c = rest.find("]:"); c != std::string::npos) port = rest.substr(c + 2);
+  } else if (auto c = rest.rfind(':'); c != std::string::npos) {
+    host = rest.substr(0, c);
+    port = rest.substr(c + 1);
+  }
+  const std::string where = "http://" + rest + "/api/v1/workloads";
+  auto fail = [&](const std::string& what) -> std::optional<std::string> {
+    *error = where + ": " + what;
+    return std::nullopt;
+  };
+
+  asio::io_context io;
+  beast::error_code ec;
+  // Synchronous: getaddrinfo is bounded by the resolver's own timeouts, and Asio's asynchronous
+  // resolve cannot cut it short either.
+  const auto endpoints = asio::ip::tcp::resolver(io).resolve(host, port, ec);
+  if (ec) return fail(ec.message());
+
+  // One timer per phase on the stream: when it fires, the pending operation ends with `timeout`.
+  beast::tcp_stream stream(io);
+  stream.expires_after(timeouts.connect);
+  stream.async_connect(endpoints, [&](beast::error_code e, const asio::ip::tcp::endpoint&) { ec = e; });
+  io.run();
+  if (ec == beast::error::timeout) return fail("cannot connect within " + FormatDuration(timeouts.connect));
+  if (ec) return fail("cannot connect: " + ec.message());
+
+  http::request<http::empty_body> request{http::verb::get, "/api/v1/workloads", 11};
+  request.set(http::field::host, rest);
+  request.set(http::field::user_agent, "workload_exporter report");
+  request.keep_alive(false);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  // No limit: the document is ~600 bytes a workload with three windows, so 10,000 workloads with a
+  // few more windows pass Beast's default limit of 8 MB.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  stream.expires_after(timeouts.read);
+  http::async_write(stream, request, [&](beast::error_code e, std::size_t) {
+    ec = e;
+    if (!e) http::async_read(stream, buffer, parser, [&](beast::error_code e2, std::size_t) { ec = e2; });
+  });
+  io.restart();
+  io.run();
+  if (ec == beast::error::timeout) return fail("no answer within " + FormatDuration(timeouts.read));
+  if (ec) return fail(ec.message());
+  const auto& response = parser.get();
+  if (response.result() != http::status::ok) {
+    return fail("HTTP " + std::to_string(response.result_int()) + " " + std::string(response.reason()));
+  }
+  return std::move(parser.release().body());
+}
+
 int RunReport(const std::vector<std::string>& args) {
+  constexpr const char* kUsage =
+      "usage: workload_exporter report [--url http://host:port] [--format table|markdown|json] [--timeout 10s]\n";
   std::string url = "http://localhost:9746", format = "table";
+  FetchTimeouts timeouts;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], value;
     if (auto eq = a.find('='); eq != std::string::npos) {
@@ -170,59 +242,34 @@ int RunReport(const std::vector<std::string>& args) {
       url = value;
     } else if (a == "--format") {
       format = value;
+    } else if (a == "--timeout") {
+      const auto d = ParseDuration(value);
+      if (!d || d->count() == 0) {
+        std::fprintf(stderr, "workload_exporter report: --timeout must be a duration such as 10s, got \"%s\"\n",
+                     value.c_str());
+        return 2;
+      }
+      timeouts = {*d, *d};
     } else {
-      std::fprintf(stderr, "usage: workload_exporter report [--url http://host:port] [--format table|markdown|json]\n");
+      std::fputs(kUsage, stderr);
       return 2;
     }
   }
-  // http://host:port[/...]
-  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
-  rest = rest.substr(0, rest.find('/'));
-  std::string host = rest, port = "80";
-  if (!rest.empty() && rest.front() == '[') {
-    host = rest.substr(1, rest.find(']') - 1);
-    if (auto c = rest.find("]:"); c != std::string::npos) port = rest.substr(c + 2);
-  } else if (auto c = rest.rfind(':'); c != std::string::npos) {
-    host = rest.substr(0, c);
-    port = rest.substr(c + 1);
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* ai = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &ai); rc != 0) {
-    std::fprintf(stderr, "workload_exporter report: %s: %s\n", url.c_str(), ::gai_strerror(rc));
-    return 1;
-  }
-  int fd = -1;
-  for (addrinfo* p = ai; p != nullptr && fd < 0; p = p->ai_next) {
-    fd = ::socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
-    if (fd >= 0 && ::connect(fd, p->ai_addr, p->ai_addrlen) != 0) {
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  ::freeaddrinfo(ai);
-  if (fd < 0) {
-    std::fprintf(stderr, "workload_exporter report: cannot connect to %s\n", url.c_str());
-    return 1;
-  }
-  const std::string request = "GET /api/v1/workloads HTTP/1.1\r\nHost: " + rest + "\r\nConnection: close\r\n\r\n";
-  (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string response;
-  char buf[65536];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) response.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  const auto body_at = response.find("\r\n\r\n");
-  if (response.rfind("HTTP/1.1 200", 0) != 0 || body_at == std::string::npos) {
-    std::fprintf(stderr, "workload_exporter report: %s/api/v1/workloads: %s\n", url.c_str(),
-                 response.substr(0, response.find("\r\n")).c_str());
-    return 1;
+  if (format != "table" && format != "markdown" && format != "json") {
+    std::fprintf(stderr, "workload_exporter report: --format must be table, markdown or json, got \"%s\"\n",
+                 format.c_str());
+    return 2;
   }
   std::string error;
-  auto text = RenderReport(response.substr(body_at + 4), format, &error);
+  const auto body = FetchWorkloadsJson(url, timeouts, &error);
+  if (!body) {
+    std::fprintf(stderr, "workload_exporter report: %s\n", error.c_str());
+    return 1;
+  }
+  auto text = RenderReport(*body, format, &error);
   if (!text) {
     std::fprintf(stderr, "workload_exporter report: %s\n", error.c_str());
-    return format == "table" || format == "markdown" || format == "json" ? 1 : 2;
+    return 1;
   }
   std::fputs(text->c_str(), stdout);
   return 0;

@@ -1,15 +1,28 @@
 // `workload_exporter report`: its figures are those of the snapshot /api/v1/workloads was built
-// from (the fixture host: containers and one VM), and its JSON output parses whatever the names
-// hold.
+// from (the fixture host: containers and one VM), its JSON output parses whatever the names hold,
+// and its client gets the document from a real server and gives up, saying so, on a daemon that
+// accepts and never answers.
 
 #include "tools/report.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <chrono>
 #include <cstdio>
+#include <future>
+#include <thread>
 
 #include "collectors/json.h"
 #include "exposition/workloads_json.h"
+#include "http/server.h"
 #include "test_util/fixture_snapshot.h"
 
 namespace we {
@@ -108,6 +121,101 @@ TEST(Report, BadInputNamesTheProblem) {
   EXPECT_EQ(error, "cannot read the daemon's answer: line 1, column 15: incomplete JSON");
   EXPECT_FALSE(RenderReport("{}", "yaml", &error));
   EXPECT_EQ(error, "--format must be table, markdown or json, got \"yaml\"");
+}
+
+// A loopback TCP listener on a free port that accepts connections and never answers them.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd_, 8) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    accepter_ = std::thread([this] {
+      // Until the listener is shut down: accept() then fails.
+      for (int c; (c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) accepted_.push_back(c);
+    });
+  }
+  ~SilentListener() {
+    Hangup();
+    ::close(fd_);
+  }
+  // Stops accepting and closes every connection accepted: a client still waiting then sees the end.
+  void Hangup() {
+    ::shutdown(fd_, SHUT_RDWR);
+    if (accepter_.joinable()) accepter_.join();
+    for (int c : accepted_) ::close(c);
+    accepted_.clear();
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread accepter_;
+  std::vector<int> accepted_;
+};
+
+TEST(FetchWorkloadsJson, ADaemonThatAcceptsAndNeverAnswersTimesOut) {
+  SilentListener silent;
+  const std::string url = "http://127.0.0.1:" + std::to_string(silent.port());
+  // Run aside, so that a hang fails this test instead of blocking the suite.
+  auto fetch = std::async(std::launch::async, [&] {
+    std::string error;
+    auto body = FetchWorkloadsJson(url, {.connect = std::chrono::seconds(5), .read = std::chrono::milliseconds(300)},
+                                   &error);
+    return std::make_pair(body, error);
+  });
+  if (fetch.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    silent.Hangup();  // so that the fetch ends and this test can fail rather than hang
+    FAIL() << "the report hangs on a daemon that never answers";
+  }
+  auto [body, error] = fetch.get();
+  EXPECT_FALSE(body);
+  EXPECT_EQ(error, url + "/api/v1/workloads: no answer within 300ms");
+}
+
+TEST(FetchWorkloadsJson, NobodyListeningNamesTheUrl) {
+  uint16_t port;
+  {
+    SilentListener closed;  // a port that was free a moment ago, now closed again
+    port = closed.port();
+  }
+  std::string error;
+  EXPECT_FALSE(FetchWorkloadsJson("http://127.0.0.1:" + std::to_string(port), {}, &error));
+  EXPECT_EQ(error.rfind("http://127.0.0.1:" + std::to_string(port) + "/api/v1/workloads: cannot connect: ", 0), 0u)
+      << error;
+}
+
+TEST(FetchWorkloadsJson, TheDocumentFromTheDaemonsServer) {
+  boost::asio::io_context io;
+  auto doc = std::make_shared<const std::string>(WorkloadsJson(*test_util::FixtureSnapshot()));
+  HttpServer server(io, HttpServerOptions{}, HttpHandlers{.metrics = [](bool) { return nullptr; },
+                                                          .ready = nullptr,
+                                                          .workloads_json = [doc] { return doc; }});
+  ASSERT_EQ(server.Listen("127.0.0.1:0"), std::nullopt);
+  auto work = boost::asio::make_work_guard(io);
+  std::thread loop([&] { io.run(); });
+  std::string error;
+  auto body = FetchWorkloadsJson("http://127.0.0.1:" + std::to_string(server.port()), {}, &error);
+  work.reset();
+  io.stop();
+  loop.join();
+  ASSERT_TRUE(body) << error;
+  EXPECT_EQ(*body, *doc);
+}
+
+TEST(RunReport, UsageErrorsNeedNoDaemon) {
+  EXPECT_EQ(RunReport({"--format", "yaml", "--url", "http://127.0.0.1:1"}), 2);
+  EXPECT_EQ(RunReport({"--timeout", "soon"}), 2);
+  EXPECT_EQ(RunReport({"--bogus"}), 2);
 }
 
 }  // namespace
