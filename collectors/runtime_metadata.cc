@@ -1,47 +1,27 @@
 #include "collectors/runtime_metadata.h"
 
-#include <sstream>
 #include <utility>
 
-#define BOOST_BIND_GLOBAL_PLACEHOLDERS  // property_tree still includes the old boost/bind.hpp
-#include <boost/property_tree/json_parser.hpp>
-#include <boost/property_tree/ptree.hpp>
-
+#include "collectors/json.h"
 #include "collectors/parse.h"
+
+#include <spdlog/spdlog.h>
 
 namespace we {
 namespace {
 
-namespace pt = boost::property_tree;
+using json::bj::value;
 
-std::optional<pt::ptree> ParseJson(std::string_view json, std::string* error) {
-  try {
-    std::istringstream in{std::string(json)};
-    pt::ptree tree;
-    pt::read_json(in, tree);
-    return tree;
-  } catch (const pt::json_parser_error& e) {
-    *error = "line " + std::to_string(e.line()) + ": " + e.message();
-    return std::nullopt;
-  }
-}
+std::string Value(const value* v) { return std::string(json::String(v).value_or("")); }
 
-// A child by a '/'-separated path, so that keys holding dots are fine.
-const pt::ptree* Child(const pt::ptree& tree, const std::string& path) {
-  auto child = tree.get_child_optional(pt::ptree::path_type(path, '/'));
-  return child ? &*child : nullptr;
-}
-
-std::string Value(const pt::ptree& tree, const std::string& path) {
-  const pt::ptree* c = Child(tree, path);
-  return c != nullptr && c->empty() && c->data() != "null" ? c->data() : "";
-}
-
-std::map<std::string, std::string> Strings(const pt::ptree* node) {
+// An object's string members; members of other types (and empty keys) are left out.
+std::map<std::string, std::string> Strings(const value* node) {
   std::map<std::string, std::string> out;
-  if (node == nullptr) return out;
-  for (const auto& [key, value] : *node) {
-    if (value.empty() && !key.empty()) out[key] = value.data();
+  if (node == nullptr || !node->is_object()) return out;
+  for (const auto& member : node->get_object()) {
+    if (auto s = json::String(&member.value()); s && !member.key().empty()) {
+      out.emplace(std::string(member.key()), std::string(*s));
+    }
   }
   return out;
 }
@@ -65,14 +45,14 @@ void FromAnnotations(const std::map<std::string, std::string>& a, ContainerMetad
 
 }  // namespace
 
-std::optional<ContainerMetadata> ParseDockerConfigV2(std::string_view json, std::string* error) {
-  auto tree = ParseJson(json, error);
-  if (!tree) return std::nullopt;
+std::optional<ContainerMetadata> ParseDockerConfigV2(std::string_view text, std::string* error) {
+  auto doc = json::Parse(text, error);
+  if (!doc) return std::nullopt;
   ContainerMetadata m;
-  m.name = Value(*tree, "Name");
+  m.name = Value(json::Find(*doc, {"Name"}));
   if (!m.name.empty() && m.name.front() == '/') m.name.erase(0, 1);
-  m.image = Value(*tree, "Config/Image");
-  m.labels = Strings(Child(*tree, "Config/Labels"));
+  m.image = Value(json::Find(*doc, {"Config", "Image"}));
+  m.labels = Strings(json::Find(*doc, {"Config", "Labels"}));
   // Kubernetes on dockershim / cri-dockerd labels the container itself.
   ContainerMetadata k8s;
   FromAnnotations(m.labels, &k8s);
@@ -83,27 +63,31 @@ std::optional<ContainerMetadata> ParseDockerConfigV2(std::string_view json, std:
   return m;
 }
 
-std::optional<ContainerMetadata> ParseOciConfig(std::string_view json, std::string* error) {
-  auto tree = ParseJson(json, error);
-  if (!tree) return std::nullopt;
+std::optional<ContainerMetadata> ParseOciConfig(std::string_view text, std::string* error) {
+  auto doc = json::Parse(text, error);
+  if (!doc) return std::nullopt;
   ContainerMetadata m;
-  FromAnnotations(Strings(Child(*tree, "annotations")), &m);
+  FromAnnotations(Strings(json::Find(*doc, {"annotations"})), &m);
   return m;
 }
 
-std::optional<ContainerMetadata> ParsePodmanContainersJson(std::string_view json, const std::string& id,
+std::optional<ContainerMetadata> ParsePodmanContainersJson(std::string_view text, const std::string& id,
                                                            std::string* error) {
-  auto tree = ParseJson(json, error);
-  if (!tree) return std::nullopt;
+  auto doc = json::Parse(text, error);
+  if (!doc) return std::nullopt;
   ContainerMetadata m;
-  for (const auto& [unused, entry] : *tree) {
-    if (Value(entry, "id") != id) continue;
-    if (const pt::ptree* names = Child(entry, "names"); names != nullptr && !names->empty()) {
-      m.name = names->begin()->second.data();
+  if (!doc->is_array()) return m;
+  for (const value& entry : doc->get_array()) {
+    if (json::String(json::Find(entry, {"id"})) != id) continue;
+    if (const value* names = json::Find(entry, {"names"}); names != nullptr && names->is_array() &&
+                                                           !names->get_array().empty()) {
+      m.name = Value(&names->get_array().front());
     }
     // "metadata" is a JSON string holding the image name among others.
     std::string inner_error;
-    if (auto inner = ParseJson(Value(entry, "metadata"), &inner_error)) m.image = Value(*inner, "image-name");
+    if (auto inner = json::Parse(Value(json::Find(entry, {"metadata"})), &inner_error)) {
+      m.image = Value(json::Find(*inner, {"image-name"}));
+    }
     break;
   }
   return m;
@@ -133,16 +117,24 @@ MetadataResolver::MetadataResolver(const FileSystem& fs, std::string rootfs, Lab
 
 std::optional<ContainerMetadata> MetadataResolver::Lookup(const WorkloadIdentity& id) {
   std::string error;
+  std::string path;  // of the file read last, for its errors
+  auto fail = [&](std::string what) {
+    ++errors_[id.runtime];
+    // Once per container (its state is cached), so a broken file is one line, not one a tick.
+    spdlog::warn("{} metadata: {}", id.runtime, what);
+    last_errors_[id.runtime] = std::move(what);
+  };
   // `count_errors` is false where looking is a guess (other users' homes, which the daemon's own
   // user may well be refused): there a refusal is as good as absent.
   auto read = [&](const std::string& rel, bool count_errors = true) -> std::optional<std::string> {
-    ReadResult r = fs_.ReadFile(JoinPath(rootfs_, rel));
+    path = JoinPath(rootfs_, rel);
+    ReadResult r = fs_.ReadFile(path);
     if (r.ok()) return std::move(r.data);
-    if (r.status == ReadResult::Status::kError && count_errors) ++errors_[id.runtime];
+    if (r.status == ReadResult::Status::kError && count_errors) fail(std::move(r.error));
     return std::nullopt;
   };
   auto parsed = [&](std::optional<ContainerMetadata> m) {
-    if (!m) ++errors_[id.runtime];
+    if (!m) fail(path + ": " + error);
     return m;
   };
   if (id.runtime == "docker") {

@@ -10,7 +10,7 @@
 //               directory in <rootfs>/etc/passwd when the rootful store does not know the id
 // (OCI config.json: the io.kubernetes.* annotations give namespace, pod, container and image.)
 // LXC and nspawn names are in the cgroup path already. A missing file leaves the id as the name
-// and is not an error; an unreadable or malformed one is counted per runtime.
+// and is not an error; an unreadable or malformed one is counted per runtime and named in the log.
 //
 // Thread-safety: parsers are pure; MetadataResolver is used by the sampler thread only.
 
@@ -29,7 +29,9 @@
 
 namespace we {
 
-// Pure parsers; nullopt (with `error`) for malformed JSON.
+// Pure parsers (collectors/json.h); nullopt for malformed JSON, with `error` saying where
+// ("line 2, column 17: incomplete JSON"; the resolver prefixes the file's path). A member that is
+// missing, null or not a string leaves its field empty and is not an error.
 std::optional<ContainerMetadata> ParseDockerConfigV2(std::string_view json, std::string* error);
 std::optional<ContainerMetadata> ParseOciConfig(std::string_view json, std::string* error);
 // Podman's containers.json: the entry with this id, or an empty ContainerMetadata if none.
@@ -57,6 +59,8 @@ class MetadataResolver {
 
   // Malformed or unreadable state files so far, by runtime.
   const std::map<std::string, uint64_t>& errors() const { return errors_; }
+  // The latest of them, by runtime: "path: what was wrong" (also logged, once per container).
+  const std::map<std::string, std::string>& last_errors() const { return last_errors_; }
 
  private:
   std::optional<ContainerMetadata> Lookup(const WorkloadIdentity& id);
@@ -71,6 +75,7 @@ class MetadataResolver {
   std::unordered_map<std::string, Entry> cache_;  // by identity key
   std::string key_;                               // scratch for look-ups
   std::map<std::string, uint64_t> errors_;
+  std::map<std::string, std::string> last_errors_;
 };
 
 }  // namespace we

@@ -92,10 +92,7 @@ App::App(Flags flags, Config config)
                                    .max_connections = descriptors_.http_connections},
             HttpHandlers{.metrics = [this](bool gzip) { return renderer_.Current(gzip); },
                          .ready = [this] { return sampler_->ready(); },
-                         .workloads_json = [this] {
-                           auto snap = store_.Get();
-                           return snap ? WorkloadsJson(*snap) : std::string("{\"workloads\":[]}\n");
-                         }}) {
+                         .workloads_json = [this] { return workloads_json_.Current(); }}) {
   reload_success_ = &prometheus::BuildGauge()
                          .Name("workload_exporter_config_last_reload_successful")
                          .Help("1 if the last configuration reload (SIGHUP) succeeded, 0 if it kept the old one.")

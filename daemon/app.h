@@ -1,11 +1,13 @@
 #pragma once
 // App wires the daemon together from a Config: the sampler (its own thread), the SnapshotStore,
-// the metrics renderer and the HTTP server (on the main io_context), and the signals:
-// SIGTERM/SIGINT stop cleanly, SIGHUP reloads the configuration (a broken file keeps the old one).
+// the metrics renderer, the /api/v1/workloads cache and the HTTP server (on the main io_context),
+// and the signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the configuration (a broken file
+// keeps the old one).
 //
 // Ownership: App owns every part and the io_context they share; the parts hold references to
-// each other (the sampler to fs_ and store_, the renderer to store_, the server's handlers to
-// the renderer and the sampler), so they are members in the order they are built and destroyed.
+// each other (the sampler to fs_ and store_, the renderer and the workloads cache to store_, the
+// server's handlers to the renderer, the cache and the sampler), so they are members in the order
+// they are built and destroyed.
 // One App per process: it raises RLIMIT_NOFILE and installs signal handlers.
 //
 // Thread-safety: construct, Run and destroy on the main thread. Run's io_context runs on that
@@ -27,6 +29,7 @@
 #include "config/flags.h"
 #include "http/server.h"
 #include "exposition/renderer.h"
+#include "exposition/workloads_json.h"
 #include "pipeline/sampler.h"
 #include "daemon/descriptor_budget.h"
 #include "daemon/sd_notify.h"
@@ -77,6 +80,7 @@ class App {
   prometheus::Gauge* reload_success_ = nullptr;
   prometheus::Gauge* reload_timestamp_ = nullptr;
   MetricsRenderer renderer_;
+  WorkloadsJsonCache workloads_json_{store_};  // before http_, whose handler uses it
   HttpServer http_;
   SdNotifier notifier_ = SdNotifier::FromEnvironment();
   boost::asio::steady_timer ready_timer_{io_};

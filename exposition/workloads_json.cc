@@ -1,43 +1,11 @@
 #include "exposition/workloads_json.h"
 
-#include <charconv>
-#include <cmath>
-#include <optional>
+#include "collectors/json.h"
 
 namespace we {
 namespace {
 
-void String(std::string* out, const std::string& s) {
-  *out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\t': *out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          *out += buf;
-        } else {
-          *out += static_cast<char>(c);
-        }
-    }
-  }
-  *out += '"';
-}
-
-// Shortest text that reads back as the same double; null for absent or non-finite.
-void Number(std::string* out, std::optional<double> v) {
-  if (!v || !std::isfinite(*v)) {
-    *out += "null";
-    return;
-  }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *v);
-  out->append(buf, ec == std::errc() ? end : buf);
-}
+using json::Figure;
 
 template <typename T>
 std::optional<double> AsDouble(const std::optional<T>& v) {
@@ -47,56 +15,62 @@ std::optional<double> AsDouble(const std::optional<T>& v) {
 }  // namespace
 
 std::string WorkloadsJson(const Snapshot& snap) {
-  std::string out = "{\"time\":";
-  Number(&out, snap.time_seconds);
-  out += ",\"windows\":[";
+  json::bj::array window_labels;
   if (snap.windows) {
-    for (std::size_t i = 0; i < snap.windows->specs.size(); ++i) {
-      if (i) out += ',';
-      String(&out, snap.windows->specs[i].label);
-    }
+    for (const auto& spec : snap.windows->specs) window_labels.emplace_back(spec.label);
   }
-  out += "],\"workloads\":[";
-  for (std::size_t w = 0; w < snap.workloads.size(); ++w) {
-    const WorkloadView& v = snap.workloads[w];
+  json::bj::array workloads;
+  workloads.reserve(snap.workloads.size());
+  for (const WorkloadView& v : snap.workloads) {
     const Sample& s = v.sample;
-    if (w) out += ',';
-    out += "{\"kind\":";
-    String(&out, s.identity.kind);
-    out += ",\"runtime\":";
-    String(&out, s.identity.runtime);
-    out += ",\"id\":";
-    String(&out, s.identity.id);
-    out += ",\"name\":";
-    String(&out, s.identity.name);
-    out += ",\"start_time_seconds\":";
-    Number(&out, s.start_time_seconds);
-    out += ",\"startup_seconds\":";
-    Number(&out, v.startup_seconds);
-    out += ",\"cpu_usage_cores\":";
-    Number(&out, v.cpu_usage_cores);
-    out += ",\"memory_usage_bytes\":";
-    Number(&out, AsDouble(s.memory.usage_bytes));
-    out += ",\"memory_working_set_bytes\":";
-    Number(&out, AsDouble(s.memory.working_set_bytes));
-    out += ",\"windows\":{";
+    json::bj::object windows;
     for (std::size_t i = 0; snap.windows && i < v.windows.size() && i < snap.windows->specs.size(); ++i) {
-      if (i) out += ',';
-      String(&out, snap.windows->specs[i].label);
-      out += ":{\"cpu_idle_cores\":";
-      Number(&out, v.windows[i].cpu_idle_cores);
-      out += ",\"cpu_peak_cores\":";
-      Number(&out, v.windows[i].cpu_peak_cores);
-      out += ",\"memory_idle_bytes\":";
-      Number(&out, v.windows[i].memory_idle_bytes);
-      out += ",\"memory_peak_bytes\":";
-      Number(&out, v.windows[i].memory_peak_bytes);
-      out += '}';
+      windows[snap.windows->specs[i].label] = json::bj::object{
+          {"cpu_idle_cores", Figure(v.windows[i].cpu_idle_cores)},
+          {"cpu_peak_cores", Figure(v.windows[i].cpu_peak_cores)},
+          {"memory_idle_bytes", Figure(v.windows[i].memory_idle_bytes)},
+          {"memory_peak_bytes", Figure(v.windows[i].memory_peak_bytes)},
+      };
     }
-    out += "}}";
+    workloads.emplace_back(json::bj::object{
+        {"kind", s.identity.kind},
+        {"runtime", s.identity.runtime},
+        {"id", s.identity.id},
+        {"name", s.identity.name},
+        {"start_time_seconds", Figure(s.start_time_seconds)},
+        {"startup_seconds", Figure(v.startup_seconds)},
+        {"cpu_usage_cores", Figure(v.cpu_usage_cores)},
+        {"memory_usage_bytes", Figure(AsDouble(s.memory.usage_bytes))},
+        {"memory_working_set_bytes", Figure(AsDouble(s.memory.working_set_bytes))},
+        {"windows", std::move(windows)},
+    });
   }
-  out += "]}\n";
-  return out;
+  return json::Serialize(json::bj::object{
+      {"time", Figure(snap.time_seconds)},
+      {"windows", std::move(window_labels)},
+      {"workloads", std::move(workloads)},
+  });
+}
+
+WorkloadsJsonCache::WorkloadsJsonCache(const SnapshotStore& store) : store_(store) {}
+
+std::shared_ptr<const std::string> WorkloadsJsonCache::Current() {
+  static const auto kEmpty = std::make_shared<const std::string>("{\"workloads\":[]}\n");
+  std::shared_ptr<const Snapshot> snap = store_.Get();
+  if (!snap) return kEmpty;
+  std::lock_guard lock(mu_);
+  const bool same = document_ && !of_.owner_before(snap) && !snap.owner_before(of_);
+  if (!same) {
+    document_ = std::make_shared<const std::string>(WorkloadsJson(*snap));
+    of_ = snap;
+    ++builds_;
+  }
+  return document_;
+}
+
+uint64_t WorkloadsJsonCache::builds() const {
+  std::lock_guard lock(mu_);
+  return builds_;
 }
 
 }  // namespace we

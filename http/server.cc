@@ -123,13 +123,16 @@ Reply Literal(http::status status, std::string_view text) {
   return reply;
 }
 
-Reply Owned(http::status status, std::string_view content_type, std::string text) {
-  auto owner = std::make_shared<const std::string>(std::move(text));
+Reply Owned(http::status status, std::string_view content_type, std::shared_ptr<const std::string> owner) {
   Reply reply;
   reply.status = status;
   reply.content_type = content_type;
   reply.body = {owner, *owner};
   return reply;
+}
+
+Reply Owned(http::status status, std::string_view content_type, std::string text) {
+  return Owned(status, content_type, std::make_shared<const std::string>(std::move(text)));
 }
 
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }

@@ -57,8 +57,9 @@ struct HttpHandlers {
   std::function<std::shared_ptr<const MetricsBody>(bool gzip)> metrics;
   // True after the first complete sample. Unset: ready once metrics() returns a body.
   std::function<bool()> ready;
-  // The JSON document for /api/v1/workloads. Unset: that path answers 404.
-  std::function<std::string()> workloads_json;
+  // The JSON document for /api/v1/workloads, shared by every request that serves it (built once
+  // per snapshot, exposition/workloads_json.h); never null. Unset: that path answers 404.
+  std::function<std::shared_ptr<const std::string>()> workloads_json;
 };
 
 struct HttpServerOptions {

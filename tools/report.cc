@@ -1,24 +1,28 @@
 #include "tools/report.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
-#include <sstream>
 
-#define BOOST_BIND_GLOBAL_PLACEHOLDERS  // property_tree still includes the old boost/bind.hpp
-#include <boost/property_tree/json_parser.hpp>
-#include <boost/property_tree/ptree.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 
+#include "collectors/json.h"
 #include "config/duration.h"
 
 namespace we {
 namespace {
 
-namespace pt = boost::property_tree;
+namespace bj = json::bj;
 
 struct Row {
   const char* label;
@@ -35,15 +39,14 @@ const Row kRows[] = {
     {"Peak CPU (cores)", "cpu_peak_cores", 1, true},
 };
 
-std::optional<double> Get(const pt::ptree& workload, const Row& row, const std::string& window) {
-  const std::string path = row.windowed ? "windows/" + window + "/" + row.key : row.key;
-  auto node = workload.get_child_optional(pt::ptree::path_type(path, '/'));
-  if (!node || node->data().empty() || node->data() == "null") return std::nullopt;
-  try {
-    return std::stod(node->data()) * row.scale;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+std::optional<double> Get(const bj::value& workload, const Row& row, const std::string& window) {
+  const bj::value* v = row.windowed ? json::Find(workload, {"windows", window, row.key}) : json::Find(workload, {row.key});
+  const auto n = json::Number(v);
+  return n ? std::optional<double>(*n * row.scale) : std::nullopt;
+}
+
+std::string Text(const bj::value& object, std::string_view key) {
+  return std::string(json::String(json::Find(object, {key})).value_or(""));
 }
 
 std::string Format(std::optional<double> v) {
@@ -85,14 +88,6 @@ std::string Table(const std::vector<std::vector<std::string>>& rows, bool markdo
   return out;
 }
 
-std::string JsonNumber(std::optional<double> v) {
-  if (!v || !std::isfinite(*v)) return "null";
-  std::ostringstream os;
-  os.precision(17);
-  os << *v;
-  return os.str();
-}
-
 }  // namespace
 
 std::optional<std::string> RenderReport(const std::string& json, const std::string& format, std::string* error) {
@@ -100,23 +95,22 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
     *error = "--format must be table, markdown or json, got \"" + format + "\"";
     return std::nullopt;
   }
-  pt::ptree tree;
-  try {
-    std::istringstream in(json);
-    pt::read_json(in, tree);
-  } catch (const pt::json_parser_error& e) {
-    *error = "cannot read the daemon's answer: line " + std::to_string(e.line()) + ": " + e.message();
+  // Lenient about UTF-8: a name with a stray byte must not cost the whole report.
+  auto doc = json::Parse(json, error, /*allow_invalid_utf8=*/true);
+  if (!doc) {
+    *error = "cannot read the daemon's answer: " + *error;
     return std::nullopt;
   }
   // The longest window.
   std::string window;
   std::chrono::milliseconds longest{0};
-  if (auto windows = tree.get_child_optional("windows")) {
-    for (const auto& [unused, w] : *windows) {
-      auto d = ParseDuration(w.data());
+  if (const bj::value* windows = json::Find(*doc, {"windows"}); windows != nullptr && windows->is_array()) {
+    for (const bj::value& w : windows->get_array()) {
+      const auto label = json::String(&w);
+      const auto d = label ? ParseDuration(*label) : std::nullopt;
       if (d && *d > longest) {
         longest = *d;
-        window = w.data();
+        window = *label;
       }
     }
   }
@@ -124,16 +118,16 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
   std::map<std::string, std::map<std::string, std::pair<double, int>>> by_kind;
   std::vector<std::vector<std::string>> workloads = {
       {"KIND", "RUNTIME", "NAME", "STARTUP (s)", "IDLE MEM (MiB)", "PEAK MEM (MiB)", "IDLE CPU", "PEAK CPU"}};
-  std::string json_workloads;
-  if (auto list = tree.get_child_optional("workloads")) {
-    for (const auto& [unused, w] : *list) {
-      const std::string kind = w.get<std::string>("kind", "");
-      std::vector<std::string> row = {kind, w.get<std::string>("runtime", ""), w.get<std::string>("name", "")};
-      std::string json_row = "{\"kind\":\"" + kind + "\",\"name\":\"" + w.get<std::string>("name", "") + "\"";
+  bj::array json_workloads;
+  if (const bj::value* list = json::Find(*doc, {"workloads"}); list != nullptr && list->is_array()) {
+    for (const bj::value& w : list->get_array()) {
+      const std::string kind = Text(w, "kind"), name = Text(w, "name");
+      std::vector<std::string> row = {kind, Text(w, "runtime"), name};
+      bj::object json_row{{"kind", kind}, {"name", name}};
       for (const Row& r : kRows) {
         const auto v = Get(w, r, window);
         row.push_back(Format(v));
-        json_row += std::string(",\"") + r.key + "\":" + JsonNumber(v);
+        json_row[r.key] = json::Figure(v);
         if (v) {
           auto& [sum, n] = by_kind[kind][r.key];
           sum += *v;
@@ -141,7 +135,7 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
         }
       }
       workloads.push_back(row);
-      json_workloads += (json_workloads.empty() ? "" : ",") + json_row + "}";
+      json_workloads.emplace_back(std::move(json_row));
     }
   }
   auto mean = [&](const std::string& kind, const Row& r) -> std::optional<double> {
@@ -152,15 +146,15 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
     return it->second.first / it->second.second;
   };
   std::vector<std::vector<std::string>> comparison = {{"Metric", "VM", "Container", "Difference"}};
-  std::string json_kinds;
+  bj::object json_kinds;
   for (const Row& r : kRows) {
     const auto vm = mean("vm", r), container = mean("container", r);
     comparison.push_back({r.label, Format(vm), Format(container), Difference(vm, container)});
-    json_kinds += std::string(json_kinds.empty() ? "" : ",") + "\"" + r.key + "\":{\"vm\":" + JsonNumber(vm) +
-                  ",\"container\":" + JsonNumber(container) + "}";
+    json_kinds[r.key] = bj::object{{"vm", json::Figure(vm)}, {"container", json::Figure(container)}};
   }
   if (format == "json") {
-    return "{\"window\":\"" + window + "\",\"kinds\":{" + json_kinds + "},\"workloads\":[" + json_workloads + "]}\n";
+    return json::Serialize(bj::object{
+        {"window", window}, {"kinds", std::move(json_kinds)}, {"workloads", std::move(json_workloads)}});
   }
   const bool md = format == "markdown";
   std::string out = (md ? "## VM vs container (window " : "VM vs container (window ") + window + ", mean per kind)\n\n";
@@ -170,8 +164,72 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
   return out;
 }
 
+std::optional<std::string> FetchWorkloadsJson(const std::string& url, FetchTimeouts timeouts, std::string* error) {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  // http://host:port[/...]
+  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
+  rest = rest.substr(0, rest.find('/'));
+  std::string host = rest, port = "80";
+  if (!rest.empty() && rest.front() == '[') {
+    host = rest.substr(1, rest.find(']') - 1);
+    if (auto c = rest.find("]:"); c != std::string::npos) port = rest.substr(c + 2);
+  } else if (auto c = rest.rfind(':'); c != std::string::npos) {
+    host = rest.substr(0, c);
+    port = rest.substr(c + 1);
+  }
+  const std::string where = "http://" + rest + "/api/v1/workloads";
+  auto fail = [&](const std::string& what) -> std::optional<std::string> {
+    *error = where + ": " + what;
+    return std::nullopt;
+  };
+
+  asio::io_context io;
+  beast::error_code ec;
+  // Synchronous: getaddrinfo is bounded by the resolver's own timeouts, and Asio's asynchronous
+  // resolve cannot cut it short either.
+  const auto endpoints = asio::ip::tcp::resolver(io).resolve(host, port, ec);
+  if (ec) return fail(ec.message());
+
+  // One timer per phase on the stream: when it fires, the pending operation ends with `timeout`.
+  beast::tcp_stream stream(io);
+  stream.expires_after(timeouts.connect);
+  stream.async_connect(endpoints, [&](beast::error_code e, const asio::ip::tcp::endpoint&) { ec = e; });
+  io.run();
+  if (ec == beast::error::timeout) return fail("cannot connect within " + FormatDuration(timeouts.connect));
+  if (ec) return fail("cannot connect: " + ec.message());
+
+  http::request<http::empty_body> request{http::verb::get, "/api/v1/workloads", 11};
+  request.set(http::field::host, rest);
+  request.set(http::field::user_agent, "workload_exporter report");
+  request.keep_alive(false);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  // No limit: the document is ~600 bytes a workload with three windows, so 10,000 workloads with a
+  // few more windows pass Beast's default limit of 8 MB.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  stream.expires_after(timeouts.read);
+  http::async_write(stream, request, [&](beast::error_code e, std::size_t) {
+    ec = e;
+    if (!e) http::async_read(stream, buffer, parser, [&](beast::error_code e2, std::size_t) { ec = e2; });
+  });
+  io.restart();
+  io.run();
+  if (ec == beast::error::timeout) return fail("no answer within " + FormatDuration(timeouts.read));
+  if (ec) return fail(ec.message());
+  const auto& response = parser.get();
+  if (response.result() != http::status::ok) {
+    return fail("HTTP " + std::to_string(response.result_int()) + " " + std::string(response.reason()));
+  }
+  return std::move(parser.release().body());
+}
+
 int RunReport(const std::vector<std::string>& args) {
+  constexpr const char* kUsage =
+      "usage: workload_exporter report [--url http://host:port] [--format table|markdown|json] [--timeout 10s]\n";
   std::string url = "http://localhost:9746", format = "table";
+  FetchTimeouts timeouts;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], value;
     if (auto eq = a.find('='); eq != std::string::npos) {
@@ -184,59 +242,34 @@ int RunReport(const std::vector<std::string>& args) {
       url = value;
     } else if (a == "--format") {
       format = value;
+    } else if (a == "--timeout") {
+      const auto d = ParseDuration(value);
+      if (!d || d->count() == 0) {
+        std::fprintf(stderr, "workload_exporter report: --timeout must be a duration such as 10s, got \"%s\"\n",
+                     value.c_str());
+        return 2;
+      }
+      timeouts = {*d, *d};
     } else {
-      std::fprintf(stderr, "usage: workload_exporter report [--url http://host:port] [--format table|markdown|json]\n");
+      std::fputs(kUsage, stderr);
       return 2;
     }
   }
-  // http://host:port[/...]
-  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
-  rest = rest.substr(0, rest.find('/'));
-  std::string host = rest, port = "80";
-  if (!rest.empty() && rest.front() == '[') {
-    host = rest.substr(1, rest.find(']') - 1);
-    if (auto c = rest.find("]:"); c != std::string::npos) port = rest.substr(c + 2);
-  } else if (auto c = rest.rfind(':'); c != std::string::npos) {
-    host = rest.substr(0, c);
-    port = rest.substr(c + 1);
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* ai = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &ai); rc != 0) {
-    std::fprintf(stderr, "workload_exporter report: %s: %s\n", url.c_str(), ::gai_strerror(rc));
-    return 1;
-  }
-  int fd = -1;
-  for (addrinfo* p = ai; p != nullptr && fd < 0; p = p->ai_next) {
-    fd = ::socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
-    if (fd >= 0 && ::connect(fd, p->ai_addr, p->ai_addrlen) != 0) {
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  ::freeaddrinfo(ai);
-  if (fd < 0) {
-    std::fprintf(stderr, "workload_exporter report: cannot connect to %s\n", url.c_str());
-    return 1;
-  }
-  const std::string request = "GET /api/v1/workloads HTTP/1.1\r\nHost: " + rest + "\r\nConnection: close\r\n\r\n";
-  (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string response;
-  char buf[65536];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) response.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  const auto body_at = response.find("\r\n\r\n");
-  if (response.rfind("HTTP/1.1 200", 0) != 0 || body_at == std::string::npos) {
-    std::fprintf(stderr, "workload_exporter report: %s/api/v1/workloads: %s\n", url.c_str(),
-                 response.substr(0, response.find("\r\n")).c_str());
-    return 1;
+  if (format != "table" && format != "markdown" && format != "json") {
+    std::fprintf(stderr, "workload_exporter report: --format must be table, markdown or json, got \"%s\"\n",
+                 format.c_str());
+    return 2;
   }
   std::string error;
-  auto text = RenderReport(response.substr(body_at + 4), format, &error);
+  const auto body = FetchWorkloadsJson(url, timeouts, &error);
+  if (!body) {
+    std::fprintf(stderr, "workload_exporter report: %s\n", error.c_str());
+    return 1;
+  }
+  auto text = RenderReport(*body, format, &error);
   if (!text) {
     std::fprintf(stderr, "workload_exporter report: %s\n", error.c_str());
-    return format == "table" || format == "markdown" || format == "json" ? 1 : 2;
+    return 1;
   }
   std::fputs(text->c_str(), stdout);
   return 0;

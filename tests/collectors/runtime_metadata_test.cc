@@ -41,6 +41,24 @@ TEST(ParseDockerConfigV2, MalformedAndTruncatedJsonNameTheLine) {
   auto nulls = ParseDockerConfigV2("{\"Name\":\"/n\",\"Config\":{\"Image\":\"i\",\"Labels\":null}}", &error);
   ASSERT_TRUE(nulls) << error;
   EXPECT_TRUE(nulls->labels.empty());
+  // Text after the document is not JSON either.
+  EXPECT_FALSE(ParseDockerConfigV2("{\"Name\":\"/x\"} {", &error));
+  EXPECT_NE(error.find("line 1, column 15"), std::string::npos) << error;
+}
+
+TEST(ParseDockerConfigV2, MembersOfAnotherTypeAreAbsentNotErrorsOrText) {
+  std::string error;
+  // property_tree read 42 as the name "42" and the string "null" as no image; neither is so.
+  auto m = ParseDockerConfigV2(
+      R"({"Name":42,"Config":{"Image":"null","Labels":{"a":"b","n":1,"o":{"x":"y"},"l":["z"],"e":"caf\u00e9"}}})",
+      &error);
+  ASSERT_TRUE(m) << error;
+  EXPECT_EQ(m->name, "");
+  EXPECT_EQ(m->image, "null");
+  EXPECT_EQ(m->labels, (std::map<std::string, std::string>{{"a", "b"}, {"e", "caf\xc3\xa9"}}));
+  auto not_an_object = ParseDockerConfigV2(R"(["Name"])", &error);
+  ASSERT_TRUE(not_an_object) << error;
+  EXPECT_EQ(not_an_object->name, "");
 }
 
 TEST(ParseOciConfig, KubernetesAnnotationsOfContainerdAndCriO) {
@@ -89,6 +107,10 @@ TEST(MetadataResolver, EachRuntimeFromItsOwnFilesAndTheIdWhenThereAreNone) {
   r.Resolve(&truncated);
   EXPECT_EQ(truncated.identity.name, "12754dcb42af");
   EXPECT_EQ(r.errors().at("docker"), 1u);
+  // The error names the file and where in it the JSON broke off.
+  const std::string& why = r.last_errors().at("docker");
+  EXPECT_EQ(why.rfind(kRoot + "/var/lib/docker/containers/12754dcb42af", 0), 0u) << why;
+  EXPECT_NE(why.find("config.v2.json: line "), std::string::npos) << why;
   // Cached: a second tick does not read (or count) again.
   Sample again = truncated;
   r.Sweep();

@@ -1,0 +1,119 @@
+// /api/v1/workloads: the document is parsed back (never searched for substrings), its figures are
+// the snapshot's as JSON numbers, names of any bytes stay valid JSON, and it is built once per
+// snapshot however many requests ask.
+
+#include "exposition/workloads_json.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "collectors/json.h"
+#include "test_util/fixture_snapshot.h"
+
+namespace we {
+namespace {
+
+namespace bj = json::bj;
+
+bj::value ParseOrDie(const std::string& text) {
+  std::string error;
+  auto doc = json::Parse(text, &error);
+  EXPECT_TRUE(doc) << error << "\n" << text;
+  return doc ? std::move(*doc) : bj::value();
+}
+
+TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
+  auto snap = test_util::FixtureSnapshot();
+  const std::string text = WorkloadsJson(*snap);
+  ASSERT_EQ(text.back(), '\n');
+  const bj::value doc = ParseOrDie(text);
+  EXPECT_EQ(doc.at("time"), bj::value(1764300001));
+  EXPECT_EQ(doc.at("windows"), (bj::array{"1m", "5m", "1h"}));
+  const bj::array& workloads = doc.at("workloads").as_array();
+  ASSERT_EQ(workloads.size(), snap->workloads.size());
+  for (std::size_t i = 0; i < workloads.size(); ++i) {
+    const bj::object& w = workloads[i].as_object();
+    const WorkloadView& v = snap->workloads[i];
+    SCOPED_TRACE(v.sample.identity.name);
+    // The same fields, in the same order, as before Boost.JSON wrote them.
+    std::vector<std::string> keys;
+    for (const auto& member : w) keys.emplace_back(member.key());
+    EXPECT_EQ(keys, (std::vector<std::string>{"kind", "runtime", "id", "name", "start_time_seconds",
+                                              "startup_seconds", "cpu_usage_cores", "memory_usage_bytes",
+                                              "memory_working_set_bytes", "windows"}));
+    EXPECT_EQ(w.at("kind"), bj::value(v.sample.identity.kind));
+    EXPECT_EQ(w.at("id"), bj::value(v.sample.identity.id));
+    EXPECT_EQ(w.at("name"), bj::value(v.sample.identity.name));
+    EXPECT_EQ(json::Number(&w.at("cpu_usage_cores")), v.cpu_usage_cores);
+    if (v.sample.memory.usage_bytes) {
+      // A byte count is written as an integer.
+      EXPECT_EQ(w.at("memory_usage_bytes"), bj::value(static_cast<std::int64_t>(*v.sample.memory.usage_bytes)));
+    } else {
+      EXPECT_TRUE(w.at("memory_usage_bytes").is_null());
+    }
+    const bj::object& windows = w.at("windows").as_object();
+    ASSERT_EQ(windows.size(), 3u);
+    for (std::size_t k = 0; k < 3; ++k) {
+      const bj::value& figures = windows.at(snap->windows->specs[k].label);
+      EXPECT_EQ(json::Number(&figures.at("memory_idle_bytes")), v.windows[k].memory_idle_bytes);
+      EXPECT_EQ(json::Number(&figures.at("cpu_peak_cores")), v.windows[k].cpu_peak_cores);
+    }
+  }
+  const auto vm = std::find_if(workloads.begin(), workloads.end(),
+                               [](const bj::value& w) { return w.at("kind") == "vm"; });
+  ASSERT_NE(vm, workloads.end());
+  EXPECT_EQ(vm->at("runtime"), "libvirt");
+  EXPECT_EQ(vm->at("id"), "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a");
+  EXPECT_TRUE(vm->at("startup_seconds").is_null());
+  // Named from its runtime's state file.
+  EXPECT_NE(std::find_if(workloads.begin(), workloads.end(), [](const bj::value& w) { return w.at("name") == "web-1"; }),
+            workloads.end());
+}
+
+TEST(WorkloadsJson, NamesOfAnyCharacterStayValidJson) {
+  auto snap = test_util::FixtureSnapshot();
+  ASSERT_FALSE(snap->workloads.empty());
+  const std::string odd = "a\"b\\c\nd\te\x01/f";
+  snap->workloads[0].sample.identity.name = odd;
+  snap->workloads[0].cpu_usage_cores = std::numeric_limits<double>::quiet_NaN();
+  const bj::value doc = ParseOrDie(WorkloadsJson(*snap));
+  EXPECT_EQ(doc.at("workloads").at(0).at("name"), bj::value(odd));
+  EXPECT_TRUE(doc.at("workloads").at(0).at("cpu_usage_cores").is_null());  // JSON has no NaN
+}
+
+TEST(WorkloadsJson, WithoutWindowsOrWorkloads) {
+  Snapshot empty;
+  empty.time_seconds = 1.5;
+  EXPECT_EQ(WorkloadsJson(empty), "{\"time\":1.5E0,\"windows\":[],\"workloads\":[]}\n");
+}
+
+TEST(WorkloadsJsonCache, OneDocumentPerSnapshotSharedByEveryRequest) {
+  SnapshotStore store;
+  WorkloadsJsonCache cache(store);
+  EXPECT_EQ(*cache.Current(), "{\"workloads\":[]}\n");  // before the first snapshot
+  EXPECT_EQ(cache.builds(), 0u);
+  std::shared_ptr<const Snapshot> first = test_util::FixtureSnapshot();
+  store.Publish(first);
+  const auto a = cache.Current();
+  const auto b = cache.Current();
+  EXPECT_EQ(a, b);  // the same document, not an equal copy
+  EXPECT_EQ(*a, WorkloadsJson(*first));
+  EXPECT_EQ(cache.builds(), 1u);
+  // The cache holds its snapshot weakly: the sampler may reuse it once it is the only owner.
+  EXPECT_EQ(first.use_count(), 2);  // `first` and the store
+  auto second = std::make_shared<Snapshot>(*first);
+  second->time_seconds += 1;
+  store.Publish(second);
+  first.reset();
+  const auto c = cache.Current();
+  EXPECT_NE(c, a);
+  EXPECT_EQ(cache.builds(), 2u);
+  EXPECT_EQ(ParseOrDie(*c).at("time"), bj::value(1764300002));
+  // An earlier document stays whole for whoever still serves it.
+  EXPECT_EQ(ParseOrDie(*a).at("time"), bj::value(1764300001));
+}
+
+}  // namespace
+}  // namespace we
