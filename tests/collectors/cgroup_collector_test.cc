@@ -59,6 +59,25 @@ void WriteV2Workload(const TempTree& t, const std::string& dir) {
           "some avg10=0.00 avg60=0.00 avg300=0.00 total=300\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=200\n");
 }
 
+// A cgroup2 tree (its root's cgroup.controllers saying `controllers`) holding one Docker
+// container, `dir`, with every figure's file (WriteV2Workload).
+class V2ContainerTree : public TempTree {
+ public:
+  explicit V2ContainerTree(const std::string& controllers) {
+    Write("cgroup.controllers", controllers);
+    WriteV2Workload(*this, dir);
+  }
+  // Replaces the container with a new one of the same name. The old directory stays alive
+  // (renamed) while the new one is made, so that the filesystem cannot hand the new one the same
+  // inode.
+  void Recreate() const {
+    std::filesystem::rename(Path(dir), Path("old-instance"));
+    WriteV2Workload(*this, dir);
+  }
+
+  const std::string dir = "system.slice/docker-" + kId + ".scope";
+};
+
 TEST(CgroupLayout, DetectsV2V1HybridAndNone) {
   RealFileSystem fs;
   TempTree v2;
@@ -92,10 +111,7 @@ TEST(CgroupLayout, DetectsV2V1HybridAndNone) {
 
 TEST(CgroupCollector, ReadsEveryV2Figure) {
   RealFileSystem fs;
-  TempTree t;
-  t.Write("cgroup.controllers", "cpu memory pids\n");
-  std::string dir = "system.slice/docker-" + kId + ".scope";
-  WriteV2Workload(t, dir);
+  V2ContainerTree t("cpu memory pids\n");
   CgroupCollector c(fs, t.root());
   CollectResult r = c.Collect();
   ASSERT_TRUE(r.errors.empty()) << r.errors.front();
@@ -103,7 +119,7 @@ TEST(CgroupCollector, ReadsEveryV2Figure) {
   const Sample& s = r.samples[0];
   EXPECT_EQ(s.identity.runtime, "docker");
   EXPECT_EQ(s.identity.id, kId);
-  EXPECT_EQ(s.cgroup, "/" + dir);
+  EXPECT_EQ(s.cgroup, "/" + t.dir);
   EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 3.0);
   EXPECT_DOUBLE_EQ(*s.cpu.user_seconds, 2.0);
   EXPECT_DOUBLE_EQ(*s.cpu.system_seconds, 1.0);
@@ -227,18 +243,15 @@ TEST(CgroupCollector, MissingFilesAreAbsentNotErrors) {
 
 TEST(CgroupCollector, GarbageAndIoErrorsNameTheFileAndKeepTheRest) {
   RealFileSystem real;
-  TempTree t;
-  t.Write("cgroup.controllers", "cpu memory\n");
-  std::string dir = "system.slice/docker-" + kId + ".scope";
-  WriteV2Workload(t, dir);
-  t.Write(dir + "/memory.stat", "anon 1\nfile garbage\n");
+  V2ContainerTree t("cpu memory\n");
+  t.Write(t.dir + "/memory.stat", "anon 1\nfile garbage\n");
   FaultyFileSystem fs(real);
   fs.errors = {"/cpu.pressure"};
   CgroupCollector c(fs, t.root());
   CollectResult r = c.Collect();
   ASSERT_EQ(r.errors.size(), 2u);
-  EXPECT_EQ(r.errors[0], t.Path(dir + "/cpu.pressure") + ": Input/output error");
-  EXPECT_EQ(r.errors[1], t.Path(dir + "/memory.stat") +
+  EXPECT_EQ(r.errors[0], t.Path(t.dir + "/cpu.pressure") + ": Input/output error");
+  EXPECT_EQ(r.errors[1], t.Path(t.dir + "/memory.stat") +
                              ": line 2: expected \"key <unsigned integer>\", got \"file garbage\"");
   ASSERT_EQ(r.samples.size(), 1u);
   const Sample& s = r.samples[0];
@@ -253,10 +266,7 @@ TEST(CgroupCollector, GarbageAndIoErrorsNameTheFileAndKeepTheRest) {
 
 TEST(CgroupCollector, VanishedFilesMidReadAreNotErrors) {
   RealFileSystem real;
-  TempTree t;
-  t.Write("cgroup.controllers", "cpu memory\n");
-  std::string dir = "system.slice/docker-" + kId + ".scope";
-  WriteV2Workload(t, dir);
+  V2ContainerTree t("cpu memory\n");
   FaultyFileSystem fs(real);
   fs.absent = {"/memory.current", "/cpu.stat"};  // as if the cgroup went away between list and read
   CgroupCollector c(fs, t.root());
@@ -269,19 +279,13 @@ TEST(CgroupCollector, VanishedFilesMidReadAreNotErrors) {
 
 TEST(CgroupCollector, RecreatedCgroupIsANewInstance) {
   RealFileSystem fs;
-  TempTree t;
-  t.Write("cgroup.controllers", "cpu\n");
-  std::string dir = "system.slice/docker-" + kId + ".scope";
-  WriteV2Workload(t, dir);
+  V2ContainerTree t("cpu\n");
   CgroupCollector c(fs, t.root());
   uint64_t first = c.Collect().samples.at(0).instance;
   EXPECT_EQ(c.Collect().samples.at(0).instance, first);
-  // The old directory stays alive (renamed) while the new one is made, so that the filesystem
-  // cannot hand the new one the same inode.
-  std::filesystem::rename(t.Path(dir), t.Path("old-instance"));
-  WriteV2Workload(t, dir);
+  t.Recreate();
   EXPECT_NE(c.Collect().samples.at(0).instance, first);
-  t.Remove(dir);
+  t.Remove(t.dir);
   EXPECT_TRUE(c.Collect().samples.empty());
 }
 
@@ -331,10 +335,7 @@ class KernelLikeWatermarks : public test_util::ForwardingFileSystem {
 
 TEST(CgroupCollector, IntervalPeakReadsAndResetsTheWatermarkEachTick) {
   RealFileSystem real;
-  TempTree t;
-  t.Write("cgroup.controllers", "cpu memory\n");
-  const std::string dir = "system.slice/docker-" + kId + ".scope";
-  WriteV2Workload(t, dir);
+  V2ContainerTree t("cpu memory\n");
   KernelLikeWatermarks fs(real);
   CgroupCollector c(fs, t.root());
 
@@ -352,12 +353,11 @@ TEST(CgroupCollector, IntervalPeakReadsAndResetsTheWatermarkEachTick) {
   EXPECT_EQ(fs.opens, 1);  // one descriptor, kept open
 
   // A recreated cgroup gets a new descriptor; a removed one closes its descriptor.
-  std::filesystem::rename(t.Path(dir), t.Path("old-instance"));
-  WriteV2Workload(t, dir);
+  t.Recreate();
   EXPECT_FALSE(c.Collect().samples[0].memory.interval_peak_bytes);
   EXPECT_EQ(fs.opens, 2);
   EXPECT_EQ(fs.mark.open, 1);
-  t.Remove(dir);
+  t.Remove(t.dir);
   EXPECT_TRUE(c.Collect().samples.empty());
   EXPECT_EQ(fs.mark.open, 0);
 }
@@ -461,18 +461,15 @@ class CountingFileSystem : public test_util::ForwardingFileSystem {
 
 TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
   RealFileSystem fs;
-  TempTree t;
-  t.Write("cgroup.controllers", "cpu memory pids\n");
-  const std::string dir = "system.slice/docker-" + kId + ".scope";
-  WriteV2Workload(t, dir);
+  V2ContainerTree t("cpu memory pids\n");
   CgroupCollector c(fs, t.root());
   c.set_descriptor_budget(1000);
   ASSERT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 104857600u);
   // 10 files read every tick (no io.stat here; pids.current, so no cgroup.threads); the limits
   // (cpu.max, memory.max) are read by path, rarely.
   EXPECT_EQ(c.kept_descriptors(), 10u);
-  t.Overwrite(dir + "/memory.current", "4096\n");
-  t.Overwrite(dir + "/cpu.stat", "usage_usec 9000000\nuser_usec 6000000\nsystem_usec 3000000\n");
+  t.Overwrite(t.dir + "/memory.current", "4096\n");
+  t.Overwrite(t.dir + "/cpu.stat", "usage_usec 9000000\nuser_usec 6000000\nsystem_usec 3000000\n");
   const Sample s = c.Collect().samples.at(0);
   EXPECT_EQ(*s.memory.usage_bytes, 4096u);
   EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 9.0);
@@ -480,13 +477,12 @@ TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
   EXPECT_EQ(c.kept_descriptors(), 10u);
 
   // A recreated cgroup: the old descriptors go, new ones read the new files.
-  std::filesystem::rename(t.Path(dir), t.Path("old-instance"));
-  WriteV2Workload(t, dir);
-  t.Overwrite(dir + "/memory.current", "8192\n");
+  t.Recreate();
+  t.Overwrite(t.dir + "/memory.current", "8192\n");
   EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 8192u);
   EXPECT_EQ(c.kept_descriptors(), 10u);
   // A removed one closes them.
-  t.Remove(dir);
+  t.Remove(t.dir);
   EXPECT_TRUE(c.Collect().samples.empty());
   EXPECT_EQ(c.kept_descriptors(), 0u);
 }
@@ -495,22 +491,19 @@ TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
 // file longer than that (and than the read buffer, 16 KiB) is read to its end, tick after tick.
 TEST(CgroupCollectorCache, KeptDescriptorsReadFilesLongerThanAPageWhole) {
   RealFileSystem fs;
-  TempTree t;
-  t.Write("cgroup.controllers", "cpu memory pids\n");
-  const std::string dir = "system.slice/docker-" + kId + ".scope";
-  WriteV2Workload(t, dir);
+  V2ContainerTree t("cpu memory pids\n");
   auto long_stat = [](uint64_t anon) {
     std::string text;
     for (int i = 0; text.size() < 40'000; ++i) text += "filler_key_" + std::to_string(i) + " 12345\n";
     return text + "inactive_file 1048576\nanon " + std::to_string(anon) + "\n";  // the keys read come last
   };
-  t.Overwrite(dir + "/memory.stat", long_stat(7340032));
+  t.Overwrite(t.dir + "/memory.stat", long_stat(7340032));
   CgroupCollector c(fs, t.root());
   c.set_descriptor_budget(1000);
   Sample s = c.Collect().samples.at(0);
   EXPECT_EQ(s.memory.rss_bytes, 7340032u);
   EXPECT_EQ(s.memory.working_set_bytes, 104857600u - 1048576u);
-  t.Overwrite(dir + "/memory.stat", long_stat(9437184));
+  t.Overwrite(t.dir + "/memory.stat", long_stat(9437184));
   s = c.Collect().samples.at(0);
   EXPECT_EQ(s.memory.rss_bytes, 9437184u);
   EXPECT_EQ(c.kept_descriptors(), 10u);
@@ -518,24 +511,21 @@ TEST(CgroupCollectorCache, KeptDescriptorsReadFilesLongerThanAPageWhole) {
 
 TEST(CgroupCollectorCache, WithoutDescriptorsToSpareReadsByPath) {
   RealFileSystem fs;
-  TempTree t;
-  t.Write("cgroup.controllers", "cpu memory pids\n");
-  const std::string dir = "system.slice/docker-" + kId + ".scope";
-  WriteV2Workload(t, dir);
+  V2ContainerTree t("cpu memory pids\n");
   CgroupCollector c(fs, t.root());
   c.set_descriptor_budget(3);
   EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 104857600u);
   EXPECT_EQ(c.kept_descriptors(), 3u);
   c.set_descriptor_budget(0);
-  t.Remove(dir);
+  t.Remove(t.dir);
   c.Collect();
-  WriteV2Workload(t, dir);
+  WriteV2Workload(t, t.dir);
   CollectResult r = c.Collect();
   ASSERT_TRUE(r.errors.empty()) << r.errors.front();
   EXPECT_EQ(c.kept_descriptors(), 0u);
   EXPECT_EQ(*r.samples.at(0).memory.usage_bytes, 104857600u);
   // Replaced files are read afresh when read by path.
-  t.Write(dir + "/memory.current", "1\n");
+  t.Write(t.dir + "/memory.current", "1\n");
   EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 1u);
 }
 
@@ -562,11 +552,9 @@ TEST(CgroupCollectorCache, AbsentFilesAreProbedOnlyEveryReprobeTicks) {
 TEST(CgroupCollectorCache, WalksTheTreeOnlyWhenItChanged) {
   RealFileSystem real;
   CountingFileSystem fs(real);
-  TempTree t;
-  t.Write("cgroup.controllers", "cpu memory pids\n");
-  const std::string a = "system.slice/docker-" + kId + ".scope";
+  V2ContainerTree t("cpu memory pids\n");
+  const std::string& a = t.dir;
   const std::string b = "system.slice/docker-" + std::string(64, 'b') + ".scope";
-  WriteV2Workload(t, a);
   t.MakeDir("user.slice");
   if (real.Stat(t.root())->links < 2) GTEST_SKIP() << "this filesystem does not count subdirectories";
   CgroupCollector c(fs, t.root());
@@ -593,14 +581,11 @@ TEST(CgroupCollectorCache, WalksTheTreeOnlyWhenItChanged) {
 TEST(CgroupCollectorCache, LimitsAreReReadOnTheSlowCadence) {
   RealFileSystem real;
   CountingFileSystem fs(real);
-  TempTree t;
-  t.Write("cgroup.controllers", "cpu memory\n");
-  const std::string dir = "system.slice/docker-" + kId + ".scope";
-  WriteV2Workload(t, dir);
+  V2ContainerTree t("cpu memory\n");
   CgroupCollector c(fs, t.root());
   EXPECT_DOUBLE_EQ(*c.Collect().samples.at(0).cpu.limit_cores, 0.5);
   const int first = fs.reads["cpu.max"];
-  t.Write(dir + "/cpu.max", "150000 100000\n");  // docker update --cpus 1.5
+  t.Write(t.dir + "/cpu.max", "150000 100000\n");  // docker update --cpus 1.5
   int ticks = 0;
   for (; ticks < 2 * static_cast<int>(CgroupCollector::kSlowTicks); ++ticks) {
     const Sample s = c.Collect().samples.at(0);

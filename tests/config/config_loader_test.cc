@@ -501,28 +501,35 @@ TEST(ConfigLoaderTest, IdlePeakSection) {
   EXPECT_EQ(c.startup.settle_for, milliseconds(20'000));
 }
 
+// idle_peak's errors name the key and, in a list, the element.
+INSTANTIATE_TEST_SUITE_P(
+    IdlePeak, ConfigSingleErrorTest,
+    testing::Values(
+        ErrorCase{"WindowNotADuration", "idle_peak:\n  windows: [1m, soon, 1h]\n",
+                  "cfg.yml:2:17: idle_peak.windows: expected a duration such as \"5m\", got scalar \"soon\""},
+        ErrorCase{"WindowListedTwice", "idle_peak:\n  windows: [1m, 1m]\n",
+                  "cfg.yml:2:12: idle_peak.windows: window 1m is listed twice"},
+        ErrorCase{"NoWindows", "idle_peak:\n  windows: []\n",
+                  "cfg.yml:2:12: idle_peak.windows: must list at least one window, as in [1m, 5m, 1h]"},
+        ErrorCase{"WindowsNotASequence", "idle_peak:\n  windows: 5m\n",
+                  "cfg.yml:2:12: idle_peak.windows: expected a sequence of durations such as [1m, 5m, 1h], got "
+                  "scalar \"5m\""},
+        ErrorCase{"WindowTooLong", "idle_peak:\n  windows: [2d]\n",
+                  "cfg.yml:2:12: idle_peak.windows: each window must be between 1s and 1d, got 2d"},
+        ErrorCase{"IdleQuantileOne", "idle_peak:\n  idle_quantile: 1\n",
+                  "cfg.yml:2:18: idle_peak.idle_quantile: must be at least 0 and less than 1, got 1.000000"},
+        ErrorCase{"IdleQuantileNotANumber", "idle_peak:\n  idle_quantile: low\n",
+                  "cfg.yml:2:18: idle_peak.idle_quantile: expected a number, got \"low\""},
+        // Windows and the interval together: at most 86400 samples per window.
+        ErrorCase{"WindowHoldsTooManySamples", "sampling:\n  interval: 100ms\nidle_peak:\n  windows: [1d]\n",
+                  "cfg.yml: idle_peak.windows: window 1d holds more than 86400 samples at sampling.interval "
+                  "100ms"}),
+    CaseName);
+
 TEST(ConfigLoaderTest, IdlePeakErrorsNameTheKeyAndElement) {
-  EXPECT_EQ(Errors(Load("idle_peak:\n  windows: [1m, soon, 1h]\n")),
-            "cfg.yml:2:17: idle_peak.windows: expected a duration such as \"5m\", got scalar \"soon\"\n");
-  EXPECT_EQ(Errors(Load("idle_peak:\n  windows: [1m, 1m]\n")),
-            "cfg.yml:2:12: idle_peak.windows: window 1m is listed twice\n");
-  EXPECT_EQ(Errors(Load("idle_peak:\n  windows: []\n")),
-            "cfg.yml:2:12: idle_peak.windows: must list at least one window, as in [1m, 5m, 1h]\n");
-  EXPECT_EQ(Errors(Load("idle_peak:\n  windows: 5m\n")),
-            "cfg.yml:2:12: idle_peak.windows: expected a sequence of durations such as [1m, 5m, 1h], got scalar "
-            "\"5m\"\n");
-  EXPECT_EQ(Errors(Load("idle_peak:\n  windows: [2d]\n")),
-            "cfg.yml:2:12: idle_peak.windows: each window must be between 1s and 1d, got 2d\n");
-  EXPECT_EQ(Errors(Load("idle_peak:\n  idle_quantile: 1\n")),
-            "cfg.yml:2:18: idle_peak.idle_quantile: must be at least 0 and less than 1, got 1.000000\n");
-  EXPECT_EQ(Errors(Load("idle_peak:\n  idle_quantile: low\n")),
-            "cfg.yml:2:18: idle_peak.idle_quantile: expected a number, got \"low\"\n");
   EXPECT_EQ(Errors(Load("idle_peak:\n  startup:\n    settle_for: 2h\n    bogus: 1\n")),
             "cfg.yml:3:17: idle_peak.startup.settle_for: must be between 1s and 1h, got 2h\n"
             "cfg.yml:4:5: idle_peak.startup.bogus: unknown key\n");
-  // Windows and the interval together: at most 86400 samples per window.
-  EXPECT_EQ(Errors(Load("sampling:\n  interval: 100ms\nidle_peak:\n  windows: [1d]\n")),
-            "cfg.yml: idle_peak.windows: window 1d holds more than 86400 samples at sampling.interval 100ms\n");
 }
 
 }  // namespace

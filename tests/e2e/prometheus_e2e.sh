@@ -96,6 +96,8 @@ alive() { # a PID that exists and is not a zombie
   [[ -n $state && $state != Z ]]
 }
 
+# shellcheck source=tests/test_util/remove_cgroups.sh
+source "$here/../test_util/remove_cgroups.sh"
 cleanup() {
   local rc=$? pid i dir stray
   trap - EXIT INT TERM HUP
@@ -134,17 +136,7 @@ cleanup() {
   for dir in "${cgroups[@]}"; do
     for stray in $(cat "$dir/cgroup.procs" 2>/dev/null); do kill -KILL "$stray" 2>/dev/null; done
   done
-  for ((i = ${#cgroups[@]} - 1; i >= 0; i--)); do
-    dir=${cgroups[i]}
-    for ((attempt = 0; attempt < 50; attempt++)); do
-      rmdir "$dir" 2>/dev/null || [[ ! -d $dir ]] && break
-      sleep 0.1
-    done
-    [[ -d $dir ]] && {
-      log "could not remove cgroup $dir"
-      rc=1
-    }
-  done
+  remove_cgroups "${cgroups[@]}" || rc=1
   if [[ -n $work && -d $work ]]; then
     if ((rc != 0 && rc != 77)); then
       for f in "$work"/*.log; do

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/web_config.h"
+#include "tests/fuzz/config_errors_check.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -14,14 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string file_name = "/etc/we/web.yml";
   const WebConfigResult result = ParseWebConfig(fuzz::AsText(data, size), file_name);
 
-  // A config, or at least one error: never both, never neither.
-  FUZZ_CHECK(result.ok() == result.errors.empty());
-  for (const ConfigError& e : result.errors) {
-    FUZZ_CHECK(e.file == file_name);
-    FUZZ_CHECK(e.line >= 0 && e.column >= 0);
-    FUZZ_CHECK(!e.message.empty());
-    FUZZ_CHECK(e.ToString().rfind(file_name + ":", 0) == 0);
-  }
+  fuzz::CheckConfigErrors(result, file_name);
   if (!result.ok()) return 0;
 
   const WebSecurityConfig& c = *result.config;

@@ -16,7 +16,6 @@
 
 #include "collectors/parse.h"
 #include "test_util/daemon_process.h"
-#include "test_util/http_get.h"
 #include "test_util/prom_text.h"
 #include "test_util/scratch_cgroup.h"
 #include "test_util/temp_tree.h"
@@ -28,14 +27,12 @@ using namespace std::chrono_literals;
 using test_util::BurnerChild;
 using test_util::DaemonProcess;
 using test_util::FindValue;
-using test_util::HttpGet;
-using test_util::ParsePromText;
 using test_util::PickFreePort;
-using test_util::PromSeries;
 using test_util::ScratchCgroup;
 using test_util::SpikeChild;
 using test_util::TempTree;
 using test_util::WaitFor;
+using test_util::WaitReady;
 using test_util::ReadFileOrEmpty;
 using test_util::ScrapeMetrics;
 using test_util::RandomContainerId;
@@ -51,10 +48,7 @@ class IdlePeakTest : public ::testing::Test {
     port_ = PickFreePort();
     tree_.Write("c.yml", "web:\n  listen_address: \"127.0.0.1:" + std::to_string(port_) + "\"\n" + yaml);
     daemon_.emplace(WE_DAEMON_BINARY, std::vector<std::string>{"--config.file=" + tree_.Path("c.yml")});
-    ASSERT_TRUE(WaitFor([&] {
-      auto r = HttpGet("127.0.0.1", port_, "/-/ready");
-      return r && r->status == 200;
-    }, 10s)) << daemon_->Stderr();
+    ASSERT_TRUE(WaitReady(port_, 10s)) << daemon_->Stderr();
   }
 
   TempTree tree_;
@@ -101,12 +95,7 @@ TEST_F(IdlePeakTest, ASpikeBetweenSamplesShowsInThePeakThroughTheKernelWatermark
   const auto peak = FindValue(series, "workload_memory_peak_bytes", one_minute);
   ASSERT_TRUE(peak) << daemon_->Stderr();
 
-  std::optional<uint64_t> watermark;
-  if (auto mem = cgroup->v1_dir("memory")) {
-    watermark = ParseU64(ReadFileOrEmpty(*mem + "/memory.max_usage_in_bytes"));
-  } else if (cgroup->unified_dir()) {
-    watermark = ParseU64(ReadFileOrEmpty(*cgroup->unified_dir() + "/memory.peak"));
-  }
+  const std::optional<uint64_t> watermark = cgroup->ReadMemoryFigure("memory.max_usage_in_bytes", "memory.peak");
   ASSERT_TRUE(watermark);
   EXPECT_GE(*watermark, 200u << 20);
   EXPECT_NEAR(*peak, static_cast<double>(*watermark), static_cast<double>(*watermark) * 0.02);

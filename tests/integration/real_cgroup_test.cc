@@ -12,7 +12,6 @@
 
 #include "collectors/parse.h"
 #include "test_util/daemon_process.h"
-#include "test_util/http_get.h"
 #include "test_util/prom_text.h"
 #include "test_util/scratch_cgroup.h"
 #include "test_util/temp_tree.h"
@@ -25,12 +24,10 @@ using test_util::BurnerChild;
 using test_util::DaemonProcess;
 using test_util::Find;
 using test_util::FindValue;
-using test_util::HttpGet;
-using test_util::ParsePromText;
 using test_util::PickFreePort;
-using test_util::PromSeries;
 using test_util::ScratchCgroup;
 using test_util::WaitFor;
+using test_util::WaitReady;
 using test_util::ReadFileOrEmpty;
 using test_util::ScrapeMetrics;
 using test_util::RandomContainerId;
@@ -56,10 +53,7 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
   const uint16_t port = PickFreePort();
   DaemonProcess daemon(WE_DAEMON_BINARY, {"--web.listen-address=127.0.0.1:" + std::to_string(port),
                                           "--sampling.interval=500ms", "--log.level=debug"});
-  ASSERT_TRUE(WaitFor([&] {
-    auto r = HttpGet("127.0.0.1", port, "/-/ready");
-    return r && r->status == 200;
-  }, 10s)) << daemon.Stderr();
+  ASSERT_TRUE(WaitReady(port, 10s)) << daemon.Stderr();
 
   const std::map<std::string, std::string> labels = {
       {"kind", "container"}, {"runtime", "docker"}, {"id", id}, {"name", id.substr(0, 12)}};
@@ -93,12 +87,7 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
   // Memory usage agrees with the v1 memory.usage_in_bytes (hybrid) or memory.current (v2).
   auto usage = FindValue(series, "workload_memory_usage_bytes", {{"id", id}});
   ASSERT_TRUE(usage);
-  std::optional<uint64_t> kernel_usage;
-  if (auto mem = cgroup->v1_dir("memory")) {
-    kernel_usage = ParseU64(ReadFileOrEmpty(*mem + "/memory.usage_in_bytes"));
-  } else if (cgroup->unified_dir()) {
-    kernel_usage = ParseU64(ReadFileOrEmpty(*cgroup->unified_dir() + "/memory.current"));
-  }
+  const std::optional<uint64_t> kernel_usage = cgroup->ReadMemoryFigure("memory.usage_in_bytes", "memory.current");
   ASSERT_TRUE(kernel_usage);
   EXPECT_GT(*kernel_usage, 90u << 20);
   EXPECT_NEAR(*usage, static_cast<double>(*kernel_usage), static_cast<double>(*kernel_usage) * 0.02);

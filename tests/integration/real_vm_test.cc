@@ -19,7 +19,6 @@
 #include "collectors/parse.h"
 #include "collectors/qemu_process.h"
 #include "test_util/daemon_process.h"
-#include "test_util/http_get.h"
 #include "test_util/prom_text.h"
 #include "test_util/temp_tree.h"
 
@@ -30,12 +29,11 @@ using namespace std::chrono_literals;
 using test_util::DaemonProcess;
 using test_util::Find;
 using test_util::FindValue;
-using test_util::HttpGet;
-using test_util::ParsePromText;
 using test_util::PickFreePort;
 using test_util::PromSeries;
 using test_util::TempTree;
 using test_util::WaitFor;
+using test_util::WaitReady;
 using test_util::ReadFileOrEmpty;
 using test_util::ScrapeMetrics;
 
@@ -77,8 +75,7 @@ class RealVmTest : public ::testing::Test {
     daemon_.emplace(WE_DAEMON_BINARY,
                     std::vector<std::string>{"--web.listen-address=127.0.0.1:" + std::to_string(port_),
                                              "--sampling.interval=500ms", "--libvirt.uri=" + libvirt_uri});
-    ASSERT_TRUE(WaitFor([&] { auto r = HttpGet("127.0.0.1", port_, "/-/ready"); return r && r->status == 200; }, 10s))
-        << daemon_->Stderr();
+    ASSERT_TRUE(WaitReady(port_, 10s)) << daemon_->Stderr();
   }
 
   uint16_t port_ = 0;
@@ -203,6 +200,25 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   // beside the test (scrapes took 106-183 ms here while benchmarks ran; the cost of a scrape
   // belongs in bench/, not here).
   constexpr auto kAnswersAtOnce = 500ms;
+  // Five scrapes 200 ms apart, each answering at once and still showing the VM.
+  auto expect_answers_at_once_with_the_vm = [&] {
+    for (int i = 0; i < 5; ++i) {
+      const auto started = std::chrono::steady_clock::now();
+      series = ScrapeMetrics(port_);
+      EXPECT_LT(std::chrono::steady_clock::now() - started, kAnswersAtOnce);
+      EXPECT_EQ(Find(series, "workload_info", {{"id", uuid}}).size(), 1u);
+      std::this_thread::sleep_for(200ms);
+    }
+  };
+  auto libvirt_failed = [&] {
+    return FindValue(ScrapeMetrics(port_), "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 0.0;
+  };
+  // The collector succeeds again and the guest's libvirt figures are back (left in `series`).
+  auto libvirt_back = [&] {
+    series = ScrapeMetrics(port_);
+    return FindValue(series, "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 1.0 &&
+           FindValue(series, "workload_vm_memory_assigned_bytes", {{"id", uuid}}).has_value();
+  };
   // libvirtd dies: the collector says so, /metrics answers at once, the VM (from /proc and its
   // cgroup) stays.
   // The libvirtd our rig started (its PID is in the rig's state file), and no other.
@@ -210,30 +226,18 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   ASSERT_TRUE(libvirtd_pid && !libvirtd_pid->empty());
   const pid_t lp = std::stoi(*libvirtd_pid);
   ASSERT_EQ(::kill(lp, SIGKILL), 0);
-  ASSERT_TRUE(WaitFor([&] {
-    return FindValue(ScrapeMetrics(port_), "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 0.0;
-  }, 10s)) << daemon_->Stderr();
+  ASSERT_TRUE(WaitFor(libvirt_failed, 10s)) << daemon_->Stderr();
   // libvirt's close callback told the client (not only the failed call).
   EXPECT_TRUE(WaitFor([&] { return daemon_->Stderr().find("connection closed: libvirtd closed it") != std::string::npos; },
                       10s)) << daemon_->Stderr();
-  for (int i = 0; i < 5; ++i) {
-    const auto started = std::chrono::steady_clock::now();
-    series = ScrapeMetrics(port_);
-    EXPECT_LT(std::chrono::steady_clock::now() - started, kAnswersAtOnce);
-    EXPECT_EQ(Find(series, "workload_info", {{"id", uuid}}).size(), 1u);
-    std::this_thread::sleep_for(200ms);
-  }
+  expect_answers_at_once_with_the_vm();
   // libvirtd returns: the guest figures come back without restarting the daemon.
   ASSERT_TRUE(Shell("libvirtd -d >/dev/null 2>&1"));
   // Hand the new one to the rig, so that its stop stops it.
   ASSERT_TRUE(WaitFor([&] { return Shell("test -s /run/libvirtd.pid && kill -0 $(cat /run/libvirtd.pid)").has_value(); },
                       10s));
   ASSERT_TRUE(Shell("echo LIBVIRTD_PID=$(cat /run/libvirtd.pid) >> " + rig_.Path("libvirtd.state")));
-  ASSERT_TRUE(WaitFor([&] {
-    series = ScrapeMetrics(port_);
-    return FindValue(series, "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 1.0 &&
-           FindValue(series, "workload_vm_memory_assigned_bytes", {{"id", uuid}}).has_value();
-  }, 60s)) << daemon_->Stderr();
+  ASSERT_TRUE(WaitFor(libvirt_back, 60s)) << daemon_->Stderr();
 
   // libvirtd hangs (SIGSTOP: alive, connected, answering nothing): the call misses its deadline
   // and the collector says so while /metrics answers at once; keepalive probes then close the
@@ -246,25 +250,13 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
     ~Resume() { ::kill(pid, SIGCONT); }
   } resume{hp};
   ASSERT_EQ(::kill(hp, SIGSTOP), 0);
-  ASSERT_TRUE(WaitFor([&] {
-    return FindValue(ScrapeMetrics(port_), "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 0.0;
-  }, 10s)) << daemon_->Stderr();
-  for (int i = 0; i < 5; ++i) {
-    const auto started = std::chrono::steady_clock::now();
-    series = ScrapeMetrics(port_);
-    EXPECT_LT(std::chrono::steady_clock::now() - started, kAnswersAtOnce);
-    EXPECT_EQ(Find(series, "workload_info", {{"id", uuid}}).size(), 1u);
-    std::this_thread::sleep_for(200ms);
-  }
+  ASSERT_TRUE(WaitFor(libvirt_failed, 10s)) << daemon_->Stderr();
+  expect_answers_at_once_with_the_vm();
   EXPECT_TRUE(WaitFor([&] {
     return daemon_->Stderr().find("connection closed: libvirtd stopped answering keepalives") != std::string::npos;
   }, 30s)) << daemon_->Stderr();
   ASSERT_EQ(::kill(hp, SIGCONT), 0);
-  ASSERT_TRUE(WaitFor([&] {
-    series = ScrapeMetrics(port_);
-    return FindValue(series, "workload_exporter_collector_success", {{"collector", "libvirt"}}) == 1.0 &&
-           FindValue(series, "workload_vm_memory_assigned_bytes", {{"id", uuid}}).has_value();
-  }, 60s)) << daemon_->Stderr();
+  ASSERT_TRUE(WaitFor(libvirt_back, 60s)) << daemon_->Stderr();
 }
 
 }  // namespace

@@ -22,7 +22,6 @@
 
 #include "collectors/parse.h"
 #include "test_util/daemon_process.h"
-#include "test_util/http_get.h"
 #include "test_util/prom_text.h"
 #include "test_util/scratch_cgroup.h"
 #include "test_util/temp_tree.h"
@@ -34,12 +33,11 @@ using namespace std::chrono_literals;
 using test_util::DaemonProcess;
 using test_util::Find;
 using test_util::FindValue;
-using test_util::HttpGet;
-using test_util::ParsePromText;
 using test_util::PickFreePort;
 using test_util::PromSeries;
 using test_util::TempTree;
 using test_util::WaitFor;
+using test_util::WaitReady;
 using test_util::ReadFileOrEmpty;
 using test_util::ScrapeMetrics;
 
@@ -282,8 +280,7 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
                           "\"\nsampling:\n  interval: 500ms\npaths:\n  rootfs: " + docker.root() +
                           "\nlabels:\n  allow: [\"com.example.*\"]\nlibvirt:\n  uri: \"\"\n");
   DaemonProcess daemon(WE_DAEMON_BINARY, {"--config.file=" + conf.Path("c.yml")});
-  ASSERT_TRUE(WaitFor([&] { auto r = HttpGet("127.0.0.1", port, "/-/ready"); return r && r->status == 200; }, 10s))
-      << daemon.Stderr();
+  ASSERT_TRUE(WaitReady(port, 10s)) << daemon.Stderr();
 
   RuncContainer container(runc, bundle, "we-it-" + id.substr(0, 8), cgroup);
   ASSERT_TRUE(container.started()) << ReadFileOrEmpty(bundle.Path("runc.log"));

@@ -49,6 +49,13 @@ handshake_fails() {  # handshake_fails WHAT RESULT_OF_status
   if [[ $2 == failed* ]]; then log "ok: $1: the handshake fails ($2)"
   else fail "$1: expected a failed handshake, got $2"; fi
 }
+hup_and_wait_for_log() {  # hup_and_wait_for_log PATTERN: SIGHUP, then up to 5 s for daemon.log to match
+  kill -HUP "$daemon_pid"
+  for _ in $(seq 1 50); do
+    grep -q "$1" daemon.log && break
+    sleep 0.1
+  done
+}
 
 # ------------------------------------------------------------------ certificates and a hash
 cd "$work" || exit 1
@@ -155,11 +162,7 @@ basic_auth_users:
   alice: not-a-hash
   bob: $bob_hash
 EOF
-kill -HUP "$daemon_pid"
-for _ in $(seq 1 50); do
-  grep -q 'reload failed' daemon.log && break
-  sleep 0.1
-done
+hup_and_wait_for_log 'reload failed'
 if grep -q "reload failed.*$work/web.yml:7:10: basic_auth_users.alice: not a bcrypt hash" daemon.log; then
   log "ok: the broken web config is logged with file:line:col"
 else
@@ -173,11 +176,7 @@ handshake_fails "after a broken reload, no client certificate" "$no_cert"
 # A missing certificate alone (valid YAML) also keeps the old config, naming the file it missed.
 write_web_config alice "$alice_hash"
 sed -i 's|tls/server.crt|tls/missing.crt|' web.yml
-kill -HUP "$daemon_pid"
-for _ in $(seq 1 50); do
-  grep -q 'missing.crt' daemon.log && break
-  sleep 0.1
-done
+hup_and_wait_for_log 'missing.crt'
 if grep -q "reload failed.*web.yml: tls_server_config.cert_file: $work/tls/missing.crt: No such file" daemon.log; then
   log "ok: a missing certificate is logged with its path"
 else

@@ -81,10 +81,10 @@ installed=0
 other_user=""
 pids=()
 cgroups=()
-cleanup() {
-  local rc=$? pid i dir
-  trap - EXIT INT TERM HUP
-  set +e
+# shellcheck source=tests/test_util/remove_cgroups.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../test_util/remove_cgroups.sh"
+stop_pids() {  # TERM to every PID in pids, up to 5 s for each to go, then KILL; reaps them
+  local pid i
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do
     for ((i = 0; i < 50; i++)); do
@@ -94,14 +94,13 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   done
-  for ((i = ${#cgroups[@]} - 1; i >= 0; i--)); do
-    dir=${cgroups[i]}
-    for ((attempt = 0; attempt < 50; attempt++)); do
-      rmdir "$dir" 2>/dev/null || [[ ! -d $dir ]] && break
-      sleep 0.1
-    done
-    [[ -d $dir ]] && log "could not remove cgroup $dir" && rc=1
-  done
+}
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM HUP
+  set +e
+  stop_pids
+  remove_cgroups "${cgroups[@]}" || rc=1
   [[ -n $other_user ]] && getent passwd "$other_user" >/dev/null && userdel "$other_user"
   [[ -n $other_user ]] && getent group "$other_user" >/dev/null && groupdel "$other_user"
   if ((installed)); then
@@ -397,15 +396,7 @@ check "[user + CAP_DAC_READ_SEARCH, Docker state file] name and image from the s
   has "$work/state_dac.1.prom" "^workload_info{kind=\"container\",runtime=\"docker\",$sel,name=\"wepkgtest\",image=\"busybox:latest\""
 
 # Stop everything now: userdel in the purge below refuses a user that still runs a process.
-for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-for pid in "${pids[@]}"; do
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-done
+stop_pids
 pids=()
 
 # ------------------------------------------------------------------------------- 5. remove, purge

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace we {
@@ -179,11 +180,15 @@ TEST(NormaliserWindows, AStalledSamplerLeavesGapsNotStretchedSamples) {
   EXPECT_NEAR(*v[0].windows[0].cpu_peak_cores, 0.1, 0.0001);  // 2 s of CPU over 20 s
 }
 
-// One workload, started at Unix second 1e9 and first seen `seen_after` seconds later, fed to a
-// normaliser with `settings` once a second for `ticks` ticks; `cores(i)` is its CPU over the
-// interval that ends at tick i (i >= 1). Returns its startup figure after each tick.
-std::vector<std::optional<double>> StartupAfterEachTick(const NormaliserSettings& settings, int ticks,
-                                                        double seen_after, const std::function<double(int)>& cores) {
+// One workload, started at Unix second 1e9 and first seen `seen_after` seconds later, fed once a
+// second for `ticks` ticks to a normaliser with `windows` whose startup settles after
+// `settle_for`; `cores(i)` is its CPU over the interval that ends at tick i (i >= 1). Returns its
+// startup figure after each tick.
+std::vector<std::optional<double>> StartupAfterEachTick(std::vector<milliseconds> windows, milliseconds settle_for,
+                                                        int ticks, double seen_after,
+                                                        const std::function<double(int)>& cores) {
+  NormaliserSettings settings = WithWindows(std::move(windows));
+  settings.startup.settle_for = settle_for;
   Normaliser n(settings);
   const Clock::time_point t0{};
   const double start = 1e9;
@@ -199,10 +204,9 @@ std::vector<std::optional<double>> StartupAfterEachTick(const NormaliserSettings
 }
 
 TEST(NormaliserWindows, StartupIsTheTimeUntilCpuFirstSettles) {
-  NormaliserSettings settings = WithWindows({milliseconds(20'000), milliseconds(60'000)});
-  settings.startup.settle_for = milliseconds(5'000);
   // Seen 0.5 s after its start; busy for 4 s (1.5 cores), then quiet (0.01 cores).
-  const auto startups = StartupAfterEachTick(settings, 40, 0.5, [](int i) { return i <= 4 ? 1.5 : 0.01; });
+  const auto startups = StartupAfterEachTick({milliseconds(20'000), milliseconds(60'000)}, milliseconds(5'000), 40, 0.5,
+                                             [](int i) { return i <= 4 ? 1.5 : 0.01; });
   for (int i = 0; i < 19; ++i) {
     EXPECT_FALSE(startups[i]) << i;  // the shortest window is not full yet
   }
@@ -214,12 +218,11 @@ TEST(NormaliserWindows, StartupIsTheTimeUntilCpuFirstSettles) {
 // window): when the window fills it holds nothing but the burst, so its idle CPU is the burst's.
 // The startup must not be taken as settled then, but once the CPU has come down.
 TEST(NormaliserWindows, AStartupLongerThanTheShortestWindowIsNotMistakenForRest) {
-  NormaliserSettings settings = WithWindows({milliseconds(10'000), milliseconds(120'000)});
-  settings.startup.settle_for = milliseconds(5'000);
   // Seen at its start; busy for 30 s around 1 core (0.9 to 1.1), then quiet (0.02 cores).
-  const auto startups = StartupAfterEachTick(settings, 60, 0, [](int i) {
-    return i <= 30 ? 0.9 + 0.2 * ((i * 7) % 5) / 4.0 : 0.02;
-  });
+  const auto startups =
+      StartupAfterEachTick({milliseconds(10'000), milliseconds(120'000)}, milliseconds(5'000), 60, 0, [](int i) {
+        return i <= 30 ? 0.9 + 0.2 * ((i * 7) % 5) / 4.0 : 0.02;
+      });
   for (int i = 0; i < 35; ++i) {
     EXPECT_FALSE(startups[i]) << "decided at " << i << " s, in the middle of the startup";
   }
@@ -230,20 +233,18 @@ TEST(NormaliserWindows, AStartupLongerThanTheShortestWindowIsNotMistakenForRest)
 // A VM booting for 20 s under TCG, then at rest at 0.018 cores with its disk and balloon timers
 // costing 0.075 cores every other second, over the 0.05 floor: it settles when its boot ends.
 TEST(NormaliserWindows, PeriodicSpikesAtRestDoNotKeepAStartupFromSettling) {
-  NormaliserSettings settings = WithWindows({milliseconds(30'000), milliseconds(120'000)});
-  settings.startup.settle_for = milliseconds(10'000);
-  const auto startups = StartupAfterEachTick(settings, 60, 0, [](int i) {
-    return i <= 20 ? 1.0 : (i % 2 == 0 ? 0.075 : 0.018);
-  });
+  const auto startups =
+      StartupAfterEachTick({milliseconds(30'000), milliseconds(120'000)}, milliseconds(10'000), 60, 0, [](int i) {
+        return i <= 20 ? 1.0 : (i % 2 == 0 ? 0.075 : 0.018);
+      });
   ASSERT_TRUE(startups.back());
   EXPECT_NEAR(*startups.back(), 20.0, 1e-9);  // quiet from the interval starting at +20 s
 }
 
 // Busy from its first sample to the end of the ring: busy is its rest, timed at the last chance.
 TEST(NormaliserWindows, AWorkloadBusyFromItsStartIsTimedBeforeItsStartLeavesTheRing) {
-  NormaliserSettings settings = WithWindows({milliseconds(5'000), milliseconds(20'000)});
-  settings.startup.settle_for = milliseconds(3'000);
-  const auto startups = StartupAfterEachTick(settings, 40, 0, [](int) { return 1.0; });
+  const auto startups = StartupAfterEachTick({milliseconds(5'000), milliseconds(20'000)}, milliseconds(3'000), 40, 0,
+                                             [](int) { return 1.0; });
   const auto decided = std::find_if(startups.begin(), startups.end(), [](const auto& s) { return s.has_value(); });
   ASSERT_NE(decided, startups.end());
   ASSERT_GT(decided - startups.begin(), 5) << "not while only the shortest window had filled";
@@ -251,9 +252,8 @@ TEST(NormaliserWindows, AWorkloadBusyFromItsStartIsTimedBeforeItsStartLeavesTheR
 }
 
 TEST(NormaliserWindows, AWorkloadFoundLongAfterItsStartIsNotTimed) {
-  NormaliserSettings settings = WithWindows({milliseconds(5'000)});
-  settings.startup.settle_for = milliseconds(2'000);
-  const auto startups = StartupAfterEachTick(settings, 20, 3600, [](int) { return 0.01; });
+  const auto startups =
+      StartupAfterEachTick({milliseconds(5'000)}, milliseconds(2'000), 20, 3600, [](int) { return 0.01; });
   EXPECT_FALSE(startups.back());
 }
 

@@ -51,17 +51,9 @@ LV=$RIG/lv
 STATE=$RIG/private_libvirtd.state
 URI="qemu+unix:///system?socket=$LV/run/libvirt-sock"
 
-alive_as() { [ -n "$1" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
-kill_pid() {  # PID COMM: TERM, up to 10 s, then KILL; only while PID still is COMM
-    local pid=$1 comm=$2
-    alive_as "$pid" "$comm" || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do alive_as "$pid" "$comm" || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do alive_as "$pid" "$comm" || return 0; sleep 0.1; done
-    echo "private_libvirtd.sh: $comm (PID $pid) did not exit" >&2
-    return 1
-}
+# alive_as PID COMM, kill_pid PID COMM: signal only a PID that still runs COMM.
+# shellcheck source=tests/test_util/kill_pid.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../test_util/kill_pid.sh"
 pid_of() { if [ -s "$1" ]; then tr -dc 0-9 <"$1"; fi; }
 
 undo() {  # everything start recorded in STATE, in reverse

@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "test_util/http_get.h"
+
 namespace we::test_util {
 
 uint16_t PickFreePort() {
@@ -42,6 +44,13 @@ bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds t
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return predicate();
+}
+
+bool WaitReady(uint16_t port, std::chrono::milliseconds timeout) {
+  return WaitFor([port] {
+    auto r = HttpGet("127.0.0.1", port, "/-/ready");
+    return r && r->status == 200;
+  }, timeout);
 }
 
 DaemonProcess::DaemonProcess(const std::string& binary, const std::vector<std::string>& args,

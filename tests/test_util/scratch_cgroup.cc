@@ -16,6 +16,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "collectors/parse.h"
+#include "test_util/temp_tree.h"
+
 namespace we::test_util {
 
 std::string RandomContainerId() {
@@ -143,6 +146,13 @@ std::optional<std::string> ScratchCgroup::v1_dir(const std::string& controller) 
   auto it = v1_dirs_.find(controller);
   if (it == v1_dirs_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<uint64_t> ScratchCgroup::ReadMemoryFigure(const std::string& v1_file,
+                                                        const std::string& v2_file) const {
+  if (auto memory = v1_dir("memory")) return ParseU64(ReadFileOrEmpty(*memory + "/" + v1_file));
+  if (unified_dir_) return ParseU64(ReadFileOrEmpty(*unified_dir_ + "/" + v2_file));
+  return std::nullopt;
 }
 
 ReleasedChild::ReleasedChild(const std::function<void()>& work) {

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -41,6 +42,11 @@ class ScratchCgroup {
   const std::optional<std::string>& unified_rel() const { return unified_rel_; }
   // A v1 controller's directory, absolute, when created.
   std::optional<std::string> v1_dir(const std::string& controller) const;
+
+  // The number in one of the memory controller's files, as the kernel has it now: `v1_file` in
+  // the v1 memory directory when there is one (a hybrid host), else `v2_file` in the cgroup2
+  // directory; nullopt when neither can be read as a number.
+  std::optional<uint64_t> ReadMemoryFigure(const std::string& v1_file, const std::string& v2_file) const;
 
  private:
   std::optional<std::string> unified_dir_;
