@@ -78,10 +78,14 @@ class HttpServerTest : public ::testing::Test {
 
   void Start(HttpServerOptions options = {}) {
     HttpHandlers handlers;
-    handlers.metrics = [this](bool) -> std::shared_ptr<const MetricsBody> {
+    handlers.metrics = [this](bool, HttpHandlers::MetricsDone done) {
       std::lock_guard lock(mu_);
       if (metrics_throws_) throw std::runtime_error("renderer failed");
-      return body_;
+      if (hold_metrics_) {
+        held_.push_back(std::move(done));  // answered by ReleaseMetrics, from the test's thread
+        return;
+      }
+      done(body_);
     };
     if (install_ready_) {
       handlers.ready = [this] {
@@ -135,6 +139,29 @@ class HttpServerTest : public ::testing::Test {
     std::lock_guard lock(mu_);
     body_ = std::move(body);
   }
+  // Metrics requests wait (as for a render) until ReleaseMetrics.
+  void HoldMetrics() {
+    std::lock_guard lock(mu_);
+    hold_metrics_ = true;
+  }
+  std::size_t HeldMetrics() {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+  void ReleaseMetrics() {
+    std::vector<HttpHandlers::MetricsDone> held;
+    std::shared_ptr<const MetricsBody> body;
+    {
+      std::lock_guard lock(mu_);
+      hold_metrics_ = false;
+      held.swap(held_);
+      body = body_;
+    }
+    for (auto& done : held) done(body);
+  }
+  HttpServerStats Stats() {
+    return OnLoop([this] { return server_->stats(); });
+  }
   void SetReady(bool ready) {
     std::lock_guard lock(mu_);
     ready_ = ready;
@@ -160,6 +187,8 @@ class HttpServerTest : public ::testing::Test {
   std::shared_ptr<const MetricsBody> body_;
   bool ready_ = false;
   bool metrics_throws_ = false;
+  bool hold_metrics_ = false;
+  std::vector<HttpHandlers::MetricsDone> held_;
 };
 
 TEST_F(HttpServerTest, MetricsServesTheNewestBodyExactly) {
@@ -390,16 +419,38 @@ TEST_F(HttpServerTest, BeforeTheFirstSampleMetricsAndReadyAre503) {
   EXPECT_EQ(ready->body, "Ready\n");
 }
 
-TEST_F(HttpServerTest, WithoutAReadyHandlerReadinessFollowsTheFirstBody) {
+// Readiness cannot follow the first body any more without asking for a render: the metrics
+// handler answers asynchronously. The daemon always installs a ready handler.
+TEST_F(HttpServerTest, WithoutAReadyHandlerTheServerIsReady) {
   install_ready_ = false;
   Start();
   auto ready = Get("/-/ready");
   ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 503);
-  SetBody(MakeBody("we_up 1\n"));
-  ready = Get("/-/ready");
-  ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 200);
+}
+
+TEST_F(HttpServerTest, WhileAMetricsBodyIsPendingEveryOtherRequestIsAnswered) {
+  SetBody(MakeBody("we_up 1\n"));
+  SetReady(true);
+  HoldMetrics();
+  Start();
+  HttpConnection scrape;
+  ASSERT_TRUE(scrape.Connect(kLocalhost, port_));
+  ASSERT_TRUE(scrape.WriteRaw("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(WaitUntil([&] { return HeldMetrics() == 1; }));
+  EXPECT_EQ(Stats().awaiting_metrics, 1u);
+  // The scrape is still waiting for its body; these are answered meanwhile.
+  for (const char* path : {"/-/healthy", "/-/ready", "/"}) {
+    auto response = Get(path);
+    ASSERT_TRUE(response) << path;
+    EXPECT_EQ(response->status, 200) << path;
+  }
+  EXPECT_EQ(HeldMetrics(), 1u);
+  ReleaseMetrics();
+  auto response = scrape.ReadResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "we_up 1\n");
 }
 
 TEST_F(HttpServerTest, LandingPageLinksToTheConfiguredTelemetryPath) {
