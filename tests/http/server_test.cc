@@ -1119,6 +1119,85 @@ TEST_F(HttpServerAuthTest, AVerifiedPasswordIsCachedAndBcryptNeverBlocksTheLoop)
   EXPECT_EQ(response->status, 200);
 }
 
+TEST_F(HttpServerAuthTest, PasswordChecksAboveTheBoundAre503AtOnceAndCachedOnesStillPass) {
+  SetBody(MakeBody("we_up 1\n"));
+  HttpServerOptions options;
+  options.max_password_checks = 2;
+  Start(options);
+  const std::string hash = BcryptHash("s3cret", 12);  // ~200 ms per check
+  Secure(HttpSecurity{nullptr, {{"alice", hash}}});
+  const std::string good = Basic("alice:s3cret");
+  ASSERT_EQ(GetAs(good)->status, 200);  // verified once, cached from now on
+  EXPECT_EQ(Stats().password_checks_run, 1u);
+
+  // Six wrong passwords at once: two are checked, four are answered 503 without waiting.
+  std::vector<std::unique_ptr<HttpConnection>> guesses;
+  for (int i = 0; i < 6; ++i) {
+    guesses.push_back(std::make_unique<HttpConnection>());
+    ASSERT_TRUE(guesses.back()->Connect(kLocalhost, port_));
+    ASSERT_TRUE(guesses.back()->WriteRaw("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+                                         Basic("alice:guess" + std::to_string(i)) + "\r\n\r\n"));
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    const HttpServerStats stats = Stats();
+    return stats.password_checks_refused + stats.password_checks_run >= 5 && stats.password_checks_refused >= 4;
+  }));
+  EXPECT_LE(Stats().password_checks_pending, 2u);
+  // The cached scraper passes meanwhile, without a check of its own.
+  EXPECT_EQ(GetAs(good)->status, 200);
+  int refused = 0;
+  int denied = 0;
+  for (auto& guess : guesses) {
+    auto response = guess->ReadResponse();
+    ASSERT_TRUE(response);
+    if (response->status == 503) {
+      ++refused;
+      EXPECT_EQ(response->header("retry-after"), "1");
+    } else {
+      EXPECT_EQ(response->status, 401);
+      ++denied;
+    }
+  }
+  EXPECT_EQ(refused, 4);
+  EXPECT_EQ(denied, 2);
+  ASSERT_TRUE(WaitUntil([&] { return Stats().password_checks_pending == 0; }));
+  EXPECT_EQ(Stats().password_checks_run, 3u);
+}
+
+TEST_F(HttpServerAuthTest, AnEvictedConnectionsQueuedCheckIsDroppedBeforeBcrypt) {
+  SetBody(MakeBody("we_up 1\n"));
+  HttpServerOptions options;
+  options.max_connections = 3;
+  Start(options);
+  const std::string hash = BcryptHash("s3cret", 14);  // ~800 ms per check: the queue stays put
+  Secure(HttpSecurity{nullptr, {{"alice", hash}}});
+  // Three wrong passwords, one after another: two run on the two worker threads, one waits.
+  std::vector<std::unique_ptr<HttpConnection>> guesses;
+  for (int i = 0; i < 3; ++i) {
+    guesses.push_back(std::make_unique<HttpConnection>());
+    ASSERT_TRUE(guesses.back()->Connect(kLocalhost, port_));
+    ASSERT_TRUE(guesses.back()->WriteRaw("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+                                         Basic("alice:guess" + std::to_string(i)) + "\r\n\r\n"));
+    ASSERT_TRUE(WaitUntil([&] { return Stats().password_checks_pending == static_cast<std::size_t>(i + 1); }));
+  }
+  // Three newcomers at the cap evict the three waiting on their checks, oldest first: the queued
+  // one is the third.
+  std::vector<std::unique_ptr<HttpConnection>> newcomers;
+  for (int i = 0; i < 3; ++i) {
+    newcomers.push_back(std::make_unique<HttpConnection>());
+    ASSERT_TRUE(newcomers.back()->Connect(kLocalhost, port_));
+    std::string error;
+    auto rest = guesses[static_cast<std::size_t>(i)]->ReadUntilClosed(&error);
+    ASSERT_TRUE(rest) << error;
+    EXPECT_EQ(*rest, "");  // closed without an answer
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Stats().password_checks_pending == 0; }, 20s));
+  const HttpServerStats stats = Stats();
+  EXPECT_EQ(stats.password_checks_run, 2u);
+  EXPECT_EQ(stats.password_checks_dropped, 1u);
+  for (auto& newcomer : newcomers) EXPECT_EQ(newcomer->Request("GET", "/-/healthy")->status, 401);
+}
+
 TEST_F(HttpServerAuthTest, NewSecurityClosesKeepAliveConnectionsAfterTheirRequest) {
   Start();
   HttpConnection kept;
