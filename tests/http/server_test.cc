@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include "exposition/gzip.h"
+#include "exposition/renderer.h"
 #include "test_util/http_get.h"
 
 #include <crypt.h>
@@ -451,6 +452,77 @@ TEST_F(HttpServerTest, WhileAMetricsBodyIsPendingEveryOtherRequestIsAnswered) {
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, "we_up 1\n");
+}
+
+// 10,000 containers with every figure set, as bench/make_fixture's tree gives the sampler.
+std::shared_ptr<const Snapshot> LargeSnapshot(double time_seconds) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->time_seconds = time_seconds;
+  snap->cgroup_layout = "v2";
+  snap->windows = WindowLayout::Make({std::chrono::seconds(60), std::chrono::seconds(300)},
+                                     std::chrono::milliseconds(1000), 0.1);
+  WorkloadView c;
+  c.sample.cpu = {3.0, 2.0, 1.0, 50, 5, 0.4, 0.5};
+  c.sample.memory = {104857600, 83886080, 62914560, 41943040, 4096, std::nullopt, 209715200, 1000, 1};
+  c.sample.tasks = 2;
+  c.sample.io = {1, 2, 3, 4};
+  c.sample.network = {10, 20, 30, 40, 0, 1};
+  c.sample.cpu_pressure = {1.0, 0.5};
+  c.sample.memory_pressure = {2e-5, std::nullopt};
+  c.cpu_usage_cores = 0.25;
+  c.windows = {WindowFigures{0.01, 1.5, 9e7, 2e8}, WindowFigures{0.02, 1.5, 9e7, 2e8}};
+  for (int i = 0; i < 10'000; ++i) {
+    char id[65];
+    std::snprintf(id, sizeof id, "%064x", i);
+    c.sample.identity = {"container", "docker", id, "web-" + std::to_string(i), ""};
+    c.sample.cgroup = std::string("/system.slice/docker-") + id + ".scope";
+    snap->workloads.push_back(c);
+  }
+  return snap;
+}
+
+// The daemon's wiring (daemon/app.cc): the renderer's thread renders, the loop serves.
+TEST_F(HttpServerTest, HealthIsAnsweredAtOnceWhileALargeScrapeRenders) {
+  SnapshotStore store;
+  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
+  HttpHandlers handlers;
+  handlers.metrics = [&renderer](bool gzip, HttpHandlers::MetricsDone done) {
+    renderer.CurrentAsync(gzip, std::move(done));
+  };
+  server_ = std::make_unique<HttpServer>(io_, HttpServerOptions{}, std::move(handlers));
+  ASSERT_EQ(server_->Listen("127.0.0.1:0"), std::nullopt);
+  port_ = server_->port();
+  loop_ = std::thread([this] { io_.run(); });
+
+  // Each round publishes a fresh snapshot, asks for its gzip body and, once the renderer is
+  // rendering it, asks for /-/healthy. A round counts when the render was still running after
+  // /-/healthy's answer came (so it was answered during the render); a render that ends first
+  // says nothing, and the next round tries again.
+  int during_render = 0;
+  for (int round = 0; round < 10 && during_render < 3; ++round) {
+    store.Publish(LargeSnapshot(1764300000 + round));
+    const uint64_t renders = renderer.renders();
+    HttpConnection scrape;
+    ASSERT_TRUE(scrape.Connect(kLocalhost, port_));
+    ASSERT_TRUE(scrape.WriteRaw("GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"));
+    ASSERT_TRUE(WaitUntil([&] { return renderer.rendering() || renderer.renders() > renders; }));
+    const auto started = std::chrono::steady_clock::now();
+    auto healthy = Get("/-/healthy");
+    const auto took = std::chrono::steady_clock::now() - started;
+    const bool still_rendering = renderer.rendering() && renderer.renders() == renders + 1;
+    ASSERT_TRUE(healthy);
+    EXPECT_EQ(healthy->status, 200);
+    if (still_rendering) {
+      ++during_render;
+      EXPECT_LT(took, 50ms) << "round " << round;
+    }
+    auto metrics = scrape.ReadResponse();
+    ASSERT_TRUE(metrics);
+    EXPECT_EQ(metrics->status, 200);
+    EXPECT_EQ(metrics->header("content-encoding"), "gzip");
+  }
+  EXPECT_GE(during_render, 1) << "no render lasted as long as one /-/healthy request";
+  OnLoop([this] { server_.reset(); });
 }
 
 TEST_F(HttpServerTest, LandingPageLinksToTheConfiguredTelemetryPath) {
