@@ -12,6 +12,7 @@
 #include "collectors/libvirt_collector.h"
 #include "collectors/process_self.h"
 #include "collectors/qemu_process.h"
+#include "pipeline/utf8.h"
 #include "pipeline/workload_join.h"
 
 namespace we {
@@ -154,6 +155,8 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   for (Sample& s : samples) {
     // Only allowed labels leave the resolver: the rest never reach a series.
     metadata_.Resolve(&s);
+    // Names from cgroup paths, state files and libvirt become label values: valid UTF-8 from here.
+    MakeLabelValuesValidUtf8(&s);
   }
   metadata_.Sweep();
   snap->metadata_errors = metadata_.errors();
