@@ -1077,6 +1077,7 @@ HttpServerStats HttpServer::Core::stats() const {
   stats.connections = sessions_.size();
   for (const Session* session : sessions_) {
     if (session->closed()) continue;
+    if (session->state() == Session::State::kReading) ++stats.reading;
     if (session->state() == Session::State::kWriting) ++stats.writing;
     if (session->state() == Session::State::kAwaitingMetrics) ++stats.awaiting_metrics;
   }

@@ -102,6 +102,7 @@ struct HttpServerOptions {
 // What the server is doing now, for tests and diagnostics.
 struct HttpServerStats {
   std::size_t connections = 0;        // as active_connections()
+  std::size_t reading = 0;            // connections receiving a request (its first byte came)
   std::size_t writing = 0;            // connections writing a response
   std::size_t awaiting_metrics = 0;   // requests waiting for the metrics handler's body
   std::size_t password_checks_pending = 0;    // queued or running
