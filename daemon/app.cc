@@ -90,7 +90,9 @@ App::App(Flags flags, Config config)
       renderer_(store_, BuildInfo{kVersion, kRevision}, {registry_}),
       http_(io_, HttpServerOptions{.telemetry_path = config_.web.telemetry_path,
                                    .max_connections = descriptors_.http_connections},
-            HttpHandlers{.metrics = [this](bool gzip) { return renderer_.Current(gzip); },
+            HttpHandlers{.metrics = [this](bool gzip, HttpHandlers::MetricsDone done) {
+                           renderer_.CurrentAsync(gzip, std::move(done));  // renders off the loop
+                         },
                          .ready = [this] { return sampler_->ready(); },
                          .workloads_json = [this] { return workloads_json_.Current(); }}) {
   reload_success_ = &prometheus::BuildGauge()
@@ -105,11 +107,10 @@ App::App(Flags flags, Config config)
                            .Add({});
   reload_success_->Set(1);
   reload_timestamp_->Set(UnixNow());
-  // After each tick, the main thread (the renderer's) renders ahead if a scrape is due before the
-  // next one: Prometheus' fixed cadence then finds every body ready.
-  sampler_->set_on_publish([this](std::chrono::steady_clock::duration interval) {
-    boost::asio::post(io_, [this, interval] { renderer_.Prerender(std::chrono::steady_clock::now(), interval); });
-  });
+  // After each tick, the renderer's thread renders ahead if a scrape is due before the next one:
+  // Prometheus' fixed cadence then finds every body ready.
+  sampler_->set_on_publish(
+      [this](std::chrono::steady_clock::duration interval) { renderer_.PrerenderAsync(interval); });
 }
 
 App::~App() { sampler_->Stop(); }

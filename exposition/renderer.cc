@@ -1,12 +1,22 @@
 #include "exposition/renderer.h"
 
+#include <boost/asio/post.hpp>
+
 #include "exposition/gzip.h"
 
 namespace we {
 
 MetricsRenderer::MetricsRenderer(const SnapshotStore& store, BuildInfo build,
                                  std::vector<std::shared_ptr<prometheus::Collectable>> extra)
-    : store_(store), build_(std::move(build)), extra_(std::move(extra)) {}
+    : store_(store),
+      build_(std::move(build)),
+      extra_(std::move(extra)),
+      worker_(std::make_unique<boost::asio::thread_pool>(1)) {}
+
+MetricsRenderer::~MetricsRenderer() {
+  worker_->stop();
+  worker_->join();
+}
 
 namespace {
 
@@ -20,37 +30,106 @@ bool MetricsRenderer::Cache::Holds(const std::shared_ptr<const Snapshot>& snap) 
   return body && SameSnapshot(of, snap);
 }
 
-std::shared_ptr<const MetricsBody> MetricsRenderer::Current(bool gzip, ScrapePredictor::Clock::time_point now) {
-  auto snap = store_.Get();
-  if (!snap) return nullptr;
+void MetricsRenderer::Invalidate() {
+  std::lock_guard lock(mu_);
+  text_ = {};
+  gzip_ = {};
+}
+
+std::shared_ptr<const MetricsBody> MetricsRenderer::CachedLocked(const std::shared_ptr<const Snapshot>& snap,
+                                                                 bool gzip, ScrapePredictor::Clock::time_point now) {
   if (!SameSnapshot(served_for_, snap)) {
     predictor_.OnArrival(now);
     served_for_ = snap;
     last_gzip_ = gzip;
   }
-  Cache& cache = gzip ? gzip_ : text_;
-  if (!cache.Holds(snap)) Render(std::move(snap), gzip, /*ahead=*/false);
-  return cache.body;
+  const Cache& cache = gzip ? gzip_ : text_;
+  return cache.Holds(snap) ? cache.body : nullptr;
+}
+
+std::shared_ptr<const MetricsBody> MetricsRenderer::Current(bool gzip, ScrapePredictor::Clock::time_point now) {
+  auto snap = store_.Get();
+  if (!snap) return nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (auto body = CachedLocked(snap, gzip, now)) return body;
+  }
+  std::lock_guard render(render_mu_);
+  {
+    // A render that this call waited for may have made the body.
+    std::lock_guard lock(mu_);
+    const Cache& cache = gzip ? gzip_ : text_;
+    if (cache.Holds(snap)) return cache.body;
+  }
+  return Render(std::move(snap), gzip, /*ahead=*/false);
+}
+
+void MetricsRenderer::CurrentAsync(bool gzip, Done done) {
+  const auto now = ScrapePredictor::Clock::now();
+  auto snap = store_.Get();
+  if (!snap) return done(nullptr);
+  std::shared_ptr<const MetricsBody> body;
+  {
+    std::lock_guard lock(mu_);
+    body = CachedLocked(snap, gzip, now);
+  }
+  if (body) return done(std::move(body));
+  // Queued behind any render in progress; Current then finds that render's body if it is of the
+  // newest snapshot, else renders.
+  boost::asio::post(*worker_, [this, gzip, now, done = std::move(done)] { done(Current(gzip, now)); });
 }
 
 void MetricsRenderer::Prerender(ScrapePredictor::Clock::time_point now, ScrapePredictor::Clock::duration interval) {
-  if (!predictor_.Due(now, interval)) return;
   auto snap = store_.Get();
-  // In the encoding the last scrape asked for (Prometheus: always gzip).
-  if (!snap || (last_gzip_ ? gzip_ : text_).Holds(snap)) return;
-  Render(std::move(snap), last_gzip_, /*ahead=*/true);
+  bool gzip;
+  {
+    std::lock_guard lock(mu_);
+    if (!predictor_.Due(now, interval)) return;
+    gzip = last_gzip_;  // the encoding the last scrape asked for (Prometheus: always gzip)
+    if (!snap || (gzip ? gzip_ : text_).Holds(snap)) return;
+  }
+  std::lock_guard render(render_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if ((gzip ? gzip_ : text_).Holds(snap)) return;
+  }
+  Render(std::move(snap), gzip, /*ahead=*/true);
 }
 
-void MetricsRenderer::Render(std::shared_ptr<const Snapshot> snap, bool gzip, bool ahead) {
-  ++renders_;
-  if (ahead) ++prerenders_;
-  Cache& cache = gzip ? gzip_ : text_;
-  // The previous body's buffer is reused when no response holds it any more: a render then
-  // writes into memory already touched instead of growing a new one.
+void MetricsRenderer::PrerenderAsync(ScrapePredictor::Clock::duration interval) {
+  boost::asio::post(*worker_, [this, interval] { Prerender(ScrapePredictor::Clock::now(), interval); });
+}
+
+std::shared_ptr<const MetricsBody> MetricsRenderer::HandOut(MetricsBody body, bool gzip) {
+  // When the last holder lets go, the buffer goes back to the spares (the renderer may be gone by
+  // then; the spares are shared). An older spare is freed.
+  return std::shared_ptr<const MetricsBody>(
+      new MetricsBody(std::move(body)), [spares = spares_, gzip](const MetricsBody* released) {
+        std::unique_ptr<const MetricsBody> owned(released);
+        std::string buffer = std::move(const_cast<MetricsBody*>(released)->*(gzip ? &MetricsBody::gzip : &MetricsBody::text));
+        std::lock_guard lock(spares->mu);
+        std::swap(gzip ? spares->gzip : spares->text, buffer);
+      });
+}
+
+std::shared_ptr<const MetricsBody> MetricsRenderer::Render(std::shared_ptr<const Snapshot> snap, bool gzip,
+                                                           bool ahead) {
+  rendering_ = true;
+  const uint64_t renders = ++renders_;
+  const uint64_t prerenders = ahead ? ++prerenders_ : prerenders_.load();
+  {
+    // The cache lets go of the previous body: if no response holds it either, its buffer comes
+    // back to the spares now.
+    std::lock_guard lock(mu_);
+    (gzip ? gzip_ : text_) = {};
+  }
+  // The previous body's buffer, if nobody holds it any more: a render then writes into memory
+  // already touched instead of growing a new one.
   std::string buffer;
-  if (cache.body && cache.body.use_count() == 1) buffer = std::move(gzip ? cache.body->gzip : cache.body->text);
-  cache.body.reset();
-  cache.of.reset();
+  {
+    std::lock_guard lock(spares_->mu);
+    buffer = std::move(gzip ? spares_->gzip : spares_->text);
+  }
   buffer.clear();
 
   // What follows the snapshot's families: the daemon's own registry and the render counters
@@ -62,26 +141,41 @@ void MetricsRenderer::Render(std::shared_ptr<const Snapshot> snap, bool gzip, bo
       "cadence of the earlier ones, or on a request.\n"
       "# TYPE workload_exporter_metrics_renders_total counter\n"
       "workload_exporter_metrics_renders_total{when=\"ahead\"} ";
-  AppendSampleValue(&tail, static_cast<double>(prerenders_));
+  AppendSampleValue(&tail, static_cast<double>(prerenders));
   tail += "\nworkload_exporter_metrics_renders_total{when=\"on_request\"} ";
-  AppendSampleValue(&tail, static_cast<double>(renders_ - prerenders_));
+  AppendSampleValue(&tail, static_cast<double>(renders - prerenders));
   tail += '\n';
 
-  auto body = std::make_shared<MetricsBody>();
+  MetricsBody body;
+  bool zipped = false;
   // Gzip is compressed as it is written: the text is never held whole.
   if (gzip && AppendTextGzip(*snap, build_, tail, kMetricsGzipLevel, &buffer)) {
-    body->gzip = std::move(buffer);
+    body.gzip = std::move(buffer);
+    zipped = true;
   } else {
     // Plain text, or, when zlib failed (out of memory), plain text still answers the scrape.
     buffer.clear();
-    buffer.reserve(last_text_size_ + last_text_size_ / 16);
+    size_t expected;
+    {
+      std::lock_guard lock(mu_);
+      expected = last_text_size_;
+    }
+    buffer.reserve(expected + expected / 16);
     AppendText(*snap, build_, &buffer);
     buffer += tail;
-    last_text_size_ = buffer.size();
-    body->text = std::move(buffer);
+    body.text = std::move(buffer);
   }
-  cache.of = snap;
-  cache.body = std::move(body);
+  // Handed back under the encoding whose field holds the bytes.
+  auto out = HandOut(std::move(body), zipped);
+  {
+    std::lock_guard lock(mu_);
+    if (!zipped) last_text_size_ = out->text.size();
+    Cache& cache = gzip ? gzip_ : text_;
+    cache.of = snap;
+    cache.body = out;
+  }
+  rendering_ = false;
+  return out;
 }
 
 }  // namespace we

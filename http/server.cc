@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <ctime>
 #include <exception>
 #include <limits>
@@ -114,6 +115,7 @@ struct Reply {
   bool allow = false;  // add "Allow: GET, HEAD" (405)
   bool close = false;  // end the connection after this response
   bool challenge = false;  // add "WWW-Authenticate: Basic" (401)
+  bool retry_after = false;  // add "Retry-After: 1" (503 at the password-check bound)
 };
 
 Reply Literal(http::status status, std::string_view text) {
@@ -411,6 +413,7 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   uint16_t port() const { return listener_ ? listener_->endpoint.port() : 0; }
   void Shutdown(std::chrono::milliseconds grace, std::function<void()> done);
   std::size_t active_connections() const { return sessions_.size(); }
+  HttpServerStats stats() const;
   // The HttpServer is being destroyed: close everything, call nothing more.
   void Stop();
 
@@ -436,15 +439,22 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   void CloseSessions(bool idle_only);
   void FinishShutdown();
   AuthCheck Authenticate(const Request& req) const;
-  // Runs bcrypt on the worker pool, then `done(matched)` on the io_context.
-  void VerifyInBackground(AuthCheck check, std::function<void(bool)> done);
+  // Queues bcrypt on the worker pool, then calls `done(matched)` on the io_context; false (and
+  // nothing queued) at max_password_checks. `abandoned` set before the check's turn: bcrypt is
+  // skipped and `done` is released on the io_context without being called.
+  bool VerifyInBackground(AuthCheck check, std::shared_ptr<const std::atomic<bool>> abandoned,
+                          std::function<void(bool)> done);
   void RememberCredentials(std::string cache_key, std::uint64_t generation);
   std::string CacheKey(std::string_view user, std::string_view password) const;
-  Response Respond(const Request& req);
+  // Answers `req` through `reply`: at once, or (/metrics) on the io_context once the metrics
+  // handler has the body. `req` must stay valid until then.
+  void Respond(const Request& req, std::function<void(Response)> reply);
   Response Unauthorized(const Request& req);
+  Response Busy(const Request& req);
   Response Finish(const Request& req, Reply reply);
-  Reply Route(const Request& req);
-  Reply Metrics(const Request& req);
+  // nullopt: the telemetry path, answered by Metrics.
+  std::optional<Reply> Route(const Request& req);
+  void Metrics(const Request& req, std::function<void(Reply)> reply);
   bool Ready();
   void LogRateLimited(std::size_t& count, std::chrono::steady_clock::time_point& last,
                       std::string_view what);
@@ -470,6 +480,10 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   std::array<unsigned char, 32> cache_key_{};
   std::unordered_set<std::string> credentials_cache_;  // HMACs of verified (user, password)
   std::unique_ptr<asio::thread_pool> bcrypt_pool_;     // created on the first verification
+  std::size_t password_checks_pending_ = 0;  // queued or running; at most max_password_checks
+  std::uint64_t password_checks_run_ = 0;
+  std::uint64_t password_checks_dropped_ = 0;
+  std::uint64_t password_checks_refused_ = 0;
 };
 
 // One client connection. Owned by the completion handlers of its pending operation: when an
@@ -478,7 +492,7 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
 // plain TCP stream or a TLS one.
 class HttpServer::Core::Session : public std::enable_shared_from_this<Session> {
  public:
-  enum class State { kHandshake, kIdle, kReading, kAuthenticating, kWriting, kLingering };
+  enum class State { kHandshake, kIdle, kReading, kAuthenticating, kAwaitingMetrics, kWriting, kLingering };
 
   Session(std::shared_ptr<Core> core, const tcp::socket& socket)
       : core_(std::move(core)), generation_(core_->security_generation_) {
@@ -498,8 +512,10 @@ class HttpServer::Core::Session : public std::enable_shared_from_this<Session> {
   // Waiting for a request's first byte: nothing is lost by closing now.
   bool idle() const { return state_ == State::kIdle; }
   bool closed() const { return closed_; }
+  State state() const { return state_; }
   // Waiting on the client (or on bcrypt for its credentials), not answering it: what the cap
-  // may evict (see HttpServerOptions::max_connections).
+  // may evict (see HttpServerOptions::max_connections). Its queued password check, if any, is
+  // then dropped before it runs. A request waiting for its /metrics body is being answered.
   bool evictable() const {
     return !closed_ && (state_ == State::kHandshake || state_ == State::kIdle ||
                         state_ == State::kReading || state_ == State::kAuthenticating);
@@ -524,6 +540,8 @@ class HttpServer::Core::Session : public std::enable_shared_from_this<Session> {
   State state_ = State::kHandshake;
   std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
   bool closed_ = false;
+  // Set with closed_, read by the bcrypt worker: a closed connection's check is skipped.
+  std::shared_ptr<std::atomic<bool>> abandoned_ = std::make_shared<std::atomic<bool>>(false);
   std::uint64_t generation_;
 };
 
@@ -555,6 +573,7 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
   void Close() override {
     if (closed_) return;
     closed_ = true;
+    abandoned_->store(true, std::memory_order_release);
     error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     Lowest().close();
@@ -675,7 +694,7 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
     AuthCheck check = core_->Authenticate(parser_->get());
     switch (check.decision) {
       case AuthCheck::Decision::kAllowed:
-        return Write(core_->Respond(parser_->get()));
+        return Answer();
       case AuthCheck::Decision::kDenied:
         return Write(core_->Unauthorized(parser_->get()));
       case AuthCheck::Decision::kVerify:
@@ -686,13 +705,24 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
     Lowest().expires_never();  // no I/O is pending; bcrypt's time is bounded by its cost
     const std::uint64_t generation = core_->security_generation_;
     std::string key = check.cache_key;
-    core_->VerifyInBackground(
-        std::move(check), [self = self(), key = std::move(key), generation](bool matched) {
+    const bool queued = core_->VerifyInBackground(
+        std::move(check), abandoned_, [self = self(), key = std::move(key), generation](bool matched) {
           if (self->Abandoned()) return;
           if (matched) self->core_->RememberCredentials(key, generation);
-          self->Write(matched ? self->core_->Respond(self->parser_->get())
-                              : self->core_->Unauthorized(self->parser_->get()));
+          if (!matched) return self->Write(self->core_->Unauthorized(self->parser_->get()));
+          self->Answer();
         });
+    if (!queued) Write(core_->Busy(parser_->get()));
+  }
+
+  // The request is authorised: route it, and write the response when it is ready (a /metrics
+  // body may come from the renderer's thread later).
+  void Answer() {
+    Enter(State::kAwaitingMetrics);
+    core_->Respond(parser_->get(), [self = self()](Response res) {
+      if (self->Abandoned()) return;
+      self->Write(std::move(res));
+    });
   }
 
   void SendError(http::status status, std::string_view text) {
@@ -1045,6 +1075,22 @@ std::string HttpServer::Core::CacheKey(std::string_view user, std::string_view p
   return std::string(reinterpret_cast<const char*>(digest.data()), length);
 }
 
+HttpServerStats HttpServer::Core::stats() const {
+  HttpServerStats stats;
+  stats.connections = sessions_.size();
+  for (const Session* session : sessions_) {
+    if (session->closed()) continue;
+    if (session->state() == Session::State::kReading) ++stats.reading;
+    if (session->state() == Session::State::kWriting) ++stats.writing;
+    if (session->state() == Session::State::kAwaitingMetrics) ++stats.awaiting_metrics;
+  }
+  stats.password_checks_pending = password_checks_pending_;
+  stats.password_checks_run = password_checks_run_;
+  stats.password_checks_dropped = password_checks_dropped_;
+  stats.password_checks_refused = password_checks_refused_;
+  return stats;
+}
+
 HttpServer::Core::AuthCheck HttpServer::Core::Authenticate(const Request& req) const {
   AuthCheck check;
   if (security_.basic_auth_users.empty()) return check;  // allowed
@@ -1071,18 +1117,36 @@ HttpServer::Core::AuthCheck HttpServer::Core::Authenticate(const Request& req) c
   return check;
 }
 
-void HttpServer::Core::VerifyInBackground(AuthCheck check, std::function<void(bool)> done) {
+bool HttpServer::Core::VerifyInBackground(AuthCheck check,
+                                          std::shared_ptr<const std::atomic<bool>> abandoned,
+                                          std::function<void(bool)> done) {
   // Two threads: bcrypt is CPU-bound, and a flood of wrong passwords then costs at most two
-  // cores while the event loop keeps serving. Each connection has at most one verification
-  // queued, so the queue is bounded by max_connections.
+  // cores while the event loop keeps serving. The queue is bounded here, not by
+  // max_connections: a session waiting for its check is evictable, so a client churning
+  // connections could otherwise queue checks (and the sessions they hold) without limit, and
+  // leave both cores busy long after it stopped.
+  if (password_checks_pending_ >= options_.max_password_checks) {
+    ++password_checks_refused_;
+    OPENSSL_cleanse(check.password.data(), check.password.size());
+    return false;
+  }
+  ++password_checks_pending_;
   if (!bcrypt_pool_) bcrypt_pool_ = std::make_unique<asio::thread_pool>(2);
-  asio::post(*bcrypt_pool_, [check = std::move(check), done = std::move(done), &io = io_]() mutable {
-    const bool matched = BcryptMatches(check.password, check.hash) && check.known_user;
+  asio::post(*bcrypt_pool_, [check = std::move(check), abandoned = std::move(abandoned),
+                             done = std::move(done), self = shared_from_this()]() mutable {
+    const bool run = !abandoned->load(std::memory_order_acquire);
+    const bool matched = run && BcryptMatches(check.password, check.hash) && check.known_user;
     OPENSSL_cleanse(check.password.data(), check.password.size());
     // `done` (which owns the session) moves to the io_context: nothing of the session is
     // released on this thread.
-    asio::post(io, [done = std::move(done), matched] { done(matched); });
+    asio::io_context& io = self->io_;
+    asio::post(io, [self = std::move(self), done = std::move(done), matched, run] {
+      --self->password_checks_pending_;
+      ++(run ? self->password_checks_run_ : self->password_checks_dropped_);
+      if (run) done(matched);
+    });
   });
+  return true;
 }
 
 void HttpServer::Core::RememberCredentials(std::string cache_key, std::uint64_t generation) {
@@ -1091,29 +1155,33 @@ void HttpServer::Core::RememberCredentials(std::string cache_key, std::uint64_t 
   credentials_cache_.insert(std::move(cache_key));
 }
 
-bool HttpServer::Core::Ready() {
-  if (handlers_.ready) return handlers_.ready();
-  return handlers_.metrics && handlers_.metrics(false) != nullptr;
-}
+bool HttpServer::Core::Ready() { return !handlers_.ready || handlers_.ready(); }
 
-Reply HttpServer::Core::Metrics(const Request& req) {
+void HttpServer::Core::Metrics(const Request& req, std::function<void(Reply)> reply) {
   const bool accepts_gzip = AcceptEncodingAllowsGzip(JoinedField(req, http::field::accept_encoding));
-  std::shared_ptr<const MetricsBody> body = handlers_.metrics ? handlers_.metrics(accepts_gzip) : nullptr;
-  if (!body) return Literal(http::status::service_unavailable, "no sample yet\n");
-  Reply reply;
-  reply.content_type = kMetricsContentType;
-  reply.vary = true;
-  if (!body->gzip.empty() && accepts_gzip) {
-    reply.gzip = true;
-    reply.body.data = body->gzip;
-  } else {
-    reply.body.data = body->text;
-  }
-  reply.body.owner = std::move(body);
-  return reply;
+  if (!handlers_.metrics) return reply(Literal(http::status::service_unavailable, "no sample yet\n"));
+  // The body may come from another thread: the reply is always posted to the loop, never
+  // written from inside the handler.
+  handlers_.metrics(accepts_gzip, [&io = io_, reply = std::move(reply),
+                                   accepts_gzip](std::shared_ptr<const MetricsBody> body) mutable {
+    asio::post(io, [reply = std::move(reply), body = std::move(body), accepts_gzip]() mutable {
+      if (!body) return reply(Literal(http::status::service_unavailable, "no sample yet\n"));
+      Reply answer;
+      answer.content_type = kMetricsContentType;
+      answer.vary = true;
+      if (!body->gzip.empty() && accepts_gzip) {
+        answer.gzip = true;
+        answer.body.data = body->gzip;
+      } else {
+        answer.body.data = body->text;
+      }
+      answer.body.owner = std::move(body);
+      reply(std::move(answer));
+    });
+  });
 }
 
-Reply HttpServer::Core::Route(const Request& req) {
+std::optional<Reply> HttpServer::Core::Route(const Request& req) {
   if (req.version() >= 11 && req.find(http::field::host) == req.end()) {
     Reply reply = Literal(http::status::bad_request, "missing Host header\n");
     reply.close = true;
@@ -1147,7 +1215,7 @@ Reply HttpServer::Core::Route(const Request& req) {
   }
   switch (endpoint) {
     case Endpoint::kMetrics:
-      return Metrics(req);
+      return std::nullopt;
     case Endpoint::kLanding:
       return Owned(http::status::ok, kHtmlContentType,
                    LandingPage(options_.telemetry_path,
@@ -1165,15 +1233,37 @@ Reply HttpServer::Core::Route(const Request& req) {
   return Literal(http::status::not_found, "not found\n");
 }
 
-Response HttpServer::Core::Respond(const Request& req) {
-  Reply reply;
-  try {
-    reply = Route(req);
-  } catch (const std::exception& e) {
+void HttpServer::Core::Respond(const Request& req, std::function<void(Response)> respond) {
+  auto failed = [&](const std::exception& e) {
     spdlog::error("http: {} {}: {}", std::string_view(req.method_string()),
                   std::string_view(req.target()), e.what());
-    reply = Literal(http::status::internal_server_error, "internal server error\n");
+    respond(Finish(req, Literal(http::status::internal_server_error, "internal server error\n")));
+  };
+  std::optional<Reply> reply;
+  try {
+    reply = Route(req);
+    if (!reply) {
+      // `respond` is shared so that a handler that throws after taking its copy cannot leave
+      // the request without an answer or answer it twice.
+      auto pending = std::make_shared<std::function<void(Response)>>(std::move(respond));
+      respond = [pending](Response res) {
+        if (*pending) std::exchange(*pending, {})(std::move(res));
+      };
+      Metrics(req, [this, self = shared_from_this(), &req, pending](Reply r) {
+        if (*pending) std::exchange(*pending, {})(Finish(req, std::move(r)));
+      });
+      return;
+    }
+  } catch (const std::exception& e) {
+    failed(e);
+    return;
   }
+  respond(Finish(req, std::move(*reply)));
+}
+
+Response HttpServer::Core::Busy(const Request& req) {
+  Reply reply = Literal(http::status::service_unavailable, "too many password checks in progress\n");
+  reply.retry_after = true;
   return Finish(req, std::move(reply));
 }
 
@@ -1192,6 +1282,7 @@ Response HttpServer::Core::Finish(const Request& req, Reply reply) {
   if (reply.vary) res.set(http::field::vary, "Accept-Encoding");
   if (reply.allow) res.set(http::field::allow, "GET, HEAD");
   if (reply.challenge) res.set(http::field::www_authenticate, "Basic");
+  if (reply.retry_after) res.set(http::field::retry_after, "1");
   res.keep_alive(req.keep_alive() && !reply.close);
   res.body() = std::move(reply.body);
   res.prepare_payload();  // Content-Length from the body
@@ -1222,6 +1313,8 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace, std::function<void()>
 }
 
 std::size_t HttpServer::active_connections() const { return core_->active_connections(); }
+
+HttpServerStats HttpServer::stats() const { return core_->stats(); }
 
 bool RequestHeaderTooLarge(std::size_t consumed, std::size_t body_bytes, std::size_t max_header_bytes) {
   return consumed > body_bytes && consumed - body_bytes > max_header_bytes;

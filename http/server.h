@@ -7,8 +7,9 @@
 //   /-/ready            200 "Ready" after the first complete sample, else 503 "Not ready"
 //   /api/v1/workloads   JSON from HttpHandlers::workloads_json, 404 when that is unset
 //
-// A scrape only copies a pointer to the newest MetricsBody; the server never renders, reads
-// files or blocks. Every socket operation is asynchronous and bounded by a timeout, so a slow
+// A scrape only copies a pointer to the newest MetricsBody, which the metrics handler hands over
+// when it is ready (rendered on the renderer's thread, never on the loop); meanwhile every other
+// request is answered. The server never renders, reads files or blocks. Every socket operation is asynchronous and bounded by a timeout, so a slow
 // or stalled client costs one connection slot, never the event loop.
 //
 // Security (--web.config.file, see web_config.h) is set with SetSecurity: TLS through Asio's
@@ -19,7 +20,11 @@
 // an HMAC-SHA256 of (user, password) with a per-process random key, so that a scraper sending
 // the same credentials every 15 s pays bcrypt once, not per scrape. Failures are not cached:
 // caching them would let a client fill the cache. The cache holds at most 1024 entries, is
-// emptied when full and whenever SetSecurity is called.
+// emptied when full and whenever SetSecurity is called. Checks queued or running are bounded
+// (HttpServerOptions::max_password_checks): above the bound a request is answered 503 with
+// Retry-After at once, so a flood of wrong passwords costs at most the worker threads while it
+// lasts and nothing after it; a check whose connection was closed (evicted, shut down) before its
+// turn is dropped without running bcrypt.
 //
 // At the connection cap the server evicts rather than refuses (see HttpServerOptions).
 //
@@ -51,11 +56,14 @@ namespace we {
 // What the server asks the rest of the daemon. Called on the io_context's thread; each must
 // return quickly. An exception from a handler becomes a 500 response and an error log line.
 struct HttpHandlers {
-  // The newest body; nullptr before the first sample (the telemetry path then answers 503).
-  // The newest body. `gzip`: the client accepts gzip, and gzip is served if the body has it;
-  // otherwise the body must have text.
-  std::function<std::shared_ptr<const MetricsBody>(bool gzip)> metrics;
-  // True after the first complete sample. Unset: ready once metrics() returns a body.
+  using MetricsDone = std::function<void(std::shared_ptr<const MetricsBody>)>;
+  // Asks for the newest body and returns at once; calls `done` exactly once with it, from any
+  // thread (the server moves the answer to its own), e.g. on the renderer's thread when the
+  // render ends. nullptr before the first sample (the telemetry path then answers 503).
+  // `gzip`: the client accepts gzip, and gzip is served if the body has it; otherwise the body
+  // must have text.
+  std::function<void(bool gzip, MetricsDone done)> metrics;
+  // True after the first complete sample. Unset: always ready.
   std::function<bool()> ready;
   // The JSON document for /api/v1/workloads, shared by every request that serves it (built once
   // per snapshot, exposition/workloads_json.h); never null. Unset: that path answers 404.
@@ -85,6 +93,23 @@ struct HttpServerOptions {
   // slow or silent ones must not lock a scraper out. Only when every connection is writing a
   // response or closing is the new one answered 503 and closed, without reading.
   std::size_t max_connections = 1024;
+  // Password checks (bcrypt, ~70 ms of one core each) queued or running at most, on two worker
+  // threads; beyond it a request with uncached credentials is answered 503 at once. A few per
+  // thread: enough for scrapers that arrive together after a reload, small enough that a flood
+  // ends within a fraction of a second of its last request.
+  std::size_t max_password_checks = 8;
+};
+
+// What the server is doing now, for tests and diagnostics.
+struct HttpServerStats {
+  std::size_t connections = 0;        // as active_connections()
+  std::size_t reading = 0;            // connections receiving a request (its first byte came)
+  std::size_t writing = 0;            // connections writing a response
+  std::size_t awaiting_metrics = 0;   // requests waiting for the metrics handler's body
+  std::size_t password_checks_pending = 0;    // queued or running
+  std::uint64_t password_checks_run = 0;      // bcrypt ran
+  std::uint64_t password_checks_dropped = 0;  // connection gone before its turn: bcrypt skipped
+  std::uint64_t password_checks_refused = 0;  // answered 503 at max_password_checks
 };
 
 class HttpServer {
@@ -127,6 +152,7 @@ class HttpServer {
 
   // Connections being served (accepted and not yet closed), excluding ones refused by the cap.
   std::size_t active_connections() const;
+  HttpServerStats stats() const;
 
  private:
   class Core;

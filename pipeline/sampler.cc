@@ -12,6 +12,7 @@
 #include "collectors/libvirt_collector.h"
 #include "collectors/process_self.h"
 #include "collectors/qemu_process.h"
+#include "pipeline/utf8.h"
 #include "pipeline/workload_join.h"
 
 namespace we {
@@ -133,16 +134,23 @@ std::vector<Sample> SamplingPipeline::Run(Collector& collector, Snapshot* snap) 
 
 std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time_point now,
                                                  std::chrono::system_clock::time_point wall_now) {
-  // The snapshot of two ticks ago: if no one else holds it any more, its views are reused.
+  // The pipeline lets go of the snapshot of two ticks ago: if nobody else holds it, its deleter
+  // hands its views back now; else whoever lets go last hands them back later.
+  retired_.reset();
   std::vector<WorkloadView> views;
-  if (retired_ && retired_.use_count() == 1) {
-    // The scrape that released it last did so with a release decrement; see its writes.
-    std::atomic_thread_fence(std::memory_order_acquire);
-    views = std::move(retired_->workloads);
+  {
+    std::lock_guard lock(returned_->mu);
+    views.swap(returned_->views);
   }
   retired_ = std::move(published_);
 
-  auto snap = std::make_shared<Snapshot>();
+  auto snap = std::shared_ptr<Snapshot>(new Snapshot, [returned = returned_](Snapshot* released) {
+    std::unique_ptr<Snapshot> owned(released);
+    std::vector<WorkloadView> views = std::move(released->workloads);
+    std::lock_guard lock(returned->mu);
+    // One set of views is enough to reuse; an older one left unclaimed is freed with `views`.
+    if (returned->views.empty()) returned->views.swap(views);
+  });
   snap->sequence = ++sequence_;
   snap->time_seconds = std::chrono::duration<double>(wall_now.time_since_epoch()).count();
   // Joined by type, in this order: the cgroup collector's samples are the workloads, QEMU's and
@@ -154,6 +162,8 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   for (Sample& s : samples) {
     // Only allowed labels leave the resolver: the rest never reach a series.
     metadata_.Resolve(&s);
+    // Names from cgroup paths, state files and libvirt become label values: valid UTF-8 from here.
+    MakeLabelValuesValidUtf8(&s);
   }
   metadata_.Sweep();
   snap->metadata_errors = metadata_.errors();

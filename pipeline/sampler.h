@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,10 +68,11 @@ class SamplingPipeline {
 
   // Runs every collector, normalises, and returns the snapshot (not yet published).
   //
-  // Memory is reused across ticks: the snapshot returned two ticks before, once nobody else holds
-  // it (the store has a newer one and no scrape is rendering it), lends its workload views to this
-  // one, and the samples they held go back to the cgroup collector to be filled again. So a
-  // steady tick allocates next to nothing per workload.
+  // Memory is reused across ticks: the pipeline holds the snapshot it returned until two ticks
+  // later; when its last holder (the store, a render) lets go of it, its deleter hands its
+  // workload views back to the pipeline, which lends them to the next tick, and the samples they
+  // held go back to the cgroup collector to be filled again. So a steady tick allocates next to
+  // nothing per workload, and no view is reused while anyone can still read it.
   std::shared_ptr<Snapshot> Tick(std::chrono::steady_clock::time_point now,
                                  std::chrono::system_clock::time_point wall_now);
 
@@ -89,8 +91,15 @@ class SamplingPipeline {
   Normaliser normaliser_;
   std::map<std::string, std::vector<std::string>> last_errors_;  // by collector, for quiet logs
   uint64_t sequence_ = 0;
+  // Views handed back by released snapshots: shared with the snapshots' deleters, which run on
+  // whichever thread lets go last and may outlive the pipeline.
+  struct ReturnedViews {
+    std::mutex mu;
+    std::vector<WorkloadView> views;
+  };
+  std::shared_ptr<ReturnedViews> returned_ = std::make_shared<ReturnedViews>();
   std::shared_ptr<Snapshot> published_;  // the last snapshot returned
-  std::shared_ptr<Snapshot> retired_;    // the one before: reused once only this holds it
+  std::shared_ptr<Snapshot> retired_;    // the one before: let go of at the next tick
   double ticks_per_second_;
   uint64_t page_size_;
 };

@@ -98,15 +98,17 @@ TEST(LibvirtCollector, AStuckCallNeverBlocksATickAndTheVmsReturnAfterIt) {
   LibvirtCollector c(std::make_unique<GatedClient>(gate), milliseconds(100));
   auto started = std::chrono::steady_clock::now();
   CollectResult first = c.Collect();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(1000));
+  const auto first_took = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(first_took, milliseconds(100));  // waited its deadline
   EXPECT_TRUE(first.samples.empty());
   ASSERT_EQ(first.errors.size(), 1u);
   EXPECT_NE(first.errors[0].find("no answer within 100 ms"), std::string::npos);
 
-  // Still stuck: reported at once, and no second call piles up behind the first.
+  // Still stuck: reported at once (without waiting a deadline again: a ratio to the first, so a
+  // loaded runner slows both), and no second call piles up behind the first.
   started = std::chrono::steady_clock::now();
   CollectResult second = c.Collect();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(50));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, first_took / 2);
   ASSERT_EQ(second.errors.size(), 1u);
   EXPECT_NE(second.errors[0].find("has not returned yet"), std::string::npos);
   {
