@@ -198,7 +198,7 @@ uint64_t CountNonEmptyLines(std::string_view text) {
 namespace we {
 
 std::optional<IoFigures> ParseIoStat(std::string_view text, std::string* error) {
-  IoFigures io;
+  IoFigures io{.read_bytes = 0, .write_bytes = 0, .reads = 0, .writes = 0};
   int line_no = 0;
   PieceReader lines(text, '\n');
   for (std::string_view line; lines.Next(&line);) {

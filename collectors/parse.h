@@ -57,7 +57,10 @@ std::optional<std::optional<double>> ParseCpuMax(std::string_view text, std::str
 std::optional<PressureFigures> ParsePressure(std::string_view text, std::string* error);
 
 // cgroup v2 io.stat: one line per device, "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ...", summed
-// over devices. Keys a kernel does not write stay absent; unknown keys are ignored.
+// over devices; unknown keys are ignored. Every counter starts at 0: the kernel writes a line only
+// for a device the cgroup has done I/O on (each line has all four keys), so an empty io.stat is a
+// cgroup with no I/O yet, whose counters exist at 0. Leaving them absent would hide the series
+// until the first I/O, and rate() would never see that first increase.
 std::optional<IoFigures> ParseIoStat(std::string_view text, std::string* error);
 
 // cgroup v1 blkio.throttle.io_service_bytes / io_serviced: "MAJ:MIN Read N" ... and a final
