@@ -111,9 +111,11 @@ void Normaliser::UpdateWindows(State& state, WorkloadView& view, double wall_now
   view.windows.reserve(layout.specs.size());
   for (std::size_t i = 0; i < layout.specs.size(); ++i) {
     WindowFigures f = state.windows->Get(i);
-    // Without a per-interval mark, the lifetime mark stands for the window's peak while the
-    // workload is younger than the window: the whole lifetime is then inside it.
-    if (!mem.interval_peak_bytes && mem.max_usage_bytes && age < layout.specs[i].seconds) {
+    // While the workload is younger than the window its whole lifetime is inside it, so the
+    // lifetime mark is the window's peak. With the per-interval mark too: that one starts only
+    // with the daemon, and a daemon (re)started after a young workload's startup spike would
+    // otherwise forget a peak that is still inside the window.
+    if (mem.max_usage_bytes && age < layout.specs[i].seconds) {
       f.memory_peak_bytes = std::max(f.memory_peak_bytes.value_or(0), static_cast<double>(*mem.max_usage_bytes));
     }
     view.windows.push_back(f);

@@ -154,6 +154,28 @@ TEST(NormaliserWindows, IntervalWatermarkIsExactPerIntervalAndReplacesTheLifetim
   }
 }
 
+TEST(NormaliserWindows, AYoungWorkloadFirstSeenKeepsItsLifetimePeakWithTheIntervalWatermarkToo) {
+  // The daemon (re)starts while a container is 5 s old: its 600 MB startup spike is older than the
+  // daemon's first interval mark, but the lifetime mark holds it, and the container's whole life is
+  // inside every window it is younger than. Without this a restart or upgrade forgot it.
+  Normaliser n(WithWindows({milliseconds(10'000), milliseconds(60'000)}));
+  Clock::time_point t0{};
+  const double start = 1000;
+  for (int i = 0; i < 30; ++i) {
+    auto v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 600'000'000, 110'000'000, start)},
+                      t0 + milliseconds(1000 * i), start + 5 + i);
+    const double age = 5 + i;
+    ASSERT_EQ(v[0].windows.size(), 2u);
+    const double peak10 = *v[0].windows[0].memory_peak_bytes;
+    if (age < 10) {
+      EXPECT_NEAR(peak10, 600e6, 600e6 * 0.0004) << age;
+    } else {
+      EXPECT_NEAR(peak10, 110e6, 110e6 * 0.0004) << age;  // then the exact per-interval marks
+    }
+    EXPECT_NEAR(*v[0].windows[1].memory_peak_bytes, 600e6, 600e6 * 0.0004) << age;  // 1m: still young
+  }
+}
+
 TEST(NormaliserWindows, ARecreatedWorkloadStartsNewWindows) {
   Normaliser n(WithWindows({milliseconds(60'000)}));
   Clock::time_point t0{};
