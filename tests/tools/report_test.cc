@@ -197,7 +197,7 @@ TEST(FetchWorkloadsJson, NobodyListeningNamesTheUrl) {
 TEST(FetchWorkloadsJson, TheDocumentFromTheDaemonsServer) {
   boost::asio::io_context io;
   auto doc = std::make_shared<const std::string>(WorkloadsJson(*test_util::FixtureSnapshot()));
-  HttpServer server(io, HttpServerOptions{}, HttpHandlers{.metrics = [](bool) { return nullptr; },
+  HttpServer server(io, HttpServerOptions{}, HttpHandlers{.metrics = [](bool, HttpHandlers::MetricsDone done) { done(nullptr); },
                                                           .ready = nullptr,
                                                           .workloads_json = [doc] { return doc; }});
   ASSERT_EQ(server.Listen("127.0.0.1:0"), std::nullopt);
