@@ -344,14 +344,6 @@ const FamilySpec kFamilies[] = {
      MetricsTable::kExporter, ""},
 };
 
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-// Aggregate deduction is C++20, but clang 14 (the sanitizer build's) lacks it.
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
-
 std::string_view TypeName(MetricType type) {
   return type == MetricType::Counter ? "counter" : type == MetricType::Gauge ? "gauge" : "untyped";
 }

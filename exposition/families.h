@@ -110,6 +110,16 @@ using FamilyShape = std::variant<shape::PerWorkload, shape::PerWorkloadLabel, sh
 // Which of README.md's metric tables a family belongs to.
 enum class MetricsTable { kWorkload, kVm, kIdlePeak, kExporter };
 
+// Visits a FamilyShape with one lambda per alternative: std::visit(Overloaded{[](const shape::Once&)
+// {...}, ...}, spec.shape). Used by the text writer and by the README table.
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+// Aggregate deduction is C++20, but clang 14 (the sanitizer build's) lacks it.
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
 struct FamilySpec {
   std::string_view name;
   prometheus::MetricType type;

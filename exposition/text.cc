@@ -166,14 +166,6 @@ BaseLabels WorkloadLabels(const Sample& s) {
   return b;
 }
 
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-// Aggregate deduction is C++20, but clang 14 (the sanitizer build's) lacks it.
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
-
 // Every family of one snapshot, in the table's order. Absent figures emit no series. Sink is a
 // final class, so the per-series calls below are direct; only Custom families call it virtually.
 template <typename Sink>

@@ -232,13 +232,13 @@ random_hex() { head -c "$(($1 / 2))" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 source "$here/../test_util/own_cgroups.sh"
 
 have_cpu_limit=0 have_mem_limit=0 have_psi=0
-# make_container NAME -> creates docker-<64 hex>.scope beneath our own cgroups; sets ${NAME}_id,
-# ${NAME}_dirs (array name via nameref) and ${NAME}_unified/${NAME}_memory/${NAME}_cpu.
+# make_container ID DIRS [SCOPE] -> creates SCOPE (default docker-<ID>.scope) beneath our own
+# cgroups in every hierarchy there is, and lists the directories in the array named DIRS.
 make_container() {
   local -n dirs_ref=$2
   local id=$1 dir
   dirs_ref=()
-  local scope=docker-$id.scope
+  local scope=${3:-docker-$id.scope}
   if [[ -n $unified_root && -n ${own[unified]+x} ]]; then
     dir=$unified_root${own[unified]%/}/$scope
     mkdir "$dir" || fail "mkdir $dir"
@@ -379,6 +379,12 @@ busy_dirs=()
 oom_dirs=()
 make_container "$busy_id" busy_dirs
 make_container "$oom_id" oom_dirs
+# An nspawn container whose machine name holds the byte 0xff, as systemd escapes it in the scope's
+# name (\xff): the label value must reach Prometheus as valid UTF-8 (U+FFFD), or Prometheus
+# rejects the whole scrape and every other check below fails with it.
+bad_utf8_dirs=()
+make_container "" bad_utf8_dirs 'machine-we\xffe2e.scope'
+bad_utf8_name=we$'\xef\xbf\xbd'e2e
 # 0.2 cores: low enough that even on a contended host the burner reaches it and is throttled.
 have_cpu_limit=$(set_cpu_limit 20000 "${busy_dirs[@]}")
 have_mem_limit=$(set_memory_limit $((256 << 20)) "${busy_dirs[@]}")
@@ -392,6 +398,7 @@ spawn_in busy_memory 'printf -v x "%*s" 67108864 ""; read -r _ <>"'"$work/hold"'
 # oom: a moment after the daemon has seen the empty cgroup, allocates 200 MiB against 48 MiB.
 spawn_in oom 'sleep 3; printf -v x "%*s" 209715200 ""; read -r _ <>"'"$work/hold"'"' "${oom_dirs[@]}"
 disown "${pids[-1]}" # its death by SIGKILL is expected: no job report (cleanup still stops it by PID)
+spawn_in bad_utf8 'exec sleep 3600' "${bad_utf8_dirs[@]}"
 log "containers: busy $busy_name (cpu limit: $have_cpu_limit, memory limit: $have_mem_limit), oom $oom_name, in ${busy_dirs[*]%/docker-*} (PSI: $have_psi)"
 
 # A bare QEMU: no disk, the firmware finds nothing to boot and waits; a VM from /proc only.
@@ -467,6 +474,13 @@ for n in "$busy_name" "$oom_name"; do
     fail "container $n not in Prometheus"
 done
 [[ $(result_count "workload_info{kind=\"vm\",runtime=\"qemu\",name=\"$qemu_name\"}") == 1 ]] || fail "VM $qemu_name not in Prometheus"
+[[ $(result_count "workload_info{kind=\"container\",name=\"$bad_utf8_name\"}") == 1 ]] ||
+  fail "the container named with byte 0xff is not in Prometheus as we\\uFFFDe2e: $(prom_query 'workload_info{name=~"we.*e2e"}')"
+curl -sS --max-time 10 "http://127.0.0.1:$daemon_port/metrics" >"$work/metrics.txt" || fail "GET /metrics"
+grep -aq "name=\"$bad_utf8_name\"" "$work/metrics.txt" || fail "/metrics lacks name=\"$bad_utf8_name\""
+promtool check metrics <"$work/metrics.txt" >"$work/promtool_metrics.log" 2>&1 ||
+  fail "promtool check metrics on the live /metrics: $(head -c 2000 "$work/promtool_metrics.log")"
+log "the container named with byte 0xff is in Prometheus as $bad_utf8_name, and promtool accepts /metrics"
 [[ $(result_count "workload_info{kind=\"vm\",runtime=\"libvirt\",name=\"$vm_name\"}") == 1 ]] || fail "VM $vm_name not in Prometheus"
 instance=127.0.0.1:$daemon_port
 vm_startup=$(prom_query "workload_startup_seconds{name=\"$vm_name\"}" | jq -r '.data.result[0].value[1] // "none"')
