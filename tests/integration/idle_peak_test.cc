@@ -57,6 +57,9 @@ class IdlePeakTest : public ::testing::Test {
 };
 
 TEST_F(IdlePeakTest, ASpikeBetweenSamplesShowsInThePeakThroughTheKernelWatermark) {
+  // The spike child is a fork of this binary: under ThreadSanitizer its 200 MiB drag their shadow
+  // memory into the cgroup, which outlives the spike, so no sample could miss it.
+  if (test_util::kUnderThreadSanitizer) GTEST_SKIP() << "the spike's premise does not hold under ThreadSanitizer";
   StartDaemon("sampling:\n  interval: 1s\n");
   const std::string id = RandomContainerId();
   std::optional<ScratchCgroup> cgroup;

@@ -90,14 +90,12 @@ TEST(Lifecycle, ReloadAppliesGoodConfigAndKeepsOldOnBrokenOne) {
     return m && FindValue(ParsePromText(m->body), "workload_exporter_config_last_reload_successful") == 0.0;
   }, 3s));
 
-  // SIGTERM: exit 0 within a second.
-  auto start = std::chrono::steady_clock::now();
+  // SIGTERM: exit 0 before systemd would kill it (the unit's TimeoutStopSec=10s). How fast is
+  // not a test's to say on a shared runner: a clean exit in time is the contract.
   daemon.Signal(SIGTERM);
-  auto status = daemon.Wait(2s);
-  ASSERT_TRUE(status) << "daemon did not exit";
-  auto took = std::chrono::steady_clock::now() - start;
+  auto status = daemon.Wait(10s);
+  ASSERT_TRUE(status) << "daemon did not exit within TimeoutStopSec";
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.Stderr();
-  EXPECT_LT(took, 1s);
 }
 
 TEST(Lifecycle, SigtermDuringScrapesExitsCleanly) {

@@ -16,6 +16,21 @@
 
 namespace we::test_util {
 
+// True in a ThreadSanitizer build (scripts/sanitize.sh), whose daemon binary is instrumented too:
+// its allocator and shadow memory make RSS and memory figures of instrumented processes
+// meaningless, and such checks are skipped under it.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kUnderThreadSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool kUnderThreadSanitizer = true;
+#else
+inline constexpr bool kUnderThreadSanitizer = false;
+#endif
+#else
+inline constexpr bool kUnderThreadSanitizer = false;
+#endif
+
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 uint16_t PickFreePort();
 
