@@ -36,7 +36,7 @@ echo "sanitize: unit tests passed under ASan+UBSan in $((SECONDS - start)) s"
 FUZZ_BUILD_DIR=$build FUZZ_BUILD_TESTS=ON bash scripts/fuzz.sh "$seconds"
 
 # ------------------------------------------------------------------ ThreadSanitizer
-tsan=build-tsan
+tsan="build-tsan"
 cmake -S . -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DWE_TSAN=ON -DWE_BUILD_TESTS=ON -DWE_BUILD_BENCH=OFF >/dev/null
 cmake --build "$tsan" --target unit_tests integration_tests workload_exporter
