@@ -94,7 +94,10 @@ App::App(Flags flags, Config config)
                            renderer_.CurrentAsync(gzip, std::move(done));  // renders off the loop
                          },
                          .ready = [this] { return sampler_->ready(); },
-                         .workloads_json = [this] { return workloads_json_.Current(); }}) {
+                         .workloads_json =
+                               [this](HttpHandlers::WorkloadsDone done) {
+                                 workloads_json_.CurrentAsync(std::move(done));  // builds off the loop
+                               }}) {
   reload_success_ = &prometheus::BuildGauge()
                          .Name("workload_exporter_config_last_reload_successful")
                          .Help("1 if the last configuration reload (SIGHUP) succeeded, 0 if it kept the old one.")

@@ -1,5 +1,7 @@
 #include "exposition/workloads_json.h"
 
+#include <boost/asio/post.hpp>
+
 #include "collectors/json.h"
 
 namespace we {
@@ -52,14 +54,44 @@ std::string WorkloadsJson(const Snapshot& snap) {
   });
 }
 
-WorkloadsJsonCache::WorkloadsJsonCache(const SnapshotStore& store) : store_(store) {}
+namespace {
+
+const std::shared_ptr<const std::string>& EmptyDocument() {
+  static const auto kEmpty = std::make_shared<const std::string>("{\"workloads\":[]}\n");
+  return kEmpty;
+}
+
+bool SameSnapshot(const std::weak_ptr<const Snapshot>& of, const std::shared_ptr<const Snapshot>& snap) {
+  return !of.owner_before(snap) && !snap.owner_before(of);
+}
+
+}  // namespace
+
+WorkloadsJsonCache::WorkloadsJsonCache(const SnapshotStore& store)
+    : store_(store), worker_(std::make_unique<boost::asio::thread_pool>(1)) {}
+
+WorkloadsJsonCache::~WorkloadsJsonCache() {
+  worker_->stop();  // queued builds are dropped; a running one finishes
+  worker_->join();
+}
+
+void WorkloadsJsonCache::CurrentAsync(Done done) {
+  std::shared_ptr<const Snapshot> snap = store_.Get();
+  if (!snap) return done(EmptyDocument());
+  std::shared_ptr<const std::string> ready;
+  {
+    std::lock_guard lock(mu_);
+    if (document_ && SameSnapshot(of_, snap)) ready = document_;
+  }
+  if (ready) return done(std::move(ready));
+  boost::asio::post(*worker_, [this, done = std::move(done)] { done(Current()); });
+}
 
 std::shared_ptr<const std::string> WorkloadsJsonCache::Current() {
-  static const auto kEmpty = std::make_shared<const std::string>("{\"workloads\":[]}\n");
   std::shared_ptr<const Snapshot> snap = store_.Get();
-  if (!snap) return kEmpty;
+  if (!snap) return EmptyDocument();
   std::lock_guard lock(mu_);
-  const bool same = document_ && !of_.owner_before(snap) && !snap.owner_before(of_);
+  const bool same = document_ && SameSnapshot(of_, snap);
   if (!same) {
     document_ = std::make_shared<const std::string>(WorkloadsJson(*snap));
     of_ = snap;

@@ -12,9 +12,12 @@
 // Figures are JSON numbers (whole ones written as integers); a figure the snapshot lacks is null.
 // Before the first snapshot the document is {"workloads":[]}.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include <boost/asio/thread_pool.hpp>
 
 #include "pipeline/snapshot.h"
 
@@ -26,15 +29,26 @@ std::string WorkloadsJson(const Snapshot& snapshot);
 // The document for the store's newest snapshot, built on the first request for that snapshot and
 // shared by every later one until the next snapshot is published.
 // Ownership: `store` must outlive the cache. The cache holds its snapshot weakly, so that the
-// sampler may reuse it (SamplingPipeline::Tick); it is compared by owner only, never locked.
-// Thread-safety: Current may be called from any thread; a call that arrives while the document
-// is being built waits for that build instead of building another.
+// sampler may reuse it (SamplingPipeline::Tick); it is compared by owner only, never locked. It
+// owns one worker thread, on which CurrentAsync builds; the destructor waits for a build in
+// progress and drops queued requests without calling them.
+// Thread-safety: Current and CurrentAsync may be called from any thread; a call that arrives while
+// the document is being built waits for that build instead of building another.
 class WorkloadsJsonCache {
  public:
-  explicit WorkloadsJsonCache(const SnapshotStore& store);
+  using Done = std::function<void(std::shared_ptr<const std::string>)>;
 
-  // Never null.
+  explicit WorkloadsJsonCache(const SnapshotStore& store);
+  ~WorkloadsJsonCache();
+  WorkloadsJsonCache(const WorkloadsJsonCache&) = delete;
+  WorkloadsJsonCache& operator=(const WorkloadsJsonCache&) = delete;
+
+  // Never null. Builds on the calling thread when the newest snapshot has no document yet.
   std::shared_ptr<const std::string> Current();
+  // Current without building on this thread (the daemon's event loop): `done(document)` is
+  // called at once when the newest snapshot's document is built, else on the worker after the
+  // build. Never null.
+  void CurrentAsync(Done done);
 
   // Documents built so far (one per snapshot that was asked for).
   uint64_t builds() const;
@@ -45,6 +59,7 @@ class WorkloadsJsonCache {
   std::weak_ptr<const Snapshot> of_;
   std::shared_ptr<const std::string> document_;
   uint64_t builds_ = 0;
+  std::unique_ptr<boost::asio::thread_pool> worker_;
 };
 
 }  // namespace we

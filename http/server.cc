@@ -129,7 +129,9 @@ Reply Owned(http::status status, std::string_view content_type, std::shared_ptr<
   Reply reply;
   reply.status = status;
   reply.content_type = content_type;
-  reply.body = {owner, *owner};
+  // Bind the view before the pointer is moved into the body (argument order is unspecified).
+  const std::string_view view = *owner;
+  reply.body = {std::move(owner), view};
   return reply;
 }
 
@@ -452,8 +454,11 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   Response Unauthorized(const Request& req);
   Response Busy(const Request& req);
   Response Finish(const Request& req, Reply reply);
-  // nullopt: the telemetry path, answered by Metrics.
-  std::optional<Reply> Route(const Request& req);
+  // The answer, or nullopt when the endpoint answers asynchronously: then *later is the member
+  // that will (Metrics or Workloads).
+  using Later = void (Core::*)(const Request& req, std::function<void(Reply)> reply);
+  std::optional<Reply> Route(const Request& req, Later* later);
+  void Workloads(const Request& req, std::function<void(Reply)> reply);
   void Metrics(const Request& req, std::function<void(Reply)> reply);
   bool Ready();
   void LogRateLimited(std::size_t& count, std::chrono::steady_clock::time_point& last,
@@ -1181,7 +1186,15 @@ void HttpServer::Core::Metrics(const Request& req, std::function<void(Reply)> re
   });
 }
 
-std::optional<Reply> HttpServer::Core::Route(const Request& req) {
+void HttpServer::Core::Workloads(const Request&, std::function<void(Reply)> reply) {
+  handlers_.workloads_json([&io = io_, reply = std::move(reply)](std::shared_ptr<const std::string> doc) mutable {
+    asio::post(io, [reply = std::move(reply), doc = std::move(doc)]() mutable {
+      reply(Owned(http::status::ok, kJsonContentType, std::move(doc)));
+    });
+  });
+}
+
+std::optional<Reply> HttpServer::Core::Route(const Request& req, Later* later) {
   if (req.version() >= 11 && req.find(http::field::host) == req.end()) {
     Reply reply = Literal(http::status::bad_request, "missing Host header\n");
     reply.close = true;
@@ -1215,6 +1228,7 @@ std::optional<Reply> HttpServer::Core::Route(const Request& req) {
   }
   switch (endpoint) {
     case Endpoint::kMetrics:
+      *later = &Core::Metrics;
       return std::nullopt;
     case Endpoint::kLanding:
       return Owned(http::status::ok, kHtmlContentType,
@@ -1226,7 +1240,8 @@ std::optional<Reply> HttpServer::Core::Route(const Request& req) {
       return Ready() ? Literal(http::status::ok, "Ready\n")
                      : Literal(http::status::service_unavailable, "Not ready\n");
     case Endpoint::kWorkloads:
-      return Owned(http::status::ok, kJsonContentType, handlers_.workloads_json());
+      *later = &Core::Workloads;
+      return std::nullopt;
     case Endpoint::kNone:
       break;
   }
@@ -1241,7 +1256,8 @@ void HttpServer::Core::Respond(const Request& req, std::function<void(Response)>
   };
   std::optional<Reply> reply;
   try {
-    reply = Route(req);
+    Later later = nullptr;
+    reply = Route(req, &later);
     if (!reply) {
       // `respond` is shared so that a handler that throws after taking its copy cannot leave
       // the request without an answer or answer it twice.
@@ -1249,7 +1265,7 @@ void HttpServer::Core::Respond(const Request& req, std::function<void(Response)>
       respond = [pending](Response res) {
         if (*pending) std::exchange(*pending, {})(std::move(res));
       };
-      Metrics(req, [this, self = shared_from_this(), &req, pending](Reply r) {
+      (this->*later)(req, [this, self = shared_from_this(), &req, pending](Reply r) {
         if (*pending) std::exchange(*pending, {})(Finish(req, std::move(r)));
       });
       return;

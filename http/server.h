@@ -65,9 +65,11 @@ struct HttpHandlers {
   std::function<void(bool gzip, MetricsDone done)> metrics;
   // True after the first complete sample. Unset: always ready.
   std::function<bool()> ready;
-  // The JSON document for /api/v1/workloads, shared by every request that serves it (built once
-  // per snapshot, exposition/workloads_json.h); never null. Unset: that path answers 404.
-  std::function<std::shared_ptr<const std::string>()> workloads_json;
+  using WorkloadsDone = std::function<void(std::shared_ptr<const std::string>)>;
+  // Asks for the JSON document for /api/v1/workloads and returns at once; calls `done` exactly
+  // once with it, from any thread, like `metrics` (built once per snapshot off the loop,
+  // exposition/workloads_json.h); never null. Unset: that path answers 404.
+  std::function<void(WorkloadsDone done)> workloads_json;
 };
 
 struct HttpServerOptions {

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <future>
 #include <limits>
+#include <thread>
 
 #include "collectors/json.h"
 #include "test_util/fixture_snapshot.h"
@@ -113,6 +115,40 @@ TEST(WorkloadsJsonCache, OneDocumentPerSnapshotSharedByEveryRequest) {
   EXPECT_EQ(ParseOrDie(*c).at("time"), bj::value(1764300002));
   // An earlier document stays whole for whoever still serves it.
   EXPECT_EQ(ParseOrDie(*a).at("time"), bj::value(1764300001));
+}
+
+TEST(WorkloadsJsonCache, CurrentAsyncBuildsOnItsWorkerAndAnswersAtOnceWhenBuilt) {
+  SnapshotStore store;
+  WorkloadsJsonCache cache(store);
+  struct Answer {
+    std::shared_ptr<const std::string> doc;
+    std::thread::id thread;
+  };
+  auto ask = [&] {
+    std::promise<Answer> promise;
+    auto future = promise.get_future();
+    cache.CurrentAsync([&promise](std::shared_ptr<const std::string> doc) {
+      promise.set_value({std::move(doc), std::this_thread::get_id()});
+    });
+    return future.get();
+  };
+  // Before the first snapshot: the empty document, at once, on the caller's thread.
+  Answer none = ask();
+  EXPECT_EQ(*none.doc, "{\"workloads\":[]}\n");
+  EXPECT_EQ(none.thread, std::this_thread::get_id());
+
+  std::shared_ptr<const Snapshot> snap = test_util::FixtureSnapshot();
+  store.Publish(snap);
+  // Not built yet: built on the worker, never on the caller's thread (the event loop).
+  Answer built = ask();
+  EXPECT_NE(built.thread, std::this_thread::get_id());
+  EXPECT_EQ(*built.doc, WorkloadsJson(*snap));
+  EXPECT_EQ(cache.builds(), 1u);
+  // Built: the same document, at once, on the caller's thread.
+  Answer again = ask();
+  EXPECT_EQ(again.doc, built.doc);
+  EXPECT_EQ(again.thread, std::this_thread::get_id());
+  EXPECT_EQ(cache.builds(), 1u);
 }
 
 }  // namespace

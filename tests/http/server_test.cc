@@ -95,7 +95,9 @@ class HttpServerTest : public ::testing::Test {
       };
     }
     if (install_workloads_) {
-      handlers.workloads_json = [] { return std::make_shared<const std::string>(R"({"workloads":[]})"); };
+      handlers.workloads_json = [](HttpHandlers::WorkloadsDone done) {
+        done(std::make_shared<const std::string>(R"({"workloads":[]})"));
+      };
     }
     server_ = std::make_unique<HttpServer>(io_, std::move(options), std::move(handlers));
     const auto error = server_->Listen("127.0.0.1:0");

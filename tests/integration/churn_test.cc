@@ -272,7 +272,9 @@ TEST(Churn, TwentyContainersASecondLeaveNoStaleSeriesNoBadRatesAndNoLeaks) {
   EXPECT_LE(fds_after, fds_before) << "descriptors leaked";
   // Leaks are AddressSanitizer's to find; ThreadSanitizer's own allocator and shadow memory keep
   // the pages a run touched, so under it RSS says nothing about the daemon.
-  if (!kUnderThreadSanitizer) EXPECT_LT(drift_mib, 8.0) << "RSS grew";
+  if (!kUnderThreadSanitizer) {
+    EXPECT_LT(drift_mib, 8.0) << "RSS grew";
+  }
   EXPECT_TRUE(daemon.Wait(0ms) == std::nullopt) << "the daemon died:\n" << daemon.Stderr();
 }
 

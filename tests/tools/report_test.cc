@@ -199,7 +199,7 @@ TEST(FetchWorkloadsJson, TheDocumentFromTheDaemonsServer) {
   auto doc = std::make_shared<const std::string>(WorkloadsJson(*test_util::FixtureSnapshot()));
   HttpServer server(io, HttpServerOptions{}, HttpHandlers{.metrics = [](bool, HttpHandlers::MetricsDone done) { done(nullptr); },
                                                           .ready = nullptr,
-                                                          .workloads_json = [doc] { return doc; }});
+                                                          .workloads_json = [doc](HttpHandlers::WorkloadsDone done) { done(doc); }});
   ASSERT_EQ(server.Listen("127.0.0.1:0"), std::nullopt);
   auto work = boost::asio::make_work_guard(io);
   std::thread loop([&] { io.run(); });
