@@ -474,8 +474,11 @@ for n in "$busy_name" "$oom_name"; do
     fail "container $n not in Prometheus"
 done
 [[ $(result_count "workload_info{kind=\"vm\",runtime=\"qemu\",name=\"$qemu_name\"}") == 1 ]] || fail "VM $qemu_name not in Prometheus"
-[[ $(result_count "workload_info{kind=\"container\",name=\"$bad_utf8_name\"}") == 1 ]] ||
-  fail "the container named with byte 0xff is not in Prometheus as we\\uFFFDe2e: $(prom_query 'workload_info{name=~"we.*e2e"}')"
+# Found by a pattern (RE2's "." is one code point), then compared byte for byte.
+bad_utf8_seen=$(prom_query 'workload_info{kind="container",runtime="systemd-nspawn",name=~"we.e2e"}' |
+  jq -r '[.data.result[].metric.name] | join(",")')
+[[ $bad_utf8_seen == "$bad_utf8_name" ]] ||
+  fail "the container named with byte 0xff is not in Prometheus as we\\uFFFDe2e: got '$bad_utf8_seen' ($(printf %s "$bad_utf8_seen" | od -An -tx1))"
 curl -sS --max-time 10 "http://127.0.0.1:$daemon_port/metrics" >"$work/metrics.txt" || fail "GET /metrics"
 grep -aq "name=\"$bad_utf8_name\"" "$work/metrics.txt" || fail "/metrics lacks name=\"$bad_utf8_name\""
 promtool check metrics <"$work/metrics.txt" >"$work/promtool_metrics.log" 2>&1 ||
