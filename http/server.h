@@ -161,18 +161,4 @@ class HttpServer {
   std::shared_ptr<Core> core_;
 };
 
-// Whether an Accept-Encoding header value (all of a request's Accept-Encoding fields joined
-// with ",") allows a gzip response, per RFC 9110 section 12.5.3: "gzip" (or "x-gzip") with a
-// q-value above 0, else "*" with a q-value above 0; "gzip;q=0" refuses it even when "*" allows
-// everything. When "identity" is listed with a higher q-value than gzip, the client prefers an
-// uncompressed body and gets one. Malformed elements are ignored.
-bool AcceptEncodingAllowsGzip(std::string_view accept_encoding);
-
-// Beast enforces a parser's header_limit only while the header is still arriving: a header that
-// comes whole in one read may exceed it (tests/fuzz/http_request_fuzzer found an 8,212-byte header
-// accepted under the 8,192-byte limit when sent at once, refused when trickled). So the server
-// checks again once a request has parsed: of the `consumed` bytes the parser used for it, all but
-// the body's are the header's. Pure, for the server and the fuzzer alike.
-bool RequestHeaderTooLarge(std::size_t consumed, std::size_t body_bytes, std::size_t max_header_bytes);
-
 }  // namespace we

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "http/server.h"
+#include "http/request.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

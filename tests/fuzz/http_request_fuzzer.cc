@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/request.h"
 #include "http/server.h"
 #include "tests/fuzz/fuzz_check.h"
 

@@ -1,4 +1,5 @@
 #include "http/server.h"
+#include "http/request.h"
 
 #include "exposition/gzip.h"
 #include "exposition/renderer.h"
