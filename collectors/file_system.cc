@@ -33,8 +33,12 @@ ReadResult RealFileSystem::ReadFile(const std::string& path) const {
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     int err = errno;
-    return IsAbsentErrno(err) ? ReadResult::Absent() : ReadResult::Error(ErrnoMessage(path, err));
+    return IsAbsentErrno(err) ? ReadResult::Absent() : ReadResult::Error(ErrnoMessage(path, err), err);
   }
+  return ReadAndCloseDescriptor(fd, path);
+}
+
+ReadResult ReadAndCloseDescriptor(int fd, const std::string& path) {
   std::string data;
   char buf[8192];
   for (;;) {
@@ -47,7 +51,7 @@ ReadResult RealFileSystem::ReadFile(const std::string& path) const {
     if (errno == EINTR) continue;
     int err = errno;
     ::close(fd);
-    return IsAbsentErrno(err) ? ReadResult::Absent() : ReadResult::Error(ErrnoMessage(path, err));
+    return IsAbsentErrno(err) ? ReadResult::Absent() : ReadResult::Error(ErrnoMessage(path, err), err);
   }
   ::close(fd);
   return ReadResult::Ok(std::move(data));
@@ -123,10 +127,24 @@ class FdWatermark final : public ResettableWatermark {
 }  // namespace
 
 std::unique_ptr<ResettableWatermark> RealFileSystem::OpenResettableWatermark(const std::string& path) const {
+  int open_errno = 0;
+  return OpenResettableWatermark(path, &open_errno);
+}
+
+std::unique_ptr<ResettableWatermark> RealFileSystem::OpenResettableWatermark(const std::string& path,
+                                                                             int* open_errno) const {
+  *open_errno = 0;
   struct statfs sfs;
   if (::statfs(path.c_str(), &sfs) != 0 || static_cast<long>(sfs.f_type) != kCgroup2SuperMagic) return nullptr;
   const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return nullptr;  // read-only before 6.12
+  if (fd < 0) {  // read-only before 6.12; root's file; a read-only mount
+    *open_errno = errno;
+    return nullptr;
+  }
+  return AdoptResettableWatermark(fd);
+}
+
+std::unique_ptr<ResettableWatermark> AdoptResettableWatermark(int fd) {
   if (::pwrite(fd, "reset\n", 6, 0) < 0) {
     ::close(fd);
     return nullptr;

@@ -20,11 +20,12 @@ struct ReadResult {
   Status status = Status::kAbsent;
   std::string data;   // the whole content when kOk
   std::string error;  // "path: reason" when kError
+  int error_number = 0;  // the errno behind kError, when a system call said it (0 otherwise)
 
   bool ok() const { return status == Status::kOk; }
   static ReadResult Ok(std::string d) { return {Status::kOk, std::move(d), {}}; }
   static ReadResult Absent() { return {Status::kAbsent, {}, {}}; }
-  static ReadResult Error(std::string e) { return {Status::kError, {}, std::move(e)}; }
+  static ReadResult Error(std::string e, int err = 0) { return {Status::kError, {}, std::move(e), err}; }
 };
 
 struct DirEntry {
@@ -119,6 +120,9 @@ class RealFileSystem final : public FileSystem {
   std::optional<FileStat> Stat(const std::string& path) const override;
   std::optional<std::string> ReadLink(const std::string& path) const override;
   std::unique_ptr<ResettableWatermark> OpenResettableWatermark(const std::string& path) const override;
+  // The same, saying in *open_errno why open() failed (0 when it succeeded, or was not tried
+  // because `path` is not on cgroup2): BrokeredFileSystem asks the opener on EACCES and EROFS.
+  std::unique_ptr<ResettableWatermark> OpenResettableWatermark(const std::string& path, int* open_errno) const;
   // On procfs, /proc/PID/fd reports its number of descriptors as its size (Linux 6.2+): one
   // statfs and one stat instead of listing thousands of descriptors (the cgroup collector keeps
   // one per file it reads), each of which procfs builds a dentry for. Elsewhere: ListDir.
@@ -126,6 +130,14 @@ class RealFileSystem final : public FileSystem {
   // Falls back to reading by path when open() says EMFILE or ENFILE.
   std::unique_ptr<OpenFile> Open(const std::string& path, bool keep_descriptor, ReadResult* failure) const override;
 };
+
+// Reads all of `fd` from its current offset as the content of `path` (for errors), and closes
+// it: ReadFile's tail, for a descriptor that the opener passed (collectors/opener_client.h).
+ReadResult ReadAndCloseDescriptor(int fd, const std::string& path);
+
+// Takes `fd`, a memory.peak opened read-write elsewhere (by the opener), and resets it once as
+// OpenResettableWatermark does; nullptr (and `fd` closed) when the reset fails.
+std::unique_ptr<ResettableWatermark> AdoptResettableWatermark(int fd);
 
 // Joins a root and a relative path with exactly one '/' between them.
 std::string JoinPath(const std::string& root, const std::string& rel);

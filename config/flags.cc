@@ -34,6 +34,9 @@ const std::vector<FlagSpec>& Specs() {
        [](const Config& c) { return FormatDuration(c.sampling.interval); }},
       {"libvirt.uri", &Flags::libvirt_uri, nullptr, "libvirt URI to read VMs from; empty disables.",
        [](const Config& c) { return c.libvirt.uri; }},
+      {"opener.socket", &Flags::opener_socket, nullptr,
+       "Socket of workload_exporter_opener, asked for the root-only files this user is refused (memory.peak "
+       "read-write, runtime state files); empty: none. The package sets /run/workload_exporter/opener.sock."},
       {"log.level", &Flags::log_level, nullptr, "Log level: debug, info, warn, error.",
        [](const Config& c) { return c.log.level; }},
       {"log.format", &Flags::log_format, nullptr, "Log format: logfmt or json.",
@@ -119,6 +122,11 @@ std::vector<ConfigError> ApplyFlags(const Flags& flags, Config* config) {
   apply(flags.procfs, "path.procfs", &config->paths.procfs, checks::CheckAbsolutePath);
   apply(flags.rootfs, "path.rootfs", &config->paths.rootfs, checks::CheckAbsolutePath);
   apply(flags.libvirt_uri, "libvirt.uri", &config->libvirt.uri, checks::CheckLibvirtUri);
+  if (flags.opener_socket && !flags.opener_socket->empty()) {
+    if (auto problem = checks::CheckAbsolutePath(*flags.opener_socket)) {
+      errors.push_back(FlagError("opener.socket", *problem));
+    }
+  }
   apply(flags.log_level, "log.level", &config->log.level, checks::CheckLogLevel);
   apply(flags.log_format, "log.format", &config->log.format, checks::CheckLogFormat);
   if (flags.sampling_interval) {

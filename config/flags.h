@@ -26,6 +26,10 @@ struct Flags {
   std::optional<std::string> rootfs;
   std::optional<std::string> sampling_interval;
   std::optional<std::string> libvirt_uri;
+  // The opener's socket (opener/, README.md "Privileges"): asked for the root-only files the
+  // daemon's user is refused. Flag only, like web_config_file: it belongs to the unit, not to the
+  // configuration; absent or empty: no opener.
+  std::optional<std::string> opener_socket;
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
   bool check_config = false;

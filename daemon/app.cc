@@ -72,11 +72,23 @@ void LogSecurity(const std::optional<std::string>& file, const HttpSecurity& sec
                    : "for " + std::to_string(security.basic_auth_users.size()) + " user(s)");
 }
 
+std::unique_ptr<OpenerClient> MakeOpener(const Flags& flags) {
+  if (!flags.opener_socket || flags.opener_socket->empty()) return nullptr;
+  spdlog::info("opener {}: asked for the root-only files this user is refused", *flags.opener_socket);
+  return std::make_unique<OpenerClient>(*flags.opener_socket);
+}
+
+std::unique_ptr<FileSystem> MakeFileSystem(const OpenerClient* opener) {
+  if (opener == nullptr) return std::make_unique<RealFileSystem>();
+  return std::make_unique<BrokeredFileSystem>(*opener);
+}
+
 }  // namespace
 
 SamplerSettings App::SamplerSettingsFor(const Config& config) const {
   SamplerSettings settings = SamplerSettingsFrom(config);
   settings.cgroup_descriptors = descriptors_.cgroup_files;
+  settings.opener = opener_.get();
   return settings;
 }
 
@@ -85,7 +97,9 @@ App::App(Flags flags, Config config)
       config_(std::move(config)),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       descriptors_(RaiseAndPlanDescriptors(HttpServerOptions{}.max_connections)),
-      sampler_(std::make_unique<Sampler>(fs_, store_, SamplerSettingsFor(config_))),
+      opener_(MakeOpener(flags_)),
+      fs_(MakeFileSystem(opener_.get())),
+      sampler_(std::make_unique<Sampler>(*fs_, store_, SamplerSettingsFor(config_))),
       registry_(std::make_shared<prometheus::Registry>()),
       renderer_(store_, BuildInfo{kVersion, kRevision}, {registry_}),
       http_(io_, HttpServerOptions{.telemetry_path = config_.web.telemetry_path,

@@ -25,6 +25,7 @@
 #include <prometheus/registry.h>
 
 #include "collectors/file_system.h"
+#include "collectors/opener_client.h"
 #include "config/config.h"
 #include "config/flags.h"
 #include "http/server.h"
@@ -73,7 +74,10 @@ class App {
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
   DescriptorPlan descriptors_;  // planned once: a reload does not change RLIMIT_NOFILE
-  RealFileSystem fs_;
+  // --opener.socket: its client, and the filesystem that asks it for what the daemon's user is
+  // refused; without the flag, no client and the real filesystem.
+  std::unique_ptr<OpenerClient> opener_;
+  std::unique_ptr<FileSystem> fs_;
   SnapshotStore store_;
   std::unique_ptr<Sampler> sampler_;
   std::shared_ptr<prometheus::Registry> registry_;

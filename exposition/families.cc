@@ -80,6 +80,13 @@ void EmitMetadataErrors(const Snapshot& snap, std::span<const BaseLabels>, const
   }
 }
 
+void EmitOpenerRequests(const Snapshot& snap, std::span<const BaseLabels>, const BuildInfo&, SeriesSink& sink) {
+  for (const auto& [result, n] : snap.opener_requests) {
+    const LabelView extra[] = {{"result", result}};
+    sink.Add(nullptr, extra, static_cast<double>(n));
+  }
+}
+
 void EmitPeakSource(const Snapshot& snap, std::span<const BaseLabels>, const BuildInfo&, SeriesSink& sink) {
   if (snap.peak_source.empty()) return;
   const LabelView extra[] = {{"layout", snap.cgroup_layout}, {"source", snap.peak_source}};
@@ -313,6 +320,11 @@ const FamilySpec kFamilies[] = {
      "Container runtime state files that could not be read or parsed (the container keeps its id as its name), by "
      "runtime.",
      shape::Custom{"runtime", EmitMetadataErrors}, MetricsTable::kExporter, ""},
+    {"workload_exporter_opener_requests_total", kCounter,
+     "Requests to the opener (--opener.socket) for root-only files, by result: ok, refused (the opener "
+     "answered with an error, e.g. an absent file), unavailable (no opener or no answer in time: the daemon "
+     "read what its own user may). Absent without an opener.",
+     shape::Custom{"result", EmitOpenerRequests}, MetricsTable::kExporter, ""},
     {"workload_exporter_peak_source_info", kGauge,
      "Where workload_memory_peak_bytes comes from on this host's cgroup layout: interval_watermark (memory.peak "
      "reset every interval), lifetime_watermark_while_young (memory.peak or max_usage_in_bytes while the workload "

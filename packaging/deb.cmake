@@ -3,6 +3,9 @@
 # CMakeLists.txt; every path below is where Debian 12 expects it:
 #   /usr/bin/workload_exporter                         the daemon (install(TARGETS) at the top)
 #   /lib/systemd/system/workload_exporter.service      the unit (bookworm keeps units in /lib)
+#   /usr/libexec/workload_exporter/workload_exporter_opener   the opener (install(TARGETS) at the
+#                                                      top), started by
+#   /lib/systemd/system/workload_exporter-opener.{socket,service}   (README.md, "Privileges")
 #   /usr/lib/sysusers.d/workload_exporter.conf         the system user
 #   /usr/lib/tmpfiles.d/workload_exporter.conf         /etc/workload_exporter, 0750 root:group
 #   /etc/workload_exporter/config.yaml                 the default configuration, a conffile
@@ -17,7 +20,10 @@ set(WE_DEB_SHARE share/${WE_DEB_NAME})
 set(WE_DEB_DOC share/doc/${WE_DEB_NAME})
 set(WE_DEB_WORK ${CMAKE_BINARY_DIR}/packaging)
 
-install(FILES ${CMAKE_SOURCE_DIR}/systemd/workload_exporter.service DESTINATION /lib/systemd/system)
+install(FILES ${CMAKE_SOURCE_DIR}/systemd/workload_exporter.service
+              ${CMAKE_SOURCE_DIR}/systemd/workload_exporter-opener.socket
+              ${CMAKE_SOURCE_DIR}/systemd/workload_exporter-opener.service
+        DESTINATION /lib/systemd/system)
 install(FILES ${CMAKE_SOURCE_DIR}/systemd/workload_exporter.sysusers
         DESTINATION lib/sysusers.d RENAME workload_exporter.conf)
 install(FILES ${CMAKE_SOURCE_DIR}/systemd/workload_exporter.tmpfiles

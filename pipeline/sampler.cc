@@ -90,6 +90,7 @@ bool LabelAllowed(const std::vector<std::string>& allow, const std::string& name
 SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& settings)
     : fs_(fs),
       procfs_(settings.procfs),
+      opener_(settings.opener),
       windows_(settings.windows.empty()
                    ? nullptr
                    : WindowLayout::Make(settings.windows, settings.interval, settings.idle_quantile)),
@@ -167,6 +168,7 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   }
   metadata_.Sweep();
   snap->metadata_errors = metadata_.errors();
+  if (opener_ != nullptr) snap->opener_requests = opener_->Counts();
   normaliser_.Update(&samples, &views, now, snap->time_seconds);
   snap->workloads = std::move(views);
   // `samples` now holds the reused views' old buffers: the cgroup collector fills them next tick.

@@ -22,6 +22,7 @@
 #include "collectors/file_system.h"
 #include "collectors/libvirt_collector.h"
 #include "collectors/qemu_process.h"
+#include "collectors/opener_client.h"
 #include "collectors/runtime_metadata.h"
 #include "config/config.h"
 #include "pipeline/normaliser.h"
@@ -49,6 +50,9 @@ struct SamplerSettings {
   // Descriptors the cgroup collector may keep open (the daemon's descriptor budget,
   // daemon/descriptor_budget.h); files beyond it are read by path each time.
   uint64_t cgroup_descriptors = 4096;
+  // The opener's client, whose request counts each snapshot carries (the daemon sets it with
+  // --opener.socket; it must outlive the sampler). Null: no opener.
+  const OpenerClient* opener = nullptr;
 
   friend bool operator==(const SamplerSettings&, const SamplerSettings&) = default;
 };
@@ -82,6 +86,7 @@ class SamplingPipeline {
 
   const FileSystem& fs_;
   std::string procfs_;
+  const OpenerClient* opener_;  // null: no opener
   std::unique_ptr<CgroupCollector> cgroup_;
   std::unique_ptr<QemuProcessCollector> qemu_;
   std::unique_ptr<LibvirtCollector> libvirt_;  // null: no libvirt URI

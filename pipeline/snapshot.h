@@ -40,6 +40,7 @@ struct Snapshot {
   std::string cgroup_layout;  // "v2", "v1", "hybrid" or "none"
   std::string peak_source;    // where peak memory comes from, see README.md
   std::map<std::string, uint64_t> metadata_errors;  // unreadable runtime state files, by runtime
+  std::map<std::string, uint64_t> opener_requests;  // by result; empty without an opener
 };
 
 // Thread-safety: Publish and Get may be called from any thread.

@@ -19,6 +19,7 @@ inline Snapshot EveryFamilySnapshot() {
   snap.cgroup_layout = "v2";
   snap.peak_source = "interval_watermark";
   snap.metadata_errors = {{"docker", 2}};
+  snap.opener_requests = {{"ok", 3}, {"refused", 1}, {"unavailable", 0}};
   snap.collectors = {{"cgroup", 0.0123, true, {}}, {"qemu", 0.001, false, {"boom"}}};
   snap.process.cpu_seconds = 12.5;
   snap.process.open_fds = 17;

@@ -283,6 +283,21 @@ for cid in sorted(os.listdir(oci_dir)):
 seed("runtime_metadata_fuzzer", "podman-containers.json",
      b"\x02" + read(ROOTFS, "var", "lib", "containers", "storage", "overlay-containers", "containers.json"))
 
+# --- opener_request_fuzzer: what the daemon asks the opener, and what it must refuse -------------
+CID = "6100a81c4235f3c3ed111d6f6f4c726b5e76f5c261204854d6d0e9b95b254edf"
+for i, r in enumerate([
+        "w/sys/fs/cgroup/system.slice/docker-" + CID + ".scope/memory.peak",
+        "r/var/lib/docker/containers/" + CID + "/config.v2.json",
+        "r/run/containerd/io.containerd.runtime.v2.task/k8s.io/" + CID + "/config.json",
+        "r/run/containers/storage/overlay-containers/" + CID + "/userdata/config.json",
+        "r/var/lib/containers/storage/overlay-containers/containers.json",
+        "r/host/var/lib/containers/storage/overlay-containers/" + CID + "/userdata/config.json",
+        "w/sys/fs/cgroup/unified/a/memory.peak",
+        "r/etc/shadow", "w/var/lib/docker/containers/" + CID + "/config.v2.json",
+        "w/sys/fs/cgroup/a/../memory.peak", "w/sys/fs/cgroup//a/memory.peak", "wsys/fs/cgroup/memory.peak",
+        "x/etc/passwd"]):
+    seed("opener_request_fuzzer", f"request-{i}", r)
+
 
 def main():
     for target, files in sorted(corpora.items()):

@@ -144,6 +144,8 @@ check "conffiles lists /etc/workload_exporter/config.yaml" \
   bash -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles | grep -qx /etc/workload_exporter/config.yaml"
 dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' >"$work/contents"
 for path in /usr/bin/workload_exporter /lib/systemd/system/workload_exporter.service \
+  /usr/libexec/workload_exporter/workload_exporter_opener \
+  /lib/systemd/system/workload_exporter-opener.service /lib/systemd/system/workload_exporter-opener.socket \
   /usr/lib/sysusers.d/workload_exporter.conf /usr/lib/tmpfiles.d/workload_exporter.conf \
   /etc/workload_exporter/config.yaml /usr/share/doc/$pkg/copyright \
   /usr/share/doc/$pkg/changelog.Debian.gz \
@@ -178,6 +180,8 @@ check "/etc/workload_exporter is 0750 root:$user" \
   test "$(stat -c '%a %U:%G' /etc/workload_exporter)" = "750 root:$user"
 check "the unit is enabled (multi-user.target.wants symlink)" \
   test -L /etc/systemd/system/multi-user.target.wants/workload_exporter.service
+check "the opener's socket is enabled (sockets.target.wants symlink)" \
+  test -L /etc/systemd/system/sockets.target.wants/workload_exporter-opener.socket
 check "the installed binary runs: $(/usr/bin/workload_exporter --version 2>&1 | head -n1)" /usr/bin/workload_exporter --version
 as_user=(setpriv --reuid="$user" --regid="$user" --init-groups --inh-caps=-all --bounding-set=-all --no-new-privs)
 check "the package user reads and accepts the packaged config (--check-config)" \
@@ -383,10 +387,27 @@ daemon_extra=(--path.rootfs="$rootfs" --libvirt.uri=)
 start_daemon state_user "${as_user[@]}"
 start_daemon state_dac setpriv --reuid="$user" --regid="$user" --init-groups \
   --inh-caps=+dac_read_search --ambient-caps=+dac_read_search --no-new-privs
+# The installed opener, as root without any capability (its unit's CapabilityBoundingSet=),
+# on a socket only root and the package's group may use, as the socket unit makes it.
+opener_socket=$work/opener.sock
+setpriv --inh-caps=-all --bounding-set=-all --no-new-privs \
+  /usr/libexec/workload_exporter/workload_exporter_opener --path.rootfs="$rootfs" --listen="$opener_socket" \
+  --idle-exit=0 </dev/null >"$work/opener.log" 2>&1 &
+pids+=($!)
+for ((i = 0; i < 100; i++)); do
+  [[ -S $opener_socket ]] && break
+  sleep 0.1
+done
+if ! { chgrp "$user" "$opener_socket" && chmod 0660 "$opener_socket"; }; then
+  die "the opener did not make $opener_socket"
+fi
+daemon_extra=(--path.rootfs="$rootfs" --libvirt.uri= --opener.socket="$opener_socket")
+start_daemon state_opener "${as_user[@]}"
 daemon_extra=()
 sleep 1.5
 scrape state_user 1
 scrape state_dac 1
+scrape state_opener 1
 check "[user, Docker state file] the container keeps its id as its name" \
   has "$work/state_user.1.prom" "^workload_info{kind=\"container\",runtime=\"docker\",$sel,name=\"${id:0:12}\""
 check "[user, Docker state file] the unreadable file is counted in metadata_errors_total" \
@@ -394,6 +415,15 @@ check "[user, Docker state file] the unreadable file is counted in metadata_erro
   'BEGIN { exit !(v >= 1) }'
 check "[user + CAP_DAC_READ_SEARCH, Docker state file] name and image from the state file" \
   has "$work/state_dac.1.prom" "^workload_info{kind=\"container\",runtime=\"docker\",$sel,name=\"wepkgtest\",image=\"busybox:latest\""
+check "[user + opener, Docker state file] name and image from the state file" \
+  has "$work/state_opener.1.prom" "^workload_info{kind=\"container\",runtime=\"docker\",$sel,name=\"wepkgtest\",image=\"busybox:latest\""
+check "[user + opener] the daemon holds no capability" \
+  test "$(awk '/^CapEff:/ { print $2 }' "/proc/${daemon_pid[state_opener]}/status")" = 0000000000000000
+check "[user + opener] its requests are counted, none unavailable" \
+  awk -v v="$(value "$work/state_opener.1.prom" '^workload_exporter_opener_requests_total{result="unavailable"}')" \
+  'BEGIN { exit !(v == 0) }'
+log "  peak source as $user: $(grep '^workload_exporter_peak_source_info' "$work/state_user.1.prom" | head -n1)"
+log "  peak source as $user + opener: $(grep '^workload_exporter_peak_source_info' "$work/state_opener.1.prom" | head -n1)"
 
 # Stop everything now: userdel in the purge below refuses a user that still runs a process.
 stop_pids
@@ -420,7 +450,9 @@ check "after purge: no /etc/workload_exporter" test ! -e /etc/workload_exporter
 check "after purge: no user $user" bash -c "! getent passwd $user"
 check "after purge: no group $user" bash -c "! getent group $user"
 for link in /etc/systemd/system/multi-user.target.wants/workload_exporter.service \
-  /etc/systemd/system/workload_exporter.service; do
+  /etc/systemd/system/workload_exporter.service \
+  /etc/systemd/system/sockets.target.wants/workload_exporter-opener.socket \
+  /etc/systemd/system/workload_exporter-opener.socket /etc/systemd/system/workload_exporter-opener.service; do
   check "after purge: no $link" test ! -e "$link" -a ! -L "$link"
 done
 check "after purge: no deb-systemd-helper state" \
