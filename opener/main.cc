@@ -2,7 +2,8 @@
 // (collectors/opener_protocol.h, README.md "Privileges"). Runs as root with no capability at all:
 // those files are root's, so ownership is enough. Socket-activated by
 // systemd/workload_exporter-opener.socket (sd_listen_fds(3)'s LISTEN_FDS and LISTEN_PID, read
-// here without libsystemd), or listening itself with --listen=PATH (tests).
+// here without libsystemd), or listening itself with --listen=PATH (tests, and containers, where
+// no systemd passes a socket: packaging/kubernetes/daemonset.yaml).
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -32,7 +33,9 @@ constexpr const char* kUsage =
     "Flags:\n"
     "  --path.cgroupfs=PATH   cgroup filesystem mount point: memory.peak files beneath it. Default /sys/fs/cgroup.\n"
     "  --path.rootfs=PATH     Root under which container runtimes' state files are read. Default /.\n"
-    "  --listen=PATH          Bind this SOCK_SEQPACKET socket instead of taking systemd's (LISTEN_FDS).\n"
+    "  --listen=PATH          Bind this SOCK_SEQPACKET socket instead of taking systemd's (LISTEN_FDS),\n"
+    "                         mode 0660: owned by this process's user and group (run it with the\n"
+    "                         daemon's group, e.g. uid 0 and gid 9746 in the container image).\n"
     "  --idle-exit=SECONDS    Exit after this long without a connection; 0 never. Default 60.\n"
     "  --help                 Show this help and exit.\n";
 
@@ -69,6 +72,11 @@ int Listen(const std::string& path) {
   if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());  // a stale one
   if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 16) != 0) {
     std::fprintf(stderr, "--listen: %s: %s\n", path.c_str(), std::strerror(errno));
+    return -1;
+  }
+  // The daemon, another user in the same group, must be able to connect (write permission).
+  if (::chmod(path.c_str(), 0660) != 0) {
+    std::fprintf(stderr, "--listen: chmod %s: %s\n", path.c_str(), std::strerror(errno));
     return -1;
   }
   return fd;
