@@ -1,5 +1,6 @@
 #include "pipeline/normaliser.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@ namespace {
 
 using Clock = Normaliser::Clock;
 using std::chrono::milliseconds;
+using ::testing::DoubleEq;
+using ::testing::Optional;
 
 Sample Make(const std::string& id, uint64_t instance, std::optional<double> cpu) {
   Sample s;
@@ -22,49 +25,40 @@ Sample Make(const std::string& id, uint64_t instance, std::optional<double> cpu)
   return s;
 }
 
+// Feeds `n` the one sample Make(id, instance, cpu) at `ms` after the epoch; that workload's rate.
+std::optional<double> RateAt(Normaliser& n, int ms, const std::string& id, uint64_t instance,
+                             std::optional<double> cpu) {
+  auto v = n.Update({Make(id, instance, cpu)}, Clock::time_point{} + milliseconds(ms));
+  EXPECT_EQ(v.size(), 1u) << "at " << ms << " ms";
+  return v.empty() ? std::nullopt : v[0].cpu_usage_cores;
+}
+
 TEST(Normaliser, RateNeedsTwoSamplesOfTheSameInstance) {
   Normaliser n;
-  Clock::time_point t0{};
-  auto v = n.Update({Make("aaaa", 1, 10.0)}, t0);
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_FALSE(v[0].cpu_usage_cores);  // first sight: no rate yet
-
-  v = n.Update({Make("aaaa", 1, 10.5)}, t0 + milliseconds(1000));
-  ASSERT_TRUE(v[0].cpu_usage_cores);
-  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.5);
-
-  v = n.Update({Make("aaaa", 1, 12.5)}, t0 + milliseconds(2000));
-  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 2.0);
-
+  EXPECT_EQ(RateAt(n, 0, "aaaa", 1, 10.0), std::nullopt);  // first sight: no rate yet
+  EXPECT_THAT(RateAt(n, 1000, "aaaa", 1, 10.5), Optional(DoubleEq(0.5)));
+  EXPECT_THAT(RateAt(n, 2000, "aaaa", 1, 12.5), Optional(DoubleEq(2.0)));
   // Uneven intervals divide by the real elapsed time.
-  v = n.Update({Make("aaaa", 1, 13.0)}, t0 + milliseconds(4000));
-  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.25);
+  EXPECT_THAT(RateAt(n, 4000, "aaaa", 1, 13.0), Optional(DoubleEq(0.25)));
 }
 
 TEST(Normaliser, RecreatedWorkloadNeverYieldsANegativeOrDoubledRate) {
   Normaliser n;
-  Clock::time_point t0{};
-  n.Update({Make("aaaa", 1, 100.0)}, t0);
+  RateAt(n, 0, "aaaa", 1, 100.0);
   // Same id, new cgroup instance, counter restarted from a small value.
-  auto v = n.Update({Make("aaaa", 2, 0.3)}, t0 + milliseconds(1000));
-  EXPECT_FALSE(v[0].cpu_usage_cores);
+  EXPECT_EQ(RateAt(n, 1000, "aaaa", 2, 0.3), std::nullopt);
   // Same id, new instance, counter happens to be larger: still no rate across instances.
-  n.Update({Make("bbbb", 1, 1.0)}, t0 + milliseconds(2000));
-  v = n.Update({Make("bbbb", 3, 50.0)}, t0 + milliseconds(3000));
-  EXPECT_FALSE(v[0].cpu_usage_cores);
+  RateAt(n, 2000, "bbbb", 1, 1.0);
+  EXPECT_EQ(RateAt(n, 3000, "bbbb", 3, 50.0), std::nullopt);
   // From then on, rates resume within the new instance.
-  v = n.Update({Make("bbbb", 3, 50.5)}, t0 + milliseconds(4000));
-  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.5);
+  EXPECT_THAT(RateAt(n, 4000, "bbbb", 3, 50.5), Optional(DoubleEq(0.5)));
 }
 
 TEST(Normaliser, CounterGoingBackwardsYieldsNoRate) {
   Normaliser n;
-  Clock::time_point t0{};
-  n.Update({Make("aaaa", 1, 5.0)}, t0);
-  auto v = n.Update({Make("aaaa", 1, 4.0)}, t0 + milliseconds(1000));
-  EXPECT_FALSE(v[0].cpu_usage_cores);
-  v = n.Update({Make("aaaa", 1, 4.5)}, t0 + milliseconds(2000));
-  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.5);
+  RateAt(n, 0, "aaaa", 1, 5.0);
+  EXPECT_EQ(RateAt(n, 1000, "aaaa", 1, 4.0), std::nullopt);
+  EXPECT_THAT(RateAt(n, 2000, "aaaa", 1, 4.5), Optional(DoubleEq(0.5)));
 }
 
 TEST(Normaliser, VanishedWorkloadsAreForgottenAtOnce) {
