@@ -459,18 +459,31 @@ class CountingFileSystem : public test_util::ForwardingFileSystem {
   mutable int lists = 0;
 };
 
+// V2ContainerTree's container and a collector over it through `fs`, which may keep `budget`
+// descriptors (none by default, as CgroupCollector).
+struct CachedContainer {
+  CachedContainer(const FileSystem& fs, const std::string& controllers, uint64_t budget = 0)
+      : t(controllers), c(fs, t.root()) {
+    c.set_descriptor_budget(budget);
+  }
+  // One tick; its first sample (std::out_of_range, failing the test, when there is none).
+  Sample First() { return c.Collect().samples.at(0); }
+
+  V2ContainerTree t;
+  CgroupCollector c;
+};
+
 TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
   RealFileSystem fs;
-  V2ContainerTree t("cpu memory pids\n");
-  CgroupCollector c(fs, t.root());
-  c.set_descriptor_budget(1000);
-  ASSERT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 104857600u);
+  CachedContainer cc(fs, "cpu memory pids\n", 1000);
+  auto& [t, c] = cc;
+  ASSERT_EQ(*cc.First().memory.usage_bytes, 104857600u);
   // 10 files read every tick (no io.stat here; pids.current, so no cgroup.threads); the limits
   // (cpu.max, memory.max) are read by path, rarely.
   EXPECT_EQ(c.kept_descriptors(), 10u);
   t.Overwrite(t.dir + "/memory.current", "4096\n");
   t.Overwrite(t.dir + "/cpu.stat", "usage_usec 9000000\nuser_usec 6000000\nsystem_usec 3000000\n");
-  const Sample s = c.Collect().samples.at(0);
+  const Sample s = cc.First();
   EXPECT_EQ(*s.memory.usage_bytes, 4096u);
   EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 9.0);
   EXPECT_FALSE(s.cpu.periods);  // a key gone from the new content is gone from the figures
@@ -479,7 +492,7 @@ TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
   // A recreated cgroup: the old descriptors go, new ones read the new files.
   t.Recreate();
   t.Overwrite(t.dir + "/memory.current", "8192\n");
-  EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 8192u);
+  EXPECT_EQ(*cc.First().memory.usage_bytes, 8192u);
   EXPECT_EQ(c.kept_descriptors(), 10u);
   // A removed one closes them.
   t.Remove(t.dir);
@@ -491,30 +504,28 @@ TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
 // file longer than that (and than the read buffer, 16 KiB) is read to its end, tick after tick.
 TEST(CgroupCollectorCache, KeptDescriptorsReadFilesLongerThanAPageWhole) {
   RealFileSystem fs;
-  V2ContainerTree t("cpu memory pids\n");
+  CachedContainer cc(fs, "cpu memory pids\n", 1000);
+  auto& [t, c] = cc;
   auto long_stat = [](uint64_t anon) {
     std::string text;
     for (int i = 0; text.size() < 40'000; ++i) text += "filler_key_" + std::to_string(i) + " 12345\n";
     return text + "inactive_file 1048576\nanon " + std::to_string(anon) + "\n";  // the keys read come last
   };
   t.Overwrite(t.dir + "/memory.stat", long_stat(7340032));
-  CgroupCollector c(fs, t.root());
-  c.set_descriptor_budget(1000);
-  Sample s = c.Collect().samples.at(0);
+  Sample s = cc.First();
   EXPECT_EQ(s.memory.rss_bytes, 7340032u);
   EXPECT_EQ(s.memory.working_set_bytes, 104857600u - 1048576u);
   t.Overwrite(t.dir + "/memory.stat", long_stat(9437184));
-  s = c.Collect().samples.at(0);
+  s = cc.First();
   EXPECT_EQ(s.memory.rss_bytes, 9437184u);
   EXPECT_EQ(c.kept_descriptors(), 10u);
 }
 
 TEST(CgroupCollectorCache, WithoutDescriptorsToSpareReadsByPath) {
   RealFileSystem fs;
-  V2ContainerTree t("cpu memory pids\n");
-  CgroupCollector c(fs, t.root());
-  c.set_descriptor_budget(3);
-  EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 104857600u);
+  CachedContainer cc(fs, "cpu memory pids\n", 3);
+  auto& [t, c] = cc;
+  EXPECT_EQ(*cc.First().memory.usage_bytes, 104857600u);
   EXPECT_EQ(c.kept_descriptors(), 3u);
   c.set_descriptor_budget(0);
   t.Remove(t.dir);
@@ -526,7 +537,7 @@ TEST(CgroupCollectorCache, WithoutDescriptorsToSpareReadsByPath) {
   EXPECT_EQ(*r.samples.at(0).memory.usage_bytes, 104857600u);
   // Replaced files are read afresh when read by path.
   t.Write(t.dir + "/memory.current", "1\n");
-  EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 1u);
+  EXPECT_EQ(*cc.First().memory.usage_bytes, 1u);
 }
 
 TEST(CgroupCollectorCache, AbsentFilesAreProbedOnlyEveryReprobeTicks) {
@@ -552,12 +563,12 @@ TEST(CgroupCollectorCache, AbsentFilesAreProbedOnlyEveryReprobeTicks) {
 TEST(CgroupCollectorCache, WalksTheTreeOnlyWhenItChanged) {
   RealFileSystem real;
   CountingFileSystem fs(real);
-  V2ContainerTree t("cpu memory pids\n");
+  CachedContainer cc(fs, "cpu memory pids\n");
+  auto& [t, c] = cc;
   const std::string& a = t.dir;
   const std::string b = "system.slice/docker-" + std::string(64, 'b') + ".scope";
   t.MakeDir("user.slice");
   if (real.Stat(t.root())->links < 2) GTEST_SKIP() << "this filesystem does not count subdirectories";
-  CgroupCollector c(fs, t.root());
   ASSERT_EQ(c.Collect().samples.size(), 1u);
   const int walked = fs.lists;
   EXPECT_EQ(c.Collect().samples.size(), 1u);
@@ -581,14 +592,14 @@ TEST(CgroupCollectorCache, WalksTheTreeOnlyWhenItChanged) {
 TEST(CgroupCollectorCache, LimitsAreReReadOnTheSlowCadence) {
   RealFileSystem real;
   CountingFileSystem fs(real);
-  V2ContainerTree t("cpu memory\n");
-  CgroupCollector c(fs, t.root());
-  EXPECT_DOUBLE_EQ(*c.Collect().samples.at(0).cpu.limit_cores, 0.5);
+  CachedContainer cc(fs, "cpu memory\n");
+  auto& [t, c] = cc;
+  EXPECT_DOUBLE_EQ(*cc.First().cpu.limit_cores, 0.5);
   const int first = fs.reads["cpu.max"];
   t.Write(t.dir + "/cpu.max", "150000 100000\n");  // docker update --cpus 1.5
   int ticks = 0;
   for (; ticks < 2 * static_cast<int>(CgroupCollector::kSlowTicks); ++ticks) {
-    const Sample s = c.Collect().samples.at(0);
+    const Sample s = cc.First();
     ASSERT_TRUE(s.cpu.limit_cores);  // the kept value between re-reads
     if (*s.cpu.limit_cores == 1.5) break;
   }
