@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include "exposition/every_family_snapshot.h"
 #include "exposition/gzip.h"
 #include "exposition/renderer.h"
 #include "test_util/http_get.h"
@@ -454,23 +455,13 @@ TEST_F(HttpServerTest, WhileAMetricsBodyIsPendingEveryOtherRequestIsAnswered) {
   EXPECT_EQ(response->body, "we_up 1\n");
 }
 
-// 10,000 containers with every figure set, as bench/make_fixture's tree gives the sampler.
+// 10,000 containers with every figure set (every_family_snapshot.h's container), as
+// bench/make_fixture's tree gives the sampler.
 std::shared_ptr<const Snapshot> LargeSnapshot(double time_seconds) {
-  auto snap = std::make_shared<Snapshot>();
+  auto snap = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
   snap->time_seconds = time_seconds;
-  snap->cgroup_layout = "v2";
-  snap->windows = WindowLayout::Make({std::chrono::seconds(60), std::chrono::seconds(300)},
-                                     std::chrono::milliseconds(1000), 0.1);
-  WorkloadView c;
-  c.sample.cpu = {3.0, 2.0, 1.0, 50, 5, 0.4, 0.5};
-  c.sample.memory = {104857600, 83886080, 62914560, 41943040, 4096, std::nullopt, 209715200, 1000, 1};
-  c.sample.tasks = 2;
-  c.sample.io = {1, 2, 3, 4};
-  c.sample.network = {10, 20, 30, 40, 0, 1};
-  c.sample.cpu_pressure = {1.0, 0.5};
-  c.sample.memory_pressure = {2e-5, std::nullopt};
-  c.cpu_usage_cores = 0.25;
-  c.windows = {WindowFigures{0.01, 1.5, 9e7, 2e8}, WindowFigures{0.02, 1.5, 9e7, 2e8}};
+  WorkloadView c = snap->workloads.front();
+  snap->workloads.clear();
   for (int i = 0; i < 10'000; ++i) {
     char id[65];
     std::snprintf(id, sizeof id, "%064x", i);
