@@ -169,6 +169,32 @@ class HttpServerTest : public ::testing::Test {
     ready_ = ready;
   }
 
+  // GETs `target` and checks that the response has `status` and, when given, `body`; the response,
+  // or an empty one (status 0) when none came, that failure reported.
+  HttpResponse ExpectGet(int status, const std::string& target,
+                         const std::optional<std::string>& body = std::nullopt) {
+    auto response = Get(target);
+    if (!response) return {};
+    EXPECT_EQ(response->status, status) << "GET " << target;
+    if (body) {
+      EXPECT_EQ(response->body, *body) << "GET " << target;
+    }
+    return *std::move(response);
+  }
+
+  // Connects `connection`, sends it `raw` and reads one response (a HEAD's, when `head`); nullopt,
+  // the failure reported, when any of that fails.
+  std::optional<HttpResponse> SendRaw(HttpConnection& connection, const std::string& raw, bool head = false,
+                                      std::string* error = nullptr) {
+    std::string own_error;
+    if (error == nullptr) error = &own_error;
+    if (!connection.Connect(kLocalhost, port_, error) || !connection.WriteRaw(raw, error)) {
+      ADD_FAILURE() << "connect or send: " << *error;
+      return std::nullopt;
+    }
+    return connection.ReadResponse(head, error);
+  }
+
   std::optional<HttpResponse> Get(const std::string& target,
                                   const std::map<std::string, std::string>& headers = {}) {
     std::string error;
@@ -222,16 +248,10 @@ TEST_F(HttpServerTest, PathMatchingIgnoresTheQueryAndAcceptsAbsoluteForm) {
   for (const std::string target :
        {"/metrics?collect[]=cpu&x=1", "/metrics?", "http://127.0.0.1/metrics?x=1",
         "HTTP://example.com:9746/metrics"}) {
-    auto response = Get(target);
-    ASSERT_TRUE(response) << target;
-    EXPECT_EQ(response->status, 200) << target;
-    EXPECT_EQ(response->body, "we_up 1\n") << target;
+    ExpectGet(200, target, "we_up 1\n");
   }
   for (const std::string target : {"/metricsx", "/metrics/", "/Metrics", "/nope", "*"}) {
-    auto response = Get(target);
-    ASSERT_TRUE(response) << target;
-    EXPECT_EQ(response->status, 404) << target;
-    EXPECT_EQ(response->body, "not found\n") << target;
+    ExpectGet(404, target, "not found\n");
   }
 }
 
@@ -284,10 +304,8 @@ TEST_F(HttpServerTest, RepeatedAcceptEncodingFieldsAreCombined) {
   SetBody(body);
   Start();
   HttpConnection connection;
-  ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-  ASSERT_TRUE(connection.WriteRaw(
-      "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nAccept-Encoding: gzip\r\n\r\n"));
-  auto response = connection.ReadResponse();
+  auto response = SendRaw(connection,
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nAccept-Encoding: gzip\r\n\r\n");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->header("content-encoding"), "gzip");
   EXPECT_EQ(response->body, body->gzip);
@@ -395,30 +413,16 @@ TEST_F(HttpServerTest, OtherMethodsGet405WithAllow) {
 
 TEST_F(HttpServerTest, BeforeTheFirstSampleMetricsAndReadyAre503) {
   Start();
-  auto metrics = Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->status, 503);
-  EXPECT_EQ(metrics->body, "no sample yet\n");
+  ExpectGet(503, "/metrics", "no sample yet\n");
 
-  auto ready = Get("/-/ready");
-  ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 503);
-  EXPECT_EQ(ready->body, "Not ready\n");
+  ExpectGet(503, "/-/ready", "Not ready\n");
 
-  auto healthy = Get("/-/healthy");
-  ASSERT_TRUE(healthy);
-  EXPECT_EQ(healthy->status, 200);
-  EXPECT_EQ(healthy->body, "OK\n");
+  ExpectGet(200, "/-/healthy", "OK\n");
 
   SetBody(MakeBody("we_up 1\n"));
   SetReady(true);
-  metrics = Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->status, 200);
-  ready = Get("/-/ready");
-  ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 200);
-  EXPECT_EQ(ready->body, "Ready\n");
+  ExpectGet(200, "/metrics");
+  ExpectGet(200, "/-/ready", "Ready\n");
 }
 
 // Readiness cannot follow the first body any more without asking for a render: the metrics
@@ -426,9 +430,7 @@ TEST_F(HttpServerTest, BeforeTheFirstSampleMetricsAndReadyAre503) {
 TEST_F(HttpServerTest, WithoutAReadyHandlerTheServerIsReady) {
   install_ready_ = false;
   Start();
-  auto ready = Get("/-/ready");
-  ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 200);
+  ExpectGet(200, "/-/ready");
 }
 
 TEST_F(HttpServerTest, WhileAMetricsBodyIsPendingEveryOtherRequestIsAnswered) {
@@ -532,42 +534,29 @@ TEST_F(HttpServerTest, LandingPageLinksToTheConfiguredTelemetryPath) {
   EXPECT_THAT(landing->body, HasSubstr("href=\"/-/ready\""));
   EXPECT_THAT(landing->body, Not(HasSubstr("/api/v1/workloads")));
 
-  auto custom = Get("/custom/metrics");
-  ASSERT_TRUE(custom);
-  EXPECT_EQ(custom->status, 200);
-  EXPECT_EQ(custom->body, "we_up 1\n");
-  auto old = Get("/metrics");
-  ASSERT_TRUE(old);
-  EXPECT_EQ(old->status, 404);
+  ExpectGet(200, "/custom/metrics", "we_up 1\n");
+  ExpectGet(404, "/metrics");
 
   // The path can change at run time (SIGHUP); the landing page follows, HTML-escaped.
   OnLoop([this] { server_->set_telemetry_path("/m<2>"); });
-  auto moved = Get("/m<2>");
-  ASSERT_TRUE(moved);
-  EXPECT_EQ(moved->status, 200);
+  ExpectGet(200, "/m<2>");
   landing = Get("/");
   ASSERT_TRUE(landing);
   EXPECT_THAT(landing->body, HasSubstr("href=\"/m&lt;2&gt;\""));
-  custom = Get("/custom/metrics");
-  ASSERT_TRUE(custom);
-  EXPECT_EQ(custom->status, 404);
+  ExpectGet(404, "/custom/metrics");
 }
 
 TEST_F(HttpServerTest, WorkloadsJsonIsServedOnlyWhenAHandlerIsSet) {
   Start();
-  auto response = Get("/api/v1/workloads");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 404);
+  ExpectGet(404, "/api/v1/workloads");
 }
 
 TEST_F(HttpServerTest, WorkloadsJsonHandler) {
   install_workloads_ = true;
   Start();
-  auto response = Get("/api/v1/workloads");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(response->header("content-type"), "application/json");
-  EXPECT_EQ(response->body, R"({"workloads":[]})");
+  auto response = ExpectGet(200, "/api/v1/workloads");
+  EXPECT_EQ(response.header("content-type"), "application/json");
+  EXPECT_EQ(response.body, R"({"workloads":[]})");
   auto landing = Get("/");
   ASSERT_TRUE(landing);
   EXPECT_THAT(landing->body, HasSubstr("href=\"/api/v1/workloads\""));
@@ -607,12 +596,10 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   SetReady(true);
   Start();
   HttpConnection connection;
-  ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-  ASSERT_TRUE(connection.WriteRaw(
+  auto first = SendRaw(connection,
       "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"
       "HEAD /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"
-      "GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto first = connection.ReadResponse();
+      "GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n");
   auto second = connection.ReadResponse(/*head=*/true);
   auto third = connection.ReadResponse();
   ASSERT_TRUE(first && second && third);
@@ -626,9 +613,7 @@ TEST_F(HttpServerTest, Http10AndConnectionCloseEndTheConnectionAfterTheResponse)
   Start();
   {
     HttpConnection connection;
-    ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-    ASSERT_TRUE(connection.WriteRaw("GET /-/healthy HTTP/1.0\r\n\r\n"));
-    auto response = connection.ReadResponse();
+    auto response = SendRaw(connection, "GET /-/healthy HTTP/1.0\r\n\r\n");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200);
     EXPECT_EQ(response->body, "OK\n");
@@ -647,10 +632,8 @@ TEST_F(HttpServerTest, Http10AndConnectionCloseEndTheConnectionAfterTheResponse)
 TEST_F(HttpServerTest, AnOversizedHeaderGets431AndTheConnectionCloses) {
   Start();
   HttpConnection connection;
-  ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-  ASSERT_TRUE(connection.WriteRaw("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                                  std::string(16 * 1024, 'a') + "\r\n\r\n"));
-  auto response = connection.ReadResponse();
+  auto response =
+      SendRaw(connection, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(16 * 1024, 'a') + "\r\n\r\n");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 431);
   EXPECT_EQ(response->header("connection"), "close");
@@ -710,32 +693,26 @@ TEST_F(HttpServerTest, ABodyOverOneKibibyteGets413) {
   Start();
   {
     HttpConnection connection;
-    ASSERT_TRUE(connection.Connect(kLocalhost, port_));
     // Refused on the Content-Length alone, before any of the body is sent.
-    ASSERT_TRUE(connection.WriteRaw(
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n"));
-    auto response = connection.ReadResponse();
+    auto response = SendRaw(connection,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 413);
     EXPECT_TRUE(connection.ReadUntilClosed().has_value());
   }
   {
     HttpConnection connection;
-    ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-    ASSERT_TRUE(connection.WriteRaw(
+    auto response = SendRaw(connection,
         "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        "800\r\n" + std::string(2048, 'x') + "\r\n0\r\n\r\n"));
-    auto response = connection.ReadResponse();
+        "800\r\n" + std::string(2048, 'x') + "\r\n0\r\n\r\n");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 413);
   }
   {
     // A small body is read and ignored, and the connection carries on.
     HttpConnection connection;
-    ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-    ASSERT_TRUE(connection.WriteRaw(
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
-    auto response = connection.ReadResponse();
+    auto response = SendRaw(connection,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200);
     auto again = connection.Request("GET", "/metrics");
