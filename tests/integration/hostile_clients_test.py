@@ -30,8 +30,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test_util"))
-from exporter_client import (HOST, binary_from_argv, free_port, print_log_tail,  # noqa: E402
-                             raise_fd_limit, read_response, start_daemon, stop_daemon)
+from exporter_client import (HOST, binary_from_argv, free_port, raise_fd_limit,  # noqa: E402
+                             read_response, start_daemon, stop_daemon, verdict)
 
 SLOW_CONNECTIONS = 500
 ATTACK_SECONDS = 15
@@ -231,19 +231,10 @@ def main():
         if daemon.poll() is not None:
             failures.append(f"the daemon exited with {daemon.returncode}")
     finally:
-        stop_daemon(daemon)
-        daemon_log.close()
-        if failures:
-            print_log_tail(daemon_log.name)
+        stop_daemon(daemon, daemon_log, show_log=bool(failures))
         os.unlink(daemon_log.name)
 
-    for failure in failures[:40]:
-        log(f"FAIL: {failure}")
-    if failures:
-        log(f"{len(failures)} failure(s)")
-        return 1
-    log("pass")
-    return 0
+    return verdict(failures, log, most=40)
 
 
 if __name__ == "__main__":

@@ -36,8 +36,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test_util"))
-from exporter_client import (HOST, binary_from_argv, free_port, print_log_tail,  # noqa: E402
-                             raise_fd_limit, read_response, start_daemon, stop_daemon)
+from exporter_client import (HOST, binary_from_argv, free_port, raise_fd_limit,  # noqa: E402
+                             read_response, start_daemon, stop_daemon, verdict)
 
 USER = "prometheus"
 PASSWORD = "scrape-secret"
@@ -271,18 +271,9 @@ def main():
             failures.append(f"the daemon exited with {daemon.returncode}")
     finally:
         scraper.close()
-        stop_daemon(daemon)
-        daemon_log.close()
-        if failures:
-            print_log_tail(daemon_log.name)
+        stop_daemon(daemon, daemon_log, show_log=bool(failures))
 
-    for failure in failures:
-        log(f"FAIL: {failure}")
-    if failures:
-        log(f"{len(failures)} failure(s)")
-        return 1
-    log("pass")
-    return 0
+    return verdict(failures, log)
 
 
 if __name__ == "__main__":

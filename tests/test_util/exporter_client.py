@@ -1,6 +1,6 @@
 """What the Python integration tests share to run the real daemon and speak HTTP/1.1 to it,
 stdlib only: a free port, one response read off a socket, the daemon started on the checked-in
-fixtures and stopped by PID, its log's tail on failure.
+fixtures and stopped by PID, its log's tail on failure, the verdict.
 
 A test script imports it from beside itself, whatever the working directory:
 
@@ -77,8 +77,9 @@ def start_daemon(binary, port, log_file, *extra_flags):
         stdout=log_file, stderr=subprocess.STDOUT)
 
 
-def stop_daemon(daemon):
-    """SIGTERM to the daemon's PID, SIGKILL if it has not exited 5 s later."""
+def stop_daemon(daemon, log_file, show_log):
+    """SIGTERM to the daemon's PID, SIGKILL if it has not exited 5 s later; then closes its
+    `log_file` and, when `show_log`, prints the log's tail."""
     if daemon.poll() is None:
         daemon.send_signal(signal.SIGTERM)
         try:
@@ -86,8 +87,18 @@ def stop_daemon(daemon):
         except subprocess.TimeoutExpired:
             daemon.kill()
             daemon.wait()
+    log_file.close()
+    if show_log:
+        with open(log_file.name, errors="replace") as f:
+            print("---- daemon log (tail) ----\n" + f.read()[-4000:])
 
 
-def print_log_tail(path, chars=4000):
-    with open(path, errors="replace") as f:
-        print("---- daemon log (tail) ----\n" + f.read()[-chars:])
+def verdict(failures, log, most=None):
+    """Logs the failures (the first `most` of them) and their count, or "pass"; the exit status."""
+    for failure in failures[:most]:
+        log(f"FAIL: {failure}")
+    if failures:
+        log(f"{len(failures)} failure(s)")
+        return 1
+    log("pass")
+    return 0
