@@ -459,12 +459,19 @@ class CountingFileSystem : public test_util::ForwardingFileSystem {
   mutable int lists = 0;
 };
 
-// V2ContainerTree's container and a collector over it through `fs`, which may keep `budget`
-// descriptors (none by default, as CgroupCollector).
+// V2ContainerTree's container and a collector over it through `fs` (the real filesystem, which
+// keeps descriptors, unless given), which may keep `budget` descriptors (none by default, as
+// CgroupCollector).
 struct CachedContainer {
   CachedContainer(const FileSystem& fs, const std::string& controllers, uint64_t budget = 0)
       : t(controllers), c(fs, t.root()) {
     c.set_descriptor_budget(budget);
+  }
+  explicit CachedContainer(const std::string& controllers, uint64_t budget = 0)
+      : CachedContainer(Real(), controllers, budget) {}
+  static const FileSystem& Real() {
+    static const RealFileSystem real;
+    return real;
   }
   // One tick; its first sample (std::out_of_range, failing the test, when there is none).
   Sample First() { return c.Collect().samples.at(0); }
@@ -474,8 +481,7 @@ struct CachedContainer {
 };
 
 TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
-  RealFileSystem fs;
-  CachedContainer cc(fs, "cpu memory pids\n", 1000);
+  CachedContainer cc("cpu memory pids\n", 1000);
   auto& [t, c] = cc;
   ASSERT_EQ(*cc.First().memory.usage_bytes, 104857600u);
   // 10 files read every tick (no io.stat here; pids.current, so no cgroup.threads); the limits
@@ -503,8 +509,7 @@ TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
 // A kept descriptor's first read stops there only when it came back well short of a page; a
 // file longer than that (and than the read buffer, 16 KiB) is read to its end, tick after tick.
 TEST(CgroupCollectorCache, KeptDescriptorsReadFilesLongerThanAPageWhole) {
-  RealFileSystem fs;
-  CachedContainer cc(fs, "cpu memory pids\n", 1000);
+  CachedContainer cc("cpu memory pids\n", 1000);
   auto& [t, c] = cc;
   auto long_stat = [](uint64_t anon) {
     std::string text;
@@ -522,8 +527,7 @@ TEST(CgroupCollectorCache, KeptDescriptorsReadFilesLongerThanAPageWhole) {
 }
 
 TEST(CgroupCollectorCache, WithoutDescriptorsToSpareReadsByPath) {
-  RealFileSystem fs;
-  CachedContainer cc(fs, "cpu memory pids\n", 3);
+  CachedContainer cc("cpu memory pids\n", 3);
   auto& [t, c] = cc;
   EXPECT_EQ(*cc.First().memory.usage_bytes, 104857600u);
   EXPECT_EQ(c.kept_descriptors(), 3u);
