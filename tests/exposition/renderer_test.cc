@@ -21,11 +21,10 @@
 namespace we {
 namespace {
 
-using Clock = ScrapePredictor::Clock;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
+using namespace std::chrono_literals;
 
-const Clock::time_point t0 = Clock::time_point{} + std::chrono::hours(1);
+// Where the prerender tests' ticks start: an hour into the renderer's clock.
+const ScrapePredictor::Clock::time_point kFirstTick = ScrapePredictor::Clock::time_point{} + 1h;
 
 std::shared_ptr<Snapshot> SnapshotAt(double time, int workloads) {
   auto snap = std::make_shared<Snapshot>();
@@ -115,12 +114,12 @@ TEST(MetricsRendererPrerender, ScrapesAtACadenceFindTheirBodyReady) {
   std::vector<std::shared_ptr<const MetricsBody>> served;
   uint64_t renders_on_arrival = 0;
   for (int tick = 0; tick < 40; ++tick) {
-    const Clock::time_point now = t0 + seconds(tick);
+    const auto now = kFirstTick + std::chrono::seconds(tick);
     store.Publish(SnapshotAt(tick, 0));
-    renderer.Prerender(now, seconds(1));
+    renderer.Prerender(now, 1s);
     if (tick % 5 == 0) {
       const uint64_t before = renderer.renders();
-      auto body = renderer.Current(/*gzip=*/false, now + milliseconds(300));
+      auto body = renderer.Current(/*gzip=*/false, now + 300ms);
       ASSERT_NE(body, nullptr);
       // The body is always of the newest snapshot, rendered ahead or not.
       EXPECT_NE(body->text.find("workload_exporter_last_sample_timestamp_seconds " + std::to_string(tick) + "\n"),
@@ -141,7 +140,7 @@ TEST(MetricsRendererPrerender, NoScrapesNoRenders) {
   MetricsRenderer renderer(store, BuildInfo{"v", "r"});
   for (int tick = 0; tick < 30; ++tick) {
     store.Publish(SnapshotAt(tick, 0));
-    renderer.Prerender(t0 + seconds(tick), seconds(1));
+    renderer.Prerender(kFirstTick + std::chrono::seconds(tick), 1s);
   }
   EXPECT_EQ(renderer.renders(), 0u);
 }
