@@ -115,6 +115,18 @@ class HttpServerTest : public ::testing::Test {
     return result.get();
   }
 
+  // The port the server listens on now, read on its loop.
+  uint16_t ServerPort() {
+    return OnLoop([this] { return server_->port(); });
+  }
+
+  // GET /-/healthy on a fresh connection to host:port must answer 200.
+  void ExpectHealthy(const std::string& host, uint16_t port) {
+    auto response = HttpGet(host, port, "/-/healthy");
+    ASSERT_TRUE(response) << host << ":" << port;
+    EXPECT_EQ(response->status, 200) << host << ":" << port;
+  }
+
   std::size_t Active() {
     return OnLoop([this] { return server_->active_connections(); });
   }
@@ -869,12 +881,10 @@ TEST_F(HttpServerTest, ListenMovesToANewAddressAndOpenConnectionsStay) {
   // A different address (a host name, resolved) binds a new port; the old listener closes.
   const auto error = OnLoop([this] { return server_->Listen("localhost:0"); });
   ASSERT_EQ(error, std::nullopt) << *error;
-  const uint16_t new_port = OnLoop([this] { return server_->port(); });
+  const uint16_t new_port = ServerPort();
   ASSERT_NE(new_port, old_port);
 
-  auto on_new = HttpGet(kLocalhost, new_port, "/-/healthy");
-  ASSERT_TRUE(on_new);
-  EXPECT_EQ(on_new->status, 200);
+  ExpectHealthy(kLocalhost, new_port);
   std::string refused;
   EXPECT_FALSE(HttpRequest(kLocalhost, old_port, "GET", "/-/healthy", {}, 2s, &refused));
   EXPECT_THAT(refused, HasSubstr("connect"));
@@ -887,7 +897,7 @@ TEST_F(HttpServerTest, ListenMovesToANewAddressAndOpenConnectionsStay) {
 TEST_F(HttpServerTest, ListenToTheSameAddressIsANoOp) {
   Start();
   EXPECT_EQ(OnLoop([this] { return server_->Listen("127.0.0.1:0"); }), std::nullopt);
-  EXPECT_EQ(OnLoop([this] { return server_->port(); }), port_);
+  EXPECT_EQ(ServerPort(), port_);
   EXPECT_TRUE(HttpGet(kLocalhost, port_, "/-/healthy"));
 }
 
@@ -907,10 +917,8 @@ TEST_F(HttpServerTest, AFailedListenNamesTheAddressAndKeepsTheOldListener) {
   ASSERT_TRUE(invalid);
   EXPECT_THAT(*invalid, HasSubstr("\"::1:80\""));
 
-  EXPECT_EQ(OnLoop([this] { return server_->port(); }), port_);
-  auto response = HttpGet(kLocalhost, port_, "/-/healthy");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(ServerPort(), port_);
+  ExpectHealthy(kLocalhost, port_);
 }
 
 TEST_F(HttpServerTest, ListenMovesToAnotherHostOnTheSamePort) {
@@ -918,20 +926,16 @@ TEST_F(HttpServerTest, ListenMovesToAnotherHostOnTheSamePort) {
   const std::string all_v4 = "0.0.0.0:" + std::to_string(port_);
   const auto error = OnLoop([&] { return server_->Listen(all_v4); });
   ASSERT_EQ(error, std::nullopt) << *error;
-  EXPECT_EQ(OnLoop([this] { return server_->port(); }), port_);
-  auto response = HttpGet(kLocalhost, port_, "/-/healthy");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(ServerPort(), port_);
+  ExpectHealthy(kLocalhost, port_);
 }
 
 TEST_F(HttpServerTest, ListenOnAllInterfacesAcceptsIPv4AndIPv6Loopback) {
   Start();
   const auto error = OnLoop([this] { return server_->Listen(":0"); });
   ASSERT_EQ(error, std::nullopt) << *error;
-  const uint16_t port = OnLoop([this] { return server_->port(); });
-  auto v4 = HttpGet(kLocalhost, port, "/-/healthy");
-  ASSERT_TRUE(v4);
-  EXPECT_EQ(v4->status, 200);
+  const uint16_t port = ServerPort();
+  ExpectHealthy(kLocalhost, port);
   // Where IPv6 is available, "::" accepts it too.
   boost::system::error_code ec;
   asio::io_context probe_io;
@@ -939,9 +943,7 @@ TEST_F(HttpServerTest, ListenOnAllInterfacesAcceptsIPv4AndIPv6Loopback) {
   probe.open(asio::ip::tcp::v6(), ec);
   if (!ec) probe.bind({asio::ip::address_v6::loopback(), 0}, ec);
   if (ec) GTEST_SKIP() << "no IPv6 loopback here: " << ec.message();
-  auto v6 = HttpGet("::1", port, "/-/healthy");
-  ASSERT_TRUE(v6);
-  EXPECT_EQ(v6->status, 200);
+  ExpectHealthy("::1", port);
 }
 
 TEST_F(HttpServerTest, ShutdownClosesIdleConnectionsStopsAcceptingAndCallsDone) {
@@ -956,7 +958,7 @@ TEST_F(HttpServerTest, ShutdownClosesIdleConnectionsStopsAcceptingAndCallsDone) 
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);  // not the grace period
   EXPECT_TRUE(idle.ReadUntilClosed().has_value());
   EXPECT_EQ(Active(), 0u);
-  EXPECT_EQ(OnLoop([this] { return server_->port(); }), 0);
+  EXPECT_EQ(ServerPort(), 0);
   EXPECT_FALSE(HttpRequest(kLocalhost, port_, "GET", "/-/healthy", {}, 2s));
   EXPECT_TRUE(OnLoop([this] { return server_->Listen("127.0.0.1:0"); }).has_value());
 }
