@@ -108,27 +108,38 @@ Sample MakeMemory(uint64_t instance, double cpu, uint64_t working_set, std::opti
   return s;
 }
 
-TEST(NormaliserWindows, LifetimeWatermarkCountsOnlyWhileTheWorkloadIsYoungerThanTheWindow) {
+// A workload first seen 5 s after its start (working set 100 MB, lifetime watermark 600 MB, the
+// interval watermark `interval_peak`), fed once a second for 30 ticks to a normaliser with 10 s and
+// 1 m windows. The 10 s window's peak must be the 600 MB lifetime mark while the workload is
+// younger than 10 s and `peak10_later` after; the 1 m window's stays 600 MB (still young).
+// `also(view, age)` checks more after each tick.
+void ExpectYoungWorkloadPeaks(std::optional<uint64_t> interval_peak, double peak10_later,
+                              const std::function<void(const WorkloadView&, double)>& also = {}) {
   Normaliser n(WithWindows({milliseconds(10'000), milliseconds(60'000)}));
   Clock::time_point t0{};
   const double start = 1000;
-  // A 500 MB spike between samples left its mark in the lifetime watermark only.
-  std::vector<WorkloadView> v;
   for (int i = 0; i < 30; ++i) {
-    v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 600'000'000, std::nullopt, start)},
-                 t0 + milliseconds(1000 * i), start + 5 + i);
+    auto v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 600'000'000, interval_peak, start)},
+                      t0 + milliseconds(1000 * i), start + 5 + i);
     const double age = 5 + i;
     ASSERT_EQ(v[0].windows.size(), 2u);
-    // 10 s window: the watermark counts until the workload is 10 s old, the sampled max after.
     const double peak10 = *v[0].windows[0].memory_peak_bytes;
     if (age < 10) {
       EXPECT_NEAR(peak10, 600e6, 600e6 * 0.0004) << age;
     } else {
-      EXPECT_NEAR(peak10, 100e6, 100e6 * 0.0004) << age;
+      EXPECT_NEAR(peak10, peak10_later, peak10_later * 0.0004) << age;
     }
     EXPECT_NEAR(*v[0].windows[1].memory_peak_bytes, 600e6, 600e6 * 0.0004) << age;  // 1m: still young
-    EXPECT_NEAR(*v[0].windows[0].memory_idle_bytes, 100e6, 100e6 * 0.0004);
+    if (also) also(v[0], age);
   }
+}
+
+TEST(NormaliserWindows, LifetimeWatermarkCountsOnlyWhileTheWorkloadIsYoungerThanTheWindow) {
+  // A 500 MB spike between samples left its mark in the lifetime watermark only. 10 s window: the
+  // watermark counts until the workload is 10 s old, the sampled max after.
+  ExpectYoungWorkloadPeaks(std::nullopt, 100e6, [](const WorkloadView& v, double) {
+    EXPECT_NEAR(*v.windows[0].memory_idle_bytes, 100e6, 100e6 * 0.0004);
+  });
 }
 
 TEST(NormaliserWindows, IntervalWatermarkIsExactPerIntervalAndReplacesTheLifetimeOne) {
@@ -151,23 +162,9 @@ TEST(NormaliserWindows, IntervalWatermarkIsExactPerIntervalAndReplacesTheLifetim
 TEST(NormaliserWindows, AYoungWorkloadFirstSeenKeepsItsLifetimePeakWithTheIntervalWatermarkToo) {
   // The daemon (re)starts while a container is 5 s old: its 600 MB startup spike is older than the
   // daemon's first interval mark, but the lifetime mark holds it, and the container's whole life is
-  // inside every window it is younger than. Without this a restart or upgrade forgot it.
-  Normaliser n(WithWindows({milliseconds(10'000), milliseconds(60'000)}));
-  Clock::time_point t0{};
-  const double start = 1000;
-  for (int i = 0; i < 30; ++i) {
-    auto v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 600'000'000, 110'000'000, start)},
-                      t0 + milliseconds(1000 * i), start + 5 + i);
-    const double age = 5 + i;
-    ASSERT_EQ(v[0].windows.size(), 2u);
-    const double peak10 = *v[0].windows[0].memory_peak_bytes;
-    if (age < 10) {
-      EXPECT_NEAR(peak10, 600e6, 600e6 * 0.0004) << age;
-    } else {
-      EXPECT_NEAR(peak10, 110e6, 110e6 * 0.0004) << age;  // then the exact per-interval marks
-    }
-    EXPECT_NEAR(*v[0].windows[1].memory_peak_bytes, 600e6, 600e6 * 0.0004) << age;  // 1m: still young
-  }
+  // inside every window it is younger than. Without this a restart or upgrade forgot it. After
+  // 10 s, the exact per-interval marks.
+  ExpectYoungWorkloadPeaks(110'000'000, 110e6);
 }
 
 TEST(NormaliserWindows, ARecreatedWorkloadStartsNewWindows) {
