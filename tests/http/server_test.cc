@@ -207,6 +207,18 @@ class HttpServerTest : public ::testing::Test {
     return connection.ReadResponse(head, error);
   }
 
+  // `method target` on `connection` must answer `status`; the response, or an empty one (status 0)
+  // when none came, that failure reported.
+  HttpResponse ExpectOn(HttpConnection& connection, int status, const std::string& method,
+                        const std::string& target) {
+    std::string error;
+    auto response = connection.Request(method, target, {}, &error);
+    EXPECT_TRUE(response) << method << " " << target << ": " << error;
+    if (!response) return {};
+    EXPECT_EQ(response->status, status) << method << " " << target;
+    return *std::move(response);
+  }
+
   std::optional<HttpResponse> Get(const std::string& target,
                                   const std::map<std::string, std::string>& headers = {}) {
     std::string error;
@@ -381,28 +393,22 @@ TEST_F(HttpServerTest, HeadSendsTheHeadersWithoutTheBody) {
   HttpConnection connection;
   ASSERT_TRUE(connection.Connect(kLocalhost, port_));
 
-  auto head = connection.Request("HEAD", "/metrics");
-  ASSERT_TRUE(head);
-  EXPECT_EQ(head->status, 200);
-  EXPECT_EQ(head->header("content-type"), kMetricsContentType);
-  EXPECT_EQ(head->header("content-length"), std::to_string(text.size()));
-  EXPECT_TRUE(head->body.empty());
+  auto head = ExpectOn(connection, 200, "HEAD", "/metrics");
+  EXPECT_EQ(head.header("content-type"), kMetricsContentType);
+  EXPECT_EQ(head.header("content-length"), std::to_string(text.size()));
+  EXPECT_TRUE(head.body.empty());
 
   auto head_gzip = connection.Request("HEAD", "/metrics", {{"Accept-Encoding", "gzip"}});
   ASSERT_TRUE(head_gzip);
   EXPECT_EQ(head_gzip->header("content-encoding"), "gzip");
   EXPECT_EQ(head_gzip->header("content-length"), std::to_string(body->gzip.size()));
 
-  auto head_landing = connection.Request("HEAD", "/");
-  ASSERT_TRUE(head_landing);
-  EXPECT_EQ(head_landing->status, 200);
-  EXPECT_NE(head_landing->header("content-length"), "0");
+  auto head_landing = ExpectOn(connection, 200, "HEAD", "/");
+  EXPECT_NE(head_landing.header("content-length"), "0");
 
   // Had any body bytes followed a HEAD response, this response would not parse.
-  auto get = connection.Request("GET", "/metrics");
-  ASSERT_TRUE(get);
-  EXPECT_EQ(get->status, 200);
-  EXPECT_EQ(get->body, text);
+  auto get = ExpectOn(connection, 200, "GET", "/metrics");
+  EXPECT_EQ(get.body, text);
 }
 
 TEST_F(HttpServerTest, OtherMethodsGet405WithAllow) {
@@ -579,12 +585,8 @@ TEST_F(HttpServerTest, AHandlerExceptionIsA500AndTheConnectionLivesOn) {
   Start();
   HttpConnection connection;
   ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-  auto response = connection.Request("GET", "/metrics");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 500);
-  auto healthy = connection.Request("GET", "/-/healthy");
-  ASSERT_TRUE(healthy);
-  EXPECT_EQ(healthy->status, 200);
+  ExpectOn(connection, 500, "GET", "/metrics");
+  ExpectOn(connection, 200, "GET", "/-/healthy");
 }
 
 TEST_F(HttpServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
@@ -797,10 +799,8 @@ TEST_F(HttpServerTest, AtTheCapTheLongestWaitingConnectionIsEvictedForANewOne) {
   HttpConnection scraper;
   const auto started = std::chrono::steady_clock::now();
   ASSERT_TRUE(scraper.Connect(kLocalhost, port_));
-  auto response = scraper.Request("GET", "/metrics");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(response->body, "we_up 1\n");
+  auto response = ExpectOn(scraper, 200, "GET", "/metrics");
+  EXPECT_EQ(response.body, "we_up 1\n");
   // Answered by eviction, not after a timeout freed a slot (the timeouts are 30 s).
   EXPECT_LT(std::chrono::steady_clock::now() - started, options.read_timeout / 3);
   std::string error;
@@ -812,17 +812,13 @@ TEST_F(HttpServerTest, AtTheCapTheLongestWaitingConnectionIsEvictedForANewOne) {
   // that was answered after it started.
   HttpConnection next;
   ASSERT_TRUE(next.Connect(kLocalhost, port_));
-  response = next.Request("GET", "/-/healthy");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  ExpectOn(next, 200, "GET", "/-/healthy");
   rest = slow.ReadUntilClosed(&error);
   ASSERT_TRUE(rest) << error;
   EXPECT_EQ(*rest, "");
   EXPECT_EQ(Active(), 2u);
   // The scraper's connection is still there (the newcomer evicted nothing else).
-  response = scraper.Request("GET", "/-/healthy");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  ExpectOn(scraper, 200, "GET", "/-/healthy");
 }
 
 TEST_F(HttpServerTest, WhenEveryConnectionIsAnsweringANewOneGets503) {
@@ -889,9 +885,7 @@ TEST_F(HttpServerTest, ListenMovesToANewAddressAndOpenConnectionsStay) {
   EXPECT_FALSE(HttpRequest(kLocalhost, old_port, "GET", "/-/healthy", {}, 2s, &refused));
   EXPECT_THAT(refused, HasSubstr("connect"));
 
-  auto on_kept = kept.Request("GET", "/-/healthy");
-  ASSERT_TRUE(on_kept);
-  EXPECT_EQ(on_kept->status, 200);
+  ExpectOn(kept, 200, "GET", "/-/healthy");
 }
 
 TEST_F(HttpServerTest, ListenToTheSameAddressIsANoOp) {
