@@ -37,26 +37,33 @@ class FaultyFileSystem : public test_util::ForwardingFileSystem {
   std::vector<std::string> errors, absent;
 };
 
+// Writes each {name, content} of `files` under `prefix` (a directory and its '/') in `t`.
+void WriteFiles(const TempTree& t, const std::string& prefix,
+                std::initializer_list<std::pair<const char*, const char*>> files) {
+  for (const auto& [name, content] : files) t.Write(prefix + name, content);
+}
+
 void WriteV2Workload(const TempTree& t, const std::string& dir) {
-  t.Write(dir + "/cgroup.procs", "100\n");
-  t.Write(dir + "/cgroup.threads", "100\n101\n");
-  t.Write(dir + "/cpu.stat",
-          "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\nnr_periods 50\nnr_throttled 5\n"
-          "throttled_usec 400000\n");
-  t.Write(dir + "/cpu.max", "50000 100000\n");
-  t.Write(dir + "/memory.current", "104857600\n");
-  t.Write(dir + "/memory.stat", "anon 62914560\nfile 41943040\ninactive_file 20971520\nactive_file 20971520\n");
-  t.Write(dir + "/memory.swap.current", "4096\n");
-  t.Write(dir + "/memory.max", "max\n");
-  t.Write(dir + "/memory.peak", "209715200\n");
-  t.Write(dir + "/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
-  t.Write(dir + "/pids.current", "2\n");
-  t.Write(dir + "/cpu.pressure",
-          "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=500000\n");
-  t.Write(dir + "/memory.pressure",
-          "some avg10=0.00 avg60=0.00 avg300=0.00 total=20\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n");
-  t.Write(dir + "/io.pressure",
-          "some avg10=0.00 avg60=0.00 avg300=0.00 total=300\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=200\n");
+  WriteFiles(t, dir + "/", {
+      {"cgroup.procs", "100\n"},
+      {"cgroup.threads", "100\n101\n"},
+      {"cpu.stat", "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\nnr_periods 50\nnr_throttled 5\n"
+                   "throttled_usec 400000\n"},
+      {"cpu.max", "50000 100000\n"},
+      {"memory.current", "104857600\n"},
+      {"memory.stat", "anon 62914560\nfile 41943040\ninactive_file 20971520\nactive_file 20971520\n"},
+      {"memory.swap.current", "4096\n"},
+      {"memory.max", "max\n"},
+      {"memory.peak", "209715200\n"},
+      {"memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n"},
+      {"pids.current", "2\n"},
+      {"cpu.pressure",
+       "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=500000\n"},
+      {"memory.pressure",
+       "some avg10=0.00 avg60=0.00 avg300=0.00 total=20\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n"},
+      {"io.pressure",
+       "some avg10=0.00 avg60=0.00 avg300=0.00 total=300\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=200\n"},
+  });
 }
 
 // A cgroup2 tree (its root's cgroup.controllers saying `controllers`) holding one Docker
@@ -165,25 +172,28 @@ TEST(CgroupCollector, NestedCgroupsBelongToTheirContainer) {
 TEST(CgroupCollector, HybridJoinsAcrossHierarchiesByIdentity) {
   RealFileSystem fs;
   TempTree t;
-  t.Write("unified/cgroup.controllers", "");
-  t.Write("unified/cgroup.procs", "1\n");
-  t.Write("unified/docker-" + kId + ".scope/cpu.stat", "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\nnice_usec 0\n");
-  t.Write("unified/docker-" + kId + ".scope/cgroup.threads", "55\n");
-  t.Write("unified/docker-" + kId + ".scope/cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n");
+  WriteFiles(t, "unified/", {{"cgroup.controllers", ""}, {"cgroup.procs", "1\n"}});
+  WriteFiles(t, "unified/docker-" + kId + ".scope/", {
+      {"cpu.stat", "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\nnice_usec 0\n"},
+      {"cgroup.threads", "55\n"},
+      {"cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n"},
+  });
   t.Write("memory/cgroup.procs", "1\n");
-  std::string mem = "memory/process_api/0123abcd/docker-" + kId + ".scope/";
-  t.Write(mem + "memory.usage_in_bytes", "10485760\n");
-  t.Write(mem + "memory.limit_in_bytes", "9223372036854771712\n");
-  t.Write(mem + "memory.max_usage_in_bytes", "20971520\n");
-  t.Write(mem + "memory.stat",
-          "cache 4096\nrss 8192\ninactive_file 0\ntotal_cache 2097152\ntotal_rss 8388608\ntotal_swap 0\n"
-          "total_inactive_file 1048576\n");
-  t.Write(mem + "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
-  t.Write(mem + "tasks", "55\n");
+  WriteFiles(t, "memory/process_api/0123abcd/docker-" + kId + ".scope/", {
+      {"memory.usage_in_bytes", "10485760\n"},
+      {"memory.limit_in_bytes", "9223372036854771712\n"},
+      {"memory.max_usage_in_bytes", "20971520\n"},
+      {"memory.stat", "cache 4096\nrss 8192\ninactive_file 0\ntotal_cache 2097152\ntotal_rss 8388608\ntotal_swap 0\n"
+                      "total_inactive_file 1048576\n"},
+      {"memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"},
+      {"tasks", "55\n"},
+  });
   t.Write("cpu/cgroup.procs", "1\n");
-  t.Write("cpu/docker-" + kId + ".scope/cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 2000000000\n");
-  t.Write("cpu/docker-" + kId + ".scope/cpu.cfs_quota_us", "150000\n");
-  t.Write("cpu/docker-" + kId + ".scope/cpu.cfs_period_us", "100000\n");
+  WriteFiles(t, "cpu/docker-" + kId + ".scope/", {
+      {"cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 2000000000\n"},
+      {"cpu.cfs_quota_us", "150000\n"},
+      {"cpu.cfs_period_us", "100000\n"},
+  });
 
   CgroupCollector c(fs, t.root());
   EXPECT_EQ(c.layout().kind, CgroupLayout::Kind::kHybrid);
