@@ -37,26 +37,33 @@ class FaultyFileSystem : public test_util::ForwardingFileSystem {
   std::vector<std::string> errors, absent;
 };
 
+// Writes each {name, content} of `files` under `prefix` (a directory and its '/') in `t`.
+void WriteFiles(const TempTree& t, const std::string& prefix,
+                std::initializer_list<std::pair<const char*, const char*>> files) {
+  for (const auto& [name, content] : files) t.Write(prefix + name, content);
+}
+
 void WriteV2Workload(const TempTree& t, const std::string& dir) {
-  t.Write(dir + "/cgroup.procs", "100\n");
-  t.Write(dir + "/cgroup.threads", "100\n101\n");
-  t.Write(dir + "/cpu.stat",
-          "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\nnr_periods 50\nnr_throttled 5\n"
-          "throttled_usec 400000\n");
-  t.Write(dir + "/cpu.max", "50000 100000\n");
-  t.Write(dir + "/memory.current", "104857600\n");
-  t.Write(dir + "/memory.stat", "anon 62914560\nfile 41943040\ninactive_file 20971520\nactive_file 20971520\n");
-  t.Write(dir + "/memory.swap.current", "4096\n");
-  t.Write(dir + "/memory.max", "max\n");
-  t.Write(dir + "/memory.peak", "209715200\n");
-  t.Write(dir + "/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
-  t.Write(dir + "/pids.current", "2\n");
-  t.Write(dir + "/cpu.pressure",
-          "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=500000\n");
-  t.Write(dir + "/memory.pressure",
-          "some avg10=0.00 avg60=0.00 avg300=0.00 total=20\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n");
-  t.Write(dir + "/io.pressure",
-          "some avg10=0.00 avg60=0.00 avg300=0.00 total=300\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=200\n");
+  WriteFiles(t, dir + "/", {
+      {"cgroup.procs", "100\n"},
+      {"cgroup.threads", "100\n101\n"},
+      {"cpu.stat", "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\nnr_periods 50\nnr_throttled 5\n"
+                   "throttled_usec 400000\n"},
+      {"cpu.max", "50000 100000\n"},
+      {"memory.current", "104857600\n"},
+      {"memory.stat", "anon 62914560\nfile 41943040\ninactive_file 20971520\nactive_file 20971520\n"},
+      {"memory.swap.current", "4096\n"},
+      {"memory.max", "max\n"},
+      {"memory.peak", "209715200\n"},
+      {"memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n"},
+      {"pids.current", "2\n"},
+      {"cpu.pressure",
+       "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=500000\n"},
+      {"memory.pressure",
+       "some avg10=0.00 avg60=0.00 avg300=0.00 total=20\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n"},
+      {"io.pressure",
+       "some avg10=0.00 avg60=0.00 avg300=0.00 total=300\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=200\n"},
+  });
 }
 
 // A cgroup2 tree (its root's cgroup.controllers saying `controllers`) holding one Docker
@@ -165,25 +172,28 @@ TEST(CgroupCollector, NestedCgroupsBelongToTheirContainer) {
 TEST(CgroupCollector, HybridJoinsAcrossHierarchiesByIdentity) {
   RealFileSystem fs;
   TempTree t;
-  t.Write("unified/cgroup.controllers", "");
-  t.Write("unified/cgroup.procs", "1\n");
-  t.Write("unified/docker-" + kId + ".scope/cpu.stat", "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\nnice_usec 0\n");
-  t.Write("unified/docker-" + kId + ".scope/cgroup.threads", "55\n");
-  t.Write("unified/docker-" + kId + ".scope/cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n");
+  WriteFiles(t, "unified/", {{"cgroup.controllers", ""}, {"cgroup.procs", "1\n"}});
+  WriteFiles(t, "unified/docker-" + kId + ".scope/", {
+      {"cpu.stat", "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\nnice_usec 0\n"},
+      {"cgroup.threads", "55\n"},
+      {"cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n"},
+  });
   t.Write("memory/cgroup.procs", "1\n");
-  std::string mem = "memory/process_api/0123abcd/docker-" + kId + ".scope/";
-  t.Write(mem + "memory.usage_in_bytes", "10485760\n");
-  t.Write(mem + "memory.limit_in_bytes", "9223372036854771712\n");
-  t.Write(mem + "memory.max_usage_in_bytes", "20971520\n");
-  t.Write(mem + "memory.stat",
-          "cache 4096\nrss 8192\ninactive_file 0\ntotal_cache 2097152\ntotal_rss 8388608\ntotal_swap 0\n"
-          "total_inactive_file 1048576\n");
-  t.Write(mem + "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
-  t.Write(mem + "tasks", "55\n");
+  WriteFiles(t, "memory/process_api/0123abcd/docker-" + kId + ".scope/", {
+      {"memory.usage_in_bytes", "10485760\n"},
+      {"memory.limit_in_bytes", "9223372036854771712\n"},
+      {"memory.max_usage_in_bytes", "20971520\n"},
+      {"memory.stat", "cache 4096\nrss 8192\ninactive_file 0\ntotal_cache 2097152\ntotal_rss 8388608\ntotal_swap 0\n"
+                      "total_inactive_file 1048576\n"},
+      {"memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"},
+      {"tasks", "55\n"},
+  });
   t.Write("cpu/cgroup.procs", "1\n");
-  t.Write("cpu/docker-" + kId + ".scope/cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 2000000000\n");
-  t.Write("cpu/docker-" + kId + ".scope/cpu.cfs_quota_us", "150000\n");
-  t.Write("cpu/docker-" + kId + ".scope/cpu.cfs_period_us", "100000\n");
+  WriteFiles(t, "cpu/docker-" + kId + ".scope/", {
+      {"cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 2000000000\n"},
+      {"cpu.cfs_quota_us", "150000\n"},
+      {"cpu.cfs_period_us", "100000\n"},
+  });
 
   CgroupCollector c(fs, t.root());
   EXPECT_EQ(c.layout().kind, CgroupLayout::Kind::kHybrid);
@@ -459,18 +469,37 @@ class CountingFileSystem : public test_util::ForwardingFileSystem {
   mutable int lists = 0;
 };
 
+// V2ContainerTree's container and a collector over it through `fs` (the real filesystem, which
+// keeps descriptors, unless given), which may keep `budget` descriptors (none by default, as
+// CgroupCollector).
+struct CachedContainer {
+  CachedContainer(const FileSystem& fs, const std::string& controllers, uint64_t budget = 0)
+      : t(controllers), c(fs, t.root()) {
+    c.set_descriptor_budget(budget);
+  }
+  explicit CachedContainer(const std::string& controllers, uint64_t budget = 0)
+      : CachedContainer(Real(), controllers, budget) {}
+  static const FileSystem& Real() {
+    static const RealFileSystem real;
+    return real;
+  }
+  // One tick; its first sample (std::out_of_range, failing the test, when there is none).
+  Sample First() { return c.Collect().samples.at(0); }
+
+  V2ContainerTree t;
+  CgroupCollector c;
+};
+
 TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
-  RealFileSystem fs;
-  V2ContainerTree t("cpu memory pids\n");
-  CgroupCollector c(fs, t.root());
-  c.set_descriptor_budget(1000);
-  ASSERT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 104857600u);
+  CachedContainer cc("cpu memory pids\n", 1000);
+  auto& [t, c] = cc;
+  ASSERT_EQ(*cc.First().memory.usage_bytes, 104857600u);
   // 10 files read every tick (no io.stat here; pids.current, so no cgroup.threads); the limits
   // (cpu.max, memory.max) are read by path, rarely.
   EXPECT_EQ(c.kept_descriptors(), 10u);
   t.Overwrite(t.dir + "/memory.current", "4096\n");
   t.Overwrite(t.dir + "/cpu.stat", "usage_usec 9000000\nuser_usec 6000000\nsystem_usec 3000000\n");
-  const Sample s = c.Collect().samples.at(0);
+  const Sample s = cc.First();
   EXPECT_EQ(*s.memory.usage_bytes, 4096u);
   EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 9.0);
   EXPECT_FALSE(s.cpu.periods);  // a key gone from the new content is gone from the figures
@@ -479,7 +508,7 @@ TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
   // A recreated cgroup: the old descriptors go, new ones read the new files.
   t.Recreate();
   t.Overwrite(t.dir + "/memory.current", "8192\n");
-  EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 8192u);
+  EXPECT_EQ(*cc.First().memory.usage_bytes, 8192u);
   EXPECT_EQ(c.kept_descriptors(), 10u);
   // A removed one closes them.
   t.Remove(t.dir);
@@ -490,31 +519,27 @@ TEST(CgroupCollectorCache, KeepsDescriptorsAndReadsFreshContentThroughThem) {
 // A kept descriptor's first read stops there only when it came back well short of a page; a
 // file longer than that (and than the read buffer, 16 KiB) is read to its end, tick after tick.
 TEST(CgroupCollectorCache, KeptDescriptorsReadFilesLongerThanAPageWhole) {
-  RealFileSystem fs;
-  V2ContainerTree t("cpu memory pids\n");
+  CachedContainer cc("cpu memory pids\n", 1000);
+  auto& [t, c] = cc;
   auto long_stat = [](uint64_t anon) {
     std::string text;
     for (int i = 0; text.size() < 40'000; ++i) text += "filler_key_" + std::to_string(i) + " 12345\n";
     return text + "inactive_file 1048576\nanon " + std::to_string(anon) + "\n";  // the keys read come last
   };
   t.Overwrite(t.dir + "/memory.stat", long_stat(7340032));
-  CgroupCollector c(fs, t.root());
-  c.set_descriptor_budget(1000);
-  Sample s = c.Collect().samples.at(0);
+  Sample s = cc.First();
   EXPECT_EQ(s.memory.rss_bytes, 7340032u);
   EXPECT_EQ(s.memory.working_set_bytes, 104857600u - 1048576u);
   t.Overwrite(t.dir + "/memory.stat", long_stat(9437184));
-  s = c.Collect().samples.at(0);
+  s = cc.First();
   EXPECT_EQ(s.memory.rss_bytes, 9437184u);
   EXPECT_EQ(c.kept_descriptors(), 10u);
 }
 
 TEST(CgroupCollectorCache, WithoutDescriptorsToSpareReadsByPath) {
-  RealFileSystem fs;
-  V2ContainerTree t("cpu memory pids\n");
-  CgroupCollector c(fs, t.root());
-  c.set_descriptor_budget(3);
-  EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 104857600u);
+  CachedContainer cc("cpu memory pids\n", 3);
+  auto& [t, c] = cc;
+  EXPECT_EQ(*cc.First().memory.usage_bytes, 104857600u);
   EXPECT_EQ(c.kept_descriptors(), 3u);
   c.set_descriptor_budget(0);
   t.Remove(t.dir);
@@ -526,7 +551,7 @@ TEST(CgroupCollectorCache, WithoutDescriptorsToSpareReadsByPath) {
   EXPECT_EQ(*r.samples.at(0).memory.usage_bytes, 104857600u);
   // Replaced files are read afresh when read by path.
   t.Write(t.dir + "/memory.current", "1\n");
-  EXPECT_EQ(*c.Collect().samples.at(0).memory.usage_bytes, 1u);
+  EXPECT_EQ(*cc.First().memory.usage_bytes, 1u);
 }
 
 TEST(CgroupCollectorCache, AbsentFilesAreProbedOnlyEveryReprobeTicks) {
@@ -552,12 +577,12 @@ TEST(CgroupCollectorCache, AbsentFilesAreProbedOnlyEveryReprobeTicks) {
 TEST(CgroupCollectorCache, WalksTheTreeOnlyWhenItChanged) {
   RealFileSystem real;
   CountingFileSystem fs(real);
-  V2ContainerTree t("cpu memory pids\n");
+  CachedContainer cc(fs, "cpu memory pids\n");
+  auto& [t, c] = cc;
   const std::string& a = t.dir;
   const std::string b = "system.slice/docker-" + std::string(64, 'b') + ".scope";
   t.MakeDir("user.slice");
   if (real.Stat(t.root())->links < 2) GTEST_SKIP() << "this filesystem does not count subdirectories";
-  CgroupCollector c(fs, t.root());
   ASSERT_EQ(c.Collect().samples.size(), 1u);
   const int walked = fs.lists;
   EXPECT_EQ(c.Collect().samples.size(), 1u);
@@ -581,14 +606,14 @@ TEST(CgroupCollectorCache, WalksTheTreeOnlyWhenItChanged) {
 TEST(CgroupCollectorCache, LimitsAreReReadOnTheSlowCadence) {
   RealFileSystem real;
   CountingFileSystem fs(real);
-  V2ContainerTree t("cpu memory\n");
-  CgroupCollector c(fs, t.root());
-  EXPECT_DOUBLE_EQ(*c.Collect().samples.at(0).cpu.limit_cores, 0.5);
+  CachedContainer cc(fs, "cpu memory\n");
+  auto& [t, c] = cc;
+  EXPECT_DOUBLE_EQ(*cc.First().cpu.limit_cores, 0.5);
   const int first = fs.reads["cpu.max"];
   t.Write(t.dir + "/cpu.max", "150000 100000\n");  // docker update --cpus 1.5
   int ticks = 0;
   for (; ticks < 2 * static_cast<int>(CgroupCollector::kSlowTicks); ++ticks) {
-    const Sample s = c.Collect().samples.at(0);
+    const Sample s = cc.First();
     ASSERT_TRUE(s.cpu.limit_cores);  // the kept value between re-reads
     if (*s.cpu.limit_cores == 1.5) break;
   }

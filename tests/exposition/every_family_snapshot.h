@@ -1,7 +1,8 @@
 #pragma once
 // A snapshot that gives every family of exposition/families.cc at least one series, with awkward
 // label values (quotes, backslashes, newlines, clashing container labels) and awkward numbers.
-// Shared by text_test.cc (the writer against prometheus-cpp) and families_test.cc.
+// Shared by text_test.cc (the writer against prometheus-cpp), families_test.cc and
+// http/server_test.cc (its container, 10,000 times over, for a long render).
 
 #include <chrono>
 #include <memory>

@@ -1,6 +1,8 @@
-// MetricsRenderer's ownership of what it hands out (renderer.h): a body's buffer comes back only
-// when its last holder lets go, and ticks, renders and scrapes on their own threads share
-// snapshots and bodies without a race (run under ThreadSanitizer by scripts/sanitize.sh).
+// MetricsRenderer (renderer.h): the body it renders (the snapshot's text and its own counters, gzip
+// as written), once per snapshot and ahead of scrapes at a cadence; its ownership of what it hands
+// out: a body's buffer comes back only when its last holder lets go, and ticks, renders and
+// scrapes on their own threads share snapshots and bodies without a race (run under
+// ThreadSanitizer by scripts/sanitize.sh).
 #include "exposition/renderer.h"
 
 #include <gtest/gtest.h>
@@ -11,11 +13,18 @@
 #include <thread>
 #include <vector>
 
+#include "every_family_snapshot.h"
 #include "exposition/gzip.h"
+#include "exposition/text.h"
 #include "pipeline/sampler.h"
 
 namespace we {
 namespace {
+
+using namespace std::chrono_literals;
+
+// Where the prerender tests' ticks start: an hour into the renderer's clock.
+const ScrapePredictor::Clock::time_point kFirstTick = ScrapePredictor::Clock::time_point{} + 1h;
 
 std::shared_ptr<Snapshot> SnapshotAt(double time, int workloads) {
   auto snap = std::make_shared<Snapshot>();
@@ -27,6 +36,113 @@ std::shared_ptr<Snapshot> SnapshotAt(double time, int workloads) {
     snap->workloads.push_back(w);
   }
   return snap;
+}
+
+// The renderer's body: the snapshot's text, then its own render counters.
+std::string BodyOf(const Snapshot& snap, int ahead, int on_request) {
+  return RenderText(snap, BuildInfo{"v", "r"}) +
+         "# HELP workload_exporter_metrics_renders_total /metrics bodies rendered: ahead of a scrape expected at "
+         "the cadence of the earlier ones, or on a request.\n"
+         "# TYPE workload_exporter_metrics_renders_total counter\n"
+         "workload_exporter_metrics_renders_total{when=\"ahead\"} " +
+         std::to_string(ahead) + "\nworkload_exporter_metrics_renders_total{when=\"on_request\"} " +
+         std::to_string(on_request) + "\n";
+}
+
+TEST(MetricsRenderer, RendersOncePerSnapshotAndReusesNothingStillServed) {
+  SnapshotStore store;
+  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
+  EXPECT_EQ(renderer.Current(false), nullptr);
+  auto first = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
+  store.Publish(first);
+  auto a = renderer.Current(false);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(renderer.Current(false), a);  // cached
+  const std::string a_text = a->text;
+  EXPECT_EQ(a_text, BodyOf(*first, 0, 1));
+  EXPECT_TRUE(a->gzip.empty());  // a plain scrape makes no gzip
+
+  // A new snapshot while `a` is still held (a response in flight): `a` must not change.
+  auto second = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
+  second->time_seconds += 1;
+  store.Publish(second);
+  auto b = renderer.Current(false);
+  EXPECT_NE(b, a);
+  EXPECT_EQ(a->text, a_text);
+  EXPECT_EQ(b->text, BodyOf(*second, 0, 2));
+
+  // Nobody holds `b` any more: its buffer may be reused for the next one.
+  b.reset();
+  auto third = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
+  third->time_seconds += 2;
+  store.Publish(third);
+  auto c = renderer.Current(false);
+  EXPECT_EQ(c->text, BodyOf(*third, 0, 3));
+}
+
+TEST(MetricsRenderer, GzipIsTheSameTextCompressedAsItIsWritten) {
+  SnapshotStore store;
+  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
+  // Enough workloads that the text passes through the 64 KiB pieces many times.
+  auto snap = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
+  const WorkloadView one = snap->workloads.front();
+  for (int i = 0; i < 400; ++i) {
+    WorkloadView w = one;
+    w.sample.identity.id = "c" + std::to_string(1000 + i);
+    snap->workloads.push_back(w);
+  }
+  store.Publish(snap);
+  auto z = renderer.Current(true);
+  ASSERT_NE(z, nullptr);
+  EXPECT_TRUE(z->text.empty());
+  EXPECT_EQ(renderer.Current(true), z);  // cached
+  ASSERT_GT(RenderText(*snap, BuildInfo{"v", "r"}).size(), 4u << 16);
+  auto unzipped = GzipDecompress(z->gzip);
+  ASSERT_TRUE(unzipped.has_value());
+  EXPECT_EQ(*unzipped, BodyOf(*snap, 0, 1));
+  // A plain scrape of the same snapshot renders the text once.
+  auto t = renderer.Current(false);
+  EXPECT_EQ(t->text, BodyOf(*snap, 0, 2));
+  EXPECT_EQ(renderer.Current(true), z);
+  EXPECT_EQ(renderer.renders(), 2u);
+}
+
+TEST(MetricsRendererPrerender, ScrapesAtACadenceFindTheirBodyReady) {
+  SnapshotStore store;
+  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
+  // Ticks every second; a scrape 300 ms after every 5th tick.
+  std::vector<std::shared_ptr<const MetricsBody>> served;
+  uint64_t renders_on_arrival = 0;
+  for (int tick = 0; tick < 40; ++tick) {
+    const auto now = kFirstTick + std::chrono::seconds(tick);
+    store.Publish(SnapshotAt(tick, 0));
+    renderer.Prerender(now, 1s);
+    if (tick % 5 == 0) {
+      const uint64_t before = renderer.renders();
+      auto body = renderer.Current(/*gzip=*/false, now + 300ms);
+      ASSERT_NE(body, nullptr);
+      // The body is always of the newest snapshot, rendered ahead or not.
+      EXPECT_NE(body->text.find("workload_exporter_last_sample_timestamp_seconds " + std::to_string(tick) + "\n"),
+                std::string::npos)
+          << "tick " << tick;
+      renders_on_arrival += renderer.renders() - before;
+      served.push_back(body);
+    }
+  }
+  // 8 scrapes: the first three are rendered on arrival (no cadence yet), the other five ahead.
+  EXPECT_EQ(renderer.renders(), 8u);
+  EXPECT_EQ(renderer.prerenders(), 5u);
+  EXPECT_EQ(renders_on_arrival, 3u);
+}
+
+TEST(MetricsRendererPrerender, NoScrapesNoRenders) {
+  SnapshotStore store;
+  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
+  for (int tick = 0; tick < 30; ++tick) {
+    store.Publish(SnapshotAt(tick, 0));
+    renderer.Prerender(kFirstTick + std::chrono::seconds(tick), 1s);
+  }
+  EXPECT_EQ(renderer.renders(), 0u);
 }
 
 TEST(MetricsRendererOwnership, ABuffersComesBackOnlyWhenItsLastHolderLetsGo) {

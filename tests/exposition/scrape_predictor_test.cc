@@ -2,9 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <memory>
-
-#include "exposition/renderer.h"
+#include <vector>
 
 namespace we {
 namespace {
@@ -53,50 +51,6 @@ TEST(ScrapePredictor, NoCadenceNoPrediction) {
   p.OnArrival(t0 + seconds(20));
   p.OnArrival(t0 + seconds(25));
   EXPECT_EQ(DueTicks(p, t0 + milliseconds(25'500), t0 + seconds(40)), std::vector<int64_t>{29'500});
-}
-
-Snapshot SnapshotAt(double time) {
-  Snapshot s;
-  s.time_seconds = time;
-  return s;
-}
-
-TEST(MetricsRendererPrerender, ScrapesAtACadenceFindTheirBodyReady) {
-  SnapshotStore store;
-  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
-  // Ticks every second; a scrape 300 ms after every 5th tick.
-  std::vector<std::shared_ptr<const MetricsBody>> served;
-  uint64_t renders_on_arrival = 0;
-  for (int tick = 0; tick < 40; ++tick) {
-    const Clock::time_point now = t0 + seconds(tick);
-    store.Publish(std::make_shared<Snapshot>(SnapshotAt(tick)));
-    renderer.Prerender(now, seconds(1));
-    if (tick % 5 == 0) {
-      const uint64_t before = renderer.renders();
-      auto body = renderer.Current(/*gzip=*/false, now + milliseconds(300));
-      ASSERT_NE(body, nullptr);
-      // The body is always of the newest snapshot, rendered ahead or not.
-      EXPECT_NE(body->text.find("workload_exporter_last_sample_timestamp_seconds " + std::to_string(tick) + "\n"),
-                std::string::npos)
-          << "tick " << tick;
-      renders_on_arrival += renderer.renders() - before;
-      served.push_back(body);
-    }
-  }
-  // 8 scrapes: the first three are rendered on arrival (no cadence yet), the other five ahead.
-  EXPECT_EQ(renderer.renders(), 8u);
-  EXPECT_EQ(renderer.prerenders(), 5u);
-  EXPECT_EQ(renders_on_arrival, 3u);
-}
-
-TEST(MetricsRendererPrerender, NoScrapesNoRenders) {
-  SnapshotStore store;
-  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
-  for (int tick = 0; tick < 30; ++tick) {
-    store.Publish(std::make_shared<Snapshot>(SnapshotAt(tick)));
-    renderer.Prerender(t0 + seconds(tick), seconds(1));
-  }
-  EXPECT_EQ(renderer.renders(), 0u);
 }
 
 }  // namespace

@@ -8,9 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "exposition/renderer.h"
 #include "exposition/text.h"
-#include "exposition/gzip.h"
 #include "every_family_snapshot.h"
 
 namespace we {
@@ -85,75 +83,6 @@ TEST(MetricsText, AppendsToWhatIsThere) {
   std::string out = "prefix\n";
   AppendText(snap, BuildInfo{"v", "r"}, &out);
   EXPECT_EQ(out, "prefix\n" + RenderText(snap, BuildInfo{"v", "r"}));
-}
-
-// The renderer's body: the snapshot's text, then its own render counters.
-std::string BodyOf(const Snapshot& snap, int ahead, int on_request) {
-  return RenderText(snap, BuildInfo{"v", "r"}) +
-         "# HELP workload_exporter_metrics_renders_total /metrics bodies rendered: ahead of a scrape expected at "
-         "the cadence of the earlier ones, or on a request.\n"
-         "# TYPE workload_exporter_metrics_renders_total counter\n"
-         "workload_exporter_metrics_renders_total{when=\"ahead\"} " +
-         std::to_string(ahead) + "\nworkload_exporter_metrics_renders_total{when=\"on_request\"} " +
-         std::to_string(on_request) + "\n";
-}
-
-TEST(MetricsRenderer, RendersOncePerSnapshotAndReusesNothingStillServed) {
-  SnapshotStore store;
-  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
-  EXPECT_EQ(renderer.Current(false), nullptr);
-  auto first = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
-  store.Publish(first);
-  auto a = renderer.Current(false);
-  ASSERT_NE(a, nullptr);
-  EXPECT_EQ(renderer.Current(false), a);  // cached
-  const std::string a_text = a->text;
-  EXPECT_EQ(a_text, BodyOf(*first, 0, 1));
-  EXPECT_TRUE(a->gzip.empty());  // a plain scrape makes no gzip
-
-  // A new snapshot while `a` is still held (a response in flight): `a` must not change.
-  auto second = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
-  second->time_seconds += 1;
-  store.Publish(second);
-  auto b = renderer.Current(false);
-  EXPECT_NE(b, a);
-  EXPECT_EQ(a->text, a_text);
-  EXPECT_EQ(b->text, BodyOf(*second, 0, 2));
-
-  // Nobody holds `b` any more: its buffer may be reused for the next one.
-  b.reset();
-  auto third = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
-  third->time_seconds += 2;
-  store.Publish(third);
-  auto c = renderer.Current(false);
-  EXPECT_EQ(c->text, BodyOf(*third, 0, 3));
-}
-
-TEST(MetricsRenderer, GzipIsTheSameTextCompressedAsItIsWritten) {
-  SnapshotStore store;
-  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
-  // Enough workloads that the text passes through the 64 KiB pieces many times.
-  auto snap = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
-  const WorkloadView one = snap->workloads.front();
-  for (int i = 0; i < 400; ++i) {
-    WorkloadView w = one;
-    w.sample.identity.id = "c" + std::to_string(1000 + i);
-    snap->workloads.push_back(w);
-  }
-  store.Publish(snap);
-  auto z = renderer.Current(true);
-  ASSERT_NE(z, nullptr);
-  EXPECT_TRUE(z->text.empty());
-  EXPECT_EQ(renderer.Current(true), z);  // cached
-  ASSERT_GT(RenderText(*snap, BuildInfo{"v", "r"}).size(), 4u << 16);
-  auto unzipped = GzipDecompress(z->gzip);
-  ASSERT_TRUE(unzipped.has_value());
-  EXPECT_EQ(*unzipped, BodyOf(*snap, 0, 1));
-  // A plain scrape of the same snapshot renders the text once.
-  auto t = renderer.Current(false);
-  EXPECT_EQ(t->text, BodyOf(*snap, 0, 2));
-  EXPECT_EQ(renderer.Current(true), z);
-  EXPECT_EQ(renderer.renders(), 2u);
 }
 
 }  // namespace

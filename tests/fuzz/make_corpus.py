@@ -195,6 +195,15 @@ for tid in sorted(os.listdir(os.path.join(PROC, "21985", "task"))):
     seed("qemu_process_fuzzer", f"comm-{tid}", b"\x02" + read(PROC, "21985", "task", tid, "comm"))
 
 # --- libvirt_collector_fuzzer: `virsh domstats` records ------------------------------------------
+def devices(kind, *figures):
+    """virsh domstats' lines for devices of one kind: KIND.count, then KIND.<i>.<key>=<value> for
+    each device's figures, in order."""
+    lines = [f"  {kind}.count={len(figures)}\n"]
+    for i, device in enumerate(figures):
+        lines += [f"  {kind}.{i}.{key}={value}\n" for key, value in device.items()]
+    return "".join(lines)
+
+
 seed("libvirt_collector_fuzzer", "domstats-web", """Domain: 'web'
   uuid=11111111-2222-3333-4444-555555555555
   state.state=1
@@ -215,19 +224,8 @@ seed("libvirt_collector_fuzzer", "domstats-web", """Domain: 'web'
   vcpu.0.delay=500000000
   vcpu.1.state=1
   vcpu.1.time=1000000000
-  block.count=1
-  block.0.name=vda
-  block.0.rd.bytes=4096
-  block.0.wr.bytes=8192
-  block.0.rd.reqs=1
-  block.0.wr.reqs=2
-  net.count=1
-  net.0.name=vnet0
-  net.0.rx.bytes=100
-  net.0.tx.bytes=200
-  net.0.rx.pkts=3
-  net.0.tx.pkts=4
-""")
+""" + devices("block", {"name": "vda", "rd.bytes": 4096, "wr.bytes": 8192, "rd.reqs": 1, "wr.reqs": 2})
+  + devices("net", {"name": "vnet0", "rx.bytes": 100, "tx.bytes": 200, "rx.pkts": 3, "tx.pkts": 4}))
 seed("libvirt_collector_fuzzer", "domstats-shut-off", "Domain: 'bare'\n  state.state=5\n  state.reason=1\n")
 
 # --- config_loader_fuzzer: the example config and the config fixtures ---------------------------

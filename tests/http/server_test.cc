@@ -1,6 +1,7 @@
 #include "http/server.h"
 #include "http/request.h"
 
+#include "exposition/every_family_snapshot.h"
 #include "exposition/gzip.h"
 #include "exposition/renderer.h"
 #include "test_util/http_get.h"
@@ -117,6 +118,18 @@ class HttpServerTest : public ::testing::Test {
     return result.get();
   }
 
+  // The port the server listens on now, read on its loop.
+  uint16_t ServerPort() {
+    return OnLoop([this] { return server_->port(); });
+  }
+
+  // GET /-/healthy on a fresh connection to host:port must answer 200.
+  void ExpectHealthy(const std::string& host, uint16_t port) {
+    auto response = HttpGet(host, port, "/-/healthy");
+    ASSERT_TRUE(response) << host << ":" << port;
+    EXPECT_EQ(response->status, 200) << host << ":" << port;
+  }
+
   std::size_t Active() {
     return OnLoop([this] { return server_->active_connections(); });
   }
@@ -169,6 +182,44 @@ class HttpServerTest : public ::testing::Test {
   void SetReady(bool ready) {
     std::lock_guard lock(mu_);
     ready_ = ready;
+  }
+
+  // GETs `target` and checks that the response has `status` and, when given, `body`; the response,
+  // or an empty one (status 0) when none came, that failure reported.
+  HttpResponse ExpectGet(int status, const std::string& target,
+                         const std::optional<std::string>& body = std::nullopt) {
+    auto response = Get(target);
+    if (!response) return {};
+    EXPECT_EQ(response->status, status) << "GET " << target;
+    if (body) {
+      EXPECT_EQ(response->body, *body) << "GET " << target;
+    }
+    return *std::move(response);
+  }
+
+  // Connects `connection`, sends it `raw` and reads one response (a HEAD's, when `head`); nullopt,
+  // the failure reported, when any of that fails.
+  std::optional<HttpResponse> SendRaw(HttpConnection& connection, const std::string& raw, bool head = false,
+                                      std::string* error = nullptr) {
+    std::string own_error;
+    if (error == nullptr) error = &own_error;
+    if (!connection.Connect(kLocalhost, port_, error) || !connection.WriteRaw(raw, error)) {
+      ADD_FAILURE() << "connect or send: " << *error;
+      return std::nullopt;
+    }
+    return connection.ReadResponse(head, error);
+  }
+
+  // `method target` on `connection` must answer `status`; the response, or an empty one (status 0)
+  // when none came, that failure reported.
+  HttpResponse ExpectOn(HttpConnection& connection, int status, const std::string& method,
+                        const std::string& target) {
+    std::string error;
+    auto response = connection.Request(method, target, {}, &error);
+    EXPECT_TRUE(response) << method << " " << target << ": " << error;
+    if (!response) return {};
+    EXPECT_EQ(response->status, status) << method << " " << target;
+    return *std::move(response);
   }
 
   std::optional<HttpResponse> Get(const std::string& target,
@@ -224,16 +275,10 @@ TEST_F(HttpServerTest, PathMatchingIgnoresTheQueryAndAcceptsAbsoluteForm) {
   for (const std::string target :
        {"/metrics?collect[]=cpu&x=1", "/metrics?", "http://127.0.0.1/metrics?x=1",
         "HTTP://example.com:9746/metrics"}) {
-    auto response = Get(target);
-    ASSERT_TRUE(response) << target;
-    EXPECT_EQ(response->status, 200) << target;
-    EXPECT_EQ(response->body, "we_up 1\n") << target;
+    ExpectGet(200, target, "we_up 1\n");
   }
   for (const std::string target : {"/metricsx", "/metrics/", "/Metrics", "/nope", "*"}) {
-    auto response = Get(target);
-    ASSERT_TRUE(response) << target;
-    EXPECT_EQ(response->status, 404) << target;
-    EXPECT_EQ(response->body, "not found\n") << target;
+    ExpectGet(404, target, "not found\n");
   }
 }
 
@@ -286,10 +331,8 @@ TEST_F(HttpServerTest, RepeatedAcceptEncodingFieldsAreCombined) {
   SetBody(body);
   Start();
   HttpConnection connection;
-  ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-  ASSERT_TRUE(connection.WriteRaw(
-      "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nAccept-Encoding: gzip\r\n\r\n"));
-  auto response = connection.ReadResponse();
+  auto response = SendRaw(connection,
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nAccept-Encoding: gzip\r\n\r\n");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->header("content-encoding"), "gzip");
   EXPECT_EQ(response->body, body->gzip);
@@ -353,28 +396,22 @@ TEST_F(HttpServerTest, HeadSendsTheHeadersWithoutTheBody) {
   HttpConnection connection;
   ASSERT_TRUE(connection.Connect(kLocalhost, port_));
 
-  auto head = connection.Request("HEAD", "/metrics");
-  ASSERT_TRUE(head);
-  EXPECT_EQ(head->status, 200);
-  EXPECT_EQ(head->header("content-type"), kMetricsContentType);
-  EXPECT_EQ(head->header("content-length"), std::to_string(text.size()));
-  EXPECT_TRUE(head->body.empty());
+  auto head = ExpectOn(connection, 200, "HEAD", "/metrics");
+  EXPECT_EQ(head.header("content-type"), kMetricsContentType);
+  EXPECT_EQ(head.header("content-length"), std::to_string(text.size()));
+  EXPECT_TRUE(head.body.empty());
 
   auto head_gzip = connection.Request("HEAD", "/metrics", {{"Accept-Encoding", "gzip"}});
   ASSERT_TRUE(head_gzip);
   EXPECT_EQ(head_gzip->header("content-encoding"), "gzip");
   EXPECT_EQ(head_gzip->header("content-length"), std::to_string(body->gzip.size()));
 
-  auto head_landing = connection.Request("HEAD", "/");
-  ASSERT_TRUE(head_landing);
-  EXPECT_EQ(head_landing->status, 200);
-  EXPECT_NE(head_landing->header("content-length"), "0");
+  auto head_landing = ExpectOn(connection, 200, "HEAD", "/");
+  EXPECT_NE(head_landing.header("content-length"), "0");
 
   // Had any body bytes followed a HEAD response, this response would not parse.
-  auto get = connection.Request("GET", "/metrics");
-  ASSERT_TRUE(get);
-  EXPECT_EQ(get->status, 200);
-  EXPECT_EQ(get->body, text);
+  auto get = ExpectOn(connection, 200, "GET", "/metrics");
+  EXPECT_EQ(get.body, text);
 }
 
 TEST_F(HttpServerTest, OtherMethodsGet405WithAllow) {
@@ -397,30 +434,16 @@ TEST_F(HttpServerTest, OtherMethodsGet405WithAllow) {
 
 TEST_F(HttpServerTest, BeforeTheFirstSampleMetricsAndReadyAre503) {
   Start();
-  auto metrics = Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->status, 503);
-  EXPECT_EQ(metrics->body, "no sample yet\n");
+  ExpectGet(503, "/metrics", "no sample yet\n");
 
-  auto ready = Get("/-/ready");
-  ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 503);
-  EXPECT_EQ(ready->body, "Not ready\n");
+  ExpectGet(503, "/-/ready", "Not ready\n");
 
-  auto healthy = Get("/-/healthy");
-  ASSERT_TRUE(healthy);
-  EXPECT_EQ(healthy->status, 200);
-  EXPECT_EQ(healthy->body, "OK\n");
+  ExpectGet(200, "/-/healthy", "OK\n");
 
   SetBody(MakeBody("we_up 1\n"));
   SetReady(true);
-  metrics = Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->status, 200);
-  ready = Get("/-/ready");
-  ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 200);
-  EXPECT_EQ(ready->body, "Ready\n");
+  ExpectGet(200, "/metrics");
+  ExpectGet(200, "/-/ready", "Ready\n");
 }
 
 // Readiness cannot follow the first body any more without asking for a render: the metrics
@@ -428,9 +451,7 @@ TEST_F(HttpServerTest, BeforeTheFirstSampleMetricsAndReadyAre503) {
 TEST_F(HttpServerTest, WithoutAReadyHandlerTheServerIsReady) {
   install_ready_ = false;
   Start();
-  auto ready = Get("/-/ready");
-  ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 200);
+  ExpectGet(200, "/-/ready");
 }
 
 TEST_F(HttpServerTest, WhileAMetricsBodyIsPendingEveryOtherRequestIsAnswered) {
@@ -457,23 +478,13 @@ TEST_F(HttpServerTest, WhileAMetricsBodyIsPendingEveryOtherRequestIsAnswered) {
   EXPECT_EQ(response->body, "we_up 1\n");
 }
 
-// 10,000 containers with every figure set, as bench/make_fixture's tree gives the sampler.
+// 10,000 containers with every figure set (every_family_snapshot.h's container), as
+// bench/make_fixture's tree gives the sampler.
 std::shared_ptr<const Snapshot> LargeSnapshot(double time_seconds) {
-  auto snap = std::make_shared<Snapshot>();
+  auto snap = std::make_shared<Snapshot>(test::EveryFamilySnapshot());
   snap->time_seconds = time_seconds;
-  snap->cgroup_layout = "v2";
-  snap->windows = WindowLayout::Make({std::chrono::seconds(60), std::chrono::seconds(300)},
-                                     std::chrono::milliseconds(1000), 0.1);
-  WorkloadView c;
-  c.sample.cpu = {3.0, 2.0, 1.0, 50, 5, 0.4, 0.5};
-  c.sample.memory = {104857600, 83886080, 62914560, 41943040, 4096, std::nullopt, 209715200, 1000, 1};
-  c.sample.tasks = 2;
-  c.sample.io = {1, 2, 3, 4};
-  c.sample.network = {10, 20, 30, 40, 0, 1};
-  c.sample.cpu_pressure = {1.0, 0.5};
-  c.sample.memory_pressure = {2e-5, std::nullopt};
-  c.cpu_usage_cores = 0.25;
-  c.windows = {WindowFigures{0.01, 1.5, 9e7, 2e8}, WindowFigures{0.02, 1.5, 9e7, 2e8}};
+  WorkloadView c = snap->workloads.front();
+  snap->workloads.clear();
   for (int i = 0; i < 10'000; ++i) {
     char id[65];
     std::snprintf(id, sizeof id, "%064x", i);
@@ -544,42 +555,29 @@ TEST_F(HttpServerTest, LandingPageLinksToTheConfiguredTelemetryPath) {
   EXPECT_THAT(landing->body, HasSubstr("href=\"/-/ready\""));
   EXPECT_THAT(landing->body, Not(HasSubstr("/api/v1/workloads")));
 
-  auto custom = Get("/custom/metrics");
-  ASSERT_TRUE(custom);
-  EXPECT_EQ(custom->status, 200);
-  EXPECT_EQ(custom->body, "we_up 1\n");
-  auto old = Get("/metrics");
-  ASSERT_TRUE(old);
-  EXPECT_EQ(old->status, 404);
+  ExpectGet(200, "/custom/metrics", "we_up 1\n");
+  ExpectGet(404, "/metrics");
 
   // The path can change at run time (SIGHUP); the landing page follows, HTML-escaped.
   OnLoop([this] { server_->set_telemetry_path("/m<2>"); });
-  auto moved = Get("/m<2>");
-  ASSERT_TRUE(moved);
-  EXPECT_EQ(moved->status, 200);
+  ExpectGet(200, "/m<2>");
   landing = Get("/");
   ASSERT_TRUE(landing);
   EXPECT_THAT(landing->body, HasSubstr("href=\"/m&lt;2&gt;\""));
-  custom = Get("/custom/metrics");
-  ASSERT_TRUE(custom);
-  EXPECT_EQ(custom->status, 404);
+  ExpectGet(404, "/custom/metrics");
 }
 
 TEST_F(HttpServerTest, WorkloadsJsonIsServedOnlyWhenAHandlerIsSet) {
   Start();
-  auto response = Get("/api/v1/workloads");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 404);
+  ExpectGet(404, "/api/v1/workloads");
 }
 
 TEST_F(HttpServerTest, WorkloadsJsonHandler) {
   install_workloads_ = true;
   Start();
-  auto response = Get("/api/v1/workloads");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(response->header("content-type"), "application/json");
-  EXPECT_EQ(response->body, R"({"workloads":[]})");
+  auto response = ExpectGet(200, "/api/v1/workloads");
+  EXPECT_EQ(response.header("content-type"), "application/json");
+  EXPECT_EQ(response.body, R"({"workloads":[]})");
   auto landing = Get("/");
   ASSERT_TRUE(landing);
   EXPECT_THAT(landing->body, HasSubstr("href=\"/api/v1/workloads\""));
@@ -590,12 +588,8 @@ TEST_F(HttpServerTest, AHandlerExceptionIsA500AndTheConnectionLivesOn) {
   Start();
   HttpConnection connection;
   ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-  auto response = connection.Request("GET", "/metrics");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 500);
-  auto healthy = connection.Request("GET", "/-/healthy");
-  ASSERT_TRUE(healthy);
-  EXPECT_EQ(healthy->status, 200);
+  ExpectOn(connection, 500, "GET", "/metrics");
+  ExpectOn(connection, 200, "GET", "/-/healthy");
 }
 
 TEST_F(HttpServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
@@ -619,12 +613,10 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   SetReady(true);
   Start();
   HttpConnection connection;
-  ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-  ASSERT_TRUE(connection.WriteRaw(
+  auto first = SendRaw(connection,
       "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"
       "HEAD /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"
-      "GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto first = connection.ReadResponse();
+      "GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n");
   auto second = connection.ReadResponse(/*head=*/true);
   auto third = connection.ReadResponse();
   ASSERT_TRUE(first && second && third);
@@ -638,9 +630,7 @@ TEST_F(HttpServerTest, Http10AndConnectionCloseEndTheConnectionAfterTheResponse)
   Start();
   {
     HttpConnection connection;
-    ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-    ASSERT_TRUE(connection.WriteRaw("GET /-/healthy HTTP/1.0\r\n\r\n"));
-    auto response = connection.ReadResponse();
+    auto response = SendRaw(connection, "GET /-/healthy HTTP/1.0\r\n\r\n");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200);
     EXPECT_EQ(response->body, "OK\n");
@@ -659,10 +649,8 @@ TEST_F(HttpServerTest, Http10AndConnectionCloseEndTheConnectionAfterTheResponse)
 TEST_F(HttpServerTest, AnOversizedHeaderGets431AndTheConnectionCloses) {
   Start();
   HttpConnection connection;
-  ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-  ASSERT_TRUE(connection.WriteRaw("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                                  std::string(16 * 1024, 'a') + "\r\n\r\n"));
-  auto response = connection.ReadResponse();
+  auto response =
+      SendRaw(connection, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(16 * 1024, 'a') + "\r\n\r\n");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 431);
   EXPECT_EQ(response->header("connection"), "close");
@@ -722,32 +710,26 @@ TEST_F(HttpServerTest, ABodyOverOneKibibyteGets413) {
   Start();
   {
     HttpConnection connection;
-    ASSERT_TRUE(connection.Connect(kLocalhost, port_));
     // Refused on the Content-Length alone, before any of the body is sent.
-    ASSERT_TRUE(connection.WriteRaw(
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n"));
-    auto response = connection.ReadResponse();
+    auto response = SendRaw(connection,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 413);
     EXPECT_TRUE(connection.ReadUntilClosed().has_value());
   }
   {
     HttpConnection connection;
-    ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-    ASSERT_TRUE(connection.WriteRaw(
+    auto response = SendRaw(connection,
         "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        "800\r\n" + std::string(2048, 'x') + "\r\n0\r\n\r\n"));
-    auto response = connection.ReadResponse();
+        "800\r\n" + std::string(2048, 'x') + "\r\n0\r\n\r\n");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 413);
   }
   {
     // A small body is read and ignored, and the connection carries on.
     HttpConnection connection;
-    ASSERT_TRUE(connection.Connect(kLocalhost, port_));
-    ASSERT_TRUE(connection.WriteRaw(
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
-    auto response = connection.ReadResponse();
+    auto response = SendRaw(connection,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200);
     auto again = connection.Request("GET", "/metrics");
@@ -820,10 +802,8 @@ TEST_F(HttpServerTest, AtTheCapTheLongestWaitingConnectionIsEvictedForANewOne) {
   HttpConnection scraper;
   const auto started = std::chrono::steady_clock::now();
   ASSERT_TRUE(scraper.Connect(kLocalhost, port_));
-  auto response = scraper.Request("GET", "/metrics");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(response->body, "we_up 1\n");
+  auto response = ExpectOn(scraper, 200, "GET", "/metrics");
+  EXPECT_EQ(response.body, "we_up 1\n");
   // Answered by eviction, not after a timeout freed a slot (the timeouts are 30 s).
   EXPECT_LT(std::chrono::steady_clock::now() - started, options.read_timeout / 3);
   std::string error;
@@ -835,17 +815,13 @@ TEST_F(HttpServerTest, AtTheCapTheLongestWaitingConnectionIsEvictedForANewOne) {
   // that was answered after it started.
   HttpConnection next;
   ASSERT_TRUE(next.Connect(kLocalhost, port_));
-  response = next.Request("GET", "/-/healthy");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  ExpectOn(next, 200, "GET", "/-/healthy");
   rest = slow.ReadUntilClosed(&error);
   ASSERT_TRUE(rest) << error;
   EXPECT_EQ(*rest, "");
   EXPECT_EQ(Active(), 2u);
   // The scraper's connection is still there (the newcomer evicted nothing else).
-  response = scraper.Request("GET", "/-/healthy");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  ExpectOn(scraper, 200, "GET", "/-/healthy");
 }
 
 TEST_F(HttpServerTest, WhenEveryConnectionIsAnsweringANewOneGets503) {
@@ -904,25 +880,21 @@ TEST_F(HttpServerTest, ListenMovesToANewAddressAndOpenConnectionsStay) {
   // A different address (a host name, resolved) binds a new port; the old listener closes.
   const auto error = OnLoop([this] { return server_->Listen("localhost:0"); });
   ASSERT_EQ(error, std::nullopt) << *error;
-  const uint16_t new_port = OnLoop([this] { return server_->port(); });
+  const uint16_t new_port = ServerPort();
   ASSERT_NE(new_port, old_port);
 
-  auto on_new = HttpGet(kLocalhost, new_port, "/-/healthy");
-  ASSERT_TRUE(on_new);
-  EXPECT_EQ(on_new->status, 200);
+  ExpectHealthy(kLocalhost, new_port);
   std::string refused;
   EXPECT_FALSE(HttpRequest(kLocalhost, old_port, "GET", "/-/healthy", {}, 2s, &refused));
   EXPECT_THAT(refused, HasSubstr("connect"));
 
-  auto on_kept = kept.Request("GET", "/-/healthy");
-  ASSERT_TRUE(on_kept);
-  EXPECT_EQ(on_kept->status, 200);
+  ExpectOn(kept, 200, "GET", "/-/healthy");
 }
 
 TEST_F(HttpServerTest, ListenToTheSameAddressIsANoOp) {
   Start();
   EXPECT_EQ(OnLoop([this] { return server_->Listen("127.0.0.1:0"); }), std::nullopt);
-  EXPECT_EQ(OnLoop([this] { return server_->port(); }), port_);
+  EXPECT_EQ(ServerPort(), port_);
   EXPECT_TRUE(HttpGet(kLocalhost, port_, "/-/healthy"));
 }
 
@@ -942,10 +914,8 @@ TEST_F(HttpServerTest, AFailedListenNamesTheAddressAndKeepsTheOldListener) {
   ASSERT_TRUE(invalid);
   EXPECT_THAT(*invalid, HasSubstr("\"::1:80\""));
 
-  EXPECT_EQ(OnLoop([this] { return server_->port(); }), port_);
-  auto response = HttpGet(kLocalhost, port_, "/-/healthy");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(ServerPort(), port_);
+  ExpectHealthy(kLocalhost, port_);
 }
 
 TEST_F(HttpServerTest, ListenMovesToAnotherHostOnTheSamePort) {
@@ -953,20 +923,16 @@ TEST_F(HttpServerTest, ListenMovesToAnotherHostOnTheSamePort) {
   const std::string all_v4 = "0.0.0.0:" + std::to_string(port_);
   const auto error = OnLoop([&] { return server_->Listen(all_v4); });
   ASSERT_EQ(error, std::nullopt) << *error;
-  EXPECT_EQ(OnLoop([this] { return server_->port(); }), port_);
-  auto response = HttpGet(kLocalhost, port_, "/-/healthy");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(ServerPort(), port_);
+  ExpectHealthy(kLocalhost, port_);
 }
 
 TEST_F(HttpServerTest, ListenOnAllInterfacesAcceptsIPv4AndIPv6Loopback) {
   Start();
   const auto error = OnLoop([this] { return server_->Listen(":0"); });
   ASSERT_EQ(error, std::nullopt) << *error;
-  const uint16_t port = OnLoop([this] { return server_->port(); });
-  auto v4 = HttpGet(kLocalhost, port, "/-/healthy");
-  ASSERT_TRUE(v4);
-  EXPECT_EQ(v4->status, 200);
+  const uint16_t port = ServerPort();
+  ExpectHealthy(kLocalhost, port);
   // Where IPv6 is available, "::" accepts it too.
   boost::system::error_code ec;
   asio::io_context probe_io;
@@ -974,9 +940,7 @@ TEST_F(HttpServerTest, ListenOnAllInterfacesAcceptsIPv4AndIPv6Loopback) {
   probe.open(asio::ip::tcp::v6(), ec);
   if (!ec) probe.bind({asio::ip::address_v6::loopback(), 0}, ec);
   if (ec) GTEST_SKIP() << "no IPv6 loopback here: " << ec.message();
-  auto v6 = HttpGet("::1", port, "/-/healthy");
-  ASSERT_TRUE(v6);
-  EXPECT_EQ(v6->status, 200);
+  ExpectHealthy("::1", port);
 }
 
 TEST_F(HttpServerTest, ShutdownClosesIdleConnectionsStopsAcceptingAndCallsDone) {
@@ -991,7 +955,7 @@ TEST_F(HttpServerTest, ShutdownClosesIdleConnectionsStopsAcceptingAndCallsDone) 
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);  // not the grace period
   EXPECT_TRUE(idle.ReadUntilClosed().has_value());
   EXPECT_EQ(Active(), 0u);
-  EXPECT_EQ(OnLoop([this] { return server_->port(); }), 0);
+  EXPECT_EQ(ServerPort(), 0);
   EXPECT_FALSE(HttpRequest(kLocalhost, port_, "GET", "/-/healthy", {}, 2s));
   EXPECT_TRUE(OnLoop([this] { return server_->Listen("127.0.0.1:0"); }).has_value());
 }

@@ -21,58 +21,26 @@ Exit 0 pass, 1 fail. The daemon it starts is stopped by PID.
 
 import multiprocessing
 import os
-import resource
 import selectors
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test_util"))
+from exporter_client import (HOST, binary_from_argv, free_port, raise_fd_limit,  # noqa: E402
+                             read_response, start_daemon, stop_daemon, verdict)
+
 SLOW_CONNECTIONS = 500
 ATTACK_SECONDS = 15
 SCRAPE_EVERY = 0.1
 SCRAPE_BUDGET = 0.100  # seconds, connect to last byte
-HOST = "127.0.0.1"
 
 
 def log(message):
     print(f"{time.strftime('%T')} hostile_clients: {message}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def read_response(sock, deadline):
-    """Reads one HTTP/1.1 response (Content-Length body); returns (status, body) or raises."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        sock.settimeout(max(0.001, deadline - time.monotonic()))
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed after {len(data)} bytes of header")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value.strip())
-    while len(body) < length:
-        sock.settimeout(max(0.001, deadline - time.monotonic()))
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed after {len(body)} of {length} body bytes")
-        body += chunk
-    return status, body
 
 
 def request(port, raw, timeout=5.0):
@@ -81,7 +49,7 @@ def request(port, raw, timeout=5.0):
     deadline = started + timeout
     with socket.create_connection((HOST, port), timeout=timeout) as sock:
         sock.sendall(raw)
-        status, _ = read_response(sock, deadline)
+        status, _, _ = read_response(sock, deadline)
     return status, time.monotonic() - started
 
 
@@ -94,8 +62,7 @@ def fd_count(pid):
 def slowloris(port, count, seconds, stats):
     """Keeps `count` connections trickling a request header for `seconds`, reopening each one
     the server closes. Runs in its own process so that it never delays the scraper."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, count + 256)), hard))
+    raise_fd_limit(count + 256)
     selector = selectors.DefaultSelector()
     opened = reopened = 0
     next_byte = {}
@@ -167,21 +134,14 @@ MALFORMED = [
 
 
 def main():
-    if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
-        print(f"usage: {sys.argv[0]} WORKLOAD_EXPORTER_BINARY", file=sys.stderr)
+    binary = binary_from_argv()
+    if binary is None:
         return 1
-    binary = sys.argv[1]
-    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    raise_fd_limit(4096)
 
     port = free_port()
     daemon_log = tempfile.NamedTemporaryFile(prefix="we-hostile-", suffix=".log", delete=False)
-    daemon = subprocess.Popen(
-        [binary, f"--web.listen-address={HOST}:{port}", "--libvirt.uri=",
-         "--sampling.interval=1s", f"--path.cgroupfs={fixtures}/cgroup/v2",
-         f"--path.procfs={fixtures}/proc", f"--path.rootfs={fixtures}/rootfs"],
-        stdout=daemon_log, stderr=subprocess.STDOUT)
+    daemon = start_daemon(binary, port, daemon_log)
     failures = []
     try:
         deadline = time.monotonic() + 10
@@ -271,27 +231,10 @@ def main():
         if daemon.poll() is not None:
             failures.append(f"the daemon exited with {daemon.returncode}")
     finally:
-        if daemon.poll() is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(5)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        daemon_log.close()
-        if failures:
-            with open(daemon_log.name, errors="replace") as f:
-                tail = f.read()[-4000:]
-            print("---- daemon log (tail) ----\n" + tail)
+        stop_daemon(daemon, daemon_log, show_log=bool(failures))
         os.unlink(daemon_log.name)
 
-    for failure in failures[:40]:
-        log(f"FAIL: {failure}")
-    if failures:
-        log(f"{len(failures)} failure(s)")
-        return 1
-    log("pass")
-    return 0
+    return verdict(failures, log, most=40)
 
 
 if __name__ == "__main__":

@@ -23,22 +23,22 @@ the flood's request and 401/503 counts). Exit 0 pass, 1 fail. The daemon it star
 by PID.
 """
 
+import base64
 import multiprocessing
 import os
 import random
-import resource
 import selectors
-import signal
 import socket
 import statistics
 import string
-import subprocess
 import sys
 import tempfile
 import time
-import base64
 
-HOST = "127.0.0.1"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test_util"))
+from exporter_client import (HOST, binary_from_argv, free_port, raise_fd_limit,  # noqa: E402
+                             read_response, start_daemon, stop_daemon, verdict)
+
 USER = "prometheus"
 PASSWORD = "scrape-secret"
 # htpasswd -nbBC 10 prometheus 'scrape-secret'
@@ -59,40 +59,8 @@ def log(message):
     print(f"{time.strftime('%T')} password_flood: {message}", flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def basic(user, password):
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def read_response(sock, deadline):
-    """One HTTP/1.1 response with Content-Length; returns (status, headers) or raises."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        sock.settimeout(max(0.001, deadline - time.monotonic()))
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed after {len(data)} bytes of header")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0"))
-    while len(body) < length:
-        sock.settimeout(max(0.001, deadline - time.monotonic()))
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed after {len(body)} of {length} body bytes")
-        body += chunk
-    return status, headers
 
 
 def cpu_seconds(pid):
@@ -187,7 +155,7 @@ class Scraper:
                 if self.sock is None:
                     self.sock = socket.create_connection((HOST, self.port), timeout=5)
                 self.sock.sendall(request)
-                status, headers = read_response(self.sock, started + 5)
+                status, headers, _ = read_response(self.sock, started + 5)
                 if headers.get("connection", "").lower() == "close":
                     self.close()
                 return status, time.monotonic() - started
@@ -213,13 +181,10 @@ def scrape_for(scraper, seconds, results):
 
 
 def main():
-    if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
-        print(f"usage: {sys.argv[0]} WORKLOAD_EXPORTER_BINARY", file=sys.stderr)
+    binary = binary_from_argv()
+    if binary is None:
         return 1
-    binary = sys.argv[1]
-    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    raise_fd_limit(4096)
 
     work = tempfile.mkdtemp(prefix="we-flood-")
     web_config = os.path.join(work, "web.yml")
@@ -227,11 +192,7 @@ def main():
         f.write(f"basic_auth_users:\n  {USER}: '{HASH}'\n")
     port = free_port()
     daemon_log = open(os.path.join(work, "daemon.log"), "wb")
-    daemon = subprocess.Popen(
-        [binary, f"--web.listen-address={HOST}:{port}", f"--web.config.file={web_config}",
-         "--libvirt.uri=", "--sampling.interval=1s", f"--path.cgroupfs={fixtures}/cgroup/v2",
-         f"--path.procfs={fixtures}/proc", f"--path.rootfs={fixtures}/rootfs"],
-        stdout=daemon_log, stderr=subprocess.STDOUT)
+    daemon = start_daemon(binary, port, daemon_log, f"--web.config.file={web_config}")
     failures = []
     scraper = Scraper(port)
     try:
@@ -310,25 +271,9 @@ def main():
             failures.append(f"the daemon exited with {daemon.returncode}")
     finally:
         scraper.close()
-        if daemon.poll() is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(5)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        daemon_log.close()
-        if failures:
-            with open(daemon_log.name, errors="replace") as f:
-                print("---- daemon log (tail) ----\n" + f.read()[-4000:])
+        stop_daemon(daemon, daemon_log, show_log=bool(failures))
 
-    for failure in failures:
-        log(f"FAIL: {failure}")
-    if failures:
-        log(f"{len(failures)} failure(s)")
-        return 1
-    log("pass")
-    return 0
+    return verdict(failures, log)
 
 
 if __name__ == "__main__":

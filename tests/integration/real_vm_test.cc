@@ -26,16 +26,8 @@ namespace we {
 namespace {
 
 using namespace std::chrono_literals;
-using test_util::DaemonProcess;
-using test_util::Find;
-using test_util::FindValue;
-using test_util::PickFreePort;
-using test_util::PromSeries;
-using test_util::TempTree;
-using test_util::WaitFor;
-using test_util::WaitReady;
-using test_util::ReadFileOrEmpty;
-using test_util::ScrapeMetrics;
+// DaemonProcess, PickFreePort, WaitReady, ScrapeMetrics, Find, FindValue, TempTree, ...
+using namespace test_util;
 
 const std::string kRigs = std::string(WE_SOURCE_DIR) + "/tests/rigs";
 const std::string kGuest = std::string(WE_BINARY_DIR) + "/guest";  // cached across runs

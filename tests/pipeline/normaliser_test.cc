@@ -1,5 +1,6 @@
 #include "pipeline/normaliser.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@ namespace {
 
 using Clock = Normaliser::Clock;
 using std::chrono::milliseconds;
+using ::testing::DoubleEq;
+using ::testing::Optional;
 
 Sample Make(const std::string& id, uint64_t instance, std::optional<double> cpu) {
   Sample s;
@@ -22,49 +25,40 @@ Sample Make(const std::string& id, uint64_t instance, std::optional<double> cpu)
   return s;
 }
 
+// Feeds `n` the one sample Make(id, instance, cpu) at `ms` after the epoch; that workload's rate.
+std::optional<double> RateAt(Normaliser& n, int ms, const std::string& id, uint64_t instance,
+                             std::optional<double> cpu) {
+  auto v = n.Update({Make(id, instance, cpu)}, Clock::time_point{} + milliseconds(ms));
+  EXPECT_EQ(v.size(), 1u) << "at " << ms << " ms";
+  return v.empty() ? std::nullopt : v[0].cpu_usage_cores;
+}
+
 TEST(Normaliser, RateNeedsTwoSamplesOfTheSameInstance) {
   Normaliser n;
-  Clock::time_point t0{};
-  auto v = n.Update({Make("aaaa", 1, 10.0)}, t0);
-  ASSERT_EQ(v.size(), 1u);
-  EXPECT_FALSE(v[0].cpu_usage_cores);  // first sight: no rate yet
-
-  v = n.Update({Make("aaaa", 1, 10.5)}, t0 + milliseconds(1000));
-  ASSERT_TRUE(v[0].cpu_usage_cores);
-  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.5);
-
-  v = n.Update({Make("aaaa", 1, 12.5)}, t0 + milliseconds(2000));
-  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 2.0);
-
+  EXPECT_EQ(RateAt(n, 0, "aaaa", 1, 10.0), std::nullopt);  // first sight: no rate yet
+  EXPECT_THAT(RateAt(n, 1000, "aaaa", 1, 10.5), Optional(DoubleEq(0.5)));
+  EXPECT_THAT(RateAt(n, 2000, "aaaa", 1, 12.5), Optional(DoubleEq(2.0)));
   // Uneven intervals divide by the real elapsed time.
-  v = n.Update({Make("aaaa", 1, 13.0)}, t0 + milliseconds(4000));
-  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.25);
+  EXPECT_THAT(RateAt(n, 4000, "aaaa", 1, 13.0), Optional(DoubleEq(0.25)));
 }
 
 TEST(Normaliser, RecreatedWorkloadNeverYieldsANegativeOrDoubledRate) {
   Normaliser n;
-  Clock::time_point t0{};
-  n.Update({Make("aaaa", 1, 100.0)}, t0);
+  RateAt(n, 0, "aaaa", 1, 100.0);
   // Same id, new cgroup instance, counter restarted from a small value.
-  auto v = n.Update({Make("aaaa", 2, 0.3)}, t0 + milliseconds(1000));
-  EXPECT_FALSE(v[0].cpu_usage_cores);
+  EXPECT_EQ(RateAt(n, 1000, "aaaa", 2, 0.3), std::nullopt);
   // Same id, new instance, counter happens to be larger: still no rate across instances.
-  n.Update({Make("bbbb", 1, 1.0)}, t0 + milliseconds(2000));
-  v = n.Update({Make("bbbb", 3, 50.0)}, t0 + milliseconds(3000));
-  EXPECT_FALSE(v[0].cpu_usage_cores);
+  RateAt(n, 2000, "bbbb", 1, 1.0);
+  EXPECT_EQ(RateAt(n, 3000, "bbbb", 3, 50.0), std::nullopt);
   // From then on, rates resume within the new instance.
-  v = n.Update({Make("bbbb", 3, 50.5)}, t0 + milliseconds(4000));
-  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.5);
+  EXPECT_THAT(RateAt(n, 4000, "bbbb", 3, 50.5), Optional(DoubleEq(0.5)));
 }
 
 TEST(Normaliser, CounterGoingBackwardsYieldsNoRate) {
   Normaliser n;
-  Clock::time_point t0{};
-  n.Update({Make("aaaa", 1, 5.0)}, t0);
-  auto v = n.Update({Make("aaaa", 1, 4.0)}, t0 + milliseconds(1000));
-  EXPECT_FALSE(v[0].cpu_usage_cores);
-  v = n.Update({Make("aaaa", 1, 4.5)}, t0 + milliseconds(2000));
-  EXPECT_DOUBLE_EQ(*v[0].cpu_usage_cores, 0.5);
+  RateAt(n, 0, "aaaa", 1, 5.0);
+  EXPECT_EQ(RateAt(n, 1000, "aaaa", 1, 4.0), std::nullopt);
+  EXPECT_THAT(RateAt(n, 2000, "aaaa", 1, 4.5), Optional(DoubleEq(0.5)));
 }
 
 TEST(Normaliser, VanishedWorkloadsAreForgottenAtOnce) {
@@ -114,27 +108,38 @@ Sample MakeMemory(uint64_t instance, double cpu, uint64_t working_set, std::opti
   return s;
 }
 
-TEST(NormaliserWindows, LifetimeWatermarkCountsOnlyWhileTheWorkloadIsYoungerThanTheWindow) {
+// A workload first seen 5 s after its start (working set 100 MB, lifetime watermark 600 MB, the
+// interval watermark `interval_peak`), fed once a second for 30 ticks to a normaliser with 10 s and
+// 1 m windows. The 10 s window's peak must be the 600 MB lifetime mark while the workload is
+// younger than 10 s and `peak10_later` after; the 1 m window's stays 600 MB (still young).
+// `also(view, age)` checks more after each tick.
+void ExpectYoungWorkloadPeaks(std::optional<uint64_t> interval_peak, double peak10_later,
+                              const std::function<void(const WorkloadView&, double)>& also = {}) {
   Normaliser n(WithWindows({milliseconds(10'000), milliseconds(60'000)}));
   Clock::time_point t0{};
   const double start = 1000;
-  // A 500 MB spike between samples left its mark in the lifetime watermark only.
-  std::vector<WorkloadView> v;
   for (int i = 0; i < 30; ++i) {
-    v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 600'000'000, std::nullopt, start)},
-                 t0 + milliseconds(1000 * i), start + 5 + i);
+    auto v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 600'000'000, interval_peak, start)},
+                      t0 + milliseconds(1000 * i), start + 5 + i);
     const double age = 5 + i;
     ASSERT_EQ(v[0].windows.size(), 2u);
-    // 10 s window: the watermark counts until the workload is 10 s old, the sampled max after.
     const double peak10 = *v[0].windows[0].memory_peak_bytes;
     if (age < 10) {
       EXPECT_NEAR(peak10, 600e6, 600e6 * 0.0004) << age;
     } else {
-      EXPECT_NEAR(peak10, 100e6, 100e6 * 0.0004) << age;
+      EXPECT_NEAR(peak10, peak10_later, peak10_later * 0.0004) << age;
     }
     EXPECT_NEAR(*v[0].windows[1].memory_peak_bytes, 600e6, 600e6 * 0.0004) << age;  // 1m: still young
-    EXPECT_NEAR(*v[0].windows[0].memory_idle_bytes, 100e6, 100e6 * 0.0004);
+    if (also) also(v[0], age);
   }
+}
+
+TEST(NormaliserWindows, LifetimeWatermarkCountsOnlyWhileTheWorkloadIsYoungerThanTheWindow) {
+  // A 500 MB spike between samples left its mark in the lifetime watermark only. 10 s window: the
+  // watermark counts until the workload is 10 s old, the sampled max after.
+  ExpectYoungWorkloadPeaks(std::nullopt, 100e6, [](const WorkloadView& v, double) {
+    EXPECT_NEAR(*v.windows[0].memory_idle_bytes, 100e6, 100e6 * 0.0004);
+  });
 }
 
 TEST(NormaliserWindows, IntervalWatermarkIsExactPerIntervalAndReplacesTheLifetimeOne) {
@@ -157,23 +162,9 @@ TEST(NormaliserWindows, IntervalWatermarkIsExactPerIntervalAndReplacesTheLifetim
 TEST(NormaliserWindows, AYoungWorkloadFirstSeenKeepsItsLifetimePeakWithTheIntervalWatermarkToo) {
   // The daemon (re)starts while a container is 5 s old: its 600 MB startup spike is older than the
   // daemon's first interval mark, but the lifetime mark holds it, and the container's whole life is
-  // inside every window it is younger than. Without this a restart or upgrade forgot it.
-  Normaliser n(WithWindows({milliseconds(10'000), milliseconds(60'000)}));
-  Clock::time_point t0{};
-  const double start = 1000;
-  for (int i = 0; i < 30; ++i) {
-    auto v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 600'000'000, 110'000'000, start)},
-                      t0 + milliseconds(1000 * i), start + 5 + i);
-    const double age = 5 + i;
-    ASSERT_EQ(v[0].windows.size(), 2u);
-    const double peak10 = *v[0].windows[0].memory_peak_bytes;
-    if (age < 10) {
-      EXPECT_NEAR(peak10, 600e6, 600e6 * 0.0004) << age;
-    } else {
-      EXPECT_NEAR(peak10, 110e6, 110e6 * 0.0004) << age;  // then the exact per-interval marks
-    }
-    EXPECT_NEAR(*v[0].windows[1].memory_peak_bytes, 600e6, 600e6 * 0.0004) << age;  // 1m: still young
-  }
+  // inside every window it is younger than. Without this a restart or upgrade forgot it. After
+  // 10 s, the exact per-interval marks.
+  ExpectYoungWorkloadPeaks(110'000'000, 110e6);
 }
 
 TEST(NormaliserWindows, ARecreatedWorkloadStartsNewWindows) {
