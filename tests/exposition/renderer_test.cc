@@ -215,7 +215,8 @@ TEST(MetricsRendererOwnership, TicksRendersAndScrapesOnTheirOwnThreadsShareNothi
   auto scraper = [&](bool gzip) {
     std::shared_ptr<const MetricsBody> kept;
     std::shared_ptr<const Snapshot> kept_snap;
-    for (int i = 0; !done.load() && i < 100000; ++i) {
+    // At least a few scrapes each, however the threads are scheduled on a loaded runner.
+    for (int i = 0; (i < 10 || !done.load()) && i < 100000; ++i) {
       std::promise<std::shared_ptr<const MetricsBody>> got;
       renderer.CurrentAsync(gzip, [&got](std::shared_ptr<const MetricsBody> b) { got.set_value(std::move(b)); });
       auto body = got.get_future().get();
@@ -236,6 +237,12 @@ TEST(MetricsRendererOwnership, TicksRendersAndScrapesOnTheirOwnThreadsShareNothi
   };
   std::thread text(scraper, false);
   std::thread zipped(scraper, true);
+  // The ticks start once both scrapers are scraping, so that the two overlap.
+  // (Bounded: a scraper whose assertion failed has returned and will not count.)
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       scrapes.load() < 2 && std::chrono::steady_clock::now() < until;) {
+    std::this_thread::yield();
+  }
   auto t = std::chrono::steady_clock::now();
   for (int tick = 0; tick < 60; ++tick) {
     t += std::chrono::seconds(1);
