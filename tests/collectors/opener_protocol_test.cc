@@ -25,7 +25,8 @@ TEST(ParseOpenRequest, ModeByteThenPath) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->mode, OpenMode::kReadWrite);
   EXPECT_EQ(r->path, "/sys/fs/cgroup/a/memory.peak");
-  r = ParseOpenRequest(EncodeOpenRequest(OpenMode::kRead, "/x"));
+  const std::string encoded = EncodeOpenRequest(OpenMode::kRead, "/x");  // r->path views it
+  r = ParseOpenRequest(encoded);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->mode, OpenMode::kRead);
   EXPECT_EQ(r->path, "/x");
