@@ -1,8 +1,9 @@
-# cmake -DSOURCE_DIR=... -DSTAGES=collectors,config,... -P check_layering.cmake
+# cmake -DSOURCE_DIR=... -DSTAGES=collectors,config,... [-DSIDE=opener:collectors] -P check_layering.cmake
 # Fails when a file of one stage includes a header of a stage later in STAGES: data flows one way,
 # so a stage may use only the stages before it (CMakeLists.txt says what each stage is). The one
 # exception is daemon/main.cc, the program's entry point, which dispatches to the daemon or to a
-# tool.
+# tool. SIDE lists folders beside the flow with the stages each may use (FOLDER:STAGE+STAGE,...):
+# the opener, a separate privileged program, may use collectors/ alone.
 string(REPLACE "," ";" STAGES "${STAGES}")
 set(violations "")
 list(LENGTH STAGES count)
@@ -29,6 +30,28 @@ foreach(index RANGE ${last})
       file(RELATIVE_PATH rel ${SOURCE_DIR} ${file})
       string(STRIP "${line}" line)
       string(APPEND violations "  ${rel}: ${line}\n")
+    endforeach()
+  endforeach()
+endforeach()
+string(REPLACE "," ";" SIDE "${SIDE}")
+foreach(entry ${SIDE})
+  string(REPLACE ":" ";" parts "${entry}")
+  list(GET parts 0 folder)
+  list(GET parts 1 allowed)
+  string(REPLACE "+" ";" allowed "${allowed}")
+  set(forbidden ${STAGES})
+  list(REMOVE_ITEM forbidden ${allowed})
+  if(NOT forbidden)
+    continue()
+  endif()
+  string(JOIN "|" forbidden_pattern ${forbidden})
+  file(GLOB files ${SOURCE_DIR}/${folder}/*.h ${SOURCE_DIR}/${folder}/*.cc)
+  foreach(file ${files})
+    file(STRINGS ${file} lines REGEX "^[ \t]*#[ \t]*include[ \t]+\"(${forbidden_pattern})/")
+    foreach(line ${lines})
+      file(RELATIVE_PATH rel ${SOURCE_DIR} ${file})
+      string(STRIP "${line}" line)
+      string(APPEND violations "  ${rel}: ${line} (${folder}/ may use only: ${allowed})\n")
     endforeach()
   endforeach()
 endforeach()
