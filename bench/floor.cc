@@ -1,7 +1,7 @@
 // The floor: the bare cost of reading, once, every file the daemon reads in one tick.
 //
-// Opens every file once (in batches if the descriptor limit is lower), then loops K rounds of pread(fd, buf, size, 0) over all of them and
-// prints the CPU time (getrusage, user + system) per round and per file. Nothing is parsed,
+// Opens every file once (in batches if the descriptor limit is lower), then loops K rounds of pread(fd, buf, size, 0)
+// over all of them and prints the CPU time (getrusage, user + system) per round and per file. Nothing is parsed,
 // allocated or walked inside the loop: no sampler can read the same files for less.
 //
 // Options: --rounds K (20), --ref-rounds R (5), --min-time S (0): repeat each measurement past K
@@ -41,9 +41,9 @@
 #include <string>
 #include <vector>
 
-#include "daemon/descriptor_budget.h"
 #include "collectors/cgroup_collector.h"
 #include "collectors/file_system.h"
+#include "daemon/descriptor_budget.h"
 
 namespace {
 
@@ -162,8 +162,8 @@ void WorkloadFiles(const we::WorkloadLocation& loc, std::vector<std::string>* pr
     }
   }
   if (const std::string* d = v1("memory"); d && !memory_current) {
-    for (const char* f : {"memory.usage_in_bytes", "memory.stat", "memory.limit_in_bytes",
-                          "memory.max_usage_in_bytes", "memory.oom_control"}) {
+    for (const char* f : {"memory.usage_in_bytes", "memory.stat", "memory.limit_in_bytes", "memory.max_usage_in_bytes",
+                          "memory.oom_control"}) {
       probe(*d, f);
     }
   }
@@ -214,8 +214,9 @@ size_t RaiseFdLimit(size_t needed) {
 }
 
 int Usage() {
-  std::fprintf(stderr,
-               "usage: floor [--rounds K] [--ref-rounds R] [--min-time S] (--cgroup-root ROOT | --files-from LIST | FILE...)\n");
+  std::fprintf(
+      stderr,
+      "usage: floor [--rounds K] [--ref-rounds R] [--min-time S] (--cgroup-root ROOT | --files-from LIST | FILE...)\n");
   return 2;
 }
 
@@ -369,8 +370,8 @@ int main(int argc, char** argv) {
 
   std::printf("floor_workloads=%zu\nfloor_files=%zu\nfloor_absent=%zu\nfloor_bytes=%zu\n", workloads, files.size(),
               absent.size(), bytes);
-  std::printf("floor_cpu_us=%.1f\nfloor_wall_us=%.1f\nfloor_us_per_file=%.3f\n", floor.cpu() * 1e6,
-              floor.wall_s * 1e6, floor.cpu() * 1e6 / static_cast<double>(files.size()));
+  std::printf("floor_cpu_us=%.1f\nfloor_wall_us=%.1f\nfloor_us_per_file=%.3f\n", floor.cpu() * 1e6, floor.wall_s * 1e6,
+              floor.cpu() * 1e6 / static_cast<double>(files.size()));
   if (collector && ref_rounds > 0) {
     std::printf("ref_open_read_close_cpu_us=%.1f\nref_walk_cpu_us=%.1f\nref_absent_cpu_us=%.1f\n", naive.cpu() * 1e6,
                 walk.cpu() * 1e6, probes.cpu() * 1e6);

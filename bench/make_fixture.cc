@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <cinttypes>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -67,9 +67,8 @@ std::string MemoryStat(uint64_t anon, uint64_t file, uint64_t r) {
       "anon %" PRIu64 "\nfile %" PRIu64 "\nkernel %" PRIu64 "\nkernel_stack %" PRIu64 "\npagetables %" PRIu64
       "\nsec_pagetables 0\npercpu %" PRIu64 "\nsock 0\nvmalloc 8192\nshmem 0\nzswap 0\nzswapped 0\nfile_mapped %" PRIu64
       "\nfile_dirty 0\nfile_writeback 0\nswapcached 0\nanon_thp 0\nfile_thp 0\nshmem_thp 0\ninactive_anon %" PRIu64
-      "\nactive_anon 4096\ninactive_file %" PRIu64 "\nactive_file %" PRIu64
-      "\nunevictable 0\nslab_reclaimable %" PRIu64 "\nslab_unreclaimable %" PRIu64 "\nslab %" PRIu64
-      "\nworkingset_refault_anon 0\nworkingset_refault_file %" PRIu64
+      "\nactive_anon 4096\ninactive_file %" PRIu64 "\nactive_file %" PRIu64 "\nunevictable 0\nslab_reclaimable %" PRIu64
+      "\nslab_unreclaimable %" PRIu64 "\nslab %" PRIu64 "\nworkingset_refault_anon 0\nworkingset_refault_file %" PRIu64
       "\nworkingset_activate_anon 0\nworkingset_activate_file %" PRIu64
       "\nworkingset_restore_anon 0\nworkingset_restore_file 0\nworkingset_nodereclaim 0\npswpin 0\npswpout 0"
       "\npgscan %" PRIu64 "\npgsteal %" PRIu64
@@ -81,8 +80,8 @@ std::string MemoryStat(uint64_t anon, uint64_t file, uint64_t r) {
       "\nnuma_pte_updates 0\nnuma_hint_faults 0\npgdemote_kswapd 0\npgdemote_direct 0\npgdemote_khugepaged 0"
       "\npgdemote_proactive 0\nhugetlb 0\n",
       anon, file, r % 8000000, (r % 64) * 16384, (r % 300) * 4096, (r % 40) * 1024, file / 3, anon - 4096,
-      inactive_file, active_file, (r % 2000) * 4096, (r % 1000) * 4096, (r % 2000 + r % 1000) * 4096, r % 500,
-      r % 200, r % 10000, r % 9000, r % 10000000, r % 300, r % 5000);
+      inactive_file, active_file, (r % 2000) * 4096, (r % 1000) * 4096, (r % 2000 + r % 1000) * 4096, r % 500, r % 200,
+      r % 10000, r % 9000, r % 10000000, r % 300, r % 5000);
 }
 
 void Workload(const std::string& dir, uint64_t i) {
@@ -115,14 +114,14 @@ void Workload(const std::string& dir, uint64_t i) {
   Write(dir + "/memory.low", "0\n");
   Write(dir + "/memory.min", "0\n");
   Write(dir + "/memory.peak", Fmt("%" PRIu64 "\n", (anon + file) * 5 / 4));
-  Write(dir + "/memory.events", Fmt("low 0\nhigh 0\nmax %" PRIu64 "\noom %" PRIu64 "\noom_kill %" PRIu64
-                                    "\noom_group_kill 0\n",
-                                    i % 50 == 0 ? r % 30 : 0, uint64_t{i % 50 == 0}, uint64_t{i % 50 == 0}));
+  Write(dir + "/memory.events",
+        Fmt("low 0\nhigh 0\nmax %" PRIu64 "\noom %" PRIu64 "\noom_kill %" PRIu64 "\noom_group_kill 0\n",
+            i % 50 == 0 ? r % 30 : 0, uint64_t{i % 50 == 0}, uint64_t{i % 50 == 0}));
   Write(dir + "/pids.current", Fmt("%" PRIu64 "\n", pids));
   Write(dir + "/pids.max", "max\n");
   Write(dir + "/io.stat", i % 2 == 0 ? Fmt("8:0 rbytes=%" PRIu64 " wbytes=%" PRIu64 " rios=%" PRIu64 " wios=%" PRIu64
-                                           " dbytes=0 dios=0\n253:0 rbytes=%" PRIu64 " wbytes=%" PRIu64
-                                           " rios=%" PRIu64 " wios=%" PRIu64 " dbytes=0 dios=0\n",
+                                           " dbytes=0 dios=0\n253:0 rbytes=%" PRIu64 " wbytes=%" PRIu64 " rios=%" PRIu64
+                                           " wios=%" PRIu64 " dbytes=0 dios=0\n",
                                            r % 1000000000, (r >> 8) % 1000000000, r % 100000, (r >> 8) % 100000,
                                            r % 1000000000, (r >> 8) % 1000000000, r % 100000, (r >> 8) % 100000)
                                      : std::string());
@@ -150,9 +149,9 @@ int main(int argc, char** argv) {
   Write(root + "/memory.pressure", Pressure(2, true));
   Write(root + "/io.pressure", Pressure(3, true));
   // A few cgroups that are not workloads, as on any systemd host.
-  for (const char* d : {"/init.scope", "/user.slice", "/user.slice/user-0.slice", "/system.slice",
-                        "/system.slice/ssh.service", "/system.slice/containerd.service",
-                        "/system.slice/docker.service", "/system.slice/cron.service"}) {
+  for (const char* d :
+       {"/init.scope", "/user.slice", "/user.slice/user-0.slice", "/system.slice", "/system.slice/ssh.service",
+        "/system.slice/containerd.service", "/system.slice/docker.service", "/system.slice/cron.service"}) {
     MkDir(root + d);
     Write(root + d + "/cgroup.procs", "");
     Write(root + d + "/cpu.stat", "usage_usec 0\nuser_usec 0\nsystem_usec 0\n");
@@ -160,8 +159,8 @@ int main(int argc, char** argv) {
   for (long i = 0; i < n; ++i) {
     const uint64_t a = SplitMix(static_cast<uint64_t>(i) * 4), b = SplitMix(static_cast<uint64_t>(i) * 4 + 1),
                    c = SplitMix(static_cast<uint64_t>(i) * 4 + 2), d = SplitMix(static_cast<uint64_t>(i) * 4 + 3);
-    Workload(Fmt("%s/system.slice/docker-%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 ".scope",
-                 root.c_str(), a, b, c, d),
+    Workload(Fmt("%s/system.slice/docker-%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 ".scope", root.c_str(),
+                 a, b, c, d),
              static_cast<uint64_t>(i));
   }
   return 0;

@@ -83,7 +83,8 @@ void BM_ParseCgroupFilesV2(benchmark::State& state) {
   const std::string pressure =
       "some avg10=0.12 avg60=0.08 avg300=0.02 total=9876543\nfull avg10=0.05 avg60=0.03 avg300=0.01 total=4321987\n";
   const std::string events = "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n";
-  const std::string io = "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0\n259:0 rbytes=5 wbytes=6 rios=7 wios=8 dbytes=0 dios=0\n";
+  const std::string io =
+      "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0\n259:0 rbytes=5 wbytes=6 rios=7 wios=8 dbytes=0 dios=0\n";
   RawCgroupFiles raw;
   raw.cpu_stat = CgroupFile{"cpu.stat", cpu_stat};
   raw.cpu_max = CgroupFile{"cpu.max", "50000 100000\n"};

@@ -39,8 +39,8 @@ CgroupCollector::CgroupCollector(const FileSystem& fs, std::string root, bool se
       procfs_(std::move(procfs)) {}
 
 void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
-                           const std::vector<std::string>& controllers,
-                           std::map<std::string, WorkloadLocation>* found, std::vector<WatchedDir>* watched) const {
+                           const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found,
+                           std::vector<WatchedDir>* watched) const {
   if (depth > kMaxWalkDepth) return;
   const std::string path = JoinPath(hierarchy_root, rel);
   // Its link count before its entries: a directory made in between shows as a change next tick.
@@ -124,7 +124,7 @@ struct CgroupFileRule {
   uint8_t slot;
   const char* controller;
   const char* file;
-  MaybeFile Raw::* into;
+  MaybeFile Raw::*into;
   int limit = -1;
   bool (*unneeded)(const Raw&) = nullptr;
 };
@@ -166,8 +166,8 @@ constexpr CgroupFileRule kCgroupFiles[] = {
     {CgroupCollector::kMemoryStatV1, "memory", "memory.stat", &Raw::memory_stat_v1, -1, HaveMemoryCurrent},
     {CgroupCollector::kMemoryLimitV1, "memory", "memory.limit_in_bytes", &Raw::memory_limit_in_bytes, 4,
      HaveMemoryCurrent},
-    {CgroupCollector::kMemoryMaxUsageV1, "memory", "memory.max_usage_in_bytes", &Raw::memory_max_usage_in_bytes,
-     -1, HaveMemoryCurrent},
+    {CgroupCollector::kMemoryMaxUsageV1, "memory", "memory.max_usage_in_bytes", &Raw::memory_max_usage_in_bytes, -1,
+     HaveMemoryCurrent},
     {CgroupCollector::kMemoryOomControl, "memory", "memory.oom_control", &Raw::memory_oom_control, -1,
      HaveMemoryCurrent},
     {CgroupCollector::kBlkioBytes, "blkio", "blkio.throttle.io_service_bytes", &Raw::blkio_service_bytes, -1,
@@ -309,8 +309,8 @@ CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const
     return it == loc.v1_dirs.end() ? nullptr : &it->second;
   };
   for (const CgroupFileRule& rule : kCgroupFiles) {
-    const std::string* dir = rule.controller == nullptr ? (loc.unified_dir ? &*loc.unified_dir : nullptr)
-                                                        : v1(rule.controller);
+    const std::string* dir =
+        rule.controller == nullptr ? (loc.unified_dir ? &*loc.unified_dir : nullptr) : v1(rule.controller);
     if (dir == nullptr || (rule.unneeded != nullptr && rule.unneeded(raw))) continue;
     raw.*rule.into = read(static_cast<Slot>(rule.slot), *dir, rule.file);
   }
@@ -422,7 +422,7 @@ void CgroupCollector::ReadNetwork(std::vector<Sample>* samples, std::vector<std:
   };
   const std::optional<std::string> host_netns = netns_of(JoinPath(procfs_, "1"));
   std::set<std::string> seen;
-  std::vector<std::string> ignored;  // an unreadable cgroup.procs only means no figures
+  std::vector<std::string> ignored;                    // an unreadable cgroup.procs only means no figures
   for (std::size_t i = 0; i < samples->size(); ++i) {  // in identity order, as Discover returned them
     Sample& s = (*samples)[i];
     if (s.identity.kind != "container") continue;

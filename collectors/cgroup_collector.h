@@ -29,9 +29,9 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "collectors/cgroup_figures.h"
@@ -44,10 +44,10 @@ namespace we {
 // Where one workload lives: its directory in each hierarchy that has it.
 struct WorkloadLocation {
   WorkloadIdentity identity;
-  std::optional<std::string> unified_dir;           // absolute
-  std::optional<std::string> unified_rel;           // relative to the cgroup2 root, "/system.slice/..."
-  std::map<std::string, std::string> v1_dirs;       // controller -> absolute directory
-  std::map<std::string, std::string> v1_rels;       // controller -> path relative to its hierarchy
+  std::optional<std::string> unified_dir;      // absolute
+  std::optional<std::string> unified_rel;      // relative to the cgroup2 root, "/system.slice/..."
+  std::map<std::string, std::string> v1_dirs;  // controller -> absolute directory
+  std::map<std::string, std::string> v1_rels;  // controller -> path relative to its hierarchy
 };
 
 class CgroupCollector final : public Collector {
@@ -101,11 +101,38 @@ class CgroupCollector final : public Collector {
   // Every file the collector may read for a workload, cgroup2 first, then v1: the rows of
   // kCgroupFiles (cgroup_collector.cc), then the files read by hand.
   enum Slot : uint8_t {
-    kCpuStat, kCpuMax, kMemoryCurrent, kMemoryStat, kMemorySwapCurrent, kMemoryMax, kMemoryPeak,
-    kMemoryEvents, kPidsCurrent, kCpuPressure, kMemoryPressure, kIoPressure, kIoStat,
-    kCpuacctUsage, kCpuacctUsageUser, kCpuacctUsageSys, kCpuacctStat, kCpuStatV1, kCfsQuota, kCfsPeriod,
-    kMemoryUsageV1, kMemoryStatV1, kMemoryLimitV1, kMemoryMaxUsageV1, kMemoryOomControl, kBlkioBytes,
-    kBlkioServiced, kPidsCurrentV1, kThreads, kTasksV1, kProcs, kSlotCount
+    kCpuStat,
+    kCpuMax,
+    kMemoryCurrent,
+    kMemoryStat,
+    kMemorySwapCurrent,
+    kMemoryMax,
+    kMemoryPeak,
+    kMemoryEvents,
+    kPidsCurrent,
+    kCpuPressure,
+    kMemoryPressure,
+    kIoPressure,
+    kIoStat,
+    kCpuacctUsage,
+    kCpuacctUsageUser,
+    kCpuacctUsageSys,
+    kCpuacctStat,
+    kCpuStatV1,
+    kCfsQuota,
+    kCfsPeriod,
+    kMemoryUsageV1,
+    kMemoryStatV1,
+    kMemoryLimitV1,
+    kMemoryMaxUsageV1,
+    kMemoryOomControl,
+    kBlkioBytes,
+    kBlkioServiced,
+    kPidsCurrentV1,
+    kThreads,
+    kTasksV1,
+    kProcs,
+    kSlotCount
   };
 
  private:
@@ -162,7 +189,7 @@ class CgroupCollector final : public Collector {
   // This tick's samples' locations and kept state, in the samples' order: no look-up by key after
   // the read. Valid only within one Collect().
   std::vector<std::pair<const WorkloadLocation*, Cached*>> read_;
-  std::vector<Sample> spares_;                     // from Recycle, refilled by the next Collect
+  std::vector<Sample> spares_;                                   // from Recycle, refilled by the next Collect
   std::vector<std::pair<std::string_view, uint64_t>> v1_links_;  // scratch: one workload's v1 dirs
   uint64_t tick_ = 0;
   std::map<std::string, WorkloadLocation> locations_;  // the last walk's workloads
@@ -174,9 +201,9 @@ class CgroupCollector final : public Collector {
     Cached* cached;
   };
   std::vector<Walked> walked_;
-  std::vector<WatchedDir> watched_;                   // the directories it listed
-  uint64_t walked_tick_ = 0;                          // 0: never walked
-  bool rescan_ = false;                               // a workload vanished or was recreated
+  std::vector<WatchedDir> watched_;  // the directories it listed
+  uint64_t walked_tick_ = 0;         // 0: never walked
+  bool rescan_ = false;              // a workload vanished or was recreated
   uint64_t kept_descriptors_ = 0;
   uint64_t descriptor_budget_ = 0;  // set_descriptor_budget; none until then
 };

@@ -103,7 +103,7 @@ void ParseCpu(const RawCgroupFiles& raw, FileParser& p, CpuFigures& cpu) {
   // v2 cpu.stat: present in every cgroup2 directory, even without the cpu controller; the
   // nr_* and throttled_usec keys only with it.
   static constexpr std::array<std::string_view, 6> kCpuStat = {"usage_usec", "user_usec",    "system_usec",
-                                                                "nr_periods", "nr_throttled", "throttled_usec"};
+                                                               "nr_periods", "nr_throttled", "throttled_usec"};
   if (std::array<std::optional<uint64_t>, 6> v; p.Keyed(raw.cpu_stat, kCpuStat, &v)) {
     cpu.usage_seconds = Scaled(v[0], 1e6);
     cpu.user_seconds = Scaled(v[1], 1e6);

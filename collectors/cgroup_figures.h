@@ -24,33 +24,33 @@ using MaybeFile = std::optional<CgroupFile>;
 
 struct RawCgroupFiles {
   // cgroup v2, from the workload's directory in the unified hierarchy.
-  MaybeFile cpu_stat;             // usage_usec user_usec system_usec [nr_periods nr_throttled throttled_usec]
-  MaybeFile cpu_max;              // "max 100000" | "<quota> <period>"
+  MaybeFile cpu_stat;  // usage_usec user_usec system_usec [nr_periods nr_throttled throttled_usec]
+  MaybeFile cpu_max;   // "max 100000" | "<quota> <period>"
   MaybeFile memory_current;
-  MaybeFile memory_stat;          // anon file inactive_file ...
+  MaybeFile memory_stat;  // anon file inactive_file ...
   MaybeFile memory_swap_current;
   MaybeFile memory_max;
   MaybeFile memory_peak;
-  MaybeFile memory_events;        // oom_kill
+  MaybeFile memory_events;  // oom_kill
   MaybeFile pids_current;
   MaybeFile cpu_pressure;
   MaybeFile memory_pressure;
   MaybeFile io_pressure;
-  MaybeFile io_stat;              // per device: rbytes wbytes rios wios
+  MaybeFile io_stat;  // per device: rbytes wbytes rios wios
 
   // cgroup v1, from the workload's directory in each controller's hierarchy.
-  MaybeFile cpuacct_usage;        // ns
-  MaybeFile cpuacct_usage_user;   // ns
-  MaybeFile cpuacct_usage_sys;    // ns
-  MaybeFile cpuacct_stat;         // user/system in USER_HZ ticks, when usage_user/sys are absent
-  MaybeFile cpu_stat_v1;          // nr_periods nr_throttled throttled_time(ns)
-  MaybeFile cpu_cfs_quota_us;     // -1 for no limit
+  MaybeFile cpuacct_usage;       // ns
+  MaybeFile cpuacct_usage_user;  // ns
+  MaybeFile cpuacct_usage_sys;   // ns
+  MaybeFile cpuacct_stat;        // user/system in USER_HZ ticks, when usage_user/sys are absent
+  MaybeFile cpu_stat_v1;         // nr_periods nr_throttled throttled_time(ns)
+  MaybeFile cpu_cfs_quota_us;    // -1 for no limit
   MaybeFile cpu_cfs_period_us;
   MaybeFile memory_usage_in_bytes;
-  MaybeFile memory_stat_v1;       // total_rss total_cache total_inactive_file total_swap ...
+  MaybeFile memory_stat_v1;  // total_rss total_cache total_inactive_file total_swap ...
   MaybeFile memory_limit_in_bytes;
   MaybeFile memory_max_usage_in_bytes;
-  MaybeFile memory_oom_control;   // oom_kill (Linux 4.13+)
+  MaybeFile memory_oom_control;  // oom_kill (Linux 4.13+)
   MaybeFile pids_current_v1;
   MaybeFile blkio_service_bytes;  // blkio.throttle.io_service_bytes
   MaybeFile blkio_serviced;       // blkio.throttle.io_serviced

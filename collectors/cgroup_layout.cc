@@ -6,10 +6,14 @@ namespace we {
 
 std::string LayoutName(CgroupLayout::Kind kind) {
   switch (kind) {
-    case CgroupLayout::Kind::kV2: return "v2";
-    case CgroupLayout::Kind::kV1: return "v1";
-    case CgroupLayout::Kind::kHybrid: return "hybrid";
-    case CgroupLayout::Kind::kNone: break;
+    case CgroupLayout::Kind::kV2:
+      return "v2";
+    case CgroupLayout::Kind::kV1:
+      return "v1";
+    case CgroupLayout::Kind::kHybrid:
+      return "hybrid";
+    case CgroupLayout::Kind::kNone:
+      break;
   }
   return "none";
 }

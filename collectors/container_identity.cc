@@ -115,8 +115,7 @@ std::string UnescapeSystemdName(std::string_view name) {
   std::string out;
   out.reserve(name.size());
   for (size_t i = 0; i < name.size(); ++i) {
-    if (name[i] == '\\' && i + 3 < name.size() && name[i + 1] == 'x' && IsHex(name[i + 2]) &&
-        IsHex(name[i + 3])) {
+    if (name[i] == '\\' && i + 3 < name.size() && name[i + 1] == 'x' && IsHex(name[i + 2]) && IsHex(name[i + 3])) {
       auto hex = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
       out.push_back(static_cast<char>(hex(name[i + 2]) * 16 + hex(name[i + 3])));
       i += 3;

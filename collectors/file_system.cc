@@ -16,13 +16,9 @@ namespace we {
 namespace {
 
 // Errors that mean "this cgroup or process is gone", which is normal and not an error.
-bool IsAbsentErrno(int err) {
-  return err == ENOENT || err == ENODEV || err == ESRCH || err == ENXIO || err == ENOTDIR;
-}
+bool IsAbsentErrno(int err) { return err == ENOENT || err == ENODEV || err == ESRCH || err == ENXIO || err == ENOTDIR; }
 
-std::string ErrnoMessage(const std::string& path, int err) {
-  return path + ": " + std::strerror(err);
-}
+std::string ErrnoMessage(const std::string& path, int err) { return path + ": " + std::strerror(err); }
 
 }  // namespace
 

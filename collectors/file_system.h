@@ -18,8 +18,8 @@ namespace we {
 struct ReadResult {
   enum class Status { kOk, kAbsent, kError };
   Status status = Status::kAbsent;
-  std::string data;   // the whole content when kOk
-  std::string error;  // "path: reason" when kError
+  std::string data;      // the whole content when kOk
+  std::string error;     // "path: reason" when kError
   int error_number = 0;  // the errno behind kError, when a system call said it (0 otherwise)
 
   bool ok() const { return status == Status::kOk; }
@@ -30,7 +30,7 @@ struct ReadResult {
 
 struct DirEntry {
   std::string name;
-  bool is_dir = false;      // a real directory (symbolic links are never directories here)
+  bool is_dir = false;  // a real directory (symbolic links are never directories here)
   bool is_symlink = false;
 };
 

@@ -41,9 +41,7 @@ const bj::value* Find(const bj::value* root, std::initializer_list<std::string_v
   return v;
 }
 
-const bj::value* Find(const bj::value& root, std::initializer_list<std::string_view> path) {
-  return Find(&root, path);
-}
+const bj::value* Find(const bj::value& root, std::initializer_list<std::string_view> path) { return Find(&root, path); }
 
 std::optional<std::string_view> String(const bj::value* v) {
   if (v == nullptr || !v->is_string()) return std::nullopt;
@@ -54,10 +52,14 @@ std::optional<std::string_view> String(const bj::value* v) {
 std::optional<double> Number(const bj::value* v) {
   if (v == nullptr) return std::nullopt;
   switch (v->kind()) {
-    case bj::kind::int64: return static_cast<double>(v->get_int64());
-    case bj::kind::uint64: return static_cast<double>(v->get_uint64());
-    case bj::kind::double_: return v->get_double();
-    default: return std::nullopt;
+    case bj::kind::int64:
+      return static_cast<double>(v->get_int64());
+    case bj::kind::uint64:
+      return static_cast<double>(v->get_uint64());
+    case bj::kind::double_:
+      return v->get_double();
+    default:
+      return std::nullopt;
   }
 }
 

@@ -20,11 +20,12 @@ namespace {
 // containers (libvirt.uri empty) does not map libvirt and the ~9 MB of libraries it pulls in
 // (GnuTLS, GLib, libssh, whose constructor initialises OpenSSL, ...), and a host without libvirt0
 // installed still runs, finding its VMs from their QEMU processes.
-#define WE_LIBVIRT_FUNCTIONS(X)                                                                    \
-  X(virConnectClose) X(virConnectGetAllDomainStats) X(virConnectIsAlive) X(virConnectOpenReadOnly) \
-  X(virConnectRegisterCloseCallback) X(virConnectSetKeepAlive) X(virConnectUnregisterCloseCallback) \
-  X(virDomainGetName) X(virDomainGetUUIDString) X(virDomainStatsRecordListFree)                    \
-  X(virEventRegisterDefaultImpl) X(virEventRunDefaultImpl) X(virGetLastError) X(virSetErrorFunc)
+#define WE_LIBVIRT_FUNCTIONS(X)                                                                                       \
+  X(virConnectClose)                                                                                                  \
+  X(virConnectGetAllDomainStats) X(virConnectIsAlive) X(virConnectOpenReadOnly) X(virConnectRegisterCloseCallback)    \
+      X(virConnectSetKeepAlive) X(virConnectUnregisterCloseCallback) X(virDomainGetName) X(virDomainGetUUIDString)    \
+          X(virDomainStatsRecordListFree) X(virEventRegisterDefaultImpl) X(virEventRunDefaultImpl) X(virGetLastError) \
+              X(virSetErrorFunc)
 
 struct LibvirtApi {
 #define WE_LIBVIRT_POINTER(name) decltype(&::name) name = nullptr;
@@ -62,7 +63,6 @@ const LibvirtApi* LoadLibvirt(std::string* error) {
   return api;
 }
 
-
 // libvirt prints every error to stderr unless told otherwise; ours go through the collector.
 void QuietErrors(void*, virErrorPtr) {}
 
@@ -99,11 +99,16 @@ void StartEventLoopOnce(const LibvirtApi& api) {
 
 const char* CloseReason(int reason) {
   switch (reason) {
-    case VIR_CONNECT_CLOSE_REASON_ERROR: return "I/O error";
-    case VIR_CONNECT_CLOSE_REASON_EOF: return "libvirtd closed it";
-    case VIR_CONNECT_CLOSE_REASON_KEEPALIVE: return "libvirtd stopped answering keepalives";
-    case VIR_CONNECT_CLOSE_REASON_CLIENT: return "closed by us";
-    default: return "unknown reason";
+    case VIR_CONNECT_CLOSE_REASON_ERROR:
+      return "I/O error";
+    case VIR_CONNECT_CLOSE_REASON_EOF:
+      return "libvirtd closed it";
+    case VIR_CONNECT_CLOSE_REASON_KEEPALIVE:
+      return "libvirtd stopped answering keepalives";
+    case VIR_CONNECT_CLOSE_REASON_CLIENT:
+      return "closed by us";
+    default:
+      return "unknown reason";
   }
 }
 
@@ -145,16 +150,29 @@ class RealLibvirtClient final : public LibvirtClient {
       for (int p = 0; p < records[i]->nparams; ++p) {
         const virTypedParameter& param = records[i]->params[p];
         switch (param.type) {
-          case VIR_TYPED_PARAM_INT: r.numbers[param.field] = param.value.i; break;
-          case VIR_TYPED_PARAM_UINT: r.numbers[param.field] = param.value.ui; break;
-          case VIR_TYPED_PARAM_LLONG: r.numbers[param.field] = static_cast<double>(param.value.l); break;
-          case VIR_TYPED_PARAM_ULLONG: r.numbers[param.field] = static_cast<double>(param.value.ul); break;
-          case VIR_TYPED_PARAM_DOUBLE: r.numbers[param.field] = param.value.d; break;
-          case VIR_TYPED_PARAM_BOOLEAN: r.numbers[param.field] = param.value.b ? 1 : 0; break;
+          case VIR_TYPED_PARAM_INT:
+            r.numbers[param.field] = param.value.i;
+            break;
+          case VIR_TYPED_PARAM_UINT:
+            r.numbers[param.field] = param.value.ui;
+            break;
+          case VIR_TYPED_PARAM_LLONG:
+            r.numbers[param.field] = static_cast<double>(param.value.l);
+            break;
+          case VIR_TYPED_PARAM_ULLONG:
+            r.numbers[param.field] = static_cast<double>(param.value.ul);
+            break;
+          case VIR_TYPED_PARAM_DOUBLE:
+            r.numbers[param.field] = param.value.d;
+            break;
+          case VIR_TYPED_PARAM_BOOLEAN:
+            r.numbers[param.field] = param.value.b ? 1 : 0;
+            break;
           case VIR_TYPED_PARAM_STRING:
             if (param.value.s != nullptr) r.strings[param.field] = param.value.s;
             break;
-          default: break;
+          default:
+            break;
         }
       }
       out.push_back(std::move(r));
@@ -172,10 +190,10 @@ class RealLibvirtClient final : public LibvirtClient {
     }
     const auto now = std::chrono::steady_clock::now();
     if (now < next_attempt_) {
-      throw LibvirtError("libvirt " + uri_ + ": not connected (" + last_error_ + "); next attempt in " +
-                             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(next_attempt_ - now).count() + 1) +
-                             " s",
-                         last_absent_);
+      throw LibvirtError(
+          "libvirt " + uri_ + ": not connected (" + last_error_ + "); next attempt in " +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(next_attempt_ - now).count() + 1) + " s",
+          last_absent_);
     }
     conn_ = api_->virConnectOpenReadOnly(uri_.c_str());
     if (conn_ == nullptr) {

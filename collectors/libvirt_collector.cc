@@ -158,8 +158,9 @@ CollectResult LibvirtCollector::Collect() {
   CollectResult result;
   std::unique_lock lock(shared_->mu);
   if (shared_->busy) {
-    result.errors.push_back("libvirt: the previous round of calls has not returned yet (a stuck domain or "
-                            "libvirtd?); VM guest figures left out");
+    result.errors.push_back(
+        "libvirt: the previous round of calls has not returned yet (a stuck domain or "
+        "libvirtd?); VM guest figures left out");
     return result;
   }
   const uint64_t round = ++shared_->requested;

@@ -84,8 +84,8 @@ OpenerClient::Reply OpenerClient::Exchange(OpenMode mode, const std::string& pat
   Reply unavailable;
   auto fail = [&](const char* what, int err) {
     if (!warned_) {
-      spdlog::warn("opener {}: {}: {}; root-only files stay unread (names, exact peaks) until it answers",
-                   socket_path_, what, std::strerror(err));
+      spdlog::warn("opener {}: {}: {}; root-only files stay unread (names, exact peaks) until it answers", socket_path_,
+                   what, std::strerror(err));
       warned_ = true;
     }
     CloseLocked();

@@ -27,7 +27,7 @@ namespace we {
 class OpenerClient {
  public:
   struct Options {
-    std::chrono::milliseconds timeout{100};  // connect, send and reply, each request
+    std::chrono::milliseconds timeout{100};         // connect, send and reply, each request
     std::chrono::milliseconds retry_after{10'000};  // no request after a failure, for this long
   };
   // `socket_path`: --opener.socket. Connects lazily, on the first request.
@@ -41,8 +41,8 @@ class OpenerClient {
   struct Reply {
     enum class Result { kOk, kRefused, kUnavailable };
     Result result = Result::kUnavailable;
-    int fd = -1;     // kOk: the descriptor, the caller's to close
-    int error = 0;   // kRefused: the opener's errno (EACCES: not allowlisted; ENOENT: absent...)
+    int fd = -1;    // kOk: the descriptor, the caller's to close
+    int error = 0;  // kRefused: the opener's errno (EACCES: not allowlisted; ENOENT: absent...)
   };
   Reply Open(OpenMode mode, const std::string& path) const;
 

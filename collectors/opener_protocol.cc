@@ -46,8 +46,7 @@ bool IsStateFile(std::span<const std::string_view> components) {
 }
 
 // `path`'s components beneath `root`, nullopt when it is not beneath it.
-std::optional<std::vector<std::string_view>> Beneath(std::string_view root,
-                                                     const std::vector<std::string_view>& path) {
+std::optional<std::vector<std::string_view>> Beneath(std::string_view root, const std::vector<std::string_view>& path) {
   auto root_components = SplitAbsolutePath(root);
   if (!root_components) {
     if (root != "/") {
@@ -63,8 +62,7 @@ std::optional<std::vector<std::string_view>> Beneath(std::string_view root,
   for (std::size_t i = 0; i < root_components->size(); ++i) {
     if ((*root_components)[i] != path[i]) return std::nullopt;
   }
-  return std::vector<std::string_view>(path.begin() + static_cast<std::ptrdiff_t>(root_components->size()),
-                                       path.end());
+  return std::vector<std::string_view>(path.begin() + static_cast<std::ptrdiff_t>(root_components->size()), path.end());
 }
 
 }  // namespace

@@ -214,7 +214,7 @@ std::optional<IoFigures> ParseIoStat(std::string_view text, std::string* error) 
       const std::size_t eq = field.find('=');
       if (eq == std::string_view::npos) continue;
       const std::string_view key = field.substr(0, eq);
-      std::optional<uint64_t>* into = key == "rbytes" ? &io.read_bytes
+      std::optional<uint64_t>* into = key == "rbytes"   ? &io.read_bytes
                                       : key == "wbytes" ? &io.write_bytes
                                       : key == "rios"   ? &io.reads
                                       : key == "wios"   ? &io.writes

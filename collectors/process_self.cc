@@ -16,7 +16,8 @@ ProcessFigures ReadProcessFigures(const FileSystem& fs, const std::string& procf
       p.virtual_memory_bytes = st->vsize_bytes;
       if (ReadResult boot = fs.ReadFile(JoinPath(procfs, "stat")); boot.ok()) {
         if (auto btime = ParseBootTime(boot.data, &error)) {
-          p.start_time_seconds = static_cast<double>(*btime) + static_cast<double>(st->starttime_ticks) / ticks_per_second;
+          p.start_time_seconds =
+              static_cast<double>(*btime) + static_cast<double>(st->starttime_ticks) / ticks_per_second;
         }
       }
     }

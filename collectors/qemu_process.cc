@@ -187,7 +187,8 @@ std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, 
       }
       vm.vcpu.push_back(v);
     }
-    std::sort(vm.vcpu.begin(), vm.vcpu.end(), [](const VcpuFigures& a, const VcpuFigures& b) { return a.index < b.index; });
+    std::sort(vm.vcpu.begin(), vm.vcpu.end(),
+              [](const VcpuFigures& a, const VcpuFigures& b) { return a.index < b.index; });
     if (!vm.vcpu.empty()) vm.vcpus = vm.vcpu.size();
   }
   s.vm = std::move(vm);

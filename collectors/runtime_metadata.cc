@@ -79,8 +79,8 @@ std::optional<ContainerMetadata> ParsePodmanContainersJson(std::string_view text
   if (!doc->is_array()) return m;
   for (const value& entry : doc->get_array()) {
     if (json::String(json::Find(entry, {"id"})) != id) continue;
-    if (const value* names = json::Find(entry, {"names"}); names != nullptr && names->is_array() &&
-                                                           !names->get_array().empty()) {
+    if (const value* names = json::Find(entry, {"names"});
+        names != nullptr && names->is_array() && !names->get_array().empty()) {
       m.name = Value(&names->get_array().front());
     }
     // "metadata" is a JSON string holding the image name among others.

@@ -37,13 +37,13 @@ struct WorkloadIdentity {
 };
 
 struct CpuFigures {
-  std::optional<double> usage_seconds;   // user + system (or the kernel's total)
+  std::optional<double> usage_seconds;  // user + system (or the kernel's total)
   std::optional<double> user_seconds;
   std::optional<double> system_seconds;
-  std::optional<uint64_t> periods;       // CFS enforcement periods elapsed
+  std::optional<uint64_t> periods;  // CFS enforcement periods elapsed
   std::optional<uint64_t> throttled_periods;
   std::optional<double> throttled_seconds;
-  std::optional<double> limit_cores;     // quota / period; absent when unlimited
+  std::optional<double> limit_cores;  // quota / period; absent when unlimited
 };
 
 struct MemoryFigures {
@@ -52,8 +52,8 @@ struct MemoryFigures {
   std::optional<uint64_t> rss_bytes;          // anon (v2) / total_rss (v1)
   std::optional<uint64_t> cache_bytes;        // file (v2) / total_cache (v1)
   std::optional<uint64_t> swap_bytes;
-  std::optional<uint64_t> limit_bytes;        // absent when unlimited
-  std::optional<uint64_t> max_usage_bytes;    // kernel lifetime high-water mark
+  std::optional<uint64_t> limit_bytes;      // absent when unlimited
+  std::optional<uint64_t> max_usage_bytes;  // kernel lifetime high-water mark
   // Highest usage since the previous tick, from a memory.peak descriptor reset every tick
   // (cgroup v2 on Linux 6.12+); absent elsewhere and on a workload's first tick.
   std::optional<uint64_t> interval_peak_bytes;
@@ -64,7 +64,7 @@ struct MemoryFigures {
 struct IoFigures {
   std::optional<uint64_t> read_bytes;
   std::optional<uint64_t> write_bytes;
-  std::optional<uint64_t> reads;   // completed read requests
+  std::optional<uint64_t> reads;  // completed read requests
   std::optional<uint64_t> writes;
 };
 
@@ -82,7 +82,7 @@ struct PressureFigures {
 
 // One block device or network interface of a VM, as libvirt counts it.
 struct DeviceCounters {
-  std::string device;  // "vda", "vnet0"
+  std::string device;                                                              // "vda", "vnet0"
   std::optional<uint64_t> read_bytes, write_bytes, read_requests, write_requests;  // rx/tx for interfaces
 };
 
@@ -102,7 +102,7 @@ struct VmFigures {
   std::optional<uint64_t> memory_max_bytes;         // balloon maximum
   std::optional<uint64_t> guest_memory_used_bytes;  // balloon available - unused (guest-reported)
   std::optional<double> guest_memory_stats_age_seconds;
-  std::optional<int> state;                         // virDomainState
+  std::optional<int> state;  // virDomainState
   std::optional<int> state_reason;
   std::vector<DeviceCounters> block;
   std::vector<DeviceCounters> net;
@@ -110,7 +110,7 @@ struct VmFigures {
 
 // What the container runtime says about a container (runtime_metadata.h).
 struct ContainerMetadata {
-  std::string name;       // as its users name it ("web-1"), empty when unknown
+  std::string name;  // as its users name it ("web-1"), empty when unknown
   std::string image;
   std::string k8s_namespace, pod, container;  // Kubernetes, from the CRI annotations
   std::map<std::string, std::string> labels;  // container labels (exported only if allowed)

@@ -19,8 +19,7 @@ namespace {
 
 using yaml_report::Quote;
 
-std::optional<std::string> OneOf(std::string_view value,
-                                 std::initializer_list<std::string_view> allowed) {
+std::optional<std::string> OneOf(std::string_view value, std::initializer_list<std::string_view> allowed) {
   if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return std::nullopt;
   std::string message = "invalid value " + Quote(value) + ": must be one of ";
   for (auto it = allowed.begin(); it != allowed.end(); ++it) {
@@ -45,8 +44,7 @@ std::optional<std::string> CheckTelemetryPath(std::string_view path) {
     return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#';
   });
   if (bad != path.end()) {
-    return "must be a plain URL path without spaces, control characters, \"?\" or \"#\", got " +
-           Quote(path);
+    return "must be a plain URL path without spaces, control characters, \"?\" or \"#\", got " + Quote(path);
   }
   return std::nullopt;
 }
@@ -59,16 +57,16 @@ std::optional<std::string> CheckAbsolutePath(std::string_view path) {
 
 std::optional<std::string> CheckSamplingInterval(std::chrono::milliseconds interval) {
   if (interval >= kMinSamplingInterval && interval <= kMaxSamplingInterval) return std::nullopt;
-  return "must be between " + FormatDuration(kMinSamplingInterval) + " and " +
-         FormatDuration(kMaxSamplingInterval) + ", got " + FormatDuration(interval);
+  return "must be between " + FormatDuration(kMinSamplingInterval) + " and " + FormatDuration(kMaxSamplingInterval) +
+         ", got " + FormatDuration(interval);
 }
 
 std::optional<std::string> CheckWindows(const std::vector<std::chrono::milliseconds>& windows) {
   if (windows.empty()) return "must list at least one window, as in [1m, 5m, 1h]";
   for (std::size_t i = 0; i < windows.size(); ++i) {
     if (windows[i] < kMinWindow || windows[i] > kMaxWindow) {
-      return "each window must be between " + FormatDuration(kMinWindow) + " and " +
-             FormatDuration(kMaxWindow) + ", got " + FormatDuration(windows[i]);
+      return "each window must be between " + FormatDuration(kMinWindow) + " and " + FormatDuration(kMaxWindow) +
+             ", got " + FormatDuration(windows[i]);
     }
     for (std::size_t j = 0; j < i; ++j) {
       if (windows[j] == windows[i]) return "window " + FormatDuration(windows[i]) + " is listed twice";
@@ -121,9 +119,7 @@ std::optional<std::string> CheckLogLevel(std::string_view level) {
   return OneOf(level, {"debug", "info", "warn", "error"});
 }
 
-std::optional<std::string> CheckLogFormat(std::string_view format) {
-  return OneOf(format, {"logfmt", "json"});
-}
+std::optional<std::string> CheckLogFormat(std::string_view format) { return OneOf(format, {"logfmt", "json"}); }
 
 }  // namespace config_checks
 
@@ -148,16 +144,12 @@ struct KeySpec {
 };
 
 KeySpec Leaf(std::string_view name, Decoder decode) { return {name, std::move(decode), {}}; }
-KeySpec Section(std::string_view name, std::vector<KeySpec> children) {
-  return {name, nullptr, std::move(children)};
-}
+KeySpec Section(std::string_view name, std::vector<KeySpec> children) { return {name, nullptr, std::move(children)}; }
 
 // The value as a string, or an error when it is not a scalar (null included).
-std::optional<std::string> ReadScalar(const Entry& entry, std::string_view expected,
-                                      Reporter& reporter) {
+std::optional<std::string> ReadScalar(const Entry& entry, std::string_view expected, Reporter& reporter) {
   if (entry.value.IsScalar()) return entry.value.Scalar();
-  reporter.Add(entry.ValueMark(), entry.path,
-               "expected " + std::string(expected) + ", got " + Describe(entry.value));
+  reporter.Add(entry.ValueMark(), entry.path, "expected " + std::string(expected) + ", got " + Describe(entry.value));
   return std::nullopt;
 }
 
@@ -180,8 +172,7 @@ Decoder StringKey(SectionT Config::*section, std::string SectionT::*field, Strin
 
 // A Prometheus duration ("30s", "1m30s") stored once it parses and `check` accepts it.
 template <typename SectionT>
-Decoder DurationKey(SectionT Config::*section, std::chrono::milliseconds SectionT::*field,
-                    DurationCheck check) {
+Decoder DurationKey(SectionT Config::*section, std::chrono::milliseconds SectionT::*field, DurationCheck check) {
   return [=](const Entry& entry, Reporter& reporter, Config& config) {
     std::optional<std::string> text = ReadScalar(entry, "a duration such as \"1s\"", reporter);
     if (!text) return;
@@ -255,8 +246,7 @@ Decoder WindowsKey() {
       std::optional<std::chrono::milliseconds> d;
       if (item.IsScalar()) d = ParseDuration(item.Scalar());
       if (!d) {
-        reporter.Add(item.Mark(), entry.path,
-                     "expected a duration such as \"5m\", got " + Describe(item));
+        reporter.Add(item.Mark(), entry.path, "expected a duration such as \"5m\", got " + Describe(item));
         ok = false;
         continue;
       }
@@ -312,56 +302,48 @@ const std::vector<KeySpec>& Schema() {
   static const std::vector<KeySpec> schema = {
       Section("web",
               {
-                  Leaf("listen_address",
-                       StringKey(&Config::web, &WebConfig::listen_address, CheckListenAddress)),
-                  Leaf("telemetry_path",
-                       StringKey(&Config::web, &WebConfig::telemetry_path, CheckTelemetryPath)),
+                  Leaf("listen_address", StringKey(&Config::web, &WebConfig::listen_address, CheckListenAddress)),
+                  Leaf("telemetry_path", StringKey(&Config::web, &WebConfig::telemetry_path, CheckTelemetryPath)),
               }),
       Section("paths",
               {
-                  Leaf("cgroupfs", StringKey(&Config::paths, &PathsConfig::cgroupfs,
-                                             CheckAbsolutePath)),
-                  Leaf("procfs",
-                       StringKey(&Config::paths, &PathsConfig::procfs, CheckAbsolutePath)),
-                  Leaf("rootfs",
-                       StringKey(&Config::paths, &PathsConfig::rootfs, CheckAbsolutePath)),
+                  Leaf("cgroupfs", StringKey(&Config::paths, &PathsConfig::cgroupfs, CheckAbsolutePath)),
+                  Leaf("procfs", StringKey(&Config::paths, &PathsConfig::procfs, CheckAbsolutePath)),
+                  Leaf("rootfs", StringKey(&Config::paths, &PathsConfig::rootfs, CheckAbsolutePath)),
               }),
       Section("sampling",
               {
-                  Leaf("interval", DurationKey(&Config::sampling, &SamplingConfig::interval,
-                                               CheckSamplingInterval)),
+                  Leaf("interval", DurationKey(&Config::sampling, &SamplingConfig::interval, CheckSamplingInterval)),
               }),
-      Section("idle_peak",
-              {
-                  Leaf("windows", WindowsKey()),
-                  Leaf("idle_quantile",
-                       DoubleKey([](Config& c) -> double& { return c.idle_peak.idle_quantile; },
-                                 CheckIdleQuantile)),
-                  Section("startup",
-                          {
-                              Leaf("min_cores",
-                                   DoubleKey([](Config& c) -> double& { return c.idle_peak.startup.min_cores; },
-                                             CheckNonNegative)),
-                              Leaf("idle_factor",
-                                   DoubleKey([](Config& c) -> double& { return c.idle_peak.startup.idle_factor; },
-                                             CheckNonNegative)),
-                              Leaf("settle_for",
-                                   NestedDurationKey(
-                                       [](Config& c) -> std::chrono::milliseconds& {
-                                         return c.idle_peak.startup.settle_for;
-                                       },
-                                       CheckSettleFor)),
-                          }),
-              }),
+      Section(
+          "idle_peak",
+          {
+              Leaf("windows", WindowsKey()),
+              Leaf("idle_quantile",
+                   DoubleKey([](Config& c) -> double& { return c.idle_peak.idle_quantile; }, CheckIdleQuantile)),
+              Section(
+                  "startup",
+                  {
+                      Leaf("min_cores", DoubleKey([](Config& c) -> double& { return c.idle_peak.startup.min_cores; },
+                                                  CheckNonNegative)),
+                      Leaf("idle_factor",
+                           DoubleKey([](Config& c) -> double& { return c.idle_peak.startup.idle_factor; },
+                                     CheckNonNegative)),
+                      Leaf("settle_for",
+                           NestedDurationKey(
+                               [](Config& c) -> std::chrono::milliseconds& { return c.idle_peak.startup.settle_for; },
+                               CheckSettleFor)),
+                  }),
+          }),
       Section("libvirt",
               {
                   Leaf("uri", StringKey(&Config::libvirt, &LibvirtConfig::uri, CheckLibvirtUri)),
                   Leaf("timeout", DurationKey(&Config::libvirt, &LibvirtConfig::timeout, CheckLibvirtTimeout)),
               }),
       Section("labels", {Leaf("allow", LabelAllowKey())}),
-      Section("collectors", {Section("cgroup", {Leaf("services", BoolKey([](Config& c) -> bool& {
-                                                   return c.collectors.cgroup_services;
-                                                 }))})}),
+      Section("collectors",
+              {Section("cgroup",
+                       {Leaf("services", BoolKey([](Config& c) -> bool& { return c.collectors.cgroup_services; }))})}),
       Section("log",
               {
                   Leaf("level", StringKey(&Config::log, &LogConfig::level, CheckLogLevel)),
@@ -370,7 +352,6 @@ const std::vector<KeySpec>& Schema() {
   };
   return schema;
 }
-
 
 // Edit distance counting a swap of neighbours as one edit (optimal string alignment).
 std::size_t EditDistance(std::string_view a, std::string_view b) {
@@ -390,8 +371,8 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
 }
 
 // Every leaf whose own name is `name`, as a full key path: for a key put in the wrong section.
-void FindLeaves(const std::vector<KeySpec>& keys, const std::string& parent,
-                std::string_view name, std::vector<std::string>& found) {
+void FindLeaves(const std::vector<KeySpec>& keys, const std::string& parent, std::string_view name,
+                std::vector<std::string>& found) {
   for (const KeySpec& key : keys) {
     if (key.is_section()) {
       FindLeaves(key.children, yaml_report::JoinKeyPath(parent, key.name), name, found);
@@ -403,8 +384,7 @@ void FindLeaves(const std::vector<KeySpec>& keys, const std::string& parent,
 
 // "unknown key", with the nearest known key when one is close: a sibling with a typo
 // ("lsten_address") or the same key in another section ("level" under web).
-std::string UnknownKeyMessage(std::string_view name, const std::vector<KeySpec>& siblings,
-                              const std::string& parent) {
+std::string UnknownKeyMessage(std::string_view name, const std::vector<KeySpec>& siblings, const std::string& parent) {
   std::string best;
   std::size_t best_distance = 0;
   for (const KeySpec& sibling : siblings) {
@@ -426,13 +406,12 @@ std::string UnknownKeyMessage(std::string_view name, const std::vector<KeySpec>&
 
 // Walks the mapping `node` at key path `parent` against `keys`: every key must be a scalar,
 // appear once and be known; each value goes to its decoder or, for a section, is walked in turn.
-void WalkMapping(const YAML::Node& node, const std::string& parent,
-                 const std::vector<KeySpec>& keys, Reporter& reporter, Config& config) {
+void WalkMapping(const YAML::Node& node, const std::string& parent, const std::vector<KeySpec>& keys,
+                 Reporter& reporter, Config& config) {
   yaml_report::ForEachEntry(node, parent, reporter, [&](const Entry& entry) {
     const std::string& name = entry.key.Scalar();
     const std::string& path = entry.path;
-    const auto spec = std::find_if(keys.begin(), keys.end(),
-                                   [&](const KeySpec& k) { return k.name == name; });
+    const auto spec = std::find_if(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.name == name; });
     if (spec == keys.end()) {
       reporter.Add(entry.key.Mark(), path, UnknownKeyMessage(name, keys, parent));
       return;
@@ -470,15 +449,13 @@ LoadResult LoadConfigFromString(const std::string& yaml_text, const std::string&
       reporter.Add(root.Mark(), "", "expected a mapping at the top level, got " + Describe(root));
     }
     if (documents.second) {
-      reporter.Add(*documents.second, "",
-                   "a second YAML document; the configuration must be a single document");
+      reporter.Add(*documents.second, "", "a second YAML document; the configuration must be a single document");
     }
   }
 
   if (reporter.empty()) {
     // Keys that must agree with each other, once each is valid on its own.
-    if (auto problem = config_checks::CheckWindowsAgainstInterval(config.idle_peak.windows,
-                                                                  config.sampling.interval)) {
+    if (auto problem = config_checks::CheckWindowsAgainstInterval(config.idle_peak.windows, config.sampling.interval)) {
       reporter.Add(YAML::Mark::null_mark(), "idle_peak.windows", std::move(*problem));
     }
   }

@@ -1,6 +1,5 @@
 #include "config/flags.h"
 
-
 #include "config/config_loader.h"
 #include "config/duration.h"
 
@@ -24,7 +23,8 @@ const std::vector<FlagSpec>& Specs() {
        [](const Config& c) { return c.web.listen_address; }},
       {"web.telemetry-path", &Flags::telemetry_path, nullptr, "Path under which to expose metrics.",
        [](const Config& c) { return c.web.telemetry_path; }},
-      {"web.config.file", &Flags::web_config_file, nullptr, "Path to a web config file (exporter-toolkit format) for TLS and basic auth; re-read on SIGHUP."},
+      {"web.config.file", &Flags::web_config_file, nullptr,
+       "Path to a web config file (exporter-toolkit format) for TLS and basic auth; re-read on SIGHUP."},
       {"path.cgroupfs", &Flags::cgroupfs, nullptr, "cgroup filesystem mount point.",
        [](const Config& c) { return c.paths.cgroupfs; }},
       {"path.procfs", &Flags::procfs, nullptr, "procfs mount point.", [](const Config& c) { return c.paths.procfs; }},
@@ -132,8 +132,8 @@ std::vector<ConfigError> ApplyFlags(const Flags& flags, Config* config) {
   if (flags.sampling_interval) {
     auto d = ParseDuration(*flags.sampling_interval);
     if (!d) {
-      errors.push_back(FlagError("sampling.interval", "invalid duration \"" + *flags.sampling_interval +
-                                                          "\" (use e.g. 500ms, 1s, 1m)"));
+      errors.push_back(FlagError("sampling.interval",
+                                 "invalid duration \"" + *flags.sampling_interval + "\" (use e.g. 500ms, 1s, 1m)"));
     } else if (auto problem = checks::CheckSamplingInterval(*d)) {
       errors.push_back(FlagError("sampling.interval", *problem));
     } else {

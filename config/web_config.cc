@@ -95,8 +95,7 @@ struct TlsMarks {
   }
 };
 
-void ParseTls(const Entry& section, const std::string& file_name, Reporter& reporter,
-              WebSecurityConfig& config) {
+void ParseTls(const Entry& section, const std::string& file_name, Reporter& reporter, WebSecurityConfig& config) {
   if (section.value.IsNull()) return;
   if (!section.value.IsMap()) {
     reporter.Add(section.ValueMark(), section.path, "expected a mapping, got " + Describe(section.value));
@@ -150,8 +149,9 @@ void ParseTls(const Entry& section, const std::string& file_name, Reporter& repo
           *field = TlsVersion::kTls13;
         } else if (*s == "TLS10" || *s == "TLS11") {
           reporter.Add(e.ValueMark(), e.path,
-                       Quote(*s) + " is not supported: TLS 1.0 and 1.1 are obsolete (RFC 8996); "
-                                   "use TLS12 or TLS13");
+                       Quote(*s) +
+                           " is not supported: TLS 1.0 and 1.1 are obsolete (RFC 8996); "
+                           "use TLS12 or TLS13");
         } else {
           reporter.Add(e.ValueMark(), e.path, "invalid value " + Quote(*s) + ": must be TLS12 or TLS13");
         }
@@ -163,11 +163,9 @@ void ParseTls(const Entry& section, const std::string& file_name, Reporter& repo
     } else if (name == "curve_preferences") {
       if (auto list = Strings(e, reporter)) {
         for (const std::string& curve : *list) {
-          if (std::find(std::begin(kCurveNames), std::end(kCurveNames), curve) ==
-              std::end(kCurveNames)) {
+          if (std::find(std::begin(kCurveNames), std::end(kCurveNames), curve) == std::end(kCurveNames)) {
             reporter.Add(e.ValueMark(), e.path,
-                         "unknown curve " + Quote(curve) +
-                             ": must be one of CurveP256, CurveP384, CurveP521, X25519");
+                         "unknown curve " + Quote(curve) + ": must be one of CurveP256, CurveP384, CurveP521, X25519");
           }
         }
         tls.curve_preferences = std::move(*list);
@@ -182,8 +180,7 @@ void ParseTls(const Entry& section, const std::string& file_name, Reporter& repo
     }
   }
 
-  auto both = [&](const std::string& file_key, const std::string& inline_key, bool file_set,
-                  bool inline_set) {
+  auto both = [&](const std::string& file_key, const std::string& inline_key, bool file_set, bool inline_set) {
     if (file_set && inline_set) {
       reporter.Add(marks.Of(inline_key), section.path + "." + inline_key,
                    "set either " + inline_key + " or " + file_key + ", not both");
@@ -216,8 +213,9 @@ void ParseTls(const Entry& section, const std::string& file_name, Reporter& repo
   if (!has_ca && (tls.client_auth_type == ClientAuthType::kVerifyClientCertIfGiven ||
                   tls.client_auth_type == ClientAuthType::kRequireAndVerifyClientCert)) {
     reporter.Add(marks.Of("client_auth_type"), section.path + ".client_auth_type",
-                 client_auth_text + " needs client_ca_file (or client_ca): the CA that signs the "
-                                    "client certificates");
+                 client_auth_text +
+                     " needs client_ca_file (or client_ca): the CA that signs the "
+                     "client certificates");
   }
   config.tls = std::move(tls);
 }
@@ -232,8 +230,7 @@ void ParseUsers(const Entry& section, Reporter& reporter, WebSecurityConfig& con
   for (const Entry& e : Entries(section.value, section.path, reporter)) {
     const std::string& user = e.key.Scalar();
     if (user.empty() || user.find(':') != std::string::npos) {
-      reporter.Add(e.key.Mark(), e.path,
-                   "invalid user name " + Quote(user) + ": must be non-empty, without ':'");
+      reporter.Add(e.key.Mark(), e.path, "invalid user name " + Quote(user) + ": must be non-empty, without ':'");
       continue;
     }
     auto hash = String(e, reporter);
@@ -317,8 +314,7 @@ bool IsBcryptHash(std::string_view hash) {
   const int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
   if (cost < 4 || cost > 31) return false;
   return std::all_of(hash.begin() + 7, hash.end(), [](char c) {
-    return c == '.' || c == '/' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9');
+    return c == '.' || c == '/' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
   });
 }
 

@@ -79,7 +79,7 @@ struct WebSecurityConfig {
 
 struct WebConfigResult {
   std::optional<WebSecurityConfig> config;  // set only when `errors` is empty
-  std::vector<ConfigError> errors;  // in document order
+  std::vector<ConfigError> errors;          // in document order
   bool ok() const { return config.has_value(); }
 };
 

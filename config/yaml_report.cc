@@ -70,8 +70,8 @@ void ForEachEntry(const YAML::Node& node, const std::string& parent, Reporter& r
     const auto [first, inserted] = seen.emplace(key.Scalar(), key.Mark());
     if (!inserted) {
       reporter.Add(key.Mark(), path,
-                   "duplicate key (first set at line " + std::to_string(OneBased(first->second.line)) +
-                       ", column " + std::to_string(OneBased(first->second.column)) + ")");
+                   "duplicate key (first set at line " + std::to_string(OneBased(first->second.line)) + ", column " +
+                       std::to_string(OneBased(first->second.column)) + ")");
       continue;
     }
     visit(Entry{key, value, std::move(path)});

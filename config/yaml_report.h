@@ -36,8 +36,8 @@ class Reporter {
   // `file_name` must outlive the reporter.
   explicit Reporter(const std::string& file_name) : file_name_(file_name) {}
   void Add(const YAML::Mark& mark, std::string key_path, std::string message) {
-    errors_.push_back(ConfigError{file_name_, OneBased(mark.line), OneBased(mark.column), std::move(key_path),
-                                  std::move(message)});
+    errors_.push_back(
+        ConfigError{file_name_, OneBased(mark.line), OneBased(mark.column), std::move(key_path), std::move(message)});
   }
   bool empty() const { return errors_.empty(); }
   std::vector<ConfigError> Take() { return std::move(errors_); }

@@ -3,15 +3,15 @@
 #include <algorithm>
 #include <csignal>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "build_info.h"
 #include "config/config_loader.h"
 #include "config/duration.h"
 #include "daemon/log.h"
-#include "http/tls_context.h"
 #include "exposition/workloads_json.h"
+#include "http/tls_context.h"
 
 namespace we {
 namespace {
@@ -19,9 +19,7 @@ namespace {
 // How long SIGTERM waits for in-flight scrapes before closing what is left.
 constexpr std::chrono::milliseconds kShutdownGrace{800};
 
-double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double UnixNow() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
 
@@ -39,10 +37,9 @@ LoadedConfig LoadConfiguration(const Flags& flags) {
   out.errors = ApplyFlags(flags, &config);
   if (out.errors.empty()) {
     // --sampling.interval may have changed what the file's windows were checked against.
-    if (auto problem = config_checks::CheckWindowsAgainstInterval(config.idle_peak.windows,
-                                                                  config.sampling.interval)) {
-      out.errors.push_back(ConfigError{flags.config_file.value_or("--sampling.interval"), 0, 0,
-                                       "idle_peak.windows", *problem});
+    if (auto problem = config_checks::CheckWindowsAgainstInterval(config.idle_peak.windows, config.sampling.interval)) {
+      out.errors.push_back(
+          ConfigError{flags.config_file.value_or("--sampling.interval"), 0, 0, "idle_peak.windows", *problem});
     }
   }
   HttpSecurity security;
@@ -65,8 +62,7 @@ namespace {
 
 void LogSecurity(const std::optional<std::string>& file, const HttpSecurity& security) {
   if (!file) return;
-  spdlog::info("web config {}: TLS {}, basic auth {}", *file,
-               security.tls ? "enabled" : "disabled",
+  spdlog::info("web config {}: TLS {}, basic auth {}", *file, security.tls ? "enabled" : "disabled",
                security.basic_auth_users.empty()
                    ? std::string("disabled")
                    : "for " + std::to_string(security.basic_auth_users.size()) + " user(s)");
@@ -102,16 +98,18 @@ App::App(Flags flags, Config config)
       sampler_(std::make_unique<Sampler>(*fs_, store_, SamplerSettingsFor(config_))),
       registry_(std::make_shared<prometheus::Registry>()),
       renderer_(store_, BuildInfo{kVersion, kRevision}, {registry_}),
-      http_(io_, HttpServerOptions{.telemetry_path = config_.web.telemetry_path,
-                                   .max_connections = descriptors_.http_connections},
-            HttpHandlers{.metrics = [this](bool gzip, HttpHandlers::MetricsDone done) {
-                           renderer_.CurrentAsync(gzip, std::move(done));  // renders off the loop
-                         },
+      http_(io_,
+            HttpServerOptions{.telemetry_path = config_.web.telemetry_path,
+                              .max_connections = descriptors_.http_connections},
+            HttpHandlers{.metrics =
+                             [this](bool gzip, HttpHandlers::MetricsDone done) {
+                               renderer_.CurrentAsync(gzip, std::move(done));  // renders off the loop
+                             },
                          .ready = [this] { return sampler_->ready(); },
                          .workloads_json =
-                               [this](HttpHandlers::WorkloadsDone done) {
-                                 workloads_json_.CurrentAsync(std::move(done));  // builds off the loop
-                               }}) {
+                             [this](HttpHandlers::WorkloadsDone done) {
+                               workloads_json_.CurrentAsync(std::move(done));  // builds off the loop
+                             }}) {
   reload_success_ = &prometheus::BuildGauge()
                          .Name("workload_exporter_config_last_reload_successful")
                          .Help("1 if the last configuration reload (SIGHUP) succeeded, 0 if it kept the old one.")
@@ -226,7 +224,8 @@ bool App::Reload() {
   spdlog::info("reloading configuration{}", flags_.config_file ? " from " + *flags_.config_file : "");
   LoadedConfig loaded = LoadConfiguration(flags_);
   if (!loaded.config) {
-    for (const auto& e : loaded.errors) spdlog::error("reload failed, keeping the running configuration: {}", e.ToString());
+    for (const auto& e : loaded.errors)
+      spdlog::error("reload failed, keeping the running configuration: {}", e.ToString());
     reload_success_->Set(0);
     renderer_.Invalidate();
     return false;

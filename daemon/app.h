@@ -18,22 +18,22 @@
 #include <optional>
 #include <string>
 
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
 
 #include "collectors/file_system.h"
 #include "collectors/opener_client.h"
 #include "config/config.h"
 #include "config/flags.h"
-#include "http/server.h"
-#include "exposition/renderer.h"
-#include "exposition/workloads_json.h"
-#include "pipeline/sampler.h"
 #include "daemon/descriptor_budget.h"
 #include "daemon/sd_notify.h"
+#include "exposition/renderer.h"
+#include "exposition/workloads_json.h"
+#include "http/server.h"
+#include "pipeline/sampler.h"
 #include "pipeline/snapshot.h"
 
 namespace we {

@@ -9,8 +9,8 @@ namespace we {
 DescriptorPlan PlanDescriptors(uint64_t soft, std::size_t max_connections) {
   DescriptorPlan plan;
   plan.limit = soft;
-  plan.http_connections = static_cast<std::size_t>(
-      std::clamp<uint64_t>(soft / 2, 16, std::max<uint64_t>(16, max_connections)));
+  plan.http_connections =
+      static_cast<std::size_t>(std::clamp<uint64_t>(soft / 2, 16, std::max<uint64_t>(16, max_connections)));
   const uint64_t reserve = plan.http_connections + std::max<uint64_t>(256, soft / 16);
   plan.cgroup_files = soft > reserve ? soft - reserve : 0;
   return plan;

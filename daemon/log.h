@@ -1,6 +1,6 @@
 #pragma once
 // Logging through spdlog's default logger, to stderr, in logfmt (default) or JSON:
-//   ts=2026-11-28T17:49:02.123Z level=info msg="listening" 
+//   ts=2026-11-28T17:49:02.123Z level=info msg="listening"
 //   {"ts":"2026-11-28T17:49:02.123Z","level":"info","msg":"listening"}
 // Under systemd (JOURNAL_STREAM set) the timestamp is left out, since journald adds its own, and
 // each line starts with a "<N>" syslog priority so journald keeps the level.

@@ -9,8 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include "build_info.h"
-#include "daemon/app.h"
 #include "config/flags.h"
+#include "daemon/app.h"
 #include "daemon/log.h"
 #include "tools/report.h"
 

@@ -21,7 +21,7 @@ std::string SanitizedLabelName(const std::string& name) {
 }
 
 std::string_view VmStateName(int state) {
-  static const char* const kNames[] = {"nostate", "running", "blocked", "paused",
+  static const char* const kNames[] = {"nostate",  "running", "blocked", "paused",
                                        "shutdown", "shutoff", "crashed", "pmsuspended"};
   return state >= 0 && state < 8 ? kNames[state] : "unknown";
 }
@@ -105,14 +105,11 @@ const FamilySpec kFamilies[] = {
      shape::PerWorkload{[](W v) -> Value { return v.sample.start_time_seconds; }}, MetricsTable::kWorkload,
      "change time of the workload's oldest cgroup directory"},
     {"workload_cpu_seconds_total", kCounter, "CPU time consumed by the workload, in seconds, by mode.",
-     shape::PerWorkloadLabel{"mode", kCpuModes,
-                             [](W v, size_t mode) -> Value {
-                               return mode == 0 ? v.sample.cpu.user_seconds : v.sample.cpu.system_seconds;
-                             }},
-     MetricsTable::kWorkload,
-     "`cpu.stat` user/system_usec / `cpuacct.usage_user`/`_sys` (or `cpuacct.stat` ticks)"},
-    {"workload_cpu_usage_cores", kGauge,
-     "CPU used over the last sampling interval, in cores (CPU seconds per second).",
+     shape::PerWorkloadLabel{
+         "mode", kCpuModes,
+         [](W v, size_t mode) -> Value { return mode == 0 ? v.sample.cpu.user_seconds : v.sample.cpu.system_seconds; }},
+     MetricsTable::kWorkload, "`cpu.stat` user/system_usec / `cpuacct.usage_user`/`_sys` (or `cpuacct.stat` ticks)"},
+    {"workload_cpu_usage_cores", kGauge, "CPU used over the last sampling interval, in cores (CPU seconds per second).",
      shape::PerWorkload{[](W v) -> Value { return v.cpu_usage_cores; }}, MetricsTable::kWorkload,
      "rate of `usage_usec` / `cpuacct.usage` over the last interval"},
     {"workload_cpu_limit_cores", kGauge, "CPU limit (CFS quota divided by period), in cores. Absent when unlimited.",
@@ -120,8 +117,7 @@ const FamilySpec kFamilies[] = {
      "`cpu.max` / `cpu.cfs_quota_us ÷ cpu.cfs_period_us`; absent when unlimited"},
     {"workload_cpu_periods_total", kCounter,
      "Number of CFS enforcement periods that elapsed while the workload was runnable.",
-     shape::PerWorkload{[](W v) -> Value { return v.sample.cpu.periods; }}, MetricsTable::kWorkload,
-     "`nr_periods`"},
+     shape::PerWorkload{[](W v) -> Value { return v.sample.cpu.periods; }}, MetricsTable::kWorkload, "`nr_periods`"},
     {"workload_cpu_throttled_periods_total", kCounter,
      "Number of CFS enforcement periods in which the workload was throttled.",
      shape::PerWorkload{[](W v) -> Value { return v.sample.cpu.throttled_periods; }}, MetricsTable::kWorkload,
@@ -210,12 +206,12 @@ const FamilySpec kFamilies[] = {
      "PSI `full` total (`cpu.pressure`)"},
     {"workload_pressure_memory_waiting_seconds_total", kCounter,
      "Total time in seconds that at least one task of the workload waited for memory (PSI \"some\").",
-     shape::PerWorkload{[](W v) -> Value { return v.sample.memory_pressure.some_seconds; }},
-     MetricsTable::kWorkload, "PSI `some` total (`memory.pressure`)"},
+     shape::PerWorkload{[](W v) -> Value { return v.sample.memory_pressure.some_seconds; }}, MetricsTable::kWorkload,
+     "PSI `some` total (`memory.pressure`)"},
     {"workload_pressure_memory_stalled_seconds_total", kCounter,
      "Total time in seconds that all non-idle tasks of the workload stalled on memory at once (PSI \"full\").",
-     shape::PerWorkload{[](W v) -> Value { return v.sample.memory_pressure.full_seconds; }},
-     MetricsTable::kWorkload, "PSI `full` total (`memory.pressure`)"},
+     shape::PerWorkload{[](W v) -> Value { return v.sample.memory_pressure.full_seconds; }}, MetricsTable::kWorkload,
+     "PSI `full` total (`memory.pressure`)"},
     {"workload_pressure_io_waiting_seconds_total", kCounter,
      "Total time in seconds that at least one task of the workload waited for io (PSI \"some\").",
      shape::PerWorkload{[](W v) -> Value { return v.sample.io_pressure.some_seconds; }}, MetricsTable::kWorkload,
@@ -249,8 +245,8 @@ const FamilySpec kFamilies[] = {
      "balloon available − unused, only when the guest reports balloon stats"},
     {"workload_vm_guest_memory_stats_age_seconds", kGauge,
      "Age of the guest's last balloon statistics report, in seconds.",
-     shape::PerVm{[](const VmFigures& vm) -> Value { return vm.guest_memory_stats_age_seconds; }},
-     MetricsTable::kVm, "now − balloon `last-update`"},
+     shape::PerVm{[](const VmFigures& vm) -> Value { return vm.guest_memory_stats_age_seconds; }}, MetricsTable::kVm,
+     "now − balloon `last-update`"},
     {"workload_vm_state", kGauge,
      "libvirt state of the VM: the value is the virDomainState code, the labels its name and the numeric reason.",
      shape::Custom{"state,reason", EmitVmState}, MetricsTable::kVm,
@@ -335,8 +331,7 @@ const FamilySpec kFamilies[] = {
      shape::PerCollector{[](const CollectorStatus& c) { return c.duration_seconds; }}, MetricsTable::kExporter, ""},
     {"workload_exporter_collector_success", kGauge,
      "1 if the collector's last run read everything it tried to, 0 otherwise.",
-     shape::PerCollector{[](const CollectorStatus& c) { return c.success ? 1.0 : 0.0; }}, MetricsTable::kExporter,
-     ""},
+     shape::PerCollector{[](const CollectorStatus& c) { return c.success ? 1.0 : 0.0; }}, MetricsTable::kExporter, ""},
     {"workload_exporter_last_sample_timestamp_seconds", kGauge, "Unix time at which the published sample was taken.",
      shape::Once{[](const Snapshot& s) -> Value { return s.time_seconds; }}, MetricsTable::kExporter, ""},
     {"process_cpu_seconds_total", kCounter, "Total user and system CPU time spent in seconds.",
@@ -346,14 +341,13 @@ const FamilySpec kFamilies[] = {
     {"process_open_fds", kGauge, "Number of open file descriptors.",
      shape::Once{[](const Snapshot& s) -> Value { return s.process.open_fds; }}, MetricsTable::kExporter, ""},
     {"process_resident_memory_bytes", kGauge, "Resident memory size in bytes.",
-     shape::Once{[](const Snapshot& s) -> Value { return s.process.resident_memory_bytes; }},
-     MetricsTable::kExporter, ""},
-    {"process_start_time_seconds", kGauge, "Start time of the process since unix epoch in seconds.",
-     shape::Once{[](const Snapshot& s) -> Value { return s.process.start_time_seconds; }}, MetricsTable::kExporter,
+     shape::Once{[](const Snapshot& s) -> Value { return s.process.resident_memory_bytes; }}, MetricsTable::kExporter,
      ""},
+    {"process_start_time_seconds", kGauge, "Start time of the process since unix epoch in seconds.",
+     shape::Once{[](const Snapshot& s) -> Value { return s.process.start_time_seconds; }}, MetricsTable::kExporter, ""},
     {"process_virtual_memory_bytes", kGauge, "Virtual memory size in bytes.",
-     shape::Once{[](const Snapshot& s) -> Value { return s.process.virtual_memory_bytes; }},
-     MetricsTable::kExporter, ""},
+     shape::Once{[](const Snapshot& s) -> Value { return s.process.virtual_memory_bytes; }}, MetricsTable::kExporter,
+     ""},
 };
 
 std::string_view TypeName(MetricType type) {
@@ -388,18 +382,22 @@ std::string FamilyLabelsDoc(const FamilySpec& family) {
 
 std::string_view MetricsTableName(MetricsTable table) {
   switch (table) {
-    case MetricsTable::kWorkload: return "workload";
-    case MetricsTable::kVm: return "vm";
-    case MetricsTable::kIdlePeak: return "idle_peak";
-    case MetricsTable::kExporter: return "exporter";
+    case MetricsTable::kWorkload:
+      return "workload";
+    case MetricsTable::kVm:
+      return "vm";
+    case MetricsTable::kIdlePeak:
+      return "idle_peak";
+    case MetricsTable::kExporter:
+      return "exporter";
   }
   return "";
 }
 
 std::string MetricsTableMarkdown(MetricsTable table) {
   std::string out = table == MetricsTable::kWorkload ? "| metric | type | source (cgroup v2 / v1) |\n"
-                    : table == MetricsTable::kVm      ? "| metric | type | source |\n"
-                                                      : "| metric | type | meaning |\n";
+                    : table == MetricsTable::kVm     ? "| metric | type | source |\n"
+                                                     : "| metric | type | meaning |\n";
   out += "|---|---|---|\n";
   for (const FamilySpec& f : kFamilies) {
     if (f.table != table) continue;

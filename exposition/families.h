@@ -104,8 +104,7 @@ struct Custom {  // series whose labels come from the data; `labels` names them 
 }  // namespace shape
 
 using FamilyShape = std::variant<shape::PerWorkload, shape::PerWorkloadLabel, shape::PerVm, shape::PerVcpu,
-                                 shape::PerVmDevice, shape::PerWindow, shape::PerCollector, shape::Once,
-                                 shape::Custom>;
+                                 shape::PerVmDevice, shape::PerWindow, shape::PerCollector, shape::Once, shape::Custom>;
 
 // Which of README.md's metric tables a family belongs to.
 enum class MetricsTable { kWorkload, kVm, kIdlePeak, kExporter };
@@ -139,7 +138,7 @@ std::string FamilyLabelsDoc(const FamilySpec& family);
 // README.md's table for `table`, header row included, each line ending in '\n'.
 std::string MetricsTableMarkdown(MetricsTable table);
 std::string_view MetricsTableName(MetricsTable table);  // "workload", "vm", "idle_peak", "exporter"
-inline constexpr MetricsTable kMetricsTables[] = {MetricsTable::kWorkload, MetricsTable::kVm,
-                                                  MetricsTable::kIdlePeak, MetricsTable::kExporter};
+inline constexpr MetricsTable kMetricsTables[] = {MetricsTable::kWorkload, MetricsTable::kVm, MetricsTable::kIdlePeak,
+                                                  MetricsTable::kExporter};
 
 }  // namespace we

@@ -36,8 +36,8 @@ void MetricsRenderer::Invalidate() {
   gzip_ = {};
 }
 
-std::shared_ptr<const MetricsBody> MetricsRenderer::CachedLocked(const std::shared_ptr<const Snapshot>& snap,
-                                                                 bool gzip, ScrapePredictor::Clock::time_point now) {
+std::shared_ptr<const MetricsBody> MetricsRenderer::CachedLocked(const std::shared_ptr<const Snapshot>& snap, bool gzip,
+                                                                 ScrapePredictor::Clock::time_point now) {
   if (!SameSnapshot(served_for_, snap)) {
     predictor_.OnArrival(now);
     served_for_ = snap;
@@ -106,7 +106,8 @@ std::shared_ptr<const MetricsBody> MetricsRenderer::HandOut(MetricsBody body, bo
   return std::shared_ptr<const MetricsBody>(
       new MetricsBody(std::move(body)), [spares = spares_, gzip](const MetricsBody* released) {
         std::unique_ptr<const MetricsBody> owned(released);
-        std::string buffer = std::move(const_cast<MetricsBody*>(released)->*(gzip ? &MetricsBody::gzip : &MetricsBody::text));
+        std::string buffer =
+            std::move(const_cast<MetricsBody*>(released)->*(gzip ? &MetricsBody::gzip : &MetricsBody::text));
         std::lock_guard lock(spares->mu);
         std::swap(gzip ? spares->gzip : spares->text, buffer);
       });

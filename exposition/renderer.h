@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/thread_pool.hpp>
 #include <prometheus/collectable.h>
+#include <boost/asio/thread_pool.hpp>
 
 #include "exposition/metrics_body.h"
 #include "exposition/scrape_predictor.h"

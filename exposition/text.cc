@@ -82,8 +82,8 @@ class TextSink final : public SeriesSink {
         out.append("# HELP ").append(name_).append(" ").append(help_).append("\n");
       }
       out.append("# TYPE ").append(name_).append(type_ == MetricType::Counter ? " counter\n"
-                                                  : type_ == MetricType::Gauge ? " gauge\n"
-                                                                               : " untyped\n");
+                                                 : type_ == MetricType::Gauge ? " gauge\n"
+                                                                              : " untyped\n");
     }
     out.append(name_);
     const bool has_base = base != nullptr && !base->labels.empty();
@@ -129,9 +129,15 @@ class FamilySink final : public SeriesSink {
     }
     for (const LabelView& l : extra) m.label.push_back({std::string(l.name), std::string(l.value)});
     switch (family_.type) {
-      case MetricType::Counter: m.counter.value = value; break;
-      case MetricType::Gauge: m.gauge.value = value; break;
-      default: m.untyped.value = value; break;
+      case MetricType::Counter:
+        m.counter.value = value;
+        break;
+      case MetricType::Gauge:
+        m.gauge.value = value;
+        break;
+      default:
+        m.untyped.value = value;
+        break;
     }
     family_.metric.push_back(std::move(m));
   }
@@ -180,63 +186,62 @@ void EmitSnapshot(const Snapshot& snap, const BuildInfo& build, Sink& sink) {
 
   for (const FamilySpec& family : Families()) {
     sink.Begin(family.name, family.help, family.type);
-    std::visit(
-        Overloaded{
-            [&](const shape::PerWorkload& s) {
-              for (size_t i = 0; i < views.size(); ++i) add(&labels[i], {}, s.get(views[i]));
-            },
-            [&](const shape::PerWorkloadLabel& s) {
-              for (size_t i = 0; i < views.size(); ++i) {
-                for (size_t j = 0; j < s.values.size(); ++j) {
-                  const LabelView extra[] = {{s.label, s.values[j]}};
-                  add(&labels[i], extra, s.get(views[i], j));
-                }
-              }
-            },
-            [&](const shape::PerVm& s) {
-              for (size_t i = 0; i < views.size(); ++i) {
-                if (views[i].sample.vm) add(&labels[i], {}, s.get(*views[i].sample.vm));
-              }
-            },
-            [&](const shape::PerVcpu& s) {
-              for (size_t i = 0; i < views.size(); ++i) {
-                if (!views[i].sample.vm) continue;
-                for (const VcpuFigures& vcpu : views[i].sample.vm->vcpu) {
-                  const IntText index(vcpu.index);
-                  const LabelView extra[] = {{s.kLabel, index.view()}};
-                  add(&labels[i], extra, s.get(vcpu));
-                }
-              }
-            },
-            [&](const shape::PerVmDevice& s) {
-              for (size_t i = 0; i < views.size(); ++i) {
-                if (!views[i].sample.vm) continue;
-                for (const DeviceCounters& d : s.devices(*views[i].sample.vm)) {
-                  const LabelView extra[] = {{s.kLabel, d.device}};
-                  add(&labels[i], extra, s.get(d));
-                }
-              }
-            },
-            [&](const shape::PerWindow& s) {
-              if (!snap.windows) return;
-              const auto& specs = snap.windows->specs;
-              for (size_t i = 0; i < views.size(); ++i) {
-                for (size_t w = 0; w < views[i].windows.size() && w < specs.size(); ++w) {
-                  const LabelView extra[] = {{s.kLabel, specs[w].label}};
-                  add(&labels[i], extra, s.get(views[i].windows[w]));
-                }
-              }
-            },
-            [&](const shape::PerCollector& s) {
-              for (const CollectorStatus& c : snap.collectors) {
-                const LabelView extra[] = {{s.kLabel, c.name}};
-                sink.Add(nullptr, extra, s.get(c));
-              }
-            },
-            [&](const shape::Once& s) { add(nullptr, {}, s.get(snap)); },
-            [&](const shape::Custom& s) { s.emit(snap, labels, build, sink); },
-        },
-        family.shape);
+    std::visit(Overloaded{
+                   [&](const shape::PerWorkload& s) {
+                     for (size_t i = 0; i < views.size(); ++i) add(&labels[i], {}, s.get(views[i]));
+                   },
+                   [&](const shape::PerWorkloadLabel& s) {
+                     for (size_t i = 0; i < views.size(); ++i) {
+                       for (size_t j = 0; j < s.values.size(); ++j) {
+                         const LabelView extra[] = {{s.label, s.values[j]}};
+                         add(&labels[i], extra, s.get(views[i], j));
+                       }
+                     }
+                   },
+                   [&](const shape::PerVm& s) {
+                     for (size_t i = 0; i < views.size(); ++i) {
+                       if (views[i].sample.vm) add(&labels[i], {}, s.get(*views[i].sample.vm));
+                     }
+                   },
+                   [&](const shape::PerVcpu& s) {
+                     for (size_t i = 0; i < views.size(); ++i) {
+                       if (!views[i].sample.vm) continue;
+                       for (const VcpuFigures& vcpu : views[i].sample.vm->vcpu) {
+                         const IntText index(vcpu.index);
+                         const LabelView extra[] = {{s.kLabel, index.view()}};
+                         add(&labels[i], extra, s.get(vcpu));
+                       }
+                     }
+                   },
+                   [&](const shape::PerVmDevice& s) {
+                     for (size_t i = 0; i < views.size(); ++i) {
+                       if (!views[i].sample.vm) continue;
+                       for (const DeviceCounters& d : s.devices(*views[i].sample.vm)) {
+                         const LabelView extra[] = {{s.kLabel, d.device}};
+                         add(&labels[i], extra, s.get(d));
+                       }
+                     }
+                   },
+                   [&](const shape::PerWindow& s) {
+                     if (!snap.windows) return;
+                     const auto& specs = snap.windows->specs;
+                     for (size_t i = 0; i < views.size(); ++i) {
+                       for (size_t w = 0; w < views[i].windows.size() && w < specs.size(); ++w) {
+                         const LabelView extra[] = {{s.kLabel, specs[w].label}};
+                         add(&labels[i], extra, s.get(views[i].windows[w]));
+                       }
+                     }
+                   },
+                   [&](const shape::PerCollector& s) {
+                     for (const CollectorStatus& c : snap.collectors) {
+                       const LabelView extra[] = {{s.kLabel, c.name}};
+                       sink.Add(nullptr, extra, s.get(c));
+                     }
+                   },
+                   [&](const shape::Once& s) { add(nullptr, {}, s.get(snap)); },
+                   [&](const shape::Custom& s) { s.emit(snap, labels, build, sink); },
+               },
+               family.shape);
     sink.End();
   }
 }
@@ -255,8 +260,7 @@ void AppendText(const Snapshot& snap, const BuildInfo& build, std::string* out) 
   EmitSnapshot(snap, build, sink);
 }
 
-bool AppendTextGzip(const Snapshot& snap, const BuildInfo& build, std::string_view tail, int level,
-                    std::string* gzip) {
+bool AppendTextGzip(const Snapshot& snap, const BuildInfo& build, std::string_view tail, int level, std::string* gzip) {
   GzipStream gz(gzip, level);
   std::string piece;
   piece.reserve(TextSink::kDrainAt + 4096);

@@ -53,10 +53,8 @@ namespace {
 
 // Errors that mean "this address family is not usable here": try the next candidate.
 bool IsFamilyUnavailable(const error_code& ec) {
-  return ec == asio::error::address_family_not_supported ||
-         ec == asio::error::operation_not_supported ||
-         ec == boost::system::errc::address_not_available ||
-         ec == boost::system::errc::protocol_not_supported ||
+  return ec == asio::error::address_family_not_supported || ec == asio::error::operation_not_supported ||
+         ec == boost::system::errc::address_not_available || ec == boost::system::errc::protocol_not_supported ||
          ec == boost::system::errc::no_protocol_option;
 }
 
@@ -68,8 +66,7 @@ BindAttempt BindFirst(asio::io_context& io, const std::vector<Candidate>& candid
   for (const Candidate& candidate : candidates) {
     BindAttempt attempt = Bind(io, candidate);
     if (attempt.listener) return attempt;
-    if (!have_reported || (IsFamilyUnavailable(reported.error) &&
-                           !IsFamilyUnavailable(attempt.error))) {
+    if (!have_reported || (IsFamilyUnavailable(reported.error) && !IsFamilyUnavailable(attempt.error))) {
       reported = attempt;
       have_reported = true;
     }

@@ -71,12 +71,18 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
   int count = 0;
   for (char c : text) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else
+      return std::nullopt;
     bits = (bits << 6) | static_cast<unsigned int>(v);
     count += 6;
     if (count >= 8) {
@@ -115,14 +121,12 @@ bool AcceptEncodingAllowsGzip(std::string_view accept_encoding) {
   while (!accept_encoding.empty()) {
     const auto comma = accept_encoding.find(',');
     std::string_view element = accept_encoding.substr(0, comma);
-    accept_encoding.remove_prefix(comma == std::string_view::npos ? accept_encoding.size()
-                                                                   : comma + 1);
+    accept_encoding.remove_prefix(comma == std::string_view::npos ? accept_encoding.size() : comma + 1);
     const auto semicolon = element.find(';');
     const std::string_view coding = serving::TrimOws(element.substr(0, semicolon));
     if (coding.empty()) continue;
     std::optional<int> q = 1000;
-    std::string_view params =
-        semicolon == std::string_view::npos ? std::string_view() : element.substr(semicolon + 1);
+    std::string_view params = semicolon == std::string_view::npos ? std::string_view() : element.substr(semicolon + 1);
     while (!params.empty() && q) {
       const auto next = params.find(';');
       const std::string_view param = serving::TrimOws(params.substr(0, next));

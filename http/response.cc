@@ -32,12 +32,23 @@ std::string HtmlEscape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -55,7 +66,9 @@ std::string LandingPage(std::string_view telemetry_path, bool workloads) {
       "<h1>workload_exporter</h1>\n"
       "<p>Prometheus exporter of per-workload resource usage.</p>\n"
       "<ul>\n"
-      "<li><a href=\"" + metrics + "\">Metrics</a> (" + metrics + ")</li>\n"
+      "<li><a href=\"" +
+      metrics + "\">Metrics</a> (" + metrics +
+      ")</li>\n"
       "<li><a href=\"/-/healthy\">Health</a> (/-/healthy)</li>\n"
       "<li><a href=\"/-/ready\">Readiness</a> (/-/ready)</li>\n";
   if (workloads) {
@@ -89,7 +102,7 @@ Response Finish(const Request& req, Reply reply) {
   if (reply.retry_after) res.set(http::field::retry_after, "1");
   res.keep_alive(req.keep_alive() && !reply.close);
   res.body() = std::move(reply.body);
-  res.prepare_payload();  // Content-Length from the body
+  res.prepare_payload();                                  // Content-Length from the body
   if (req.method() == http::verb::head) res.body() = {};  // same headers, no body
   return res;
 }

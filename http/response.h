@@ -63,11 +63,11 @@ struct Reply {
   http::status status = http::status::ok;
   std::string_view content_type = kTextContentType;
   SharedBody::value_type body;
-  bool gzip = false;  // body is gzip-encoded
-  bool vary = false;  // the body depends on Accept-Encoding
-  bool allow = false;  // add "Allow: GET, HEAD" (405)
-  bool close = false;  // end the connection after this response
-  bool challenge = false;  // add "WWW-Authenticate: Basic" (401)
+  bool gzip = false;         // body is gzip-encoded
+  bool vary = false;         // the body depends on Accept-Encoding
+  bool allow = false;        // add "Allow: GET, HEAD" (405)
+  bool close = false;        // end the connection after this response
+  bool challenge = false;    // add "WWW-Authenticate: Basic" (401)
   bool retry_after = false;  // add "Retry-After: 1" (503 at the password-check bound)
 };
 

@@ -1,9 +1,9 @@
 #include "http/server.h"
 
-#include <boost/asio/post.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <exception>
@@ -38,8 +38,8 @@ std::optional<std::string> HttpServer::Core::Listen(const std::string& address) 
   if (!candidates) return error;
 
   BindAttempt attempt = BindFirst(io_, *candidates);
-  if (!attempt.listener && attempt.error == asio::error::address_in_use && listener_ &&
-      parsed->port != 0 && listener_->endpoint.port() == parsed->port) {
+  if (!attempt.listener && attempt.error == asio::error::address_in_use && listener_ && parsed->port != 0 &&
+      listener_->endpoint.port() == parsed->port) {
     // Another host on the same port: the old listener holds the port, so it has to go first.
     const std::shared_ptr<Listener> old = std::move(listener_);
     old->Close();
@@ -50,8 +50,8 @@ std::optional<std::string> HttpServer::Core::Listen(const std::string& address) 
         restored.listener->address = old->address;
         StartListener(restored.listener);
       } else {
-        spdlog::error("http: after failing to listen on {}, could not listen on {} again: {}",
-                      address, old->address, BindError(old->address, restored));
+        spdlog::error("http: after failing to listen on {}, could not listen on {} again: {}", address, old->address,
+                      BindError(old->address, restored));
       }
     }
   }
@@ -70,24 +70,21 @@ void HttpServer::Core::StartListener(std::shared_ptr<Listener> listener) {
 }
 
 void HttpServer::Core::Accept(const std::shared_ptr<Listener>& listener) {
-  listener->acceptor.async_accept(
-      [self = shared_from_this(), listener](const error_code& ec, tcp::socket socket) {
-        self->OnAccept(listener, ec, std::move(socket));
-      });
+  listener->acceptor.async_accept([self = shared_from_this(), listener](const error_code& ec, tcp::socket socket) {
+    self->OnAccept(listener, ec, std::move(socket));
+  });
 }
 
-void HttpServer::Core::OnAccept(const std::shared_ptr<Listener>& listener, const error_code& ec,
-                                tcp::socket socket) {
+void HttpServer::Core::OnAccept(const std::shared_ptr<Listener>& listener, const error_code& ec, tcp::socket socket) {
   if (stopped_ || draining_ || !listener->acceptor.is_open()) return;
   if (ec == asio::error::connection_aborted) {  // the client left before accept(); nothing wrong
     Accept(listener);
     return;
   }
   if (ec) {
-    listener->backoff_delay = std::clamp(listener->backoff_delay * 2, kAcceptBackoffMin,
-                                         kAcceptBackoffMax);
-    spdlog::warn("http: accept on {}: {}; retrying in {} ms", EndpointText(listener->endpoint),
-                 ec.message(), listener->backoff_delay.count());
+    listener->backoff_delay = std::clamp(listener->backoff_delay * 2, kAcceptBackoffMin, kAcceptBackoffMax);
+    spdlog::warn("http: accept on {}: {}; retrying in {} ms", EndpointText(listener->endpoint), ec.message(),
+                 listener->backoff_delay.count());
     listener->backoff.expires_after(listener->backoff_delay);
     listener->backoff.async_wait([self = shared_from_this(), listener](const error_code& wait) {
       if (wait || self->stopped_ || !listener->acceptor.is_open()) return;
@@ -112,8 +109,7 @@ void HttpServer::Core::OnAccept(const std::shared_ptr<Listener>& listener, const
   for (Session* session : sessions_) {
     if (session->closed()) continue;  // its fd is closed already; it is only unwinding
     ++open;
-    if (session->evictable() &&
-        (victim == nullptr || session->waiting_since() < victim->waiting_since())) {
+    if (session->evictable() && (victim == nullptr || session->waiting_since() < victim->waiting_since())) {
       victim = session;
     }
   }
@@ -130,15 +126,12 @@ void HttpServer::Core::OnAccept(const std::shared_ptr<Listener>& listener, const
 }
 
 void HttpServer::Core::Evict(Session* victim) {
-  spdlog::debug("http: {}: evicted at the limit of {} open connections", victim->peer(),
-                options_.max_connections);
+  spdlog::debug("http: {}: evicted at the limit of {} open connections", victim->peer(), options_.max_connections);
   victim->Close();
-  LogRateLimited(evicted_since_log_, last_eviction_log_,
-                 "closed the longest-waiting connection to admit a new one");
+  LogRateLimited(evicted_since_log_, last_eviction_log_, "closed the longest-waiting connection to admit a new one");
 }
 
-void HttpServer::Core::LogRateLimited(std::size_t& count,
-                                      std::chrono::steady_clock::time_point& last,
+void HttpServer::Core::LogRateLimited(std::size_t& count, std::chrono::steady_clock::time_point& last,
                                       std::string_view what) {
   ++count;
   const auto now = std::chrono::steady_clock::now();
@@ -159,9 +152,12 @@ void HttpServer::Core::Refuse(tcp::socket socket) {
     return "HTTP/1.1 503 Service Unavailable\r\n"
            "Server: workload_exporter\r\n"
            "Content-Type: text/plain; charset=utf-8\r\n"
-           "Content-Length: " + std::to_string(body.size()) + "\r\n"
+           "Content-Length: " +
+           std::to_string(body.size()) +
+           "\r\n"
            "Connection: close\r\n"
-           "\r\n" + body;
+           "\r\n" +
+           body;
   }();
   error_code ec;
   socket.non_blocking(true, ec);
@@ -206,8 +202,7 @@ void HttpServer::Core::Shutdown(std::chrono::milliseconds grace, std::function<v
     grace_timer_.expires_after(grace);
     grace_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
       if (ec || self->stopped_ || self->shutdown_finished_) return;
-      spdlog::warn("http: closing {} connection(s) still open after the shutdown grace period",
-                    self->sessions_.size());
+      spdlog::warn("http: closing {} connection(s) still open after the shutdown grace period", self->sessions_.size());
       self->CloseSessions(/*idle_only=*/false);
       self->FinishShutdown();
     });
@@ -255,8 +250,7 @@ std::string HttpServer::Core::CacheKey(std::string_view user, std::string_view p
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   HMAC(EVP_sha256(), cache_key_.data(), static_cast<int>(cache_key_.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(),
-       &length);
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(), &length);
   OPENSSL_cleanse(message.data(), message.size());
   return std::string(reinterpret_cast<const char*>(digest.data()), length);
 }
@@ -283,8 +277,7 @@ HttpServer::Core::AuthCheck HttpServer::Core::Authenticate(const Request& req) c
   check.decision = AuthCheck::Decision::kDenied;
   const auto field = req.find(http::field::authorization);
   if (field == req.end()) return check;
-  const std::optional<std::pair<std::string, std::string>> credentials =
-      ParseBasicCredentials(field->value());
+  const std::optional<std::pair<std::string, std::string>> credentials = ParseBasicCredentials(field->value());
   if (!credentials) return check;
   const auto& [user, password] = *credentials;
   check.cache_key = CacheKey(user, password);
@@ -303,8 +296,7 @@ HttpServer::Core::AuthCheck HttpServer::Core::Authenticate(const Request& req) c
   return check;
 }
 
-bool HttpServer::Core::VerifyInBackground(AuthCheck check,
-                                          std::shared_ptr<const std::atomic<bool>> abandoned,
+bool HttpServer::Core::VerifyInBackground(AuthCheck check, std::shared_ptr<const std::atomic<bool>> abandoned,
                                           std::function<void(bool)> done) {
   // Two threads: bcrypt is CPU-bound, and a flood of wrong passwords then costs at most two
   // cores while the event loop keeps serving. The queue is bounded here, not by
@@ -318,8 +310,8 @@ bool HttpServer::Core::VerifyInBackground(AuthCheck check,
   }
   ++password_checks_pending_;
   if (!bcrypt_pool_) bcrypt_pool_ = std::make_unique<asio::thread_pool>(2);
-  asio::post(*bcrypt_pool_, [check = std::move(check), abandoned = std::move(abandoned),
-                             done = std::move(done), self = shared_from_this()]() mutable {
+  asio::post(*bcrypt_pool_, [check = std::move(check), abandoned = std::move(abandoned), done = std::move(done),
+                             self = shared_from_this()]() mutable {
     const bool run = !abandoned->load(std::memory_order_acquire);
     const bool matched = run && BcryptMatches(check.password, check.hash) && check.known_user;
     OPENSSL_cleanse(check.password.data(), check.password.size());
@@ -413,13 +405,11 @@ std::optional<Reply> HttpServer::Core::Route(const Request& req, Later* later) {
       return std::nullopt;
     case Endpoint::kLanding:
       return Owned(http::status::ok, kHtmlContentType,
-                   LandingPage(options_.telemetry_path,
-                               static_cast<bool>(handlers_.workloads_json)));
+                   LandingPage(options_.telemetry_path, static_cast<bool>(handlers_.workloads_json)));
     case Endpoint::kHealthy:
       return Literal(http::status::ok, "OK\n");
     case Endpoint::kReady:
-      return Ready() ? Literal(http::status::ok, "Ready\n")
-                     : Literal(http::status::service_unavailable, "Not ready\n");
+      return Ready() ? Literal(http::status::ok, "Ready\n") : Literal(http::status::service_unavailable, "Not ready\n");
     case Endpoint::kWorkloads:
       *later = &Core::Workloads;
       return std::nullopt;
@@ -431,8 +421,7 @@ std::optional<Reply> HttpServer::Core::Route(const Request& req, Later* later) {
 
 void HttpServer::Core::Respond(const Request& req, std::function<void(Response)> respond) {
   auto failed = [&](const std::exception& e) {
-    spdlog::error("http: {} {}: {}", std::string_view(req.method_string()),
-                  std::string_view(req.target()), e.what());
+    spdlog::error("http: {} {}: {}", std::string_view(req.method_string()), std::string_view(req.target()), e.what());
     respond(Finish(req, Literal(http::status::internal_server_error, "internal server error\n")));
   };
   std::optional<Reply> reply;
@@ -470,8 +459,7 @@ Response HttpServer::Core::Unauthorized(const Request& req) {
   return Finish(req, std::move(reply));
 }
 
-HttpServer::HttpServer(boost::asio::io_context& io, HttpServerOptions options,
-                       HttpHandlers handlers)
+HttpServer::HttpServer(boost::asio::io_context& io, HttpServerOptions options, HttpHandlers handlers)
     : core_(std::make_shared<Core>(io, std::move(options), std::move(handlers))) {}
 
 HttpServer::~HttpServer() { core_->Stop(); }
@@ -480,9 +468,7 @@ std::optional<std::string> HttpServer::Listen(const std::string& listen_address)
   return core_->Listen(listen_address);
 }
 
-void HttpServer::set_telemetry_path(std::string path) {
-  core_->set_telemetry_path(std::move(path));
-}
+void HttpServer::set_telemetry_path(std::string path) { core_->set_telemetry_path(std::move(path)); }
 
 void HttpServer::SetSecurity(HttpSecurity security) { core_->SetSecurity(std::move(security)); }
 

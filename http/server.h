@@ -9,8 +9,8 @@
 //
 // A scrape only copies a pointer to the newest MetricsBody, which the metrics handler hands over
 // when it is ready (rendered on the renderer's thread, never on the loop); meanwhile every other
-// request is answered. The server never renders, reads files or blocks. Every socket operation is asynchronous and bounded by a timeout, so a slow
-// or stalled client costs one connection slot, never the event loop.
+// request is answered. The server never renders, reads files or blocks. Every socket operation is asynchronous and
+// bounded by a timeout, so a slow or stalled client costs one connection slot, never the event loop.
 //
 // Security (--web.config.file, see web_config.h) is set with SetSecurity: TLS through Asio's
 // OpenSSL stream on the same io_context (the handshake bounded by read_timeout; a plain HTTP
@@ -104,10 +104,10 @@ struct HttpServerOptions {
 
 // What the server is doing now, for tests and diagnostics.
 struct HttpServerStats {
-  std::size_t connections = 0;        // as active_connections()
-  std::size_t reading = 0;            // connections receiving a request (its first byte came)
-  std::size_t writing = 0;            // connections writing a response
-  std::size_t awaiting_metrics = 0;   // requests waiting for the metrics handler's body
+  std::size_t connections = 0;                // as active_connections()
+  std::size_t reading = 0;                    // connections receiving a request (its first byte came)
+  std::size_t writing = 0;                    // connections writing a response
+  std::size_t awaiting_metrics = 0;           // requests waiting for the metrics handler's body
   std::size_t password_checks_pending = 0;    // queued or running
   std::uint64_t password_checks_run = 0;      // bcrypt ran
   std::uint64_t password_checks_dropped = 0;  // connection gone before its turn: bcrypt skipped

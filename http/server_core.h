@@ -21,13 +21,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <openssl/rand.h>
-#include <spdlog/spdlog.h>
 
 #include "config/listen_address.h"
 #include "http/listener.h"
@@ -54,8 +54,7 @@ inline constexpr std::chrono::seconds kRefusalLogInterval{10};
 inline constexpr std::size_t kCredentialsCacheSize = 1024;
 // A well-formed bcrypt hash (cost 10, of a random password nobody knows) checked for unknown
 // users, so that they cost what a known user's wrong password costs.
-inline constexpr std::string_view kDummyHash =
-    "$2y$10$Al10875vmLFtFOYGONb.xOeCKbY0HFL7Wx/dEob5nK4aJvZzoyiVq";
+inline constexpr std::string_view kDummyHash = "$2y$10$Al10875vmLFtFOYGONb.xOeCKbY0HFL7Wx/dEob5nK4aJvZzoyiVq";
 
 }  // namespace serving
 
@@ -102,17 +101,16 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   struct AuthCheck {
     enum class Decision { kAllowed, kDenied, kVerify } decision = Decision::kAllowed;
     std::string password;
-    std::string hash;       // the user's, or kDummyHash for an unknown user
+    std::string hash;  // the user's, or kDummyHash for an unknown user
     bool known_user = false;
     std::string cache_key;  // HMAC-SHA256(user, password)
   };
 
-  std::optional<std::vector<Candidate>> Resolve(const ListenAddress& parsed,
-                                                const std::string& address, std::string* error);
+  std::optional<std::vector<Candidate>> Resolve(const ListenAddress& parsed, const std::string& address,
+                                                std::string* error);
   void StartListener(std::shared_ptr<Listener> listener);
   void Accept(const std::shared_ptr<Listener>& listener);
-  void OnAccept(const std::shared_ptr<Listener>& listener, const error_code& ec,
-                tcp::socket socket);
+  void OnAccept(const std::shared_ptr<Listener>& listener, const error_code& ec, tcp::socket socket);
   void Refuse(tcp::socket socket);
   // A session for an accepted connection: TLS when `tls` is set (http/session.cc).
   std::shared_ptr<Session> MakeSession(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls);
@@ -140,8 +138,7 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   void Workloads(const Request& req, std::function<void(Reply)> reply);
   void Metrics(const Request& req, std::function<void(Reply)> reply);
   bool Ready();
-  void LogRateLimited(std::size_t& count, std::chrono::steady_clock::time_point& last,
-                      std::string_view what);
+  void LogRateLimited(std::size_t& count, std::chrono::steady_clock::time_point& last, std::string_view what);
 
   asio::io_context& io_;
   HttpServerOptions options_;
@@ -164,7 +161,7 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   std::array<unsigned char, 32> cache_key_{};
   std::unordered_set<std::string> credentials_cache_;  // HMACs of verified (user, password)
   std::unique_ptr<asio::thread_pool> bcrypt_pool_;     // created on the first verification
-  std::size_t password_checks_pending_ = 0;  // queued or running; at most max_password_checks
+  std::size_t password_checks_pending_ = 0;            // queued or running; at most max_password_checks
   std::uint64_t password_checks_run_ = 0;
   std::uint64_t password_checks_dropped_ = 0;
   std::uint64_t password_checks_refused_ = 0;
@@ -201,8 +198,8 @@ class HttpServer::Core::Session : public std::enable_shared_from_this<Session> {
   // may evict (see HttpServerOptions::max_connections). Its queued password check, if any, is
   // then dropped before it runs. A request waiting for its /metrics body is being answered.
   bool evictable() const {
-    return !closed_ && (state_ == State::kHandshake || state_ == State::kIdle ||
-                        state_ == State::kReading || state_ == State::kAuthenticating);
+    return !closed_ && (state_ == State::kHandshake || state_ == State::kIdle || state_ == State::kReading ||
+                        state_ == State::kAuthenticating);
   }
   // When the current wait began: the connection's start, or its current request's first byte.
   std::chrono::steady_clock::time_point waiting_since() const { return since_; }

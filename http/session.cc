@@ -19,15 +19,12 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
-  StreamSession(std::shared_ptr<Core> core, tcp::socket socket)
-    requires(!kTls)
+  StreamSession(std::shared_ptr<Core> core, tcp::socket socket) requires(!kTls)
       : Session(std::move(core), socket), stream_(std::move(socket)) {}
   // `context` is kept alive by the session: SetSecurity may replace the server's meanwhile.
   StreamSession(std::shared_ptr<Core> core, tcp::socket socket,
-                std::shared_ptr<asio::ssl::context> context)
-    requires(kTls)
-      : Session(std::move(core), socket), context_(std::move(context)),
-        stream_(std::move(socket), *context_) {}
+                std::shared_ptr<asio::ssl::context> context) requires(kTls)
+      : Session(std::move(core), socket), context_(std::move(context)), stream_(std::move(socket), *context_) {}
 
   void Start() override {
     error_code ignored;
@@ -49,9 +46,7 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
   }
 
  private:
-  std::shared_ptr<StreamSession> self() {
-    return std::static_pointer_cast<StreamSession>(shared_from_this());
-  }
+  std::shared_ptr<StreamSession> self() { return std::static_pointer_cast<StreamSession>(shared_from_this()); }
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
   // TLS: the first bytes say whether this is a TLS client at all. One that speaks plain HTTP
@@ -60,9 +55,8 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
   void DetectTls() {
     Enter(State::kHandshake);
     Lowest().expires_after(core_->options_.read_timeout);
-    beast::async_detect_ssl(Lowest(), buffer_, [self = self()](const error_code& ec, bool tls) {
-      self->OnDetected(ec, tls);
-    });
+    beast::async_detect_ssl(Lowest(), buffer_,
+                            [self = self()](const error_code& ec, bool tls) { self->OnDetected(ec, tls); });
   }
 
   void OnDetected(const error_code& ec, bool tls) {
@@ -79,19 +73,17 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
             "Client sent an HTTP request to an HTTPS server.\n";
         Enter(State::kWriting);
         Lowest().expires_after(core_->options_.write_timeout);
-        asio::async_write(Lowest(), asio::buffer(kRefusal),
-                          [self = self()](const error_code& wec, std::size_t) {
-                            if (wec || self->Abandoned()) return;
-                            self->LingerPlain();
-                          });
+        asio::async_write(Lowest(), asio::buffer(kRefusal), [self = self()](const error_code& wec, std::size_t) {
+          if (wec || self->Abandoned()) return;
+          self->LingerPlain();
+        });
         return;
       }
       // `used` has a default only because Boost 1.81's beast::ssl_stream constrains the buffered
       // handshake's handler to void(error_code) while calling it with (error_code, size_t).
-      stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
-                              [self = self()](const error_code& hec, std::size_t used = 0) {
-                                self->OnHandshake(hec, used);
-                              });
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, buffer_.data(),
+          [self = self()](const error_code& hec, std::size_t used = 0) { self->OnHandshake(hec, used); });
     }
   }
 
@@ -111,9 +103,7 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
     if (buffer_.capacity() > 4 * kReadChunk) buffer_.shrink_to_fit();
     Lowest().expires_after(core_->options_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = self()](const error_code& ec, std::size_t n) {
-                              self->OnFirstBytes(ec, n);
-                            });
+                            [self = self()](const error_code& ec, std::size_t n) { self->OnFirstBytes(ec, n); });
   }
 
   void OnFirstBytes(const error_code& ec, std::size_t n) {
@@ -127,8 +117,8 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
     Enter(State::kReading);
     const HttpServerOptions& options = core_->options_;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
-        options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
     Lowest().expires_after(options.read_timeout);
     // The handler's count is what the parser consumed for this request (not what was read).
@@ -140,14 +130,11 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
     if (Abandoned()) return;
     if (ec == http::error::header_limit ||
         (!ec && RequestHeaderTooLarge(consumed, parser_->get().body().size(), core_->options_.max_header_bytes))) {
-      spdlog::debug("http: {}: request header larger than {} bytes", peer_,
-                    core_->options_.max_header_bytes);
-      return SendError(http::status::request_header_fields_too_large,
-                       "request header too large\n");
+      spdlog::debug("http: {}: request header larger than {} bytes", peer_, core_->options_.max_header_bytes);
+      return SendError(http::status::request_header_fields_too_large, "request header too large\n");
     }
     if (ec == http::error::body_limit) {
-      spdlog::debug("http: {}: request body larger than {} bytes", peer_,
-                    core_->options_.max_body_bytes);
+      spdlog::debug("http: {}: request body larger than {} bytes", peer_, core_->options_.max_body_bytes);
       return SendError(http::status::payload_too_large, "request body too large\n");
     }
     if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
@@ -213,15 +200,13 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
       response_->keep_alive(false);
     }
     Lowest().expires_after(core_->options_.write_timeout);
-    http::async_write(stream_, *response_,
-                      [self = self()](const error_code& ec, std::size_t) { self->OnWrite(ec); });
+    http::async_write(stream_, *response_, [self = self()](const error_code& ec, std::size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(const error_code& ec) {
     if (Abandoned()) return;
     if (ec) return Drop("while writing a response", ec);
-    const bool close = response_->need_eof() || core_->draining_ ||
-                       generation_ != core_->security_generation_;
+    const bool close = response_->need_eof() || core_->draining_ || generation_ != core_->security_generation_;
     response_.reset();
     if (!close) return WaitForRequest();
     if constexpr (kTls) {
@@ -250,13 +235,12 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
   }
 
   void DrainInput() {
-    Lowest().async_read_some(buffer_.prepare(kReadChunk),
-                             [self = self()](const error_code& ec, std::size_t n) {
-                               if (ec || self->Abandoned()) return;
-                               self->drained_ += n;
-                               if (self->drained_ > kLingerMaxBytes) return;
-                               self->DrainInput();
-                             });
+    Lowest().async_read_some(buffer_.prepare(kReadChunk), [self = self()](const error_code& ec, std::size_t n) {
+      if (ec || self->Abandoned()) return;
+      self->drained_ += n;
+      if (self->drained_ > kLingerMaxBytes) return;
+      self->DrainInput();
+    });
   }
 
   std::shared_ptr<asio::ssl::context> context_;  // declared before stream_, which uses it
@@ -267,22 +251,19 @@ class HttpServer::Core::StreamSession final : public HttpServer::Core::Session {
   std::size_t drained_ = 0;
 };
 
-std::optional<std::vector<Candidate>> HttpServer::Core::Resolve(const ListenAddress& parsed,
-                                                                const std::string& address,
+std::optional<std::vector<Candidate>> HttpServer::Core::Resolve(const ListenAddress& parsed, const std::string& address,
                                                                 std::string* error) {
   if (parsed.all_interfaces()) {
-    return std::vector<Candidate>{
-        {tcp::endpoint(asio::ip::address_v6::any(), parsed.port), true},
-        {tcp::endpoint(asio::ip::address_v4::any(), parsed.port), false}};
+    return std::vector<Candidate>{{tcp::endpoint(asio::ip::address_v6::any(), parsed.port), true},
+                                  {tcp::endpoint(asio::ip::address_v4::any(), parsed.port), false}};
   }
   error_code ec;
   const asio::ip::address literal = asio::ip::make_address(parsed.host, ec);
   if (!ec) return std::vector<Candidate>{{tcp::endpoint(literal, parsed.port), false}};
 
   tcp::resolver resolver(io_);
-  const auto results =
-      resolver.resolve(parsed.host, std::to_string(parsed.port),
-                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  const auto results = resolver.resolve(parsed.host, std::to_string(parsed.port),
+                                        tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec) {
     *error = address + ": resolve " + parsed.host + ": " + ec.message();
     return std::nullopt;
@@ -290,9 +271,8 @@ std::optional<std::vector<Candidate>> HttpServer::Core::Resolve(const ListenAddr
   std::vector<Candidate> candidates;
   for (const auto& entry : results) {
     Candidate candidate{entry.endpoint(), false};
-    const bool seen = std::any_of(candidates.begin(), candidates.end(), [&](const Candidate& c) {
-      return c.endpoint == candidate.endpoint;
-    });
+    const bool seen = std::any_of(candidates.begin(), candidates.end(),
+                                  [&](const Candidate& c) { return c.endpoint == candidate.endpoint; });
     if (!seen) candidates.push_back(candidate);
   }
   if (candidates.empty()) {
@@ -305,10 +285,10 @@ std::optional<std::vector<Candidate>> HttpServer::Core::Resolve(const ListenAddr
 }
 
 std::shared_ptr<HttpServer::Core::Session> HttpServer::Core::MakeSession(tcp::socket socket,
-                                                                          std::shared_ptr<asio::ssl::context> tls) {
+                                                                         std::shared_ptr<asio::ssl::context> tls) {
   if (tls) {
     return std::make_shared<StreamSession<beast::ssl_stream<beast::tcp_stream>>>(shared_from_this(), std::move(socket),
-                                                                                  std::move(tls));
+                                                                                 std::move(tls));
   }
   return std::make_shared<StreamSession<beast::tcp_stream>>(shared_from_this(), std::move(socket));
 }

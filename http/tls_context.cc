@@ -56,10 +56,8 @@ std::string KeyProblem(const boost::system::error_code& ec, const std::string& c
 
 // Go's cipher suite name -> OpenSSL's, through OpenSSL's own table of standard (IANA) names.
 // TLS 1.3 suites are accepted and left alone, as Go does: cipher_suites applies up to TLS 1.2.
-std::optional<std::string> OpenSslCipherList(const std::vector<std::string>& names,
-                                             std::string* error) {
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> all(SSL_CTX_new(TLS_server_method()),
-                                                         &SSL_CTX_free);
+std::optional<std::string> OpenSslCipherList(const std::vector<std::string>& names, std::string* error) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> all(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
   if (!all || SSL_CTX_set_cipher_list(all.get(), "ALL:COMPLEMENTOFALL") != 1) {
     *error = OpenSslErrors();
     return std::nullopt;
@@ -97,23 +95,21 @@ WebSecurityResult BuildWebSecurity(const WebSecurityConfig& config, const std::s
   }
   const TlsServerConfig& tls = *config.tls;
   auto fail = [&](std::string key, std::string message) {
-    out.errors.push_back(ConfigError{file_name, 0, 0, std::string(kTlsServerConfigKey) + "." + key, std::move(message)});
+    out.errors.push_back(
+        ConfigError{file_name, 0, 0, std::string(kTlsServerConfigKey) + "." + key, std::move(message)});
   };
 
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* ctx = context->native_handle();
   // No renegotiation (a client could make the server redo handshakes at will) and no
   // compression (CRIME); OpenSSL 3 sets the latter already.
-  context->set_options(ssl::context::default_workarounds | ssl::context::no_compression |
-                       SSL_OP_NO_RENEGOTIATION |
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_compression | SSL_OP_NO_RENEGOTIATION |
                        (tls.prefer_server_cipher_suites ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
   // Idle keep-alive connections give their read and write buffers (~34 KiB) back to OpenSSL:
   // bounds what hundreds of open connections cost.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-  SSL_CTX_set_min_proto_version(ctx, tls.min_version == TlsVersion::kTls13 ? TLS1_3_VERSION
-                                                                           : TLS1_2_VERSION);
-  SSL_CTX_set_max_proto_version(ctx, tls.max_version == TlsVersion::kTls12 ? TLS1_2_VERSION
-                                                                           : TLS1_3_VERSION);
+  SSL_CTX_set_min_proto_version(ctx, tls.min_version == TlsVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, tls.max_version == TlsVersion::kTls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
 
   boost::system::error_code ec;
   if (!tls.cert_file.empty()) {
@@ -133,9 +129,9 @@ WebSecurityResult BuildWebSecurity(const WebSecurityConfig& config, const std::s
   }
   ERR_clear_error();
   if (out.errors.empty() && SSL_CTX_check_private_key(ctx) != 1) {
-    fail(tls.key_file.empty() ? "key" : "key_file",
-         (tls.key_file.empty() ? std::string("the key") : tls.key_file) +
-             " does not match the certificate " + (tls.cert_file.empty() ? "" : tls.cert_file));
+    fail(tls.key_file.empty() ? "key" : "key_file", (tls.key_file.empty() ? std::string("the key") : tls.key_file) +
+                                                        " does not match the certificate " +
+                                                        (tls.cert_file.empty() ? "" : tls.cert_file));
     ERR_clear_error();
   }
 
@@ -164,10 +160,9 @@ WebSecurityResult BuildWebSecurity(const WebSecurityConfig& config, const std::s
     case ClientAuthType::kRequestClientCert:
     case ClientAuthType::kRequireAnyClientCert:
       // Asked for and, for RequireAny, required; but any certificate is accepted.
-      context->set_verify_mode(ssl::verify_peer |
-                               (tls.client_auth_type == ClientAuthType::kRequireAnyClientCert
-                                    ? ssl::verify_fail_if_no_peer_cert
-                                    : 0));
+      context->set_verify_mode(
+          ssl::verify_peer |
+          (tls.client_auth_type == ClientAuthType::kRequireAnyClientCert ? ssl::verify_fail_if_no_peer_cert : 0));
       context->set_verify_callback([](bool, ssl::verify_context&) { return true; });
       break;
     case ClientAuthType::kVerifyClientCertIfGiven:
@@ -191,7 +186,7 @@ WebSecurityResult BuildWebSecurity(const WebSecurityConfig& config, const std::s
     std::string groups;
     for (const std::string& curve : tls.curve_preferences) {
       if (!groups.empty()) groups += ':';
-      groups += curve == "CurveP256" ? "P-256"
+      groups += curve == "CurveP256"   ? "P-256"
                 : curve == "CurveP384" ? "P-384"
                 : curve == "CurveP521" ? "P-521"
                                        : curve;  // X25519

@@ -128,8 +128,8 @@ int RunOpenerServer(const OpenerServerOptions& options) {
       Clock::time_point next = last_connection + options.idle_exit;
       for (const Connection& c : connections) next = std::min(next, c.last_request + options.idle_exit);
       if (connections.empty()) next = last_connection + options.idle_exit;
-      timeout_ms = static_cast<int>(std::max<int64_t>(
-          1, std::chrono::ceil<std::chrono::milliseconds>(next - now).count()));
+      timeout_ms =
+          static_cast<int>(std::max<int64_t>(1, std::chrono::ceil<std::chrono::milliseconds>(next - now).count()));
     }
     polled.clear();
     for (int fd : options.listeners) polled.push_back({fd, POLLIN, 0});

@@ -23,7 +23,7 @@ namespace we {
 
 struct OpenerServerOptions {
   OpenerRoots roots;
-  std::vector<int> listeners;  // listening SOCK_SEQPACKET unix sockets, non-blocking or not
+  std::vector<int> listeners;          // listening SOCK_SEQPACKET unix sockets, non-blocking or not
   std::chrono::seconds idle_exit{60};  // 0: never exit, close no connection for idleness
 };
 

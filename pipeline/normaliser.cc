@@ -128,8 +128,7 @@ void Normaliser::UpdateWindows(State& state, WorkloadView& view, double wall_now
   // sample above the threshold (a burst it has come down from), or the workload rests below the
   // min_cores floor anyway, or its start is about to leave the ring (then busy is its rest).
   const WindowSpec& shortest = layout.specs[shortest_window_];
-  if (state.timeable && !state.startup_seconds && state.slot + 1 >= shortest.slots &&
-      view.sample.start_time_seconds) {
+  if (state.timeable && !state.startup_seconds && state.slot + 1 >= shortest.slots && view.sample.start_time_seconds) {
     const double interval = std::chrono::duration<double>(settings_.interval).count();
     const double idle = view.windows[shortest_window_].cpu_idle_cores.value_or(0);
     const double peak = view.windows[shortest_window_].cpu_peak_cores.value_or(0);

@@ -67,7 +67,7 @@ class Normaliser {
   std::size_t shortest_window_ = 0;
   std::unordered_map<std::string, State> states_;
   QuantileScratch scratch_;
-  std::string key_;  // scratch for look-ups
+  std::string key_;              // scratch for look-ups
   std::vector<uint32_t> order_;  // the samples' indices in view order, kept: steady ticks need no sort
   uint64_t tick_ = 0;
 };

@@ -5,8 +5,8 @@
 #include <atomic>
 #include <map>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "collectors/cgroup_collector.h"
 #include "collectors/libvirt_collector.h"

@@ -21,8 +21,8 @@
 #include "collectors/collector.h"
 #include "collectors/file_system.h"
 #include "collectors/libvirt_collector.h"
-#include "collectors/qemu_process.h"
 #include "collectors/opener_client.h"
+#include "collectors/qemu_process.h"
 #include "collectors/runtime_metadata.h"
 #include "config/config.h"
 #include "pipeline/normaliser.h"
@@ -44,8 +44,8 @@ struct SamplerSettings {
   std::chrono::milliseconds startup_settle_for = StartupConfig{}.settle_for;
   std::string rootfs = PathsConfig{}.rootfs;
   bool services = CollectorsConfig{}.cgroup_services;  // systemd services as workloads
-  std::vector<std::string> label_allow;  // container labels exported (names or '*' globs)
-  std::string libvirt_uri;  // empty: no libvirt collector
+  std::vector<std::string> label_allow;                // container labels exported (names or '*' globs)
+  std::string libvirt_uri;                             // empty: no libvirt collector
   std::chrono::milliseconds libvirt_timeout = LibvirtConfig{}.timeout;
   // Descriptors the cgroup collector may keep open (the daemon's descriptor budget,
   // daemon/descriptor_budget.h); files beyond it are read by path each time.

@@ -31,14 +31,14 @@ struct CollectorStatus {
 };
 
 struct Snapshot {
-  uint64_t sequence = 0;       // 1 for the first tick's snapshot, +1 per tick
-  double time_seconds = 0;     // Unix time the tick began
+  uint64_t sequence = 0;                // 1 for the first tick's snapshot, +1 per tick
+  double time_seconds = 0;              // Unix time the tick began
   std::vector<WorkloadView> workloads;  // sorted by identity key, for stable output
   std::vector<CollectorStatus> collectors;
   ProcessFigures process;
-  std::shared_ptr<const WindowLayout> windows;  // labels of WorkloadView::windows; may be null
-  std::string cgroup_layout;  // "v2", "v1", "hybrid" or "none"
-  std::string peak_source;    // where peak memory comes from, see README.md
+  std::shared_ptr<const WindowLayout> windows;      // labels of WorkloadView::windows; may be null
+  std::string cgroup_layout;                        // "v2", "v1", "hybrid" or "none"
+  std::string peak_source;                          // where peak memory comes from, see README.md
   std::map<std::string, uint64_t> metadata_errors;  // unreadable runtime state files, by runtime
   std::map<std::string, uint64_t> opener_requests;  // by result; empty without an opener
 };

@@ -73,8 +73,8 @@ void MakeLabelValuesValidUtf8(Sample* sample) {
   }
   if (sample->metadata) {
     const ContainerMetadata& m = *sample->metadata;
-    bool valid = IsValidUtf8(m.name) && IsValidUtf8(m.image) && IsValidUtf8(m.k8s_namespace) &&
-                 IsValidUtf8(m.pod) && IsValidUtf8(m.container);
+    bool valid = IsValidUtf8(m.name) && IsValidUtf8(m.image) && IsValidUtf8(m.k8s_namespace) && IsValidUtf8(m.pod) &&
+                 IsValidUtf8(m.container);
     for (const auto& [key, value] : m.labels) valid = valid && IsValidUtf8(key) && IsValidUtf8(value);
     if (!valid) {
       ContainerMetadata copy = m;

@@ -44,8 +44,9 @@ std::shared_ptr<const WindowLayout> WindowLayout::Make(const std::vector<std::ch
     WindowSpec spec;
     spec.label = FormatDuration(w);
     spec.seconds = std::chrono::duration<double>(w).count();
-    const long long n = std::max<long long>(1, std::llround(static_cast<double>(w.count()) /
-                                                            static_cast<double>(std::max<long long>(1, interval.count()))));
+    const long long n = std::max<long long>(
+        1,
+        std::llround(static_cast<double>(w.count()) / static_cast<double>(std::max<long long>(1, interval.count()))));
     spec.slots = static_cast<uint32_t>(n);
     spec.block = static_cast<uint32_t>((n + 59) / 60);
     spec.blocks = (spec.slots + spec.block - 1) / spec.block;
@@ -71,9 +72,10 @@ WorkloadWindows::WorkloadWindows(std::shared_ptr<const WindowLayout> layout) : l
 }
 
 std::size_t WorkloadWindows::MemoryBytes() const {
-  return sizeof(*this) + (cpu_ring_.capacity() + memory_ring_.capacity() + cpu_maxima_.capacity() +
-                          peak_maxima_.capacity() + cpu_idle_.capacity() + memory_idle_.capacity()) *
-                             sizeof(uint16_t) +
+  return sizeof(*this) +
+         (cpu_ring_.capacity() + memory_ring_.capacity() + cpu_maxima_.capacity() + peak_maxima_.capacity() +
+          cpu_idle_.capacity() + memory_idle_.capacity()) *
+             sizeof(uint16_t) +
          maxima_offset_.capacity() * sizeof(uint32_t);
 }
 

@@ -58,17 +58,17 @@ class WindowScale {
 };
 
 struct WindowSpec {
-  std::string label;       // as configured: "1m"
-  double seconds = 0;      // the window's length
-  uint32_t slots = 0;      // N
-  uint32_t block = 1;      // B
-  uint32_t blocks = 1;     // M
+  std::string label;    // as configured: "1m"
+  double seconds = 0;   // the window's length
+  uint32_t slots = 0;   // N
+  uint32_t block = 1;   // B
+  uint32_t blocks = 1;  // M
 };
 
 // The windows of every workload, built once from the configuration.
 struct WindowLayout {
   std::vector<WindowSpec> specs;
-  uint32_t capacity = 1;   // slots kept: the largest block * blocks
+  uint32_t capacity = 1;  // slots kept: the largest block * blocks
   double idle_quantile = 0.10;
 
   static std::shared_ptr<const WindowLayout> Make(const std::vector<std::chrono::milliseconds>& windows,
@@ -118,12 +118,12 @@ class WorkloadWindows {
   uint16_t PeakOf(const std::vector<uint16_t>& maxima, std::size_t window) const;
 
   std::shared_ptr<const WindowLayout> layout_;
-  std::vector<uint16_t> cpu_ring_;      // capacity codes, slot % capacity
+  std::vector<uint16_t> cpu_ring_;  // capacity codes, slot % capacity
   std::vector<uint16_t> memory_ring_;
-  std::vector<uint16_t> cpu_maxima_;    // per window: `blocks` block maxima, block % blocks
+  std::vector<uint16_t> cpu_maxima_;  // per window: `blocks` block maxima, block % blocks
   std::vector<uint16_t> peak_maxima_;
-  std::vector<uint32_t> maxima_offset_; // where each window's maxima start
-  std::vector<uint16_t> cpu_idle_;      // per window
+  std::vector<uint32_t> maxima_offset_;  // where each window's maxima start
+  std::vector<uint16_t> cpu_idle_;       // per window
   std::vector<uint16_t> memory_idle_;
   int64_t last_slot_ = -1;
 };

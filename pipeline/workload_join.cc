@@ -73,7 +73,8 @@ std::vector<Sample> JoinWorkloads(std::vector<Sample> cgroup, std::vector<Sample
     const std::string uuid = l.vm ? l.vm->uuid : "";
     std::optional<std::size_t> match;
     for (std::size_t i = 0; i < out.size() && !match; ++i) {
-      if (out[i].identity.kind == "vm" && !uuid.empty() && (out[i].identity.id == uuid || (out[i].vm && out[i].vm->uuid == uuid))) {
+      if (out[i].identity.kind == "vm" && !uuid.empty() &&
+          (out[i].identity.id == uuid || (out[i].vm && out[i].vm->uuid == uuid))) {
         match = i;
       }
     }

@@ -26,8 +26,8 @@ namespace bj = json::bj;
 
 struct Row {
   const char* label;
-  const char* key;     // in the window object, or top level for startup
-  double scale;        // bytes -> MiB
+  const char* key;  // in the window object, or top level for startup
+  double scale;     // bytes -> MiB
   bool windowed;
 };
 
@@ -40,7 +40,8 @@ const Row kRows[] = {
 };
 
 std::optional<double> Get(const bj::value& workload, const Row& row, const std::string& window) {
-  const bj::value* v = row.windowed ? json::Find(workload, {"windows", window, row.key}) : json::Find(workload, {row.key});
+  const bj::value* v =
+      row.windowed ? json::Find(workload, {"windows", window, row.key}) : json::Find(workload, {row.key});
   const auto n = json::Number(v);
   return n ? std::optional<double>(*n * row.scale) : std::nullopt;
 }
@@ -153,8 +154,8 @@ std::optional<std::string> RenderReport(const std::string& json, const std::stri
     json_kinds[r.key] = bj::object{{"vm", json::Figure(vm)}, {"container", json::Figure(container)}};
   }
   if (format == "json") {
-    return json::Serialize(bj::object{
-        {"window", window}, {"kinds", std::move(json_kinds)}, {"workloads", std::move(json_workloads)}});
+    return json::Serialize(
+        bj::object{{"window", window}, {"kinds", std::move(json_kinds)}, {"workloads", std::move(json_workloads)}});
   }
   const bool md = format == "markdown";
   std::string out = (md ? "## VM vs container (window " : "VM vs container (window ") + window + ", mean per kind)\n\n";

@@ -44,26 +44,30 @@ void WriteFiles(const TempTree& t, const std::string& prefix,
 }
 
 void WriteV2Workload(const TempTree& t, const std::string& dir) {
-  WriteFiles(t, dir + "/", {
-      {"cgroup.procs", "100\n"},
-      {"cgroup.threads", "100\n101\n"},
-      {"cpu.stat", "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\nnr_periods 50\nnr_throttled 5\n"
-                   "throttled_usec 400000\n"},
-      {"cpu.max", "50000 100000\n"},
-      {"memory.current", "104857600\n"},
-      {"memory.stat", "anon 62914560\nfile 41943040\ninactive_file 20971520\nactive_file 20971520\n"},
-      {"memory.swap.current", "4096\n"},
-      {"memory.max", "max\n"},
-      {"memory.peak", "209715200\n"},
-      {"memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n"},
-      {"pids.current", "2\n"},
-      {"cpu.pressure",
-       "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=500000\n"},
-      {"memory.pressure",
-       "some avg10=0.00 avg60=0.00 avg300=0.00 total=20\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n"},
-      {"io.pressure",
-       "some avg10=0.00 avg60=0.00 avg300=0.00 total=300\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=200\n"},
-  });
+  WriteFiles(
+      t, dir + "/",
+      {
+          {"cgroup.procs", "100\n"},
+          {"cgroup.threads", "100\n101\n"},
+          {"cpu.stat",
+           "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\nnr_periods 50\nnr_throttled 5\n"
+           "throttled_usec 400000\n"},
+          {"cpu.max", "50000 100000\n"},
+          {"memory.current", "104857600\n"},
+          {"memory.stat", "anon 62914560\nfile 41943040\ninactive_file 20971520\nactive_file 20971520\n"},
+          {"memory.swap.current", "4096\n"},
+          {"memory.max", "max\n"},
+          {"memory.peak", "209715200\n"},
+          {"memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n"},
+          {"pids.current", "2\n"},
+          {"cpu.pressure",
+           "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\nfull avg10=0.00 avg60=0.00 avg300=0.00 "
+           "total=500000\n"},
+          {"memory.pressure",
+           "some avg10=0.00 avg60=0.00 avg300=0.00 total=20\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n"},
+          {"io.pressure",
+           "some avg10=0.00 avg60=0.00 avg300=0.00 total=300\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=200\n"},
+      });
 }
 
 // A cgroup2 tree (its root's cgroup.controllers saying `controllers`) holding one Docker
@@ -173,27 +177,31 @@ TEST(CgroupCollector, HybridJoinsAcrossHierarchiesByIdentity) {
   RealFileSystem fs;
   TempTree t;
   WriteFiles(t, "unified/", {{"cgroup.controllers", ""}, {"cgroup.procs", "1\n"}});
-  WriteFiles(t, "unified/docker-" + kId + ".scope/", {
-      {"cpu.stat", "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\nnice_usec 0\n"},
-      {"cgroup.threads", "55\n"},
-      {"cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n"},
-  });
+  WriteFiles(t, "unified/docker-" + kId + ".scope/",
+             {
+                 {"cpu.stat", "usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\nnice_usec 0\n"},
+                 {"cgroup.threads", "55\n"},
+                 {"cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n"},
+             });
   t.Write("memory/cgroup.procs", "1\n");
-  WriteFiles(t, "memory/process_api/0123abcd/docker-" + kId + ".scope/", {
-      {"memory.usage_in_bytes", "10485760\n"},
-      {"memory.limit_in_bytes", "9223372036854771712\n"},
-      {"memory.max_usage_in_bytes", "20971520\n"},
-      {"memory.stat", "cache 4096\nrss 8192\ninactive_file 0\ntotal_cache 2097152\ntotal_rss 8388608\ntotal_swap 0\n"
-                      "total_inactive_file 1048576\n"},
-      {"memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"},
-      {"tasks", "55\n"},
-  });
+  WriteFiles(t, "memory/process_api/0123abcd/docker-" + kId + ".scope/",
+             {
+                 {"memory.usage_in_bytes", "10485760\n"},
+                 {"memory.limit_in_bytes", "9223372036854771712\n"},
+                 {"memory.max_usage_in_bytes", "20971520\n"},
+                 {"memory.stat",
+                  "cache 4096\nrss 8192\ninactive_file 0\ntotal_cache 2097152\ntotal_rss 8388608\ntotal_swap 0\n"
+                  "total_inactive_file 1048576\n"},
+                 {"memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"},
+                 {"tasks", "55\n"},
+             });
   t.Write("cpu/cgroup.procs", "1\n");
-  WriteFiles(t, "cpu/docker-" + kId + ".scope/", {
-      {"cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 2000000000\n"},
-      {"cpu.cfs_quota_us", "150000\n"},
-      {"cpu.cfs_period_us", "100000\n"},
-  });
+  WriteFiles(t, "cpu/docker-" + kId + ".scope/",
+             {
+                 {"cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 2000000000\n"},
+                 {"cpu.cfs_quota_us", "150000\n"},
+                 {"cpu.cfs_period_us", "100000\n"},
+             });
 
   CgroupCollector c(fs, t.root());
   EXPECT_EQ(c.layout().kind, CgroupLayout::Kind::kHybrid);
@@ -206,14 +214,14 @@ TEST(CgroupCollector, HybridJoinsAcrossHierarchiesByIdentity) {
   EXPECT_EQ(*s.cpu.throttled_periods, 4u);           // from v1 cpu.stat
   EXPECT_DOUBLE_EQ(*s.cpu.throttled_seconds, 2.0);
   EXPECT_DOUBLE_EQ(*s.cpu.limit_cores, 1.5);
-  EXPECT_EQ(*s.memory.usage_bytes, 10485760u);       // from v1 memory
+  EXPECT_EQ(*s.memory.usage_bytes, 10485760u);                   // from v1 memory
   EXPECT_EQ(*s.memory.working_set_bytes, 10485760u - 1048576u);  // total_inactive_file
-  EXPECT_EQ(*s.memory.rss_bytes, 8388608u);          // total_rss, not rss
+  EXPECT_EQ(*s.memory.rss_bytes, 8388608u);                      // total_rss, not rss
   EXPECT_EQ(*s.memory.cache_bytes, 2097152u);
-  EXPECT_FALSE(s.memory.limit_bytes);                // PAGE_COUNTER_MAX means unlimited
+  EXPECT_FALSE(s.memory.limit_bytes);  // PAGE_COUNTER_MAX means unlimited
   EXPECT_EQ(*s.memory.max_usage_bytes, 20971520u);
   EXPECT_EQ(*s.memory.oom_kills, 2u);
-  EXPECT_EQ(*s.tasks, 1u);                           // cgroup.threads of the unified dir
+  EXPECT_EQ(*s.tasks, 1u);  // cgroup.threads of the unified dir
   EXPECT_DOUBLE_EQ(*s.cpu_pressure.some_seconds, 7e-6);
 }
 
@@ -261,8 +269,8 @@ TEST(CgroupCollector, GarbageAndIoErrorsNameTheFileAndKeepTheRest) {
   CollectResult r = c.Collect();
   ASSERT_EQ(r.errors.size(), 2u);
   EXPECT_EQ(r.errors[0], t.Path(t.dir + "/cpu.pressure") + ": Input/output error");
-  EXPECT_EQ(r.errors[1], t.Path(t.dir + "/memory.stat") +
-                             ": line 2: expected \"key <unsigned integer>\", got \"file garbage\"");
+  EXPECT_EQ(r.errors[1],
+            t.Path(t.dir + "/memory.stat") + ": line 2: expected \"key <unsigned integer>\", got \"file garbage\"");
   ASSERT_EQ(r.samples.size(), 1u);
   const Sample& s = r.samples[0];
   EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 3.0);
@@ -420,8 +428,9 @@ TEST(CgroupCollector, NetworkOncePerNamespaceAndNeverTheHosts) {
   };
   const std::string header = "Inter-|   Receive |  Transmit\n face |bytes    packets|bytes    packets\n";
   proc.Write("1/net/dev", header + "eth0: 9 9 0 0 0 0 0 0 9 9 0 0 0 0 0 0\n");
-  proc.Write("100/net/dev", header + "lo: 9 9 0 0 0 0 0 0 9 9 0 0 0 0 0 0\n"
-                            "eth0: 5000 40 1 0 0 0 0 0 7000 50 2 0 0 0 0 0\n");
+  proc.Write("100/net/dev", header +
+                                "lo: 9 9 0 0 0 0 0 0 9 9 0 0 0 0 0 0\n"
+                                "eth0: 5000 40 1 0 0 0 0 0 7000 50 2 0 0 0 0 0\n");
   same_namespace("200", "100");
   same_namespace("300", "1");
   proc.Write("500/net/dev", header + "eth0 5000\n");
@@ -447,7 +456,6 @@ TEST(CgroupCollector, NetworkOncePerNamespaceAndNeverTheHosts) {
   CgroupCollector no_proc(fs, cg.root());
   for (const Sample& s : no_proc.Collect().samples) EXPECT_FALSE(s.network.receive_bytes);
 }
-
 
 // What the collector keeps between ticks (cgroup_collector.h): descriptors, absent files and
 // limits. cgroupfs rewrites a file's content in place, never replacing the file, so these tests

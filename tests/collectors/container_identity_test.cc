@@ -36,9 +36,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"/system.slice/docker-" + kId + ".scope", true, "container", "docker", kId, kId.substr(0, 12), ""},
         Case{"/docker/" + kId, true, "container", "docker", kId, kId.substr(0, 12), ""},
         Case{"/process_api/0123/docker-" + kId + ".scope", true, "container", "docker", kId, kId.substr(0, 12), ""},
-        Case{"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice/"
-             "cri-containerd-" + kId + ".scope",
-             true, "container", "containerd", kId, kId.substr(0, 12), "6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b"},
+        Case{
+            "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice/"
+            "cri-containerd-" +
+                kId + ".scope",
+            true, "container", "containerd", kId, kId.substr(0, 12), "6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b"},
         Case{"/kubepods.slice/kubepods-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice/crio-" + kId + ".scope", true,
              "container", "cri-o", kId, kId.substr(0, 12), "6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b"},
         Case{"/kubepods/burstable/pod6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b/" + kId, true, "container", "cri", kId,
@@ -57,19 +59,12 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"/machine/qemu-3-debian12.libvirt-qemu", true, "vm", "libvirt", "debian12", "debian12", ""},
         // Not workloads.
         Case{"/machine.slice/libpod-conmon-" + kId + ".scope", false},
-        Case{"/kubepods.slice/crio-conmon-" + kId + ".scope", false},
-        Case{"/lxc.monitor.web01", false},
-        Case{"/lxc/lxc.monitor", false},
-        Case{"/system.slice/docker.service", false},
+        Case{"/kubepods.slice/crio-conmon-" + kId + ".scope", false}, Case{"/lxc.monitor.web01", false},
+        Case{"/lxc/lxc.monitor", false}, Case{"/system.slice/docker.service", false},
         Case{"/system.slice/docker-" + kId.substr(0, 63) + ".scope", false},
-        Case{"/system.slice/docker-" + kId + "X.scope", false},
-        Case{"/kubepods.slice/kubepods-burstable.slice", false},
-        Case{"/init.scope", false},
-        Case{"/", false},
-        Case{"", false},
-        Case{"/machine", false},
-        Case{"/machine.slice", false},
-        Case{"/process_api/28611a225c80f1ee60deae5fdb03ad85", false}));
+        Case{"/system.slice/docker-" + kId + "X.scope", false}, Case{"/kubepods.slice/kubepods-burstable.slice", false},
+        Case{"/init.scope", false}, Case{"/", false}, Case{"", false}, Case{"/machine", false},
+        Case{"/machine.slice", false}, Case{"/process_api/28611a225c80f1ee60deae5fdb03ad85", false}));
 
 TEST(UnescapeSystemdName, Escapes) {
   EXPECT_EQ(UnescapeSystemdName("debian\\x2dbuild"), "debian-build");

@@ -39,7 +39,8 @@ TEST(Faults, ReadsInterruptedBySignalsAreRetried) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   const std::string content = "usage_usec 1000\nuser_usec 600\nsystem_usec 400\n";
 
-  struct sigaction sa{}, old{};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = OnAlarm;
   sa.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR
   sigemptyset(&sa.sa_mask);

@@ -65,12 +65,12 @@ TEST(OpenerAllowed, ReadWriteOnlyMemoryPeakBeneathCgroupfs) {
 }
 
 TEST(OpenerAllowed, ReadOnlyOnlyStateFilesBeneathRootfs) {
-  for (const std::string& rel : std::vector<std::string>{
-           "var/lib/docker/containers/" + kId + "/config.v2.json",
-        "run/containerd/io.containerd.runtime.v2.task/k8s.io/" + kId + "/config.json",
-        "run/containers/storage/overlay-containers/" + kId + "/userdata/config.json",
-        "var/lib/containers/storage/overlay-containers/containers.json",
-        "var/lib/containers/storage/overlay-containers/" + kId + "/userdata/config.json"}) {
+  for (const std::string& rel :
+       std::vector<std::string>{"var/lib/docker/containers/" + kId + "/config.v2.json",
+                                "run/containerd/io.containerd.runtime.v2.task/k8s.io/" + kId + "/config.json",
+                                "run/containers/storage/overlay-containers/" + kId + "/userdata/config.json",
+                                "var/lib/containers/storage/overlay-containers/containers.json",
+                                "var/lib/containers/storage/overlay-containers/" + kId + "/userdata/config.json"}) {
     EXPECT_TRUE(Allowed(OpenMode::kRead, "/host/" + rel)) << rel;
     EXPECT_FALSE(Allowed(OpenMode::kReadWrite, "/host/" + rel)) << rel;
     EXPECT_FALSE(Allowed(OpenMode::kRead, "/" + rel)) << rel;  // not beneath /host
@@ -78,9 +78,9 @@ TEST(OpenerAllowed, ReadOnlyOnlyStateFilesBeneathRootfs) {
   }
   for (const std::string& rel : std::vector<std::string>{
            "etc/shadow", "var/lib/docker/containers/" + kId + "/hostconfig.json",
-        "var/lib/docker/containers/config.v2.json", "var/lib/docker/containers/a/b/config.v2.json",
-        "var/lib/docker/containers/" + kId + "/config.v2.json/x", "home/alice/.ssh/id_rsa",
-        "home/alice/.local/share/containers/storage/overlay-containers/containers.json"}) {
+           "var/lib/docker/containers/config.v2.json", "var/lib/docker/containers/a/b/config.v2.json",
+           "var/lib/docker/containers/" + kId + "/config.v2.json/x", "home/alice/.ssh/id_rsa",
+           "home/alice/.local/share/containers/storage/overlay-containers/containers.json"}) {
     EXPECT_FALSE(Allowed(OpenMode::kRead, "/host/" + rel)) << rel;
     EXPECT_FALSE(OpenerMightAllow(OpenMode::kRead, "/host/" + rel)) << rel;
   }
@@ -155,7 +155,8 @@ TEST(RuntimeStateFiles, AreWhatTheMetadataResolverReads) {
       if (Matches(p.path, rel)) matched.insert(p.path);
     }
   }
-  for (const StateFilePattern& p : RuntimeStateFiles()) EXPECT_TRUE(matched.count(p.path)) << p.path << " is never read";
+  for (const StateFilePattern& p : RuntimeStateFiles())
+    EXPECT_TRUE(matched.count(p.path)) << p.path << " is never read";
 }
 
 }  // namespace

@@ -161,7 +161,8 @@ TEST(ParseBootTimeAndLimits, Basic) {
   auto max = ParseMaxOpenFiles(limits, &err);
   ASSERT_TRUE(max && *max);
   EXPECT_EQ(**max, 1024u);
-  auto unlimited = ParseMaxOpenFiles("Max open files            unlimited            unlimited            files\n", &err);
+  auto unlimited =
+      ParseMaxOpenFiles("Max open files            unlimited            unlimited            files\n", &err);
   ASSERT_TRUE(unlimited);
   EXPECT_FALSE(*unlimited);
 }
@@ -174,8 +175,10 @@ TEST(CountNonEmptyLines, Counts) {
 
 TEST(ParseIoStat, SumsEveryDevice) {
   std::string error;
-  auto io = ParseIoStat("8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n"
-                        "254:0 rbytes=1000 wbytes=2000 rios=10 wios=20 dbytes=0 dios=0\n", &error);
+  auto io = ParseIoStat(
+      "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n"
+      "254:0 rbytes=1000 wbytes=2000 rios=10 wios=20 dbytes=0 dios=0\n",
+      &error);
   ASSERT_TRUE(io) << error;
   EXPECT_EQ(io->read_bytes, std::optional<uint64_t>(1100));
   EXPECT_EQ(io->write_bytes, std::optional<uint64_t>(2200));
@@ -197,8 +200,10 @@ TEST(ParseIoStat, SumsEveryDevice) {
 
 TEST(ParseBlkioThrottle, SumsReadAndWriteLines) {
   std::string error;
-  auto rw = ParseBlkioThrottle("8:0 Read 10\n8:0 Write 20\n8:0 Sync 25\n8:0 Async 5\n8:0 Discard 0\n8:0 Total 30\n"
-                               "8:16 Read 1\n8:16 Write 2\nTotal 33\n", &error);
+  auto rw = ParseBlkioThrottle(
+      "8:0 Read 10\n8:0 Write 20\n8:0 Sync 25\n8:0 Async 5\n8:0 Discard 0\n8:0 Total 30\n"
+      "8:16 Read 1\n8:16 Write 2\nTotal 33\n",
+      &error);
   ASSERT_TRUE(rw) << error;
   EXPECT_EQ(rw->first, 11u);
   EXPECT_EQ(rw->second, 22u);
@@ -212,10 +217,14 @@ TEST(ParseBlkioThrottle, SumsReadAndWriteLines) {
 // Captured from this machine's /proc/net/dev (Linux 6.18), with a container's eth0 added.
 constexpr char kNetDev[] =
     "Inter-|   Receive                                                |  Transmit\n"
-    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
-    "    lo: 14902407176  807198    0    0    0     0          0         0 14902407176  807198    0    0    0     0       0          0\n"
-    "  ifb0:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0\n"
-    "  eth0: 1741508770   44752    3    0    0     0          0         0  1631068   24424    1    0    0     0       0          0\n"
+    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier "
+    "compressed\n"
+    "    lo: 14902407176  807198    0    0    0     0          0         0 14902407176  807198    0    0    0     0    "
+    "   0          0\n"
+    "  ifb0:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0   "
+    "       0\n"
+    "  eth0: 1741508770   44752    3    0    0     0          0         0  1631068   24424    1    0    0     0       "
+    "0          0\n"
     "veth1a2b:100 2 0 0 0 0 0 0 200 4 0 0 0 0 0 0\n";
 
 TEST(ParseNetDev, SumsEveryInterfaceButLoopback) {

@@ -17,7 +17,8 @@ const std::string kProc = std::string(WE_FIXTURES_DIR) + "/proc";
 const std::string kUuid = "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a";
 
 TEST(ParseQemuCommandLine, NameAndUuidInEveryForm) {
-  auto a = ParseQemuCommandLine("/usr/bin/qemu-system-x86_64\0-name\0guest=web,debug-threads=on\0-uuid\0"s + kUuid + "\0"s);
+  auto a =
+      ParseQemuCommandLine("/usr/bin/qemu-system-x86_64\0-name\0guest=web,debug-threads=on\0-uuid\0"s + kUuid + "\0"s);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->name, "web");
   EXPECT_EQ(a->uuid, kUuid);
@@ -27,7 +28,7 @@ TEST(ParseQemuCommandLine, NameAndUuidInEveryForm) {
   EXPECT_EQ(b->uuid, "");
   auto c = ParseQemuCommandLine("qemu-system-aarch64\0-name\0guest=a,,b,process=x\0"s);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->name, "a,b");  // ",," is an escaped comma
+  EXPECT_EQ(c->name, "a,b");                                               // ",," is an escaped comma
   auto d = ParseQemuCommandLine("/usr/bin/qemu-system-x86_64\0-name\0"s);  // -name without a value
   ASSERT_TRUE(d);
   EXPECT_EQ(d->name, "");

@@ -65,15 +65,16 @@ TEST(ParseOciConfig, KubernetesAnnotationsOfContainerdAndCriO) {
   std::string error;
   auto containerd = ParseOciConfig(
       R"({"annotations":{"io.kubernetes.cri.container-name":"shop","io.kubernetes.cri.sandbox-name":"shop-1",)"
-      R"("io.kubernetes.cri.sandbox-namespace":"prod","io.kubernetes.cri.image-name":"r/shop:2"}})", &error);
+      R"("io.kubernetes.cri.sandbox-namespace":"prod","io.kubernetes.cri.image-name":"r/shop:2"}})",
+      &error);
   ASSERT_TRUE(containerd) << error;
   EXPECT_EQ(containerd->name, "shop");
   EXPECT_EQ(containerd->pod, "shop-1");
   EXPECT_EQ(containerd->k8s_namespace, "prod");
   EXPECT_EQ(containerd->image, "r/shop:2");
-  auto crio = ParseOciConfig(
-      R"({"annotations":{"io.kubernetes.container.name":"api","io.kubernetes.pod.name":"api-1",)"
-      R"("io.kubernetes.pod.namespace":"dev","io.kubernetes.cri-o.ImageName":"r/api:1"}})", &error);
+  auto crio = ParseOciConfig(R"({"annotations":{"io.kubernetes.container.name":"api","io.kubernetes.pod.name":"api-1",)"
+                             R"("io.kubernetes.pod.namespace":"dev","io.kubernetes.cri-o.ImageName":"r/api:1"}})",
+                             &error);
   ASSERT_TRUE(crio) << error;
   EXPECT_EQ(crio->name, "api");
   EXPECT_EQ(crio->pod, "api-1");

@@ -23,22 +23,18 @@ const std::string kExampleFile = std::string(WE_FIXTURES_DIR) + "/../../config/w
 // Every field of a Config, one per line, so that a mismatch shows which field differs.
 // Keep in step with config.h.
 std::string Dump(const Config& c) {
-  return "web.listen_address=" + c.web.listen_address + "\n" +
-         "web.telemetry_path=" + c.web.telemetry_path + "\n" +
-         "paths.cgroupfs=" + c.paths.cgroupfs + "\n" +
-         "paths.procfs=" + c.paths.procfs + "\n" +
-         "sampling.interval=" + FormatDuration(c.sampling.interval) + "\n" +
-         "idle_peak.windows=" + [&] {
+  return "web.listen_address=" + c.web.listen_address + "\n" + "web.telemetry_path=" + c.web.telemetry_path + "\n" +
+         "paths.cgroupfs=" + c.paths.cgroupfs + "\n" + "paths.procfs=" + c.paths.procfs + "\n" +
+         "sampling.interval=" + FormatDuration(c.sampling.interval) + "\n" + "idle_peak.windows=" +
+         [&] {
            std::string out;
            for (auto w : c.idle_peak.windows) out += (out.empty() ? "" : ",") + FormatDuration(w);
            return out;
-         }() + "\n" +
-         "idle_peak.idle_quantile=" + std::to_string(c.idle_peak.idle_quantile) + "\n" +
+         }() +
+         "\n" + "idle_peak.idle_quantile=" + std::to_string(c.idle_peak.idle_quantile) + "\n" +
          "idle_peak.startup=" + std::to_string(c.idle_peak.startup.min_cores) + "," +
-         std::to_string(c.idle_peak.startup.idle_factor) + "," + FormatDuration(c.idle_peak.startup.settle_for) +
-         "\n" +
-         "log.level=" + c.log.level + "\n" +
-         "log.format=" + c.log.format + "\n";
+         std::to_string(c.idle_peak.startup.idle_factor) + "," + FormatDuration(c.idle_peak.startup.settle_for) + "\n" +
+         "log.level=" + c.log.level + "\n" + "log.format=" + c.log.format + "\n";
 }
 
 // The errors of a load, one per line, or "" when it succeeded.
@@ -57,17 +53,14 @@ TEST(ConfigErrorTest, ToStringWithEveryPart) {
 TEST(ConfigErrorTest, ToStringLeavesOutWhatIsUnknown) {
   EXPECT_EQ((ConfigError{"cfg.yml", 0, 0, "", "cannot open: No such file or directory"}.ToString()),
             "cfg.yml: cannot open: No such file or directory");
-  EXPECT_EQ((ConfigError{"<flags>", 0, 0, "web.listen_address", "bad"}.ToString()),
-            "<flags>: web.listen_address: bad");
+  EXPECT_EQ((ConfigError{"<flags>", 0, 0, "web.listen_address", "bad"}.ToString()), "<flags>: web.listen_address: bad");
   EXPECT_EQ((ConfigError{"cfg.yml", 2, 0, "", "bad"}.ToString()), "cfg.yml:2: bad");
-  EXPECT_EQ((ConfigError{"cfg.yml", 2, 7, "", "invalid YAML"}.ToString()),
-            "cfg.yml:2:7: invalid YAML");
+  EXPECT_EQ((ConfigError{"cfg.yml", 2, 7, "", "invalid YAML"}.ToString()), "cfg.yml:2:7: invalid YAML");
 }
 
 TEST(ConfigErrorTest, FormatErrorsPutsOneErrorPerLine) {
   EXPECT_EQ(FormatErrors({}), "");
-  EXPECT_EQ(FormatErrors({{"a.yml", 1, 2, "log", "x"}, {"a.yml", 0, 0, "", "y"}}),
-            "a.yml:1:2: log: x\na.yml: y\n");
+  EXPECT_EQ(FormatErrors({{"a.yml", 1, 2, "log", "x"}, {"a.yml", 0, 0, "", "y"}}), "a.yml:1:2: log: x\na.yml: y\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -169,9 +162,8 @@ TEST(ConfigLoaderTest, SamplingIntervalBoundsAreInclusive) {
 }
 
 TEST(ConfigLoaderTest, AcceptsEveryListenAddressForm) {
-  for (const char* address : {":9746", ":0", "0.0.0.0:65535", "localhost:9746", "my-host.example:80",
-                              "[::]:9746", "[::1]:9746", "[fe80::1%eth0]:9746",
-                              "[::ffff:127.0.0.1]:9746", "host:009746"}) {
+  for (const char* address : {":9746", ":0", "0.0.0.0:65535", "localhost:9746", "my-host.example:80", "[::]:9746",
+                              "[::1]:9746", "[fe80::1%eth0]:9746", "[::ffff:127.0.0.1]:9746", "host:009746"}) {
     SCOPED_TRACE(address);
     EXPECT_EQ(config_checks::CheckListenAddress(address), std::nullopt);
     const LoadResult result = Load(std::string("web:\n  listen_address: \"") + address + "\"\n");
@@ -208,7 +200,8 @@ INSTANTIATE_TEST_SUITE_P(
         // web.listen_address
         ErrorCase{"ListenAddressWithoutPort", "web:\n  listen_address: localhost\n",
                   "cfg.yml:2:19: web.listen_address: invalid listen address \"localhost\": "
-                  "missing port " + kForms},
+                  "missing port " +
+                      kForms},
         ErrorCase{"ListenAddressEmpty", "web:\n  listen_address: \"\"\n",
                   "cfg.yml:2:19: web.listen_address: invalid listen address \"\": must not be empty " + kForms},
         ErrorCase{"ListenAddressPortOutOfRange", "web:\n  listen_address: \":65536\"\n",
@@ -225,13 +218,15 @@ INSTANTIATE_TEST_SUITE_P(
                   "port \"-1\" is not a number"},
         ErrorCase{"ListenAddressEmptyPort", "web:\n  listen_address: \"host:\"\n",
                   "cfg.yml:2:19: web.listen_address: invalid listen address \"host:\": "
-                  "missing port " + kForms},
+                  "missing port " +
+                      kForms},
         ErrorCase{"ListenAddressBareIpv6", "web:\n  listen_address: \"::1:9746\"\n",
                   "cfg.yml:2:19: web.listen_address: invalid listen address \"::1:9746\": too "
                   "many colons; put an IPv6 address in brackets, as in \"[::1]:9746\""},
         ErrorCase{"ListenAddressIpv6WithoutPort", "web:\n  listen_address: \"[::1]\"\n",
                   "cfg.yml:2:19: web.listen_address: invalid listen address \"[::1]\": "
-                  "missing port " + kForms},
+                  "missing port " +
+                      kForms},
         ErrorCase{"ListenAddressUnclosedBracket", "web:\n  listen_address: \"[::1:9746\"\n",
                   "cfg.yml:2:19: web.listen_address: invalid listen address \"[::1:9746\": "
                   "missing \"]\" after the IPv6 address"},
@@ -246,7 +241,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "invalid IPv6 zone in brackets"},
         ErrorCase{"ListenAddressJunkAfterBracket", "web:\n  listen_address: \"[::1]x:9746\"\n",
                   "cfg.yml:2:19: web.listen_address: invalid listen address \"[::1]x:9746\": "
-                  "missing port " + kForms},
+                  "missing port " +
+                      kForms},
         ErrorCase{"ListenAddressSpaceInHost", "web:\n  listen_address: \"my host:9746\"\n",
                   "cfg.yml:2:19: web.listen_address: invalid listen address \"my host:9746\": "
                   "invalid character \" \" in the host"},
@@ -268,8 +264,7 @@ INSTANTIATE_TEST_SUITE_P(
         // paths.*
         ErrorCase{"CgroupfsRelative", "paths:\n  cgroupfs: sys/fs/cgroup\n",
                   "cfg.yml:2:13: paths.cgroupfs: must be an absolute path, got \"sys/fs/cgroup\""},
-        ErrorCase{"CgroupfsEmpty", "paths:\n  cgroupfs: \"\"\n",
-                  "cfg.yml:2:13: paths.cgroupfs: must not be empty"},
+        ErrorCase{"CgroupfsEmpty", "paths:\n  cgroupfs: \"\"\n", "cfg.yml:2:13: paths.cgroupfs: must not be empty"},
         ErrorCase{"ProcfsRelative", "paths:\n  procfs: ./proc\n",
                   "cfg.yml:2:11: paths.procfs: must be an absolute path, got \"./proc\""},
         // sampling.interval
@@ -316,8 +311,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "cfg.yml:1:1: expected a mapping at the top level, got a sequence"},
         ErrorCase{"TopLevelScalar", "hello\n",
                   "cfg.yml:1:1: expected a mapping at the top level, got scalar \"hello\""},
-        ErrorCase{"SectionIsScalar", "web: 9746\n",
-                  "cfg.yml:1:6: web: expected a mapping, got scalar \"9746\""},
+        ErrorCase{"SectionIsScalar", "web: 9746\n", "cfg.yml:1:6: web: expected a mapping, got scalar \"9746\""},
         ErrorCase{"SectionIsSequence", "log:\n  - level: info\n",
                   "cfg.yml:2:3: log: expected a mapping, got a sequence"},
         ErrorCase{"LeafIsMapping", "log:\n  level: {name: info}\n",
@@ -326,13 +320,11 @@ INSTANTIATE_TEST_SUITE_P(
                   "cfg.yml:2:11: paths.procfs: expected a string, got a sequence"},
         ErrorCase{"LeafIsMissing", "log:\n  level:\n  format: json\n",
                   "cfg.yml:2:3: log.level: expected a string, got null"},
-        ErrorCase{"LeafIsNull", "log:\n  level: ~\n",
-                  "cfg.yml:2:3: log.level: expected a string, got null"},
+        ErrorCase{"LeafIsNull", "log:\n  level: ~\n", "cfg.yml:2:3: log.level: expected a string, got null"},
         ErrorCase{"DurationIsSequence", "sampling:\n  interval: [1s]\n",
                   "cfg.yml:2:13: sampling.interval: expected a duration such as \"1s\", got a "
                   "sequence"},
-        ErrorCase{"KeyIsSequence", "? [web]\n: {}\n",
-                  "cfg.yml:1:3: expected a string key, got a sequence"},
+        ErrorCase{"KeyIsSequence", "? [web]\n: {}\n", "cfg.yml:1:3: expected a string key, got a sequence"},
         ErrorCase{"NestedKeyIsMapping", "web:\n  ? {a: 1}\n  : x\n",
                   "cfg.yml:2:5: web: expected a string key, got a mapping"},
         ErrorCase{"TwoDocuments", "log: {level: info}\n---\nlog: {level: debug}\n",
@@ -342,40 +334,38 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     UnknownKey, ConfigSingleErrorTest,
-    testing::Values(
-        ErrorCase{"TopLevel", "metrics: {}\n", "cfg.yml:1:1: metrics: unknown key"},
-        ErrorCase{"TopLevelTypo", "wbe:\n  listen_address: \":9746\"\n",
-                  "cfg.yml:1:1: wbe: unknown key (did you mean \"web\"?)"},
-        ErrorCase{"TopLevelCase", "Log: {}\n", "cfg.yml:1:1: Log: unknown key (did you mean \"log\"?)"},
-        ErrorCase{"TopLevelLeafOfASection", "listen_address: \":9746\"\n",
-                  "cfg.yml:1:1: listen_address: unknown key (did you mean "
-                  "\"web.listen_address\"?)"},
-        ErrorCase{"Nested", "web:\n  tls: true\n", "cfg.yml:2:3: web.tls: unknown key"},
-        ErrorCase{"NestedTypo", "web:\n  lsten_address: \":9746\"\n",
-                  "cfg.yml:2:3: web.lsten_address: unknown key (did you mean "
-                  "\"web.listen_address\"?)"},
-        ErrorCase{"NestedDashInsteadOfUnderscore", "web:\n  telemetry-path: /m\n",
-                  "cfg.yml:2:3: web.telemetry-path: unknown key (did you mean "
-                  "\"web.telemetry_path\"?)"},
-        ErrorCase{"NestedInTheWrongSection", "web:\n  level: debug\n",
-                  "cfg.yml:2:3: web.level: unknown key (did you mean \"log.level\"?)"},
-        ErrorCase{"FlowMapping", "sampling: {interval: 1s, jitter: 1s}\n",
-                  "cfg.yml:1:26: sampling.jitter: unknown key"}),
+    testing::Values(ErrorCase{"TopLevel", "metrics: {}\n", "cfg.yml:1:1: metrics: unknown key"},
+                    ErrorCase{"TopLevelTypo", "wbe:\n  listen_address: \":9746\"\n",
+                              "cfg.yml:1:1: wbe: unknown key (did you mean \"web\"?)"},
+                    ErrorCase{"TopLevelCase", "Log: {}\n", "cfg.yml:1:1: Log: unknown key (did you mean \"log\"?)"},
+                    ErrorCase{"TopLevelLeafOfASection", "listen_address: \":9746\"\n",
+                              "cfg.yml:1:1: listen_address: unknown key (did you mean "
+                              "\"web.listen_address\"?)"},
+                    ErrorCase{"Nested", "web:\n  tls: true\n", "cfg.yml:2:3: web.tls: unknown key"},
+                    ErrorCase{"NestedTypo", "web:\n  lsten_address: \":9746\"\n",
+                              "cfg.yml:2:3: web.lsten_address: unknown key (did you mean "
+                              "\"web.listen_address\"?)"},
+                    ErrorCase{"NestedDashInsteadOfUnderscore", "web:\n  telemetry-path: /m\n",
+                              "cfg.yml:2:3: web.telemetry-path: unknown key (did you mean "
+                              "\"web.telemetry_path\"?)"},
+                    ErrorCase{"NestedInTheWrongSection", "web:\n  level: debug\n",
+                              "cfg.yml:2:3: web.level: unknown key (did you mean \"log.level\"?)"},
+                    ErrorCase{"FlowMapping", "sampling: {interval: 1s, jitter: 1s}\n",
+                              "cfg.yml:1:26: sampling.jitter: unknown key"}),
     CaseName);
 
 INSTANTIATE_TEST_SUITE_P(
     DuplicateKey, ConfigSingleErrorTest,
-    testing::Values(
-        ErrorCase{"TopLevel", "web: {}\nweb: {}\n",
-                  "cfg.yml:2:1: web: duplicate key (first set at line 1, column 1)"},
-        ErrorCase{"Nested", "log:\n  level: info\n  level: debug\n",
-                  "cfg.yml:3:3: log.level: duplicate key (first set at line 2, column 3)"},
-        ErrorCase{"SameValueTwice", "log:\n  level: info\n  format: json\n  level: info\n",
-                  "cfg.yml:4:3: log.level: duplicate key (first set at line 2, column 3)"},
-        ErrorCase{"FlowMapping", "log: {level: info, level: warn}\n",
-                  "cfg.yml:1:20: log.level: duplicate key (first set at line 1, column 7)"},
-        ErrorCase{"QuotedAndPlain", "log:\n  level: info\n  \"level\": warn\n",
-                  "cfg.yml:3:3: log.level: duplicate key (first set at line 2, column 3)"}),
+    testing::Values(ErrorCase{"TopLevel", "web: {}\nweb: {}\n",
+                              "cfg.yml:2:1: web: duplicate key (first set at line 1, column 1)"},
+                    ErrorCase{"Nested", "log:\n  level: info\n  level: debug\n",
+                              "cfg.yml:3:3: log.level: duplicate key (first set at line 2, column 3)"},
+                    ErrorCase{"SameValueTwice", "log:\n  level: info\n  format: json\n  level: info\n",
+                              "cfg.yml:4:3: log.level: duplicate key (first set at line 2, column 3)"},
+                    ErrorCase{"FlowMapping", "log: {level: info, level: warn}\n",
+                              "cfg.yml:1:20: log.level: duplicate key (first set at line 1, column 7)"},
+                    ErrorCase{"QuotedAndPlain", "log:\n  level: info\n  \"level\": warn\n",
+                              "cfg.yml:3:3: log.level: duplicate key (first set at line 2, column 3)"}),
     CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -385,20 +375,19 @@ TEST(ConfigLoaderTest, ReportsEveryErrorInDocumentOrder) {
   const std::string file = kFixtures + "several_errors.yml";
   const LoadResult result = LoadConfigFromFile(file);
   EXPECT_FALSE(result.ok());
-  EXPECT_EQ(Errors(result),
-            file + ":3:19: web.listen_address: invalid listen address \"localhost\": missing port " +
-                kForms + "\n" +
-            file + ":4:19: web.telemetry_path: must not be \"/\": the landing page is served "
-                   "there\n" +
-            file + ":5:3: web.listen_adress: unknown key (did you mean \"web.listen_address\"?)\n" +
-            file + ":7:13: paths.cgroupfs: must be an absolute path, got \"sys/fs/cgroup\"\n" +
-            file + ":8:11: paths.procfs: expected a string, got a sequence\n" +
-            file + ":10:13: sampling.interval: must be between 100ms and 1h, got 50ms\n" +
-            file + ":12:10: log.level: invalid value \"verbose\": must be one of debug, info, "
-                   "warn, error\n" +
-            file + ":13:11: log.format: invalid value \"text\": must be one of logfmt, json\n" +
-            file + ":14:3: log.level: duplicate key (first set at line 12, column 3)\n" +
-            file + ":15:1: metrics: unknown key\n");
+  EXPECT_EQ(Errors(result), file + ":3:19: web.listen_address: invalid listen address \"localhost\": missing port " +
+                                kForms + "\n" + file +
+                                ":4:19: web.telemetry_path: must not be \"/\": the landing page is served "
+                                "there\n" +
+                                file + ":5:3: web.listen_adress: unknown key (did you mean \"web.listen_address\"?)\n" +
+                                file + ":7:13: paths.cgroupfs: must be an absolute path, got \"sys/fs/cgroup\"\n" +
+                                file + ":8:11: paths.procfs: expected a string, got a sequence\n" + file +
+                                ":10:13: sampling.interval: must be between 100ms and 1h, got 50ms\n" + file +
+                                ":12:10: log.level: invalid value \"verbose\": must be one of debug, info, "
+                                "warn, error\n" +
+                                file + ":13:11: log.format: invalid value \"text\": must be one of logfmt, json\n" +
+                                file + ":14:3: log.level: duplicate key (first set at line 12, column 3)\n" + file +
+                                ":15:1: metrics: unknown key\n");
 }
 
 TEST(ConfigLoaderTest, ErrorsAreAlsoCollectedWithinOneSection) {
@@ -457,8 +446,7 @@ TEST(ConfigLoaderTest, DirectoryIsNotAFile) {
 
 TEST(ConfigLoaderTest, EndlessFileIsRefused) {
   const LoadResult result = LoadConfigFromFile("/dev/zero");
-  EXPECT_EQ(Errors(result),
-            "/dev/zero: file is larger than 1 MiB; is it really the configuration file?\n");
+  EXPECT_EQ(Errors(result), "/dev/zero: file is larger than 1 MiB; is it really the configuration file?\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,10 +462,8 @@ TEST(ConfigChecksTest, AcceptDefaultsAndRejectWithTheLoadersMessages) {
   EXPECT_EQ(config_checks::CheckLogLevel(defaults.log.level), std::nullopt);
   EXPECT_EQ(config_checks::CheckLogFormat(defaults.log.format), std::nullopt);
 
-  EXPECT_EQ(config_checks::CheckLogFormat("xml"),
-            "invalid value \"xml\": must be one of logfmt, json");
-  EXPECT_EQ(config_checks::CheckSamplingInterval(milliseconds{7'200'000}),
-            "must be between 100ms and 1h, got 2h");
+  EXPECT_EQ(config_checks::CheckLogFormat("xml"), "invalid value \"xml\": must be one of logfmt, json");
+  EXPECT_EQ(config_checks::CheckSamplingInterval(milliseconds{7'200'000}), "must be between 100ms and 1h, got 2h");
 }
 
 // ---------------------------------------------------------------------------------------------

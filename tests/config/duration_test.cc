@@ -58,30 +58,30 @@ TEST(ParseDurationTest, AcceptsPrometheusDurations) {
 
 TEST(ParseDurationTest, RejectsEverythingElse) {
   const std::vector<std::string> cases = {
-      "",                       // empty
-      "1",                      // no unit (only a bare "0" is allowed)
-      "s",                      // no number
-      "ms",                     //
-      "-1s",                    // negative
-      "+1s",                    // sign
-      "1.5s",                   // fraction
-      " 1s",                    // spaces
-      "1s ",                    //
-      "1m 30s",                 //
-      "1S",                     // units are lower case
-      "1sec",                   // unknown unit
-      "1us",                    //
-      "1ns",                    //
-      "1s1m",                   // out of order
-      "1ms1s",                  //
-      "1h1d",                   //
-      "1s1s",                   // repeated
-      "1m1m",                   //
-      "1m30",                   // trailing number without unit
-      "garbage",                //
-      "99999999999999999999h",  // the number overflows
-      "9223372036854775808ms",  // one past the largest millisecond count
-      "292471209y",             // the product overflows
+      "",                         // empty
+      "1",                        // no unit (only a bare "0" is allowed)
+      "s",                        // no number
+      "ms",                       //
+      "-1s",                      // negative
+      "+1s",                      // sign
+      "1.5s",                     // fraction
+      " 1s",                      // spaces
+      "1s ",                      //
+      "1m 30s",                   //
+      "1S",                       // units are lower case
+      "1sec",                     // unknown unit
+      "1us",                      //
+      "1ns",                      //
+      "1s1m",                     // out of order
+      "1ms1s",                    //
+      "1h1d",                     //
+      "1s1s",                     // repeated
+      "1m1m",                     //
+      "1m30",                     // trailing number without unit
+      "garbage",                  //
+      "99999999999999999999h",    // the number overflows
+      "9223372036854775808ms",    // one past the largest millisecond count
+      "292471209y",               // the product overflows
       "1s9223372036854775807ms",  // the sum overflows
       std::string("1s\0", 3),     // embedded NUL
   };
@@ -118,13 +118,12 @@ TEST(FormatDurationTest, PrintsTheShortestForm) {
 
 TEST(FormatDurationTest, HandlesTheExtremes) {
   EXPECT_EQ(FormatDuration(milliseconds{kMaxMillis}), "106751991167d7h12m55s807ms");
-  EXPECT_EQ(FormatDuration(milliseconds{std::numeric_limits<std::int64_t>::min()}),
-            "-106751991167d7h12m55s808ms");
+  EXPECT_EQ(FormatDuration(milliseconds{std::numeric_limits<std::int64_t>::min()}), "-106751991167d7h12m55s808ms");
 }
 
 TEST(FormatDurationTest, RoundTripsThroughParseDuration) {
-  std::vector<std::int64_t> values = {0,     1,     999,   kSecond, kMinute,   kHour,     kDay,
-                                      kWeek, kYear, kYear + kWeek, 8 * kDay, kMaxMillis};
+  std::vector<std::int64_t> values = {0,    1,     999,   kSecond,       kMinute,  kHour,
+                                      kDay, kWeek, kYear, kYear + kWeek, 8 * kDay, kMaxMillis};
   // A spread of values with every unit populated in some of them.
   for (std::int64_t v = 1; v < kMaxMillis / 7; v = v * 7 + 3) values.push_back(v);
   for (const std::int64_t millis : values) {

@@ -7,9 +7,9 @@ namespace {
 
 TEST(ParseFlags, BothStylesAndBooleans) {
   std::string err;
-  auto f = ParseFlags({"--web.listen-address=127.0.0.1:1", "--path.cgroupfs", "/x", "--check-config",
-                       "--sampling.interval=250ms"},
-                      &err);
+  auto f = ParseFlags(
+      {"--web.listen-address=127.0.0.1:1", "--path.cgroupfs", "/x", "--check-config", "--sampling.interval=250ms"},
+      &err);
   ASSERT_TRUE(f) << err;
   EXPECT_EQ(f->listen_address, "127.0.0.1:1");
   EXPECT_EQ(f->cgroupfs, "/x");
@@ -64,9 +64,9 @@ TEST(ApplyFlags, InvalidValuesNameTheFlagAndLeaveTheConfig) {
 
 TEST(UsageText, ListsEveryFlag) {
   std::string u = UsageText();
-  for (const char* flag : {"--config.file", "--web.listen-address", "--web.telemetry-path", "--path.cgroupfs",
-                           "--path.procfs", "--sampling.interval", "--log.level", "--log.format", "--check-config",
-                           "--version"}) {
+  for (const char* flag :
+       {"--config.file", "--web.listen-address", "--web.telemetry-path", "--path.cgroupfs", "--path.procfs",
+        "--sampling.interval", "--log.level", "--log.format", "--check-config", "--version"}) {
     EXPECT_NE(u.find(flag), std::string::npos) << flag;
   }
 }

@@ -20,8 +20,8 @@
 namespace we {
 namespace {
 
-using ::testing::HasSubstr;
 using test_util::TempTree;
+using ::testing::HasSubstr;
 
 // htpasswd -nbBC 4 alice 'correct horse' ($2y$), and Python's crypt ($2b$) of the same and of "".
 constexpr char kAliceHash[] = "$2y$04$sIjzjH0FQliyt5THU5pAEunoILHokiFp59wzOgbpjaqrUJCuQsoBe";
@@ -64,7 +64,8 @@ tls_server_config:
 http_server_config:
   http2: false
 basic_auth_users:
-  alice: )") + kAliceHash + "\n  bob: " + kAlice2bHash + "\n");
+  alice: )") + kAliceHash +
+                                      "\n  bob: " + kAlice2bHash + "\n");
   ASSERT_TRUE(c.tls);
   EXPECT_EQ(c.tls->cert_file, "/etc/we/server.crt");
   EXPECT_EQ(c.tls->key_file, "/etc/we/keys/server.key");
@@ -72,8 +73,8 @@ basic_auth_users:
   EXPECT_EQ(c.tls->client_auth_type, ClientAuthType::kRequireAndVerifyClientCert);
   EXPECT_EQ(c.tls->min_version, TlsVersion::kTls13);
   EXPECT_EQ(c.tls->max_version, TlsVersion::kTls13);
-  EXPECT_THAT(c.tls->cipher_suites, ::testing::ElementsAre("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-                                                           "TLS_AES_128_GCM_SHA256"));
+  EXPECT_THAT(c.tls->cipher_suites,
+              ::testing::ElementsAre("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"));
   EXPECT_FALSE(c.tls->prefer_server_cipher_suites);
   EXPECT_THAT(c.tls->curve_preferences, ::testing::ElementsAre("X25519", "CurveP256"));
   EXPECT_EQ(c.basic_auth_users.size(), 2u);
@@ -81,16 +82,14 @@ basic_auth_users:
 }
 
 TEST(ParseWebConfig, DefaultsAndAFileNamedWithoutADirectory) {
-  const WebSecurityConfig c =
-      ParseOk("tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\n", "web.yml");
+  const WebSecurityConfig c = ParseOk("tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\n", "web.yml");
   ASSERT_TRUE(c.tls);
   EXPECT_EQ(c.tls->cert_file, "s.crt");  // relative to the working directory, as the file is
   EXPECT_EQ(c.tls->client_auth_type, ClientAuthType::kNoClientCert);
   EXPECT_EQ(c.tls->min_version, TlsVersion::kTls12);
   EXPECT_EQ(c.tls->max_version, TlsVersion::kTls13);
   EXPECT_TRUE(c.tls->prefer_server_cipher_suites);
-  EXPECT_EQ(ParseOk("tls_server_config:\n  cert_file: a/s.crt\n  key_file: s.key\n", "conf/w.yml")
-                .tls->cert_file,
+  EXPECT_EQ(ParseOk("tls_server_config:\n  cert_file: a/s.crt\n  key_file: s.key\n", "conf/w.yml").tls->cert_file,
             "conf/a/s.crt");
 }
 
@@ -194,8 +193,7 @@ TEST(ParseWebConfig, EachBadFileIsRefusedWithFileLineColumnAndKey) {
       {"duplicate key", "basic_auth_users:\n  alice: " + hash + "\n  alice: " + hash + "\n",
        "web.yml:3:3: basic_auth_users.alice: duplicate key (first set at line 2, column 3)"},
       {"YAML syntax", "tls_server_config:\n  cert_file: [\n", "web.yml:3:1: invalid YAML:"},
-      {"two documents", "basic_auth_users:\n---\nbasic_auth_users:\n",
-       "web.yml:2:1: a second YAML document"},
+      {"two documents", "basic_auth_users:\n---\nbasic_auth_users:\n", "web.yml:2:1: a second YAML document"},
       {"top level a list", "- a\n", "web.yml:1:1: expected a mapping at the top level, got a sequence"},
   };
   for (const BadCase& c : cases) {
@@ -260,8 +258,7 @@ TEST(Bcrypt, CostTenTakesTensOfMillisecondsWhichIsWhyItIsCached) {
   EXPECT_FALSE(BcryptMatches("guess", hash));
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GT(took, std::chrono::milliseconds(10));
-  std::printf("bcrypt cost 10: %.1f ms\n",
-              std::chrono::duration<double, std::milli>(took).count());
+  std::printf("bcrypt cost 10: %.1f ms\n", std::chrono::duration<double, std::milli>(took).count());
 }
 
 // ------------------------------------------------------------------ BuildWebSecurity
@@ -287,8 +284,8 @@ Pem SelfSigned(const std::string& name) {
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* subject = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), subject);
   X509_sign(cert.get(), key.get(), EVP_sha256());
   std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(BIO_new(BIO_s_mem()), &BIO_free);
@@ -319,13 +316,14 @@ class BuildWebSecurityTest : public ::testing::Test {
 };
 
 TEST_F(BuildWebSecurityTest, RelativeCertificatesLoadAndUsersCarryOver) {
-  WebSecurityResult r = Load(std::string(
-      "tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n"
-      "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: tls/ca.crt\n"
-      "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "
-      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305, TLS_AES_256_GCM_SHA384]\n"
-      "  curve_preferences: [X25519, CurveP256]\n"
-      "basic_auth_users:\n  alice: ") + kAliceHash + "\n");
+  WebSecurityResult r =
+      Load(std::string("tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n"
+                       "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: tls/ca.crt\n"
+                       "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "
+                       "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305, TLS_AES_256_GCM_SHA384]\n"
+                       "  curve_preferences: [X25519, CurveP256]\n"
+                       "basic_auth_users:\n  alice: ") +
+           kAliceHash + "\n");
   ASSERT_TRUE(r.ok()) << FormatErrors(r.errors);
   EXPECT_NE(r.security->tls, nullptr);
   EXPECT_EQ(r.security->basic_auth_users.at("alice"), kAliceHash);
@@ -340,8 +338,8 @@ TEST_F(BuildWebSecurityTest, InlinePemLoads) {
     }
     return out;
   };
-  WebSecurityResult r = Load("tls_server_config:\n  cert: |\n    " + indent(server_.cert) +
-                             "\n  key: |\n    " + indent(server_.key) + "\n");
+  WebSecurityResult r = Load("tls_server_config:\n  cert: |\n    " + indent(server_.cert) + "\n  key: |\n    " +
+                             indent(server_.key) + "\n");
   ASSERT_TRUE(r.ok()) << FormatErrors(r.errors);
   EXPECT_NE(r.security->tls, nullptr);
 }
@@ -359,15 +357,13 @@ TEST_F(BuildWebSecurityTest, EachUnusableFileIsNamed) {
     std::string error;
   } cases[] = {
       {"tls_server_config:\n  cert_file: tls/missing.crt\n  key_file: tls/server.key\n",
-       web + ": tls_server_config.cert_file: " + tree_.Path("tls/missing.crt") +
-           ": No such file or directory"},
+       web + ": tls_server_config.cert_file: " + tree_.Path("tls/missing.crt") + ": No such file or directory"},
       {"tls_server_config:\n  cert_file: tls/garbage.crt\n  key_file: tls/server.key\n",
        web + ": tls_server_config.cert_file: " + tree_.Path("tls/garbage.crt") + ": "},
       {"tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/missing.key\n",
        web + ": tls_server_config.key_file: " + tree_.Path("tls/missing.key") + ": "},
       {"tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/other.key\n",
-       web + ": tls_server_config.key_file: " + tree_.Path("tls/other.key") +
-           " does not match the certificate"},
+       web + ": tls_server_config.key_file: " + tree_.Path("tls/other.key") + " does not match the certificate"},
       {"tls_server_config:\n  cert_file: tls/server.crt\n  key_file: tls/server.key\n"
        "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: tls/nope.crt\n",
        web + ": tls_server_config.client_ca_file: " + tree_.Path("tls/nope.crt") +

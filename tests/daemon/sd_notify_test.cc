@@ -166,7 +166,8 @@ TEST_F(SdNotifierSocketTest, ConcurrentSendersNeverInterleave) {
   std::atomic<int> delivered{0};
   std::set<std::string> expected;
   for (int t = 0; t < kThreads; ++t) {
-    for (int i = 0; i < kEach; ++i) expected.insert("STATUS=thread " + std::to_string(t) + " message " + std::to_string(i));
+    for (int i = 0; i < kEach; ++i)
+      expected.insert("STATUS=thread " + std::to_string(t) + " message " + std::to_string(i));
   }
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -201,9 +202,7 @@ TEST(SdNotifier, AbstractSocket) {
 }
 
 TEST(SdNotifier, WithoutNotifySocketEverythingIsANoOp) {
-  for (const Env& env :
-       {Env{}, Env{{"NOTIFY_SOCKET", ""}},
-        Env{{"WATCHDOG_USEC", "30000000"}}}) {
+  for (const Env& env : {Env{}, Env{{"NOTIFY_SOCKET", ""}}, Env{{"WATCHDOG_USEC", "30000000"}}}) {
     SdNotifier notifier(env);
     EXPECT_FALSE(notifier.enabled());
     std::string error = "stale";
@@ -275,8 +274,8 @@ TEST(SdNotifier, WatchdogPidOfAnotherProcessDisablesTheWatchdog) {
 }
 
 TEST(SdNotifier, MalformedWatchdogUsecDisablesTheWatchdog) {
-  for (const char* usec : {"", "0", "abc", "-5", "+5", " 5", "5 ", "12x", "1e6", "18446744073709551615",
-                           "99999999999999999999999"}) {
+  for (const char* usec :
+       {"", "0", "abc", "-5", "+5", " 5", "5 ", "12x", "1e6", "18446744073709551615", "99999999999999999999999"}) {
     EXPECT_EQ(IntervalFor(usec, std::nullopt), std::nullopt) << '"' << usec << '"';
   }
   SdNotifier no_usec(Env{{"NOTIFY_SOCKET", "/run/systemd/notify"}});

@@ -15,8 +15,8 @@ namespace we::test {
 inline Snapshot EveryFamilySnapshot() {
   Snapshot snap;
   snap.time_seconds = 1764300001.25;
-  snap.windows = WindowLayout::Make({std::chrono::seconds(60), std::chrono::seconds(300)},
-                                    std::chrono::milliseconds(1000), 0.1);
+  snap.windows =
+      WindowLayout::Make({std::chrono::seconds(60), std::chrono::seconds(300)}, std::chrono::milliseconds(1000), 0.1);
   snap.cgroup_layout = "v2";
   snap.peak_source = "interval_watermark";
   snap.metadata_errors = {{"docker", 2}};
@@ -41,9 +41,13 @@ inline Snapshot EveryFamilySnapshot() {
   c.sample.cpu_pressure = {1.0, 0.5};
   c.sample.memory_pressure = {2e-5, std::nullopt};
   c.sample.io_pressure = {0.25, 0.125};
-  c.sample.metadata = std::make_shared<const ContainerMetadata>(ContainerMetadata{
-      "web-1", "nginx:1.25", "default", "web", "nginx",
-      {{"com.example.team", "store\"front"}, {"com_example_team", "clash"}, {"a-b", "c"}}});
+  c.sample.metadata = std::make_shared<const ContainerMetadata>(
+      ContainerMetadata{"web-1",
+                        "nginx:1.25",
+                        "default",
+                        "web",
+                        "nginx",
+                        {{"com.example.team", "store\"front"}, {"com_example_team", "clash"}, {"a-b", "c"}}});
   c.cpu_usage_cores = 0.25;
   c.windows = {WindowFigures{0.01, 1.5, 9e7, 2e8}, WindowFigures{std::nullopt, 1.5, std::nullopt, 2e8}};
   c.startup_seconds = 3.5;

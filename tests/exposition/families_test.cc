@@ -25,8 +25,7 @@ const std::string kReadme = std::string(WE_SOURCE_DIR) + "/README.md";
 constexpr std::string_view kEnd = "<!-- end of generated table -->\n";
 
 std::string BeginMarker(MetricsTable table) {
-  return "<!-- generated from exposition/families.cc: metrics table " + std::string(MetricsTableName(table)) +
-         " -->\n";
+  return "<!-- generated from exposition/families.cc: metrics table " + std::string(MetricsTableName(table)) + " -->\n";
 }
 
 // Where the generated block of `table` sits in `readme`: [begin, end) of the text between its
@@ -89,10 +88,11 @@ TEST(MetricsTable, EveryFamilyWrittenIsInTheReadme) {
   for (const std::string& name : in_table) {
     EXPECT_TRUE(written.contains(name)) << name << " has no series in EveryFamilySnapshot";
   }
-  for (const std::string& name : written) EXPECT_TRUE(in_table.contains(name)) << name << " is written but not in Families()";
+  for (const std::string& name : written)
+    EXPECT_TRUE(in_table.contains(name)) << name << " is written but not in Families()";
   for (const std::string& name : written) {
-    const bool row = tables.find("| `" + name + "`") != std::string::npos ||
-                     tables.find("| `" + name + "{") != std::string::npos;
+    const bool row =
+        tables.find("| `" + name + "`") != std::string::npos || tables.find("| `" + name + "{") != std::string::npos;
     EXPECT_TRUE(row) << name << " is not in README.md's metric tables";
   }
 }

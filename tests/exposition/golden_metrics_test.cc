@@ -39,7 +39,7 @@ std::string RenderFixture(const std::string& host) {
   FixedTimeFileSystem fs;
   SamplerSettings settings;
   settings.cgroupfs = std::string(WE_FIXTURES_DIR) + "/cgroup/" + host;
-  settings.procfs = std::string(WE_FIXTURES_DIR) + "/proc";  // one QEMU process; no self: no process_* series
+  settings.procfs = std::string(WE_FIXTURES_DIR) + "/proc";    // one QEMU process; no self: no process_* series
   settings.rootfs = std::string(WE_FIXTURES_DIR) + "/rootfs";  // runtime state files
   settings.label_allow = {"com.example.*"};
   settings.services = true;  // systemd services as workloads too

@@ -29,8 +29,8 @@ TEST(GzipTest, EmptyInputMakesAValidNonEmptyStream) {
 TEST(GzipTest, RoundTripsOneMegabyteOfRepetitiveText) {
   std::string text;
   for (int i = 0; text.size() < (1u << 20); ++i) {
-    text += "we_workload_cpu_seconds_total{workload=\"pod-" + std::to_string(i % 997) +
-            "\"} " + std::to_string(i * 37) + "\n";
+    text += "we_workload_cpu_seconds_total{workload=\"pod-" + std::to_string(i % 997) + "\"} " +
+            std::to_string(i * 37) + "\n";
   }
   const std::string gz = GzipCompress(text);
   EXPECT_LT(gz.size(), text.size() / 4);  // exposition text compresses well

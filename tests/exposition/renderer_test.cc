@@ -230,7 +230,7 @@ TEST(MetricsRendererOwnership, TicksRendersAndScrapesOnTheirOwnThreadsShareNothi
       std::size_t names = 0;
       for (const auto& w : snap->workloads) names += w.sample.identity.name.size();
       EXPECT_GT(names + 1, 0u);
-      if (i % 3 == 0) kept = body;      // a slow reader still sending an older body
+      if (i % 3 == 0) kept = body;       // a slow reader still sending an older body
       if (i % 5 == 0) kept_snap = snap;  // a slow reader of an older snapshot
       ++scrapes;
     }

@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include "exposition/text.h"
 #include "every_family_snapshot.h"
+#include "exposition/text.h"
 
 namespace we {
 namespace {

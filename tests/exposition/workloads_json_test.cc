@@ -42,9 +42,9 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
     // The same fields, in the same order, as before Boost.JSON wrote them.
     std::vector<std::string> keys;
     for (const auto& member : w) keys.emplace_back(member.key());
-    EXPECT_EQ(keys, (std::vector<std::string>{"kind", "runtime", "id", "name", "start_time_seconds",
-                                              "startup_seconds", "cpu_usage_cores", "memory_usage_bytes",
-                                              "memory_working_set_bytes", "windows"}));
+    EXPECT_EQ(keys, (std::vector<std::string>{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
+                                              "cpu_usage_cores", "memory_usage_bytes", "memory_working_set_bytes",
+                                              "windows"}));
     EXPECT_EQ(w.at("kind"), bj::value(v.sample.identity.kind));
     EXPECT_EQ(w.at("id"), bj::value(v.sample.identity.id));
     EXPECT_EQ(w.at("name"), bj::value(v.sample.identity.name));
@@ -63,15 +63,16 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
       EXPECT_EQ(json::Number(&figures.at("cpu_peak_cores")), v.windows[k].cpu_peak_cores);
     }
   }
-  const auto vm = std::find_if(workloads.begin(), workloads.end(),
-                               [](const bj::value& w) { return w.at("kind") == "vm"; });
+  const auto vm =
+      std::find_if(workloads.begin(), workloads.end(), [](const bj::value& w) { return w.at("kind") == "vm"; });
   ASSERT_NE(vm, workloads.end());
   EXPECT_EQ(vm->at("runtime"), "libvirt");
   EXPECT_EQ(vm->at("id"), "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a");
   EXPECT_TRUE(vm->at("startup_seconds").is_null());
   // Named from its runtime's state file.
-  EXPECT_NE(std::find_if(workloads.begin(), workloads.end(), [](const bj::value& w) { return w.at("name") == "web-1"; }),
-            workloads.end());
+  EXPECT_NE(
+      std::find_if(workloads.begin(), workloads.end(), [](const bj::value& w) { return w.at("name") == "web-1"; }),
+      workloads.end());
 }
 
 TEST(WorkloadsJson, NamesOfAnyCharacterStayValidJson) {

@@ -20,8 +20,8 @@ std::string EscapeSystemdName(std::string_view name) {
   std::string out;
   for (char c : name) {
     const auto u = static_cast<unsigned char>(c);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
-        c == '_' || c == '.') {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' || c == '_' ||
+        c == '.') {
       out += c;
     } else {
       out += "\\x";

@@ -45,8 +45,7 @@ struct Outcome {
   // method" when the whole start line arrives at once, and "partial message" when it trickles
   // in and the client gives up. Both mean the same to the server: no request to answer.
   bool operator==(const Outcome& o) const {
-    return static_cast<bool>(ec) == static_cast<bool>(o.ec) && done == o.done && request == o.request &&
-           rest == o.rest;
+    return static_cast<bool>(ec) == static_cast<bool>(o.ec) && done == o.done && request == o.request && rest == o.rest;
   }
 };
 

@@ -8,13 +8,13 @@
 
 #include <crypt.h>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include <boost/asio/ssl/context.hpp>
 
 #include <filesystem>
 #include <future>
@@ -42,8 +42,8 @@ std::string ExpositionText(int series) {
       "# HELP we_workload_cpu_seconds_total CPU time used by the workload.\n"
       "# TYPE we_workload_cpu_seconds_total counter\n";
   for (int i = 0; i < series; ++i) {
-    text += "we_workload_cpu_seconds_total{workload=\"pod-" + std::to_string(i) + "\"} " +
-            std::to_string(i * 1.5) + "\n";
+    text +=
+        "we_workload_cpu_seconds_total{workload=\"pod-" + std::to_string(i) + "\"} " + std::to_string(i * 1.5) + "\n";
   }
   return text;
 }
@@ -186,8 +186,7 @@ class HttpServerTest : public ::testing::Test {
 
   // GETs `target` and checks that the response has `status` and, when given, `body`; the response,
   // or an empty one (status 0) when none came, that failure reported.
-  HttpResponse ExpectGet(int status, const std::string& target,
-                         const std::optional<std::string>& body = std::nullopt) {
+  HttpResponse ExpectGet(int status, const std::string& target, const std::optional<std::string>& body = std::nullopt) {
     auto response = Get(target);
     if (!response) return {};
     EXPECT_EQ(response->status, status) << "GET " << target;
@@ -212,8 +211,7 @@ class HttpServerTest : public ::testing::Test {
 
   // `method target` on `connection` must answer `status`; the response, or an empty one (status 0)
   // when none came, that failure reported.
-  HttpResponse ExpectOn(HttpConnection& connection, int status, const std::string& method,
-                        const std::string& target) {
+  HttpResponse ExpectOn(HttpConnection& connection, int status, const std::string& method, const std::string& target) {
     std::string error;
     auto response = connection.Request(method, target, {}, &error);
     EXPECT_TRUE(response) << method << " " << target << ": " << error;
@@ -222,8 +220,7 @@ class HttpServerTest : public ::testing::Test {
     return *std::move(response);
   }
 
-  std::optional<HttpResponse> Get(const std::string& target,
-                                  const std::map<std::string, std::string>& headers = {}) {
+  std::optional<HttpResponse> Get(const std::string& target, const std::map<std::string, std::string>& headers = {}) {
     std::string error;
     auto response = HttpRequest(kLocalhost, port_, "GET", target, headers, 5s, &error);
     EXPECT_TRUE(response.has_value()) << "GET " << target << ": " << error;
@@ -273,8 +270,7 @@ TEST_F(HttpServerTest, PathMatchingIgnoresTheQueryAndAcceptsAbsoluteForm) {
   SetBody(MakeBody("we_up 1\n"));
   Start();
   for (const std::string target :
-       {"/metrics?collect[]=cpu&x=1", "/metrics?", "http://127.0.0.1/metrics?x=1",
-        "HTTP://example.com:9746/metrics"}) {
+       {"/metrics?collect[]=cpu&x=1", "/metrics?", "http://127.0.0.1/metrics?x=1", "HTTP://example.com:9746/metrics"}) {
     ExpectGet(200, target, "we_up 1\n");
   }
   for (const std::string target : {"/metricsx", "/metrics/", "/Metrics", "/nope", "*"}) {
@@ -331,8 +327,8 @@ TEST_F(HttpServerTest, RepeatedAcceptEncodingFieldsAreCombined) {
   SetBody(body);
   Start();
   HttpConnection connection;
-  auto response = SendRaw(connection,
-      "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nAccept-Encoding: gzip\r\n\r\n");
+  auto response =
+      SendRaw(connection, "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nAccept-Encoding: gzip\r\n\r\n");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->header("content-encoding"), "gzip");
   EXPECT_EQ(response->body, body->gzip);
@@ -363,7 +359,7 @@ TEST(AcceptEncodingAllowsGzipTest, ParsesTokensAndQValues) {
       {"compress, gzip", true},
       {"*", true},
       {"*;q=0.5", true},
-      {"*;q=0, gzip", true},   // the explicit gzip wins over *
+      {"*;q=0, gzip", true},                 // the explicit gzip wins over *
       {"gzip;q=0.5, identity;q=0.5", true},  // a tie prefers the smaller body
       {"identity;q=0.1, gzip", true},
       {"", false},
@@ -376,7 +372,7 @@ TEST(AcceptEncodingAllowsGzipTest, ParsesTokensAndQValues) {
       {"gzip;q=0, *", false},  // explicitly refused, whatever * says
       {"*;q=0", false},
       {"identity;q=1, gzip;q=0.5", false},  // the client prefers identity
-      {"gzip;q=1.5", false},    // malformed q-value: the element is ignored
+      {"gzip;q=1.5", false},                // malformed q-value: the element is ignored
       {"gzip;q=abc", false},
       {"gzip;q=0.0001", false},
       {"gzip;q=", false},
@@ -614,9 +610,9 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   Start();
   HttpConnection connection;
   auto first = SendRaw(connection,
-      "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"
-      "HEAD /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"
-      "GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n");
+                       "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "HEAD /-/ready HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n");
   auto second = connection.ReadResponse(/*head=*/true);
   auto third = connection.ReadResponse();
   ASSERT_TRUE(first && second && third);
@@ -686,11 +682,10 @@ TEST_F(HttpServerTest, TheHeaderLimitHoldsToTheByteEvenWhenTheHeaderArrivesWhole
 TEST_F(HttpServerTest, MalformedRequestsGet400AndTheConnectionCloses) {
   Start();
   for (const std::string& request : {
-           std::string("GET /metrics NOTHTTP\r\n\r\n"),
-           std::string("GET\r\n\r\n"),
+           std::string("GET /metrics NOTHTTP\r\n\r\n"), std::string("GET\r\n\r\n"),
            std::string("GET /metrics HTTP/1.1\r\nNo colon here\r\n\r\n"),
            std::string("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n"),
-           std::string("GET /metrics HTTP/1.1\r\n\r\n"),        // HTTP/1.1 without Host
+           std::string("GET /metrics HTTP/1.1\r\n\r\n"),            // HTTP/1.1 without Host
            std::string("GET metrics HTTP/1.1\r\nHost: x\r\n\r\n"),  // not origin-form
        }) {
     HttpConnection connection;
@@ -711,8 +706,7 @@ TEST_F(HttpServerTest, ABodyOverOneKibibyteGets413) {
   {
     HttpConnection connection;
     // Refused on the Content-Length alone, before any of the body is sent.
-    auto response = SendRaw(connection,
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n");
+    auto response = SendRaw(connection, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 413);
     EXPECT_TRUE(connection.ReadUntilClosed().has_value());
@@ -720,16 +714,16 @@ TEST_F(HttpServerTest, ABodyOverOneKibibyteGets413) {
   {
     HttpConnection connection;
     auto response = SendRaw(connection,
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        "800\r\n" + std::string(2048, 'x') + "\r\n0\r\n\r\n");
+                            "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "800\r\n" +
+                                std::string(2048, 'x') + "\r\n0\r\n\r\n");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 413);
   }
   {
     // A small body is read and ignored, and the connection carries on.
     HttpConnection connection;
-    auto response = SendRaw(connection,
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    auto response = SendRaw(connection, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200);
     auto again = connection.Request("GET", "/metrics");
@@ -1032,8 +1026,7 @@ TEST_F(HttpServerTest, DestroyingTheServerClosesItsConnections) {
 constexpr char kAliceHash[] = "$2y$04$sIjzjH0FQliyt5THU5pAEunoILHokiFp59wzOgbpjaqrUJCuQsoBe";
 
 std::string Basic(const std::string& user_and_password) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   unsigned int bits = 0;
   int count = 0;
@@ -1065,8 +1058,7 @@ class HttpServerAuthTest : public HttpServerTest {
   void Secure(HttpSecurity security) {
     OnLoop([&] { server_->SetSecurity(std::move(security)); });
   }
-  std::optional<HttpResponse> GetAs(const std::string& authorization,
-                                    const std::string& target = "/metrics") {
+  std::optional<HttpResponse> GetAs(const std::string& authorization, const std::string& target = "/metrics") {
     return Get(target, {{"Authorization", authorization}});
   }
 };
@@ -1083,9 +1075,8 @@ TEST_F(HttpServerAuthTest, MissingOrWrongCredentialsGet401WithABasicChallenge) {
   EXPECT_EQ(response->header("www-authenticate"), "Basic");
   EXPECT_EQ(response->body, "Unauthorized\n");
   for (const std::string& bad :
-       {Basic("alice:wrong"), Basic("mallory:correct horse"), Basic("alice"), Basic("alice:"),
-        std::string("Basic !!!"), std::string("Bearer abc"), std::string("Basic"),
-        Basic("alice:correct horse").substr(0, 15)}) {
+       {Basic("alice:wrong"), Basic("mallory:correct horse"), Basic("alice"), Basic("alice:"), std::string("Basic !!!"),
+        std::string("Bearer abc"), std::string("Basic"), Basic("alice:correct horse").substr(0, 15)}) {
     response = GetAs(bad);
     ASSERT_TRUE(response) << bad;
     EXPECT_EQ(response->status, 401) << bad;
@@ -1132,8 +1123,7 @@ TEST_F(HttpServerAuthTest, AVerifiedPasswordIsCachedAndBcryptNeverBlocksTheLoop)
   // scrape counts when a check was pending before it and the same check still after its answer.
   std::thread wrong([&] {
     for (int i = 0; i < 3; ++i) {
-      auto r = HttpRequest(kLocalhost, port_, "GET", "/metrics",
-                           {{"Authorization", Basic("alice:guess")}}, 5s);
+      auto r = HttpRequest(kLocalhost, port_, "GET", "/metrics", {{"Authorization", Basic("alice:guess")}}, 5s);
       EXPECT_TRUE(r && r->status == 401);
     }
   });
@@ -1180,8 +1170,8 @@ TEST_F(HttpServerAuthTest, PasswordChecksAboveTheBoundAre503AtOnceAndCachedOnesS
   for (int i = 0; i < 6; ++i) {
     guesses.push_back(std::make_unique<HttpConnection>());
     ASSERT_TRUE(guesses.back()->Connect(kLocalhost, port_));
-    ASSERT_TRUE(guesses.back()->WriteRaw("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: " +
-                                         Basic("alice:guess" + std::to_string(i)) + "\r\n\r\n"));
+    ASSERT_TRUE(guesses.back()->WriteRaw(
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: " + Basic("alice:guess" + std::to_string(i)) + "\r\n\r\n"));
   }
   ASSERT_TRUE(WaitUntil([&] {
     const HttpServerStats stats = Stats();
@@ -1221,8 +1211,8 @@ TEST_F(HttpServerAuthTest, AnEvictedConnectionsQueuedCheckIsDroppedBeforeBcrypt)
   for (int i = 0; i < 3; ++i) {
     guesses.push_back(std::make_unique<HttpConnection>());
     ASSERT_TRUE(guesses.back()->Connect(kLocalhost, port_));
-    ASSERT_TRUE(guesses.back()->WriteRaw("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: " +
-                                         Basic("alice:guess" + std::to_string(i)) + "\r\n\r\n"));
+    ASSERT_TRUE(guesses.back()->WriteRaw(
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: " + Basic("alice:guess" + std::to_string(i)) + "\r\n\r\n"));
     ASSERT_TRUE(WaitUntil([&] { return Stats().password_checks_pending == static_cast<std::size_t>(i + 1); }));
   }
   // Three newcomers at the cap evict the three waiting on their checks, oldest first: the queued

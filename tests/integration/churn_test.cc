@@ -52,9 +52,9 @@ using test_util::RandomContainerId;
 using test_util::ScratchCgroup;
 using test_util::WaitFor;
 
-constexpr auto kInterval = 1s;          // the daemon's default
-constexpr auto kCreateEvery = 50ms;     // 20 containers a second
-constexpr int kReuseEvery = 10;         // every 10th container takes an id just removed
+constexpr auto kInterval = 1s;       // the daemon's default
+constexpr auto kCreateEvery = 50ms;  // 20 containers a second
+constexpr int kReuseEvery = 10;      // every 10th container takes an id just removed
 
 int OpenFds(pid_t pid) {
   int n = 0;
@@ -108,10 +108,13 @@ TEST(Churn, TwentyContainersASecondLeaveNoStaleSeriesNoBadRatesAndNoLeaks) {
   const uint16_t port = PickFreePort();
   DaemonProcess daemon(WE_DAEMON_BINARY, {"--web.listen-address=127.0.0.1:" + std::to_string(port),
                                           "--libvirt.uri=", "--log.level=warn"});
-  ASSERT_TRUE(WaitFor([&] {
-    auto r = HttpGet("127.0.0.1", port, "/-/ready");
-    return r && r->status == 200;
-  }, 10s)) << daemon.Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto r = HttpGet("127.0.0.1", port, "/-/ready");
+        return r && r->status == 200;
+      },
+      10s))
+      << daemon.Stderr();
   std::this_thread::sleep_for(2 * kInterval);
   const int fds_before = OpenFds(daemon.pid());
   const uint64_t rss_before = RssBytes(daemon.pid());
@@ -148,8 +151,7 @@ TEST(Churn, TwentyContainersASecondLeaveNoStaleSeriesNoBadRatesAndNoLeaks) {
           }
           // A re-created id's counter is its new cgroup's: no more CPU than it could have used since.
           if (s.name == "workload_cpu_seconds_total" && ledger.recreated.count(id->second)) {
-            const double since =
-                std::chrono::duration<double>(sent - ledger.recreated[id->second]).count() + 0.1;
+            const double since = std::chrono::duration<double>(sent - ledger.recreated[id->second]).count() + 0.1;
             if (s.value > since * cores) {
               ++findings.carried_counter;
               findings.Problem("re-created " + id->second + " carries " + std::to_string(s.value) + " s of CPU");
@@ -161,9 +163,10 @@ TEST(Churn, TwentyContainersASecondLeaveNoStaleSeriesNoBadRatesAndNoLeaks) {
           auto gone = ledger.removed.find(id);
           if (gone != ledger.removed.end() && sent - gone->second > 2 * kInterval) {
             ++findings.survived;
-            findings.Problem(id + " still exported " +
-                             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                sent - gone->second).count()) + " ms after removal");
+            findings.Problem(
+                id + " still exported " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(sent - gone->second).count()) +
+                " ms after removal");
           }
         }
       }
@@ -219,9 +222,9 @@ TEST(Churn, TwentyContainersASecondLeaveNoStaleSeriesNoBadRatesAndNoLeaks) {
       ledger.removed.erase(c.id);
       if (reuse) ledger.recreated[c.id] = Clock::now();
     }
-    ASSERT_NO_THROW(c.cgroup = std::make_unique<ScratchCgroup>(
-                        "/sys/fs/cgroup", "docker-" + c.id + ".scope",
-                        std::vector<std::string>{"memory", "cpu", "cpuacct", "pids"}));
+    ASSERT_NO_THROW(c.cgroup =
+                        std::make_unique<ScratchCgroup>("/sys/fs/cgroup", "docker-" + c.id + ".scope",
+                                                        std::vector<std::string>{"memory", "cpu", "cpuacct", "pids"}));
     c.child = std::make_unique<BurnerChild>(1u << 20, 5);
     ASSERT_NO_THROW(c.cgroup->Add(c.child->pid()));
     c.child->Release();
@@ -254,11 +257,13 @@ TEST(Churn, TwentyContainersASecondLeaveNoStaleSeriesNoBadRatesAndNoLeaks) {
   RecordProperty("rss_before_bytes", std::to_string(rss_before));
   RecordProperty("rss_mid_bytes", std::to_string(rss_mid));
   RecordProperty("rss_after_bytes", std::to_string(rss_after));
-  std::printf("churn: %d containers (%d re-created under the same id, %zu seen in a scrape) in %lld s, %d scrapes (slowest %lld ms); "
-              "fds %d -> %d (mid) -> %d; RSS %.1f -> %.1f (mid) -> %.1f MiB, drift %+.2f MiB\n",
-              created, reused, findings.seen_ours.size(), static_cast<long long>(duration.count()), findings.scrapes,
-              static_cast<long long>(findings.slowest.count()), fds_before, fds_mid, fds_after,
-              rss_before / 1048576.0, rss_mid / 1048576.0, rss_after / 1048576.0, drift_mib);
+  std::printf(
+      "churn: %d containers (%d re-created under the same id, %zu seen in a scrape) in %lld s, %d scrapes (slowest "
+      "%lld ms); "
+      "fds %d -> %d (mid) -> %d; RSS %.1f -> %.1f (mid) -> %.1f MiB, drift %+.2f MiB\n",
+      created, reused, findings.seen_ours.size(), static_cast<long long>(duration.count()), findings.scrapes,
+      static_cast<long long>(findings.slowest.count()), fds_before, fds_mid, fds_after, rss_before / 1048576.0,
+      rss_mid / 1048576.0, rss_after / 1048576.0, drift_mib);
 
   EXPECT_GE(findings.scrapes, static_cast<int>(duration.count()) - 1);
   // Each lives 1-2 s and scrapes come every second: most must have been seen, or the checks above

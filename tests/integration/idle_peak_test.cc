@@ -28,14 +28,14 @@ using test_util::BurnerChild;
 using test_util::DaemonProcess;
 using test_util::FindValue;
 using test_util::PickFreePort;
+using test_util::RandomContainerId;
+using test_util::ReadFileOrEmpty;
+using test_util::ScrapeMetrics;
 using test_util::ScratchCgroup;
 using test_util::SpikeChild;
 using test_util::TempTree;
 using test_util::WaitFor;
 using test_util::WaitReady;
-using test_util::ReadFileOrEmpty;
-using test_util::ScrapeMetrics;
-using test_util::RandomContainerId;
 
 class IdlePeakTest : public ::testing::Test {
  protected:
@@ -68,8 +68,11 @@ TEST_F(IdlePeakTest, ASpikeBetweenSamplesShowsInThePeakThroughTheKernelWatermark
 
   SpikeChild child(200u << 20, 100);
   ASSERT_NO_THROW(cgroup->Add(child.pid()));
-  ASSERT_TRUE(WaitFor([&] { return FindValue(ScrapeMetrics(port_), "workload_memory_usage_bytes", {{"id", id}}).has_value(); },
-                      5s))
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return FindValue(ScrapeMetrics(port_), "workload_memory_usage_bytes", {{"id", id}}).has_value();
+      },
+      5s))
       << daemon_->Stderr();
 
   // Release the spike just after a tick, so that it is over well before the next one.
@@ -85,7 +88,8 @@ TEST_F(IdlePeakTest, ASpikeBetweenSamplesShowsInThePeakThroughTheKernelWatermark
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (ticks < 2 && std::chrono::steady_clock::now() < deadline) {
     auto series = ScrapeMetrics(port_);
-    if (auto usage = FindValue(series, "workload_memory_usage_bytes", {{"id", id}})) sampled_max = std::max(sampled_max, *usage);
+    if (auto usage = FindValue(series, "workload_memory_usage_bytes", {{"id", id}}))
+      sampled_max = std::max(sampled_max, *usage);
     auto now_tick = FindValue(series, "workload_exporter_last_sample_timestamp_seconds");
     if (now_tick != last_tick) {
       ++ticks;
@@ -159,10 +163,13 @@ TEST_F(IdlePeakTest, StartupTimeOfAWorkloadThatBurnsTwoSecondsThenIdles) {
   } join{stop, watcher};
 
   std::optional<double> startup;
-  ASSERT_TRUE(WaitFor([&] {
-    startup = FindValue(ScrapeMetrics(port_), "workload_startup_seconds", {{"id", id}});
-    return startup.has_value();
-  }, 40s)) << daemon_->Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        startup = FindValue(ScrapeMetrics(port_), "workload_startup_seconds", {{"id", id}});
+        return startup.has_value();
+      },
+      40s))
+      << daemon_->Stderr();
   const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - released).count();
   EXPECT_GE(burn_end.load(), 1.9);  // 2 s of CPU
   // The burn's end to within a sampling interval or two (0.5 s each) and a tick of CPU accounting.

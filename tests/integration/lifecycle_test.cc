@@ -57,19 +57,25 @@ TEST(Lifecycle, ReloadAppliesGoodConfigAndKeepsOldOnBrokenOne) {
   const std::string listen = "web:\n  listen_address: \"127.0.0.1:" + std::to_string(port) + "\"\n";
   t.Write("c.yml", listen + "  telemetry_path: /metrics\nsampling:\n  interval: 500ms\n");
   DaemonProcess daemon(WE_DAEMON_BINARY, {"--config.file=" + t.Path("c.yml")});
-  ASSERT_TRUE(WaitFor([&] {
-    auto r = HttpGet("127.0.0.1", port, "/-/ready");
-    return r && r->status == 200;
-  }, 10s)) << daemon.Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto r = HttpGet("127.0.0.1", port, "/-/ready");
+        return r && r->status == 200;
+      },
+      10s))
+      << daemon.Stderr();
   ASSERT_EQ(HttpGet("127.0.0.1", port, "/metrics")->status, 200);
 
   // A valid change takes effect without a restart.
   t.Write("c.yml", listen + "  telemetry_path: /custom\nsampling:\n  interval: 500ms\n");
   daemon.Signal(SIGHUP);
-  ASSERT_TRUE(WaitFor([&] {
-    auto r = HttpGet("127.0.0.1", port, "/custom");
-    return r && r->status == 200;
-  }, 5s)) << daemon.Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto r = HttpGet("127.0.0.1", port, "/custom");
+        return r && r->status == 200;
+      },
+      5s))
+      << daemon.Stderr();
   EXPECT_EQ(HttpGet("127.0.0.1", port, "/metrics")->status, 404);
 
   // A broken file is logged with its errors and the running configuration stays.
@@ -85,10 +91,12 @@ TEST(Lifecycle, ReloadAppliesGoodConfigAndKeepsOldOnBrokenOne) {
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(HttpGet("127.0.0.1", port, "/other")->status, 404);
   // The failure is visible to Prometheus too (after the next tick re-renders).
-  EXPECT_TRUE(WaitFor([&] {
-    auto m = HttpGet("127.0.0.1", port, "/custom");
-    return m && FindValue(ParsePromText(m->body), "workload_exporter_config_last_reload_successful") == 0.0;
-  }, 3s));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto m = HttpGet("127.0.0.1", port, "/custom");
+        return m && FindValue(ParsePromText(m->body), "workload_exporter_config_last_reload_successful") == 0.0;
+      },
+      3s));
 
   // SIGTERM: exit 0 before systemd would kill it (the unit's TimeoutStopSec=10s). How fast is
   // not a test's to say on a shared runner: a clean exit in time is the contract.
@@ -100,12 +108,15 @@ TEST(Lifecycle, ReloadAppliesGoodConfigAndKeepsOldOnBrokenOne) {
 
 TEST(Lifecycle, SigtermDuringScrapesExitsCleanly) {
   const uint16_t port = PickFreePort();
-  DaemonProcess daemon(WE_DAEMON_BINARY, {"--web.listen-address=127.0.0.1:" + std::to_string(port),
-                                          "--sampling.interval=200ms"});
-  ASSERT_TRUE(WaitFor([&] {
-    auto r = HttpGet("127.0.0.1", port, "/-/ready");
-    return r && r->status == 200;
-  }, 10s)) << daemon.Stderr();
+  DaemonProcess daemon(WE_DAEMON_BINARY,
+                       {"--web.listen-address=127.0.0.1:" + std::to_string(port), "--sampling.interval=200ms"});
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto r = HttpGet("127.0.0.1", port, "/-/ready");
+        return r && r->status == 200;
+      },
+      10s))
+      << daemon.Stderr();
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0};
   std::thread scraper([&] {

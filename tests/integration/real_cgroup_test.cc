@@ -27,12 +27,12 @@ using test_util::DaemonProcess;
 using test_util::Find;
 using test_util::FindValue;
 using test_util::PickFreePort;
+using test_util::RandomContainerId;
+using test_util::ReadFileOrEmpty;
+using test_util::ScrapeMetrics;
 using test_util::ScratchCgroup;
 using test_util::WaitFor;
 using test_util::WaitReady;
-using test_util::ReadFileOrEmpty;
-using test_util::ScrapeMetrics;
-using test_util::RandomContainerId;
 
 constexpr auto kInterval = 500ms;
 
@@ -114,7 +114,8 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
   auto tasks = FindValue(series, "workload_tasks", {{"id", id}});
   ASSERT_TRUE(tasks);
   const std::filesystem::path task_dir = "/proc/" + std::to_string(child.pid()) + "/task";
-  const auto threads = std::distance(std::filesystem::directory_iterator(task_dir), std::filesystem::directory_iterator());
+  const auto threads =
+      std::distance(std::filesystem::directory_iterator(task_dir), std::filesystem::directory_iterator());
   EXPECT_EQ(*tasks, static_cast<double>(threads));
   EXPECT_TRUE(FindValue(series, "workload_start_time_seconds", {{"id", id}}));
   EXPECT_TRUE(FindValue(series, "workload_cpu_usage_cores", {{"id", id}}));
@@ -126,11 +127,13 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
   child.Kill();
   cgroup->Destroy();
   auto removed_at = std::chrono::steady_clock::now();
-  bool gone = WaitFor([&] {
-    auto s = ScrapeMetrics(port);
-    return !s.empty() && Find(s, "workload_info", {{"id", id}}).empty() &&
-           Find(s, "workload_memory_usage_bytes", {{"id", id}}).empty();
-  }, 2 * kInterval + 400ms);
+  bool gone = WaitFor(
+      [&] {
+        auto s = ScrapeMetrics(port);
+        return !s.empty() && Find(s, "workload_info", {{"id", id}}).empty() &&
+               Find(s, "workload_memory_usage_bytes", {{"id", id}}).empty();
+      },
+      2 * kInterval + 400ms);
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - removed_at);
   EXPECT_TRUE(gone) << "series still present " << took.count() << " ms after removal";
   RecordProperty("series_gone_after_ms", std::to_string(took.count()));

@@ -79,8 +79,8 @@ TEST_F(RealVmTest, AQemuGuestIsAVmWithTheKernelsCpuAndMemory) {
   StartDaemon("");
   const std::string uuid = RandomUuid();
   const std::string name = "we-vm-" + uuid.substr(0, 8);
-  auto pid_text = Shell("bash " + kRigs + "/run_guest.sh " + kGuest + " " + name + " " + uuid + " " + rig_.root() +
-                        " burn=3 2>&1");
+  auto pid_text =
+      Shell("bash " + kRigs + "/run_guest.sh " + kGuest + " " + name + " " + uuid + " " + rig_.root() + " burn=3 2>&1");
   ASSERT_TRUE(pid_text) << "guest did not boot";
   const pid_t pid = std::stoi(*pid_text);
   struct Killer {
@@ -89,17 +89,20 @@ TEST_F(RealVmTest, AQemuGuestIsAVmWithTheKernelsCpuAndMemory) {
   } killer{pid};
 
   std::vector<PromSeries> series;
-  ASSERT_TRUE(WaitFor([&] {
-    series = ScrapeMetrics(port_);
-    return Find(series, "workload_info", {{"id", uuid}}).size() == 1;
-  }, 10s)) << daemon_->Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        series = ScrapeMetrics(port_);
+        return Find(series, "workload_info", {{"id", uuid}}).size() == 1;
+      },
+      10s))
+      << daemon_->Stderr();
   auto info = Find(series, "workload_info", {{"id", uuid}})[0];
   EXPECT_EQ(info.labels["kind"], "vm");
   EXPECT_EQ(info.labels["runtime"], "qemu");
   EXPECT_EQ(info.labels["name"], name);
 
-  ASSERT_TRUE(WaitFor([&] { return ReadFileOrEmpty(rig_.Path(name + ".log")).find("WE-GUEST-BURN-DONE") != std::string::npos; },
-                      30s));
+  ASSERT_TRUE(WaitFor(
+      [&] { return ReadFileOrEmpty(rig_.Path(name + ".log")).find("WE-GUEST-BURN-DONE") != std::string::npos; }, 30s));
   std::this_thread::sleep_for(1500ms);  // the guest idles; two more ticks
 
   // Kernel figures and the scrape, as close together as they can be.
@@ -138,7 +141,8 @@ TEST_F(RealVmTest, AQemuGuestIsAVmWithTheKernelsCpuAndMemory) {
 TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) {
   if (::access("/usr/bin/virsh", X_OK) != 0) GTEST_SKIP() << "libvirt-clients missing";
   if (!Shell("bash " + kRigs + "/libvirtd.sh start " + rig_.root() + " >" + rig_.Path("libvirtd.out") + " 2>&1")) {
-    GTEST_SKIP() << "cannot start a libvirtd of our own (one already running?): " << ReadFileOrEmpty(rig_.Path("libvirtd.out"));
+    GTEST_SKIP() << "cannot start a libvirtd of our own (one already running?): "
+                 << ReadFileOrEmpty(rig_.Path("libvirtd.out"));
   }
   struct Stop {
     std::string rig;
@@ -172,10 +176,13 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
 
   StartDaemon("qemu:///system");
   std::vector<PromSeries> series;
-  ASSERT_TRUE(WaitFor([&] {
-    series = ScrapeMetrics(port_);
-    return FindValue(series, "workload_vm_guest_memory_used_bytes", {{"id", uuid}}).has_value();
-  }, 60s)) << daemon_->Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        series = ScrapeMetrics(port_);
+        return FindValue(series, "workload_vm_guest_memory_used_bytes", {{"id", uuid}}).has_value();
+      },
+      60s))
+      << daemon_->Stderr();
   auto info = Find(series, "workload_info", {{"id", uuid}});
   ASSERT_EQ(info.size(), 1u);
   EXPECT_EQ(info[0].labels["runtime"], "libvirt");
@@ -220,14 +227,15 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   ASSERT_EQ(::kill(lp, SIGKILL), 0);
   ASSERT_TRUE(WaitFor(libvirt_failed, 10s)) << daemon_->Stderr();
   // libvirt's close callback told the client (not only the failed call).
-  EXPECT_TRUE(WaitFor([&] { return daemon_->Stderr().find("connection closed: libvirtd closed it") != std::string::npos; },
-                      10s)) << daemon_->Stderr();
+  EXPECT_TRUE(WaitFor(
+      [&] { return daemon_->Stderr().find("connection closed: libvirtd closed it") != std::string::npos; }, 10s))
+      << daemon_->Stderr();
   expect_answers_at_once_with_the_vm();
   // libvirtd returns: the guest figures come back without restarting the daemon.
   ASSERT_TRUE(Shell("libvirtd -d >/dev/null 2>&1"));
   // Hand the new one to the rig, so that its stop stops it.
-  ASSERT_TRUE(WaitFor([&] { return Shell("test -s /run/libvirtd.pid && kill -0 $(cat /run/libvirtd.pid)").has_value(); },
-                      10s));
+  ASSERT_TRUE(
+      WaitFor([&] { return Shell("test -s /run/libvirtd.pid && kill -0 $(cat /run/libvirtd.pid)").has_value(); }, 10s));
   ASSERT_TRUE(Shell("echo LIBVIRTD_PID=$(cat /run/libvirtd.pid) >> " + rig_.Path("libvirtd.state")));
   ASSERT_TRUE(WaitFor(libvirt_back, 60s)) << daemon_->Stderr();
 
@@ -244,9 +252,12 @@ TEST_F(RealVmTest, ThroughLibvirtWithBalloonAndVcpuFiguresAndALibvirtdThatDies) 
   ASSERT_EQ(::kill(hp, SIGSTOP), 0);
   ASSERT_TRUE(WaitFor(libvirt_failed, 10s)) << daemon_->Stderr();
   expect_answers_at_once_with_the_vm();
-  EXPECT_TRUE(WaitFor([&] {
-    return daemon_->Stderr().find("connection closed: libvirtd stopped answering keepalives") != std::string::npos;
-  }, 30s)) << daemon_->Stderr();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return daemon_->Stderr().find("connection closed: libvirtd stopped answering keepalives") != std::string::npos;
+      },
+      30s))
+      << daemon_->Stderr();
   ASSERT_EQ(::kill(hp, SIGCONT), 0);
   ASSERT_TRUE(WaitFor(libvirt_back, 60s)) << daemon_->Stderr();
 }

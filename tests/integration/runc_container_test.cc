@@ -44,7 +44,7 @@ std::string Which(const char* name) {
 }
 
 bool IsDir(const std::string& p) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -65,7 +65,7 @@ class RuncContainer {
       }
     }
     started_ = Shell(runc_ + " run -d --bundle " + bundle.root() + " " + name_ + " >" + bundle.Path("runc.log") +
-                   " 2>&1") == 0;
+                     " 2>&1") == 0;
   }
   ~RuncContainer() {
     Shell(runc_ + " kill " + name_ + " KILL >/dev/null 2>&1");
@@ -104,7 +104,7 @@ void ReplaceAll(std::string* text, const std::string& from, const std::string& t
 // The whole disk (major, minor) holding `path`'s file system: throttle rules take disks, not
 // partitions.
 std::pair<unsigned, unsigned> WholeDiskOf(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return {0, 0};
   const std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
   std::string dev = ReadFileOrEmpty(sys + (::access((sys + "/partition").c_str(), F_OK) == 0 ? "/../dev" : "/dev"));
@@ -248,8 +248,9 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   Replace(&spec, "\"args\": [\n\t\t\t\"sh\"\n\t\t]",
           "\"args\": [\"/bin/busybox\", \"sh\", \"-c\", \"i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; "
           "/bin/busybox dd if=/dev/zero of=/tmp/f bs=1048576 count=4 oflag=direct conv=fsync 2>/dev/null; "
-          "/bin/busybox ping -q -c " + std::to_string(kPings) + " -s " + std::to_string(kPingData) +
-          " -i 0.05 -W 2 10.199.0.2 >/dev/null 2>&1; exec /bin/busybox sleep 600\"]");
+          "/bin/busybox ping -q -c " +
+              std::to_string(kPings) + " -s " + std::to_string(kPingData) +
+              " -i 0.05 -W 2 10.199.0.2 >/dev/null 2>&1; exec /bin/busybox sleep 600\"]");
   Replace(&spec, "\"linux\": {", "\"linux\": {\n\t\t\"cgroupsPath\": \"" + cgroup + "\",");
   const auto [disk_major, disk_minor] = WholeDiskOf(bundle.root());
   Replace(&spec, "\"resources\": {",
@@ -263,8 +264,9 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   // A Docker root with this container's state file.
   TempTree docker;
   docker.Write("var/lib/docker/containers/" + id + "/config.v2.json",
-               "{\"ID\":\"" + id + "\",\"Name\":\"/it-web\",\"Config\":{\"Image\":\"busybox:it\","
-               "\"Env\":[\"SECRET=nope\"],\"Labels\":{\"com.example.team\":\"it\",\"other\":\"x\"}}}");
+               "{\"ID\":\"" + id +
+                   "\",\"Name\":\"/it-web\",\"Config\":{\"Image\":\"busybox:it\","
+                   "\"Env\":[\"SECRET=nope\"],\"Labels\":{\"com.example.team\":\"it\",\"other\":\"x\"}}}");
 
   const uint16_t port = PickFreePort();
   TempTree conf;
@@ -278,10 +280,13 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   ASSERT_TRUE(container.started()) << ReadFileOrEmpty(bundle.Path("runc.log"));
 
   std::vector<PromSeries> series;
-  ASSERT_TRUE(WaitFor([&] {
-    series = ScrapeMetrics(port);
-    return Find(series, "workload_info", {{"id", id}}).size() == 1;
-  }, 10s)) << daemon.Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        series = ScrapeMetrics(port);
+        return Find(series, "workload_info", {{"id", id}}).size() == 1;
+      },
+      10s))
+      << daemon.Stderr();
   auto info = Find(series, "workload_info", {{"id", id}})[0];
   EXPECT_EQ(info.labels["name"], "it-web");
   EXPECT_EQ(info.labels["runtime"], "docker");
@@ -294,21 +299,26 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   const std::string unified = "/sys/fs/cgroup/unified" + cgroup;
   const std::string memory = "/sys/fs/cgroup/memory" + cgroup;
   const std::string blkio = "/sys/fs/cgroup/blkio" + cgroup;
-  ASSERT_TRUE(WaitFor([&] {
-    std::string error;
-    auto stat = ParseFlatKeyed(ReadFileOrEmpty(unified + "/cpu.stat"), &error);
-    static double last = -1;
-    const double now = stat ? static_cast<double>(stat->Get("usage_usec").value_or(0)) : -2;
-    const bool still = now == last && now > 0;
-    last = now;
-    std::this_thread::sleep_for(400ms);
-    return still;
-  }, 20s));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::string error;
+        auto stat = ParseFlatKeyed(ReadFileOrEmpty(unified + "/cpu.stat"), &error);
+        static double last = -1;
+        const double now = stat ? static_cast<double>(stat->Get("usage_usec").value_or(0)) : -2;
+        const bool still = now == last && now > 0;
+        last = now;
+        std::this_thread::sleep_for(400ms);
+        return still;
+      },
+      20s));
   const std::map<std::string, std::string> me = {{"id", id}};
-  EXPECT_TRUE(WaitFor([&] {
-    series = ScrapeMetrics(port);
-    return FindValue(series, "workload_network_transmit_packets_total", me) == static_cast<double>(kPings);
-  }, 10s)) << "the pings never showed";
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        series = ScrapeMetrics(port);
+        return FindValue(series, "workload_network_transmit_packets_total", me) == static_cast<double>(kPings);
+      },
+      10s))
+      << "the pings never showed";
   // memory.usage_in_bytes counts the charge each CPU holds in reserve for the cgroup (up to 64
   // pages per CPU), and any other cgroup charging on that CPU, this test's own parsing of a scrape
   // included, returns that reserve: on a container of a few hundred KiB the figure can drop by

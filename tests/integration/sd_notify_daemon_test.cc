@@ -2,11 +2,11 @@
 // and WatchdogSec=: READY=1 after the first sample, RELOADING=1 then READY=1 around SIGHUP,
 // WATCHDOG=1 at half the watchdog period while sampling is healthy, STOPPING=1 on SIGTERM.
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -30,7 +30,8 @@ std::vector<std::string> Receive(int fd, std::chrono::milliseconds for_how_long)
   const auto deadline = std::chrono::steady_clock::now() + for_how_long;
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd, POLLIN, 0};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (::poll(&p, 1, static_cast<int>(std::max<long long>(1, left.count()))) <= 0) continue;
     char buf[4096];
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
@@ -56,10 +57,10 @@ TEST(SdNotifyDaemon, ReadyReloadingWatchdogStopping) {
   ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
 
   const uint16_t port = PickFreePort();
-  DaemonProcess daemon(WE_DAEMON_BINARY,
-                       {"--web.listen-address=127.0.0.1:" + std::to_string(port), "--sampling.interval=200ms",
-                        "--libvirt.uri="},
-                       {"NOTIFY_SOCKET=" + path, "WATCHDOG_USEC=400000"});
+  DaemonProcess daemon(
+      WE_DAEMON_BINARY,
+      {"--web.listen-address=127.0.0.1:" + std::to_string(port), "--sampling.interval=200ms", "--libvirt.uri="},
+      {"NOTIFY_SOCKET=" + path, "WATCHDOG_USEC=400000"});
   auto first = Receive(fd, 1500ms);
   ASSERT_GE(Count(first, "READY=1"), 1) << daemon.Stderr();
   EXPECT_EQ(first.front(), "READY=1");  // nothing before the first sample is published

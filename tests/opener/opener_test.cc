@@ -4,13 +4,13 @@
 // a dead opener means the daemon's own result, not an error and not a wait. Needs root.
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <grp.h>
 
 #include <gtest/gtest.h>
 
@@ -223,12 +223,14 @@ TEST_F(OpenerTest, WhatTheUserIsRefusedTheOpenerGivesForAllowlistedPaths) {
   EXPECT_EQ(report,
             "direct read: Permission denied\n"
             "direct write: Permission denied\n"
-            "brokered read: " + kConfig + "\n"
-            "brokered other: Permission denied\n"
-            "rw open: ok\n"
-            "rw read: 4096\n"
-            "rw write: written\n"
-            "counts: ok=2 refused=0 unavailable=0 \n");
+            "brokered read: " +
+                kConfig +
+                "\n"
+                "brokered other: Permission denied\n"
+                "rw open: ok\n"
+                "rw read: 4096\n"
+                "rw write: written\n"
+                "counts: ok=2 refused=0 unavailable=0 \n");
   std::ifstream in(peak_);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "reset\n") << "the write reached the file";
 }
@@ -238,7 +240,7 @@ TEST_F(OpenerTest, RefusesWhatIsNotAllowlisted) {
   const std::vector<std::pair<std::pair<OpenMode, std::string>, std::string>> cases = {
       {{OpenMode::kRead, containers + kId + "/hostconfig.json"}, "refused Permission denied"},
       {{OpenMode::kReadWrite, config_}, "refused Permission denied"},  // state files are read-only
-      {{OpenMode::kRead, peak_}, "refused Permission denied"},  // memory.peak is read-write only
+      {{OpenMode::kRead, peak_}, "refused Permission denied"},         // memory.peak is read-write only
       {{OpenMode::kReadWrite, cgroupfs_ + "/system.slice/docker-1.scope/memory.max"}, "refused Permission denied"},
       {{OpenMode::kReadWrite, cgroupfs_ + "/system.slice/../system.slice/docker-1.scope/memory.peak"},
        "refused Permission denied"},
@@ -250,8 +252,7 @@ TEST_F(OpenerTest, RefusesWhatIsNotAllowlisted) {
       {{OpenMode::kReadWrite, cgroupfs_ + "/link/memory.peak"}, "refused Not a directory"},
       {{OpenMode::kRead, containers + "linked/config.v2.json"}, "refused Not a directory"},
       // A link as the final component.
-      {{OpenMode::kReadWrite, cgroupfs_ + "/final/memory.peak"},
-       std::string("refused ") + std::strerror(ELOOP)},
+      {{OpenMode::kReadWrite, cgroupfs_ + "/final/memory.peak"}, std::string("refused ") + std::strerror(ELOOP)},
       // Not regular files; the FIFO must not block the opener either.
       {{OpenMode::kReadWrite, cgroupfs_ + "/fifo/memory.peak"}, "refused Permission denied"},
       {{OpenMode::kReadWrite, cgroupfs_ + "/dir/memory.peak"}, "refused Permission denied"},

@@ -87,7 +87,6 @@ TEST(Normaliser, MissingCounterYieldsNoRateAndOutputIsSorted) {
   EXPECT_FALSE(v[1].cpu_usage_cores);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Idle, peak and startup through the normaliser
 
@@ -148,8 +147,8 @@ TEST(NormaliserWindows, IntervalWatermarkIsExactPerIntervalAndReplacesTheLifetim
   std::vector<WorkloadView> v;
   for (int i = 0; i < 12; ++i) {
     const uint64_t interval_peak = i == 3 ? 900'000'000 : 110'000'000;
-    v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 2'000'000'000, interval_peak, 0)},
-                 t0 + milliseconds(1000 * i), 1e9 + i);
+    v = n.Update({MakeMemory(1, i * 0.1, 100'000'000, 2'000'000'000, interval_peak, 0)}, t0 + milliseconds(1000 * i),
+                 1e9 + i);
     const double peak = *v[0].windows[0].memory_peak_bytes;
     if (i >= 3 && i < 8) {
       EXPECT_NEAR(peak, 900e6, 900e6 * 0.0004) << i;  // the spike, while inside the 5 s window
@@ -232,10 +231,8 @@ TEST(NormaliserWindows, StartupIsTheTimeUntilCpuFirstSettles) {
 // The startup must not be taken as settled then, but once the CPU has come down.
 TEST(NormaliserWindows, AStartupLongerThanTheShortestWindowIsNotMistakenForRest) {
   // Seen at its start; busy for 30 s around 1 core (0.9 to 1.1), then quiet (0.02 cores).
-  const auto startups =
-      StartupAfterEachTick({milliseconds(10'000), milliseconds(120'000)}, milliseconds(5'000), 60, 0, [](int i) {
-        return i <= 30 ? 0.9 + 0.2 * ((i * 7) % 5) / 4.0 : 0.02;
-      });
+  const auto startups = StartupAfterEachTick({milliseconds(10'000), milliseconds(120'000)}, milliseconds(5'000), 60, 0,
+                                             [](int i) { return i <= 30 ? 0.9 + 0.2 * ((i * 7) % 5) / 4.0 : 0.02; });
   for (int i = 0; i < 35; ++i) {
     EXPECT_FALSE(startups[i]) << "decided at " << i << " s, in the middle of the startup";
   }
@@ -246,10 +243,8 @@ TEST(NormaliserWindows, AStartupLongerThanTheShortestWindowIsNotMistakenForRest)
 // A VM booting for 20 s under TCG, then at rest at 0.018 cores with its disk and balloon timers
 // costing 0.075 cores every other second, over the 0.05 floor: it settles when its boot ends.
 TEST(NormaliserWindows, PeriodicSpikesAtRestDoNotKeepAStartupFromSettling) {
-  const auto startups =
-      StartupAfterEachTick({milliseconds(30'000), milliseconds(120'000)}, milliseconds(10'000), 60, 0, [](int i) {
-        return i <= 20 ? 1.0 : (i % 2 == 0 ? 0.075 : 0.018);
-      });
+  const auto startups = StartupAfterEachTick({milliseconds(30'000), milliseconds(120'000)}, milliseconds(10'000), 60, 0,
+                                             [](int i) { return i <= 20 ? 1.0 : (i % 2 == 0 ? 0.075 : 0.018); });
   ASSERT_TRUE(startups.back());
   EXPECT_NEAR(*startups.back(), 20.0, 1e-9);  // quiet from the interval starting at +20 s
 }

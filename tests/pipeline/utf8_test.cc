@@ -23,14 +23,18 @@ TEST(Utf8, ValidTextIsKeptAndInvalidBytesBecomeOneReplacementEach) {
   }
   const std::string r = kFffd;
   // As Go decodes a string: each byte that starts no well-formed sequence is one U+FFFD.
-  EXPECT_EQ(ToValidUtf8("a\xFF" "b"), "a" + r + "b");
-  EXPECT_EQ(ToValidUtf8("\xC3"), r);                              // truncated
-  EXPECT_EQ(ToValidUtf8("\xC0\xAF"), r + r);                      // overlong '/'
-  EXPECT_EQ(ToValidUtf8("\xE0\x80\xAF"), r + r + r);              // overlong, three bytes
-  EXPECT_EQ(ToValidUtf8("\xED\xA0\x80"), r + r + r);              // a surrogate
-  EXPECT_EQ(ToValidUtf8("\xF4\x90\x80\x80"), r + r + r + r);      // above U+10FFFF
-  EXPECT_EQ(ToValidUtf8("\xE2\x82" "x"), r + r + "x");            // cut short by ASCII
-  EXPECT_EQ(ToValidUtf8("\x80\xC3\xA9"), r + "\xC3\xA9");         // a stray continuation byte
+  EXPECT_EQ(ToValidUtf8("a\xFF"
+                        "b"),
+            "a" + r + "b");
+  EXPECT_EQ(ToValidUtf8("\xC3"), r);                          // truncated
+  EXPECT_EQ(ToValidUtf8("\xC0\xAF"), r + r);                  // overlong '/'
+  EXPECT_EQ(ToValidUtf8("\xE0\x80\xAF"), r + r + r);          // overlong, three bytes
+  EXPECT_EQ(ToValidUtf8("\xED\xA0\x80"), r + r + r);          // a surrogate
+  EXPECT_EQ(ToValidUtf8("\xF4\x90\x80\x80"), r + r + r + r);  // above U+10FFFF
+  EXPECT_EQ(ToValidUtf8("\xE2\x82"
+                        "x"),
+            r + r + "x");                                  // cut short by ASCII
+  EXPECT_EQ(ToValidUtf8("\x80\xC3\xA9"), r + "\xC3\xA9");  // a stray continuation byte
   for (const char* invalid : {"\xFF", "\xC3", "\xC0\xAF", "\xED\xA0\x80", "\xF5\x80\x80\x80"}) {
     EXPECT_FALSE(IsValidUtf8(invalid));
     EXPECT_TRUE(IsValidUtf8(ToValidUtf8(invalid)));

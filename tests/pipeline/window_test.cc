@@ -130,9 +130,7 @@ class Reference {
     const uint64_t block = k / spec.block;
     return block + 1 >= spec.blocks ? (block + 1 - spec.blocks) * spec.block : 0;
   }
-  Point At(uint64_t s) const {
-    return s < history_.size() ? history_[s] : Point{};
-  }
+  Point At(uint64_t s) const { return s < history_.size() ? history_[s] : Point{}; }
   std::optional<uint16_t> Quantile(std::vector<uint16_t> values) const {
     if (values.empty()) return std::nullopt;
     std::sort(values.begin(), values.end());
@@ -152,8 +150,8 @@ using Series = std::function<std::optional<double>(int i, std::mt19937_64& rng)>
 struct Shape {
   std::string name;
   Series cpu, memory;
-  double gap_probability = 0;     // a slot with no value
-  double jump_probability = 0;    // skip ahead several slots (a stalled sampler)
+  double gap_probability = 0;   // a slot with no value
+  double jump_probability = 0;  // skip ahead several slots (a stalled sampler)
   int max_jump = 0;
 };
 
@@ -165,20 +163,16 @@ std::vector<Shape> Shapes() {
   };
   return {
       {"Random", uniform(0, 4), uniform(1e6, 1e9)},
-      {"Steps",
-       [](int i, std::mt19937_64&) -> std::optional<double> { return (i / 97) % 2 ? 2.0 : 0.01; },
+      {"Steps", [](int i, std::mt19937_64&) -> std::optional<double> { return (i / 97) % 2 ? 2.0 : 0.01; },
        [](int i, std::mt19937_64&) -> std::optional<double> { return 1e8 * (1 + (i / 211) % 4); }},
-      {"Spikes",
-       [](int i, std::mt19937_64&) -> std::optional<double> { return i % 53 == 0 ? 8.0 : 0.002; },
+      {"Spikes", [](int i, std::mt19937_64&) -> std::optional<double> { return i % 53 == 0 ? 8.0 : 0.002; },
        [](int i, std::mt19937_64&) -> std::optional<double> { return i % 71 == 0 ? 4e9 : 2e8; }},
-      {"Sawtooth",
-       [](int i, std::mt19937_64&) -> std::optional<double> { return (i % 131) * 0.01; },
+      {"Sawtooth", [](int i, std::mt19937_64&) -> std::optional<double> { return (i % 131) * 0.01; },
        [](int i, std::mt19937_64&) -> std::optional<double> { return 1e7 + (i % 617) * 1e6; }},
       {"Decreasing",  // worst case for a monotonic deque
        [](int i, std::mt19937_64&) -> std::optional<double> { return 1e4 / (1 + i); },
        [](int i, std::mt19937_64&) -> std::optional<double> { return 1e12 / (1 + i); }},
-      {"ZerosAndGaps",
-       [](int, std::mt19937_64& rng) -> std::optional<double> { return rng() % 3 == 0 ? 0.0 : 0.5; },
+      {"ZerosAndGaps", [](int, std::mt19937_64& rng) -> std::optional<double> { return rng() % 3 == 0 ? 0.0 : 0.5; },
        [](int, std::mt19937_64&) -> std::optional<double> { return 0.0; }, 0.3},
       {"StalledSampler", uniform(0, 2), uniform(1e6, 1e7), 0.05, 0.02, 40},
       {"LongStalls", uniform(0, 2), uniform(1e6, 1e7), 0.0, 0.004, 3000},
@@ -284,7 +278,7 @@ TEST(WorkloadWindowsTest, FirstQuietRunAveragesSpikesButStartsQuietAndBreaksAtGa
     auto w = std::make_unique<WorkloadWindows>(layout);
     w->Add(0, std::nullopt, 1, 1, scratch);
     for (uint64_t s = 1; s <= 4; ++s) w->Add(s, 1.0, 1, 1, scratch);  // busy
-    w->Add(5, 0.3, 1, 1, scratch);                                     // the burst's tail
+    w->Add(5, 0.3, 1, 1, scratch);                                    // the burst's tail
     for (uint64_t s = 6; s <= 40; ++s) {
       std::optional<double> cpu = s % 2 == 0 ? 0.02 : spike;
       if (gap_at && s == *gap_at) cpu = std::nullopt;

@@ -47,10 +47,12 @@ bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds t
 }
 
 bool WaitReady(uint16_t port, std::chrono::milliseconds timeout) {
-  return WaitFor([port] {
-    auto r = HttpGet("127.0.0.1", port, "/-/ready");
-    return r && r->status == 200;
-  }, timeout);
+  return WaitFor(
+      [port] {
+        auto r = HttpGet("127.0.0.1", port, "/-/ready");
+        return r && r->status == 200;
+      },
+      timeout);
 }
 
 DaemonProcess::DaemonProcess(const std::string& binary, const std::vector<std::string>& args,

@@ -209,8 +209,7 @@ std::optional<std::string> HttpConnection::ReadUntilClosed(std::string* error) {
 }
 
 std::optional<HttpResponse> HttpRequest(const std::string& host, uint16_t port, const std::string& method,
-                                        const std::string& target,
-                                        const std::map<std::string, std::string>& headers,
+                                        const std::string& target, const std::map<std::string, std::string>& headers,
                                         std::chrono::milliseconds timeout, std::string* error) {
   HttpConnection connection(timeout);
   if (!connection.Connect(host, port, error)) return std::nullopt;

@@ -18,7 +18,7 @@ namespace we::test_util {
 struct HttpResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, in order
-  std::string body;  // raw bytes as sent (not decompressed)
+  std::string body;                                          // raw bytes as sent (not decompressed)
 
   // The first header of that name (case-insensitive), or "" when absent.
   std::string header(const std::string& name) const;

@@ -30,7 +30,7 @@ std::string RandomContainerId() {
 namespace {
 
 bool IsDir(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -148,8 +148,7 @@ std::optional<std::string> ScratchCgroup::v1_dir(const std::string& controller) 
   return it->second;
 }
 
-std::optional<uint64_t> ScratchCgroup::ReadMemoryFigure(const std::string& v1_file,
-                                                        const std::string& v2_file) const {
+std::optional<uint64_t> ScratchCgroup::ReadMemoryFigure(const std::string& v1_file, const std::string& v2_file) const {
   if (auto memory = v1_dir("memory")) return ParseU64(ReadFileOrEmpty(*memory + "/" + v1_file));
   if (unified_dir_) return ParseU64(ReadFileOrEmpty(*unified_dir_ + "/" + v2_file));
   return std::nullopt;

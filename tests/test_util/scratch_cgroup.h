@@ -24,8 +24,7 @@ class ScratchCgroup {
   // Creates `name` beneath this process's cgroup in the cgroup2 tree (when the host has one) and
   // in each listed v1 hierarchy present under `cgroupfs` (on a hybrid or v1 host). Throws
   // std::runtime_error naming the directory when a mkdir fails, or when no hierarchy was found.
-  ScratchCgroup(const std::string& cgroupfs, const std::string& name,
-                const std::vector<std::string>& v1_controllers);
+  ScratchCgroup(const std::string& cgroupfs, const std::string& name, const std::vector<std::string>& v1_controllers);
   // Destroys what is left (processes in it must have exited).
   ~ScratchCgroup();
   ScratchCgroup(const ScratchCgroup&) = delete;

@@ -12,8 +12,8 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -169,8 +169,8 @@ TEST(FetchWorkloadsJson, ADaemonThatAcceptsAndNeverAnswersTimesOut) {
   // Run aside, so that a hang fails this test instead of blocking the suite.
   auto fetch = std::async(std::launch::async, [&] {
     std::string error;
-    auto body = FetchWorkloadsJson(url, {.connect = std::chrono::seconds(5), .read = std::chrono::milliseconds(300)},
-                                   &error);
+    auto body =
+        FetchWorkloadsJson(url, {.connect = std::chrono::seconds(5), .read = std::chrono::milliseconds(300)}, &error);
     return std::make_pair(body, error);
   });
   if (fetch.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
@@ -197,9 +197,10 @@ TEST(FetchWorkloadsJson, NobodyListeningNamesTheUrl) {
 TEST(FetchWorkloadsJson, TheDocumentFromTheDaemonsServer) {
   boost::asio::io_context io;
   auto doc = std::make_shared<const std::string>(WorkloadsJson(*test_util::FixtureSnapshot()));
-  HttpServer server(io, HttpServerOptions{}, HttpHandlers{.metrics = [](bool, HttpHandlers::MetricsDone done) { done(nullptr); },
-                                                          .ready = nullptr,
-                                                          .workloads_json = [doc](HttpHandlers::WorkloadsDone done) { done(doc); }});
+  HttpServer server(io, HttpServerOptions{},
+                    HttpHandlers{.metrics = [](bool, HttpHandlers::MetricsDone done) { done(nullptr); },
+                                 .ready = nullptr,
+                                 .workloads_json = [doc](HttpHandlers::WorkloadsDone done) { done(doc); }});
   ASSERT_EQ(server.Listen("127.0.0.1:0"), std::nullopt);
   auto work = boost::asio::make_work_guard(io);
   std::thread loop([&] { io.run(); });
