@@ -20,12 +20,23 @@ namespace {
 // containers (libvirt.uri empty) does not map libvirt and the ~9 MB of libraries it pulls in
 // (GnuTLS, GLib, libssh, whose constructor initialises OpenSSL, ...), and a host without libvirt0
 // installed still runs, finding its VMs from their QEMU processes.
-#define WE_LIBVIRT_FUNCTIONS(X)                                                                                       \
-  X(virConnectClose)                                                                                                  \
-  X(virConnectGetAllDomainStats) X(virConnectIsAlive) X(virConnectOpenReadOnly) X(virConnectRegisterCloseCallback)    \
-      X(virConnectSetKeepAlive) X(virConnectUnregisterCloseCallback) X(virDomainGetName) X(virDomainGetUUIDString)    \
-          X(virDomainStatsRecordListFree) X(virEventRegisterDefaultImpl) X(virEventRunDefaultImpl) X(virGetLastError) \
-              X(virSetErrorFunc)
+// clang-format off: one function a line (clang-format 14 reflows X-lists differently each pass)
+#define WE_LIBVIRT_FUNCTIONS(X)        \
+  X(virConnectClose)                   \
+  X(virConnectGetAllDomainStats)       \
+  X(virConnectIsAlive)                 \
+  X(virConnectOpenReadOnly)            \
+  X(virConnectRegisterCloseCallback)   \
+  X(virConnectSetKeepAlive)            \
+  X(virConnectUnregisterCloseCallback) \
+  X(virDomainGetName)                  \
+  X(virDomainGetUUIDString)            \
+  X(virDomainStatsRecordListFree)      \
+  X(virEventRegisterDefaultImpl)       \
+  X(virEventRunDefaultImpl)            \
+  X(virGetLastError)                   \
+  X(virSetErrorFunc)
+// clang-format on
 
 struct LibvirtApi {
 #define WE_LIBVIRT_POINTER(name) decltype(&::name) name = nullptr;

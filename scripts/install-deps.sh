@@ -33,6 +33,7 @@ if [ "$mode" = test ]; then
     lintian shellcheck python3-yaml  # the Debian package test; shell and YAML lint
     openssl apache2-utils        # certificates and a bcrypt hash (htpasswd) for the web security test
     clang libclang-rt-14-dev     # the ASan/UBSan unit suite and the libFuzzer targets (sanitize.sh)
+    clang-format-14              # tests/format_test.sh: the C++ files as .clang-format says
   )
 fi
 
