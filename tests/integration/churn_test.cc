@@ -42,15 +42,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using test_util::BurnerChild;
-using test_util::DaemonProcess;
-using test_util::HttpGet;
-using test_util::kUnderThreadSanitizer;
-using test_util::ParsePromText;
-using test_util::PickFreePort;
-using test_util::RandomContainerId;
-using test_util::ScratchCgroup;
-using test_util::WaitFor;
+using namespace test_util;
 
 constexpr auto kInterval = 1s;       // the daemon's default
 constexpr auto kCreateEvery = 50ms;  // 20 containers a second
@@ -108,13 +100,7 @@ TEST(Churn, TwentyContainersASecondLeaveNoStaleSeriesNoBadRatesAndNoLeaks) {
   const uint16_t port = PickFreePort();
   DaemonProcess daemon(WE_DAEMON_BINARY, {"--web.listen-address=127.0.0.1:" + std::to_string(port),
                                           "--libvirt.uri=", "--log.level=warn"});
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto r = HttpGet("127.0.0.1", port, "/-/ready");
-        return r && r->status == 200;
-      },
-      10s))
-      << daemon.Stderr();
+  ASSERT_TRUE(WaitReady(port, 10s)) << daemon.Stderr();
   std::this_thread::sleep_for(2 * kInterval);
   const int fds_before = OpenFds(daemon.pid());
   const uint64_t rss_before = RssBytes(daemon.pid());

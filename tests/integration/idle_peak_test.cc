@@ -24,18 +24,7 @@ namespace we {
 namespace {
 
 using namespace std::chrono_literals;
-using test_util::BurnerChild;
-using test_util::DaemonProcess;
-using test_util::FindValue;
-using test_util::PickFreePort;
-using test_util::RandomContainerId;
-using test_util::ReadFileOrEmpty;
-using test_util::ScrapeMetrics;
-using test_util::ScratchCgroup;
-using test_util::SpikeChild;
-using test_util::TempTree;
-using test_util::WaitFor;
-using test_util::WaitReady;
+using namespace test_util;
 
 class IdlePeakTest : public ::testing::Test {
  protected:
@@ -59,7 +48,7 @@ class IdlePeakTest : public ::testing::Test {
 TEST_F(IdlePeakTest, ASpikeBetweenSamplesShowsInThePeakThroughTheKernelWatermark) {
   // The spike child is a fork of this binary: under ThreadSanitizer its 200 MiB drag their shadow
   // memory into the cgroup, which outlives the spike, so no sample could miss it.
-  if (test_util::kUnderThreadSanitizer) GTEST_SKIP() << "the spike's premise does not hold under ThreadSanitizer";
+  if (kUnderThreadSanitizer) GTEST_SKIP() << "the spike's premise does not hold under ThreadSanitizer";
   StartDaemon("sampling:\n  interval: 1s\n");
   const std::string id = RandomContainerId();
   std::optional<ScratchCgroup> cgroup;

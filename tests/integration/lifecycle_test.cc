@@ -17,13 +17,7 @@ namespace we {
 namespace {
 
 using namespace std::chrono_literals;
-using test_util::DaemonProcess;
-using test_util::FindValue;
-using test_util::HttpGet;
-using test_util::ParsePromText;
-using test_util::PickFreePort;
-using test_util::TempTree;
-using test_util::WaitFor;
+using namespace test_util;
 
 int RunToExit(const std::vector<std::string>& args, std::string* err) {
   DaemonProcess p(WE_DAEMON_BINARY, args);
@@ -57,25 +51,13 @@ TEST(Lifecycle, ReloadAppliesGoodConfigAndKeepsOldOnBrokenOne) {
   const std::string listen = "web:\n  listen_address: \"127.0.0.1:" + std::to_string(port) + "\"\n";
   t.Write("c.yml", listen + "  telemetry_path: /metrics\nsampling:\n  interval: 500ms\n");
   DaemonProcess daemon(WE_DAEMON_BINARY, {"--config.file=" + t.Path("c.yml")});
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto r = HttpGet("127.0.0.1", port, "/-/ready");
-        return r && r->status == 200;
-      },
-      10s))
-      << daemon.Stderr();
+  ASSERT_TRUE(WaitReady(port, 10s)) << daemon.Stderr();
   ASSERT_EQ(HttpGet("127.0.0.1", port, "/metrics")->status, 200);
 
   // A valid change takes effect without a restart.
   t.Write("c.yml", listen + "  telemetry_path: /custom\nsampling:\n  interval: 500ms\n");
   daemon.Signal(SIGHUP);
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto r = HttpGet("127.0.0.1", port, "/custom");
-        return r && r->status == 200;
-      },
-      5s))
-      << daemon.Stderr();
+  ASSERT_TRUE(WaitHttpOk(port, "/custom", 5s)) << daemon.Stderr();
   EXPECT_EQ(HttpGet("127.0.0.1", port, "/metrics")->status, 404);
 
   // A broken file is logged with its errors and the running configuration stays.
@@ -110,13 +92,7 @@ TEST(Lifecycle, SigtermDuringScrapesExitsCleanly) {
   const uint16_t port = PickFreePort();
   DaemonProcess daemon(WE_DAEMON_BINARY,
                        {"--web.listen-address=127.0.0.1:" + std::to_string(port), "--sampling.interval=200ms"});
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto r = HttpGet("127.0.0.1", port, "/-/ready");
-        return r && r->status == 200;
-      },
-      10s))
-      << daemon.Stderr();
+  ASSERT_TRUE(WaitReady(port, 10s)) << daemon.Stderr();
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0};
   std::thread scraper([&] {

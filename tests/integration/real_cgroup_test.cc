@@ -22,17 +22,7 @@ namespace we {
 namespace {
 
 using namespace std::chrono_literals;
-using test_util::BurnerChild;
-using test_util::DaemonProcess;
-using test_util::Find;
-using test_util::FindValue;
-using test_util::PickFreePort;
-using test_util::RandomContainerId;
-using test_util::ReadFileOrEmpty;
-using test_util::ScrapeMetrics;
-using test_util::ScratchCgroup;
-using test_util::WaitFor;
-using test_util::WaitReady;
+using namespace test_util;
 
 constexpr auto kInterval = 500ms;
 

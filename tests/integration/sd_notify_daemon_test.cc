@@ -19,10 +19,7 @@ namespace we {
 namespace {
 
 using namespace std::chrono_literals;
-using test_util::DaemonProcess;
-using test_util::HttpGet;
-using test_util::PickFreePort;
-using test_util::TempTree;
+using namespace test_util;
 
 // Every datagram that arrives within `for_how_long`.
 std::vector<std::string> Receive(int fd, std::chrono::milliseconds for_how_long) {

@@ -46,14 +46,16 @@ bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds t
   return predicate();
 }
 
-bool WaitReady(uint16_t port, std::chrono::milliseconds timeout) {
+bool WaitHttpOk(uint16_t port, const std::string& path, std::chrono::milliseconds timeout) {
   return WaitFor(
-      [port] {
-        auto r = HttpGet("127.0.0.1", port, "/-/ready");
+      [port, &path] {
+        auto r = HttpGet("127.0.0.1", port, path);
         return r && r->status == 200;
       },
       timeout);
 }
+
+bool WaitReady(uint16_t port, std::chrono::milliseconds timeout) { return WaitHttpOk(port, "/-/ready", timeout); }
 
 DaemonProcess::DaemonProcess(const std::string& binary, const std::vector<std::string>& args,
                              const std::vector<std::string>& extra_env) {

@@ -37,8 +37,10 @@ uint16_t PickFreePort();
 // Polls `predicate` every 20 ms until it holds or `timeout` passes; returns its last result.
 bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds timeout);
 
-// Polls GET /-/ready on 127.0.0.1:`port` (WaitFor's cadence) until it answers 200 or `timeout`
-// passes: whether the daemon listening there came up and said it was ready.
+// Polls GET `path` on 127.0.0.1:`port` (WaitFor's cadence) until it answers 200 or `timeout`
+// passes.
+bool WaitHttpOk(uint16_t port, const std::string& path, std::chrono::milliseconds timeout);
+// WaitHttpOk on /-/ready: whether the daemon listening there came up and said it was ready.
 bool WaitReady(uint16_t port, std::chrono::milliseconds timeout);
 
 class DaemonProcess {
