@@ -104,7 +104,7 @@ printf '#!/bin/sh\nexit 101\n' >"$T/usr/sbin/policy-rc.d"
 chmod 755 "$T/usr/sbin/policy-rc.d"
 # Beside the host's packages: the shared libraries the daemon's package depends on (what
 # dpkg-shlibdeps finds for it on Debian 12), since the guest has no network to resolve them.
-PACKAGES="systemd-sysv udev kmod dbus docker.io podman crun conmon iproute2 curl busybox-static
+PACKAGES="systemd-sysv udev kmod dbus procps docker.io podman crun conmon iproute2 curl busybox-static
           adduser libssl3 libcrypt1 zlib1g libprometheus-cpp-core1.0 libyaml-cpp0.7 libspdlog1.10
           libfmt9 libstdc++6"
 chroot "$T" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
