@@ -5,12 +5,14 @@
  *   load alloc MIB             allocate and touch MIB MiB, then sleep forever (OOM: give it more
  *                              than its --memory)
  *   load spike BASE SPIKE MS   hold BASE MiB; on each SIGUSR1 allocate and touch SPIKE MiB, hold it
- *                              MS ms, free it (munmap: memory.current drops at once)
+ *                              MS ms, free it (munmap: memory.current drops at once), then create
+ *                              /tmp/spiked-N (N counts from 1) to say it is over
  *   load dio FILE MIB          write MIB MiB to FILE with O_DIRECT, read them back with O_DIRECT,
  *                              fsync, then sleep forever (io.stat then stays put)
- *   load peakfd PATH MS        open PATH (a memory.peak) read-write, reset this descriptor's
- *                              watermark, sleep MS ms, print the descriptor's watermark (Linux
- *                              >= 6.12: the reset is this descriptor's own)
+ *   load peakfd PATH FILE MS   open PATH (a memory.peak) read-write, reset this descriptor's
+ *                              watermark, wait until FILE exists (at most MS ms), print the
+ *                              descriptor's watermark (Linux >= 6.12: the reset is this
+ *                              descriptor's own)
  * Every mode prints one line when its setup is done, so a caller can wait for it.
  */
 #define _GNU_SOURCE
@@ -83,6 +85,10 @@ int main(int argc, char **argv) {
             char *p = touch(spike);
             sleep_ms(hold);
             if (p) munmap(p, spike * MIB);
+            char marker[64];
+            snprintf(marker, sizeof marker, "/tmp/spiked-%d", (int)done);
+            int m = open(marker, O_WRONLY | O_CREAT, 0644);
+            if (m >= 0) close(m);
             printf("spiked %lu MiB for %ld ms\n", spike, hold);
         }
     } else if (strcmp(mode, "dio") == 0 && argc == 4) {
@@ -99,12 +105,13 @@ int main(int argc, char **argv) {
         if (fsync(fd) != 0) die("fsync");
         printf("direct I/O done: %lu MiB written, %lu MiB read\n", mib, mib);
         for (;;) pause();
-    } else if (strcmp(mode, "peakfd") == 0 && argc == 4) {
+    } else if (strcmp(mode, "peakfd") == 0 && argc == 5) {
         int fd = open(argv[2], O_RDWR);
         if (fd < 0) die(argv[2]);
         if (write(fd, "reset\n", 6) != 6) die("reset");
         printf("reset\n");
-        sleep_ms(strtol(argv[3], NULL, 10));
+        for (long waited = 0; access(argv[3], F_OK) != 0 && waited < strtol(argv[4], NULL, 10); waited += 10)
+            sleep_ms(10);
         char text[64];
         ssize_t n = pread(fd, text, sizeof text - 1, 0);
         if (n <= 0) die("pread");
