@@ -90,6 +90,15 @@ finish() {
   log "done: $(grep -c '^PASS' "$R/checks.txt") PASS, $(grep -c '^FAIL' "$R/checks.txt") FAIL"
   date +%s >"$R/done"
   sync
+  # The results are on disk: power off without stopping each service (Docker and Podman stop
+  # their containers one SIGTERM timeout at a time, minutes under TCG). The runtimes and their
+  # containers are killed first (cgroup.kill), or systemd-shutdown would wait 90 s for them;
+  # --force still unmounts, so debugfs on the host sees every file.
+  local d
+  for d in $CG/machine.slice/*/ $CG/system.slice/docker*/ $CG/system.slice/containerd.service/; do
+    [[ -f $d/cgroup.kill ]] && echo 1 >"$d/cgroup.kill"
+  done
+  systemctl poweroff --force
 }
 trap finish EXIT
 : >"$R/checks.txt"
@@ -359,9 +368,12 @@ measure_reload services:reload
 sleep 2.2
 scrape pkg "$R/scrapes/pkg-services.prom"
 s=$R/scrapes/pkg-services.prom
-docker_kind=$(awk 'index($0, "workload_info{") == 1 && index($0, "name=\"docker.service\"") { match($0, /kind="[^"]*"/); print substr($0, RSTART + 6, RLENGTH - 7); exit }' "$s")
+# A service is named by its unit without ".service" (README.md, "Services too").
+docker_kind=$(awk 'index($0, "workload_info{") == 1 && index($0, "cgroup=\"/system.slice/docker.service\"") { match($0, /kind="[^"]*"/); print substr($0, RSTART + 6, RLENGTH - 7); exit }' "$s")
 is services:docker.service_kind "${docker_kind:-absent}" service
-is services:own_service_series "$(grep -c '^workload_info{.*name="workload_exporter.service"' "$s")" 1
+is services:docker.service_name "$(label "$s" docker name)" docker
+is services:own_service_series "$(grep -c '^workload_info{.*cgroup="/system.slice/workload_exporter.service"' "$s")" 1
+is services:own_service_cpu_series "$(grep -c '^workload_cpu_seconds_total{.*id="workload_exporter"' "$s")" 2
 is services:kind_count_matches "$(awk '$1 == "workload_exporter_workloads{kind=\"service\"}" { print $2 }' "$s")" \
   "$(grep -c '^workload_info{kind="service"' "$s")"
 
