@@ -92,9 +92,11 @@ memory over sliding windows.
 The package ships a hardened systemd unit running as its own system user,
 Grafana dashboards and Prometheus recording and alerting rules.")
 # Library dependencies from dpkg-shlibdeps; what the maintainer scripts run, by hand: adduser
-# makes the user where systemd-sysusers is missing (and lintian wants it declared either way).
+# makes the user where systemd-sysusers is missing (and lintian wants it declared either way);
+# procps has /bin/kill, the unit's ExecReload (a minimal Debian has no /bin/kill, and then
+# `systemctl reload` fails: measured in the v2 host guest, tests/rigs/v2_host_test.sh).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, procps")
 # libvirt is loaded at run time when libvirt.uri is set (the default), so shlibdeps does not see
 # it: without it the daemon runs and finds VMs from their QEMU processes.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libvirt0")
