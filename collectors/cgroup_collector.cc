@@ -13,6 +13,10 @@ namespace {
 // under rootless user slices, shallow enough that a runaway tree cannot stall a tick.
 constexpr int kMaxWalkDepth = 16;
 constexpr int kMaxNestedDepth = 8;
+// A workload whose memory.peak gave no resettable descriptor tries again after this many ticks: the
+// opener may have been starting or restarting. Where the file cannot be reset at all (no
+// memory.peak, a kernel before 6.12) that is one failed open a minute per workload.
+constexpr uint32_t kWatermarkRetryTicks = 60;
 
 // The v1 controllers read per workload. blkio joins with the I/O figures.
 const std::vector<std::string>& V1Controllers() {
@@ -468,8 +472,12 @@ void CgroupCollector::ReadIntervalPeaks(std::vector<Sample>* samples) {
     Cached& c = *read_[i].second;
     if (!loc.unified_dir || !s.memory.max_usage_bytes) continue;
     if (c.watermark_opened) {
-      if (c.watermark) s.memory.interval_peak_bytes = c.watermark->ReadAndReset();
-      continue;
+      if (c.watermark) {
+        s.memory.interval_peak_bytes = c.watermark->ReadAndReset();
+        continue;
+      }
+      if (++c.ticks_without_watermark < kWatermarkRetryTicks) continue;
+      c.ticks_without_watermark = 0;  // and try again below
     }
     // First tick of this instance: open (which resets), read from the next tick on. A new
     // instance starts from a fresh Cached, so it opens its own.

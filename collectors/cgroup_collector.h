@@ -158,6 +158,9 @@ class CgroupCollector final : public Collector {
     // then, or when this instance's file cannot be reset.
     bool watermark_opened = false;
     std::unique_ptr<ResettableWatermark> watermark;
+    // Ticks since an open that gave no watermark: retried every kWatermarkRetryTicks, as the
+    // opener that would give it may only just have started (socket activation) or be restarting.
+    uint32_t ticks_without_watermark = 0;
   };
   // Reads one file of the workload through its slot: the kept descriptor, a probe of an absent
   // file when due, or a limit's kept content. The view stays valid until the next ReadSlot of

@@ -80,7 +80,8 @@ OpenerClient::Reply OpenerClient::Open(OpenMode mode, const std::string& path) c
 
 OpenerClient::Reply OpenerClient::Exchange(OpenMode mode, const std::string& path, bool* retry) const {
   *retry = false;
-  const Clock::time_point deadline = Clock::now() + options_.timeout;
+  const bool reused = fd_ >= 0;
+  const Clock::time_point deadline = Clock::now() + (reused ? options_.timeout : options_.first_timeout);
   Reply unavailable;
   auto fail = [&](const char* what, int err) {
     if (!warned_) {
@@ -91,7 +92,6 @@ OpenerClient::Reply OpenerClient::Exchange(OpenMode mode, const std::string& pat
     CloseLocked();
     return unavailable;
   };
-  const bool reused = fd_ >= 0;
   if (fd_ < 0) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;

@@ -10,7 +10,8 @@
 //
 // Thread-safety: OpenerClient and BrokeredFileSystem are safe to call from several threads at
 // once (FileSystem's contract). Requests are serialised on one connection by a mutex; each waits
-// at most `timeout` for its reply, and after a failure none is sent for `retry_after`, so a tick
+// at most `timeout` for its reply (`first_timeout` on a new connection, which may start the
+// opener), and after a failure none is sent for `retry_after`, so a tick
 // never waits on a missing opener more than once per `retry_after`.
 
 #include <atomic>
@@ -27,7 +28,10 @@ namespace we {
 class OpenerClient {
  public:
   struct Options {
-    std::chrono::milliseconds timeout{100};         // connect, send and reply, each request
+    std::chrono::milliseconds timeout{100};  // connect, send and reply, each request
+    // The same for the first request on a new connection: systemd starts the opener on it
+    // (socket activation), which took ~0.7 s under TCG; until then the request waits queued.
+    std::chrono::milliseconds first_timeout{2'000};
     std::chrono::milliseconds retry_after{10'000};  // no request after a failure, for this long
   };
   // `socket_path`: --opener.socket. Connects lazily, on the first request.

@@ -112,6 +112,11 @@ std::vector<std::string> ParsePasswdHomes(std::string_view text) {
   return homes;
 }
 
+namespace {
+// Ticks between look-ups of a container whose state files could not be read or parsed.
+constexpr uint32_t kLookupRetrySweeps = 30;
+}  // namespace
+
 MetadataResolver::MetadataResolver(const FileSystem& fs, std::string rootfs, LabelFilter keep_label)
     : fs_(fs), rootfs_(std::move(rootfs)), keep_label_(std::move(keep_label)) {}
 
@@ -120,8 +125,10 @@ std::optional<ContainerMetadata> MetadataResolver::Lookup(const WorkloadIdentity
   std::string path;  // of the file read last, for its errors
   auto fail = [&](std::string what) {
     ++errors_[id.runtime];
-    // Once per container (its state is cached), so a broken file is one line, not one a tick.
-    spdlog::warn("{} metadata: {}", id.runtime, what);
+    lookup_failed_ = true;
+    // Once per container (its state is cached; retries are quiet), so a broken file is one line,
+    // not one a tick.
+    if (!quiet_) spdlog::warn("{} metadata: {}", id.runtime, what);
     last_errors_[id.runtime] = std::move(what);
   };
   // `count_errors` is false where looking is a guess (other users' homes, which the daemon's own
@@ -188,11 +195,18 @@ void MetadataResolver::Resolve(Sample* sample) {
   if (sample->identity.kind != "container") return;
   sample->identity.KeyInto(&key_);
   auto it = cache_.find(key_);
-  if (it == cache_.end()) {
-    it = cache_.try_emplace(key_).first;
-    if (std::optional<ContainerMetadata> m = Lookup(sample->identity)) {
+  const bool fresh = it == cache_.end();
+  if (fresh) it = cache_.try_emplace(key_).first;
+  Entry& entry = it->second;
+  if (fresh || (!entry.metadata && entry.failed && entry.sweeps_since_lookup >= kLookupRetrySweeps)) {
+    lookup_failed_ = false;
+    quiet_ = !fresh;
+    std::optional<ContainerMetadata> m = Lookup(sample->identity);
+    entry.failed = lookup_failed_;
+    entry.sweeps_since_lookup = 0;
+    if (m) {
       if (keep_label_) std::erase_if(m->labels, [&](const auto& l) { return !keep_label_(l.first); });
-      it->second.metadata = std::make_shared<const ContainerMetadata>(std::move(*m));
+      entry.metadata = std::make_shared<const ContainerMetadata>(std::move(*m));
     }
   }
   it->second.seen = true;
@@ -207,6 +221,7 @@ void MetadataResolver::Sweep() {
       it = cache_.erase(it);
     } else {
       it->second.seen = false;
+      ++it->second.sweeps_since_lookup;
       ++it;
     }
   }

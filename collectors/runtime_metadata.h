@@ -53,7 +53,8 @@ class MetadataResolver {
   MetadataResolver(const FileSystem& fs, std::string rootfs, LabelFilter keep_label = nullptr);
 
   // Fills `sample->metadata` (and the identity's name) for a container, from the cache or by
-  // reading its runtime's files once per new id. Ids not seen in a tick are dropped by Sweep().
+  // reading its runtime's files once per new id (again every kLookupRetrySweeps ticks while they
+  // were unreadable or malformed). Ids not seen in a tick are dropped by Sweep().
   void Resolve(Sample* sample);
   void Sweep();
 
@@ -70,12 +71,18 @@ class MetadataResolver {
   struct Entry {
     std::shared_ptr<const ContainerMetadata> metadata;  // null: none readable
     bool seen = false;
+    // The last look-up met an unreadable or malformed file and found nothing: looked up again after
+    // kLookupRetrySweeps ticks (the opener may have been starting, a runtime mid-write).
+    bool failed = false;
+    uint32_t sweeps_since_lookup = 0;
   };
   LabelFilter keep_label_;
   std::unordered_map<std::string, Entry> cache_;  // by identity key
   std::string key_;                               // scratch for look-ups
   std::map<std::string, uint64_t> errors_;
   std::map<std::string, std::string> last_errors_;
+  bool lookup_failed_ = false;  // set by Lookup's errors
+  bool quiet_ = false;          // a retry: count errors, do not log them again
 };
 
 }  // namespace we

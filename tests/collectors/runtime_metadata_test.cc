@@ -7,6 +7,7 @@
 
 #include "exposition/text.h"
 #include "pipeline/sampler.h"
+#include "test_util/forwarding_file_system.h"
 #include "test_util/temp_tree.h"
 
 namespace we {
@@ -157,6 +158,39 @@ TEST(MetadataResolver, ANewContainerUnderAKnownIdIsReadAfterTheOldOneLeft) {
   Sample s2 = Container("docker", id);
   r.Resolve(&s2);
   EXPECT_EQ(s2.identity.name, "second");
+}
+
+TEST(MetadataResolver, AnUnreadableStateFileIsReadAgainLaterAndLoggedOnce) {
+  test_util::TempTree t;
+  const std::string id(64, 'b');
+  // Refused at first, as the daemon's user is refused Docker's files while the opener is starting.
+  class Refusing : public test_util::ForwardingFileSystem {
+   public:
+    using ForwardingFileSystem::ForwardingFileSystem;
+    ReadResult ReadFile(const std::string& p) const override {
+      if (refuse) return ReadResult::Error(p + ": Permission denied");
+      return ForwardingFileSystem::ReadFile(p);
+    }
+    bool refuse = true;
+  };
+  t.Write("var/lib/docker/containers/" + id + "/config.v2.json", R"({"Name":"/late"})");
+  RealFileSystem real;
+  Refusing fs(real);
+  MetadataResolver r(fs, t.root());
+  auto tick = [&] {
+    Sample s = Container("docker", id);
+    r.Resolve(&s);
+    r.Sweep();
+    return s.identity.name;
+  };
+  EXPECT_EQ(tick(), id.substr(0, 12));
+  EXPECT_EQ(r.errors().at("docker"), 1u);
+  fs.refuse = false;
+  int ticks = 1;
+  while (tick() != "late" && ticks < 100) ++ticks;
+  EXPECT_LE(ticks, 31) << "named again within its retry interval";
+  EXPECT_GE(ticks, 2) << "not read again every tick";
+  EXPECT_EQ(r.errors().at("docker"), 1u);  // the retry that worked counts nothing
 }
 
 TEST(LabelAllowed, ExactNamesAndGlobs) {

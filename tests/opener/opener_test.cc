@@ -309,7 +309,9 @@ TEST_F(OpenerTest, ADeadOpenerMeansTheUsersOwnResultWithoutWaitingTwice) {
   StopOpener();  // the listening socket stays, as systemd's: a connect succeeds, nobody answers
   const std::string report = AsNobody([&] {
     std::ostringstream out;
-    OpenerClient client(socket_, {.timeout = std::chrono::milliseconds(100), .retry_after = std::chrono::hours(1)});
+    OpenerClient client(socket_, {.timeout = std::chrono::milliseconds(100),
+                                  .first_timeout = std::chrono::milliseconds(100),
+                                  .retry_after = std::chrono::hours(1)});
     BrokeredFileSystem brokered(client);
     for (int i = 0; i < 3; ++i) {
       ReadResult r = brokered.ReadFile(config_);
@@ -355,7 +357,9 @@ TEST_F(OpenerTest, ExitsWhenIdleAndListensItselfWithoutSystemd) {
   ASSERT_TRUE(StartOpener({"--listen=" + own}, /*socket_activated=*/false));
   OpenerClient::Reply r;
   for (int i = 0; i < 500 && r.result != Result::kOk; ++i) {  // until it has bound its socket
-    OpenerClient client(own, {.timeout = std::chrono::milliseconds(100), .retry_after = std::chrono::milliseconds(0)});
+    OpenerClient client(own, {.timeout = std::chrono::milliseconds(100),
+                              .first_timeout = std::chrono::milliseconds(100),
+                              .retry_after = std::chrono::milliseconds(0)});
     r = client.Open(OpenMode::kRead, config_);
     if (r.result != Result::kOk) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
