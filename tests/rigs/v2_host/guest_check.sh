@@ -199,7 +199,11 @@ measure_reload() { # NAME: systemctl reload, then seconds until the daemon's rel
     sleep 0.2
   done
   log "$1: systemctl reload returned after $took s, daemon reloaded after ${acted:-never} s"
-  le "$1:systemctl_reload_seconds" "$took" 2
+  # The daemon's part: from `systemctl reload` to its reload done, within 2 s (the issue's try
+  # took 16 s: ExecReload's kill ran inside the sandbox, whose set-up costs seconds under TCG;
+  # the unit's `+` skips it). systemctl returns after systemd has also processed READY=1, which
+  # under TCG adds a second or so of systemd's own work: bounded at 3 s.
+  le "$1:systemctl_reload_seconds" "$took" 3
   le "$1:seconds_to_reload" "${acted:-absent}" 2
   is "$1:active_after" "$(systemctl is-active workload_exporter)" active
 }
@@ -223,9 +227,17 @@ log "spike over $(since "$t") s after the signal"
 spike_peak=$(tail -n 1 "$R/spike-peakfd.out")
 log "spike: memory.peak through a descriptor of our own, reset before it: $spike_peak"
 cp "$d/memory.peak" "$R/captured/spike-memory.peak.after" 2>/dev/null
-sleep 2.5  # two intervals: the daemon's samples around the spike are in
+spike_end=$(now)
 for dm in pkg root; do
-  scrape "$dm" "$R/scrapes/$dm-spike.prom"
+  # Each daemon's first tick after the spike's end reads the interval peak that holds it. Under TCG
+  # a tick can come late (one vCPU, burners beside it): wait for one that began after the end,
+  # and then for the next one's snapshot, up to 15 s.
+  for ((i = 0; i < 75; i++)); do
+    scrape "$dm" "$R/scrapes/$dm-spike.prom"
+    ts=$(awk '$1 == "workload_exporter_last_sample_timestamp_seconds" { print $2 }' "$R/scrapes/$dm-spike.prom")
+    awk -v ts="${ts:-0}" -v e="$spike_end" 'BEGIN { exit !(ts > e + 1.0) }' && break
+    sleep 0.2
+  done
   near "$dm:spike:peak_1m" "$(val "$R/scrapes/$dm-spike.prom" workload_memory_peak_bytes "${CID[we-spike]}" 'window="1m"')" "$spike_peak" 0.02
   src=$(awk -F'source="' 'index($0, "workload_exporter_peak_source_info{") == 1 { split($2, s, "\""); print s[1] }' "$R/scrapes/$dm-spike.prom")
   is "$dm:peak_source" "${src:-absent}" interval_watermark
