@@ -64,8 +64,9 @@ class OpenFile {
 
 // A kernel high-water mark that can be reset through its own open descriptor: cgroup v2's
 // memory.peak on Linux 6.12 and later ("a write of any non-empty string resets it to the current
-// usage for reads through the same descriptor"). Each descriptor has its own mark, so resetting
-// ours never disturbs another tool reading the file.
+// usage for reads through the same descriptor"). The lifetime value read by a plain open is not
+// changed. Two descriptors that both reset do take each other's peaks, as measured on 6.12
+// (README.md, "Peak memory"): one resetting reader per cgroup.
 class ResettableWatermark {
  public:
   virtual ~ResettableWatermark() = default;
