@@ -28,6 +28,7 @@ if [ "$mode" = test ]; then
     systemd                      # systemd-analyze, for the unit file checks (not run as PID 1)
     qemu-system-x86 libvirt-daemon-driver-qemu libvirt-clients busybox-static  # real VMs
     runc                         # a real OCI container
+    podman                       # builds packaging/Dockerfile (tests/rigs/v2_host_test.sh)
     debootstrap e2fsprogs        # the pure cgroup v2 host guest (tests/rigs/build_v2_host.sh)
     jq                           # the end-to-end test reads dashboards and API answers
     libvirt-daemon               # libvirtd, for the real-VM test

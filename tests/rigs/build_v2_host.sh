@@ -10,9 +10,12 @@
 # Outputs, in OUTDIR:
 #   v2host.img       a sparse raw ext4 image of the tree (boot it as root=/dev/nvme0n1)
 #   vmlinuz          the 6.12 kernel;  kernel.version its release
+#   debian-bookworm-slim.tar  the same debootstrap'd tree before any package was added, slimmed as
+#                    the official debian:bookworm-slim: the base packaging/Dockerfile is built on
 # The image holds /opt/wetest/{load,image.tar} (the static workload program of v2_host/load.c and a
 # busybox tree of it, imported by the guest as the containers' image, since no registry is
-# reachable), /etc/docker/daemon.json (no bridge, no iptables: the containers need no network) and
+# reachable), /etc/docker/daemon.json (no iptables: the test's containers run with --network none;
+# the image's daemon is published on the default bridge by Docker's userland proxy) and
 # wetest-check.service, which runs /opt/wetest/guest_check.sh (put there by the test, see
 # v2_host_test.sh) once multi-user.target and Docker are up and then powers the guest off. It
 # powers off at once when no check script is there. The serial getty is masked, root has no
@@ -33,7 +36,8 @@ SUM=$(cat "$SELF" "$LOAD_C" | sha256sum | cut -d' ' -f1)
 MIRROR=${WE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 cached() {
-    [ -f "$OUT/v2host.img" ] && [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/.build_v2_host.stamp" ] &&
+    [ -f "$OUT/v2host.img" ] && [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/debian-bookworm-slim.tar" ] &&
+        [ -f "$OUT/.build_v2_host.stamp" ] &&
         [ "$(cat "$OUT/.build_v2_host.stamp")" = "$SUM" ]
 }
 cached && exit 0
@@ -93,6 +97,40 @@ log "kernel $KPKG ($KVER) after $(( $(date +%s) - START )) s"
 debootstrap --variant=minbase bookworm "$T" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
     { tail -n 30 "$WORK/debootstrap.log" >&2; exit 1; }
 log "debootstrap done after $(( $(date +%s) - START )) s"
+
+# --- the container image's base: debian:bookworm-slim, made here ---------------------------------
+# No registry is reachable, so packaging/Dockerfile's base is this fresh minbase tree, slimmed as
+# debuerreotype makes the official bookworm-slim: no downloaded .debs or lists, apt's docker-clean
+# configuration (every apt run removes what it downloaded), and dpkg's path excludes for docs
+# (copyright kept), man, info, groff, lintian and locale files, those already installed removed.
+S=$WORK/slim
+cp -a "$T" "$S"
+rm -f "$S"/var/cache/apt/archives/*.deb "$S"/var/cache/apt/*.bin
+rm -rf "$S"/var/lib/apt/lists/*
+cat >"$S/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
+cat >"$S/etc/dpkg/dpkg.cfg.d/docker" <<'DPKG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/man/*
+DPKG
+find "$S/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+find "$S/usr/share/doc" -mindepth 1 -type d -empty -delete
+rm -rf "$S"/usr/share/groff/* "$S"/usr/share/info/* "$S"/usr/share/lintian/* "$S"/usr/share/linda/* \
+       "$S"/usr/share/locale/* "$S"/usr/share/man/*
+: >"$S/etc/machine-id"
+tar -C "$S" --numeric-owner -cf "$WORK/debian-bookworm-slim.tar" .
+rm -rf "$S"
+log "debian:bookworm-slim base ($(du -m "$WORK/debian-bookworm-slim.tar" | cut -f1) MiB) after $(( $(date +%s) - START )) s"
 for m in proc sys dev; do
     mount --rbind "/$m" "$T/$m"
     mount --make-rslave "$T/$m"
@@ -133,7 +171,7 @@ ln -sf /dev/null "$T/etc/systemd/system/apt-daily.timer"
 ln -sf /dev/null "$T/etc/systemd/system/apt-daily-upgrade.timer"
 mkdir -p "$T/etc/docker"
 cat >"$T/etc/docker/daemon.json" <<'JSON'
-{ "bridge": "none", "iptables": false, "ip6tables": false, "log-driver": "none" }
+{ "iptables": false, "ip6tables": false, "log-driver": "none" }
 JSON
 # The journal in memory is enough (the test saves what it needs into /results).
 mkdir -p "$T/etc/systemd/journald.conf.d"
@@ -177,6 +215,7 @@ mkfs.ext4 -q -F -L v2host -d "$T" "$WORK/v2host.img"
 cp "$WORK/kimg/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
 mv -f "$WORK/vmlinuz" "$OUT/vmlinuz"
 mv -f "$WORK/v2host.img" "$OUT/v2host.img"
+mv -f "$WORK/debian-bookworm-slim.tar" "$OUT/debian-bookworm-slim.tar"
 echo "$KVER" >"$OUT/kernel.version"
 echo "$SUM" >"$OUT/.build_v2_host.stamp"
 log "built $OUT/v2host.img ($(du -m "$OUT/v2host.img" | cut -f1) MiB used) in $(( $(date +%s) - START )) s"

@@ -50,7 +50,7 @@ near() { # NAME MEASURED EXPECTED REL: |MEASURED-EXPECTED| <= REL*|EXPECTED| (RE
 }
 
 # --------------------------------------------------------------------------- scrapes and files
-declare -A PORT=([pkg]=9746 [root]=9747)
+declare -A PORT=([pkg]=9746 [root]=9747 [image]=9748)
 scrape() { # DAEMON OUTFILE
   curl -sf --max-time 10 "http://127.0.0.1:${PORT[$1]}/metrics" >"$2"
 }
@@ -80,7 +80,7 @@ declare -A RT=() CID=() CGDIR=()
 start_docker() { # NAME ARGS...
   local name=$1
   shift
-  docker run -d --name "$name" "$@" >"$R/run-$name.out" 2>&1 || log "docker run $name failed: $(cat "$R/run-$name.out")"
+  docker run -d --name "$name" --network none "$@" >"$R/run-$name.out" 2>&1 || log "docker run $name failed: $(cat "$R/run-$name.out")"
 }
 finish() {
   log "saving the journal"
@@ -113,6 +113,22 @@ podman_import=$!
 start_docker we-spike weimg /load spike 16 200 100
 SPIKE_STARTED=$(now)
 log "spike container started"
+# 6. The container image (packaging/Dockerfile, built by podman on the host), loaded while the
+# spike container ages, and alone: `docker load` of its 140 MiB takes 77 s of this one vCPU when
+# the guest is idle, and over 300 s beside the other containers' starts. It is started after the
+# spike (one resetting memory.peak reader then).
+IMAGE_LOADED=""
+if [[ -f $W/we-image.tar ]]; then
+  t=$(now)
+  if docker load -i "$W/we-image.tar" >"$R/docker-load.out" 2>&1; then
+    IMAGE_LOADED=$(since "$t")
+    log "image loaded in $IMAGE_LOADED s: $(tail -n 1 "$R/docker-load.out")"
+  else
+    record FAIL image:docker_load "$(tail -n 1 "$R/docker-load.out")" loaded
+  fi
+else
+  record FAIL image:archive absent "$W/we-image.tar"
+fi
 mkdir -p /var/lib/wetest-dio
 # cpu.weight 1 (--cpu-shares 2) keeps the burners from starving the rest of this one-vCPU guest.
 # (Every `wait` names its PIDs: a bare one would also wait for the tee above, forever.)
@@ -251,6 +267,45 @@ src=$(awk -F'source="' 'index($0, "workload_exporter_peak_source_info{") == 1 { 
 is "$dm:peak_source" "${src:-absent}" interval_watermark
 start_root_contrast
 
+# ------------------------------------------------------------------------- 6. the image, started
+# The two `docker run` lines of packaging/Dockerfile's header and README.md, as documented but for
+# the published port: 9746 is the packaged daemon's here, so the image's is published on 9748
+# (the container still listens on 9746, which its HEALTHCHECK asks).
+FIG_DAEMONS=(pkg root)
+IMAGE_STARTED=""
+if [[ -n $IMAGE_LOADED ]]; then
+  docker volume create workload_exporter_run >/dev/null
+  docker run -d --name workload_exporter_opener --user 0:9746 --cap-drop ALL \
+    --security-opt no-new-privileges --read-only -v workload_exporter_run:/run/workload_exporter \
+    -v /sys/fs/cgroup:/host/sys/fs/cgroup -v /:/host/root:ro \
+    --entrypoint /usr/libexec/workload_exporter/workload_exporter_opener workload_exporter \
+    --listen=/run/workload_exporter/opener.sock --path.cgroupfs=/host/sys/fs/cgroup \
+    --path.rootfs=/host/root --idle-exit=0 >"$R/run-image-opener.out" 2>&1 ||
+    log "docker run workload_exporter_opener failed: $(cat "$R/run-image-opener.out")"
+  IMAGE_STARTED=$(now)
+  docker run -d --name workload_exporter -p 9748:9746 \
+    -v /sys/fs/cgroup:/host/sys/fs/cgroup:ro -v /proc:/host/proc:ro -v /:/host/root:ro \
+    -v /run/libvirt:/run/libvirt:ro -v workload_exporter_run:/run/workload_exporter \
+    workload_exporter \
+    --config.file=/etc/workload_exporter/config.yaml --path.cgroupfs=/host/sys/fs/cgroup \
+    --path.procfs=/host/proc --path.rootfs=/host/root \
+    --opener.socket=/run/workload_exporter/opener.sock >"$R/run-image.out" 2>&1 ||
+    log "docker run workload_exporter failed: $(cat "$R/run-image.out")"
+  # Ready, and naming the containers through its opener, before the figures are taken.
+  named=""
+  for ((i = 0; i < 120; i++)); do
+    if scrape image "$R/scrapes/image-first.prom" 2>/dev/null &&
+       [[ $(label "$R/scrapes/image-first.prom" "${CID[we-burn]}" name) == we-burn ]]; then
+      named=$(since "$IMAGE_STARTED")
+      break
+    fi
+    sleep 0.5
+  done
+  log "image: serving names ${named:-never} s after docker run"
+  le image:named_s_after_run "${named:-absent}" 60
+  FIG_DAEMONS+=(image)
+fi
+
 # ------------------------------------------------------------------------- 2, 3. the figures
 log "pausing the containers for the figures"
 runs=()
@@ -260,7 +315,7 @@ for c in "${!CID[@]}"; do
 done
 wait "${runs[@]}"
 sleep 2.5  # two intervals after the freeze: the daemons' newest samples see frozen cgroups
-for dm in pkg root; do scrape "$dm" "$R/scrapes/$dm-paused.prom"; done
+for dm in "${FIG_DAEMONS[@]}"; do scrape "$dm" "$R/scrapes/$dm-paused.prom"; done
 # The kernel's files, in the same second as the scrapes.
 for c in "${!CGDIR[@]}"; do
   mkdir -p "$R/captured/$c"
@@ -342,7 +397,7 @@ for c in $(printf '%s\n' "${!CGDIR[@]}" | sort); do
     want_name=$(podman ps -a --filter "id=$id" --format '{{.Names}}')
   fi
   kernel_figures "$R/captured/$c" >"$R/captured/$c/expected.txt"
-  for dm in pkg root; do
+  for dm in "${FIG_DAEMONS[@]}"; do
     s=$R/scrapes/$dm-paused.prom
     n="$dm:${RT[$c]}:$c"
     is "$n:found" "$(label "$s" "$id" kind)/$(label "$s" "$id" runtime)" "container/${RT[$c]}"
@@ -351,6 +406,10 @@ for c in $(printf '%s\n' "${!CGDIR[@]}" | sort); do
     compare_figures "$n" "$R/scrapes/$dm-$c.figures" "$R/captured/$c/expected.txt"
   done
 done
+if [[ -n $IMAGE_STARTED ]]; then
+  src=$(awk -F'source="' 'index($0, "workload_exporter_peak_source_info{") == 1 { split($2, s, "\""); print s[1] }' "$R/scrapes/image-paused.prom")
+  is image:peak_source "${src:-absent}" interval_watermark
+fi
 # What each container was for: the figures above only mean something if the kernel moved them.
 le "kernel:we-oom:oom_kill>=1" "$((1 - $(kv "$R/captured/we-oom/memory.events" oom_kill)))" 0
 le "kernel:we-throttle:nr_throttled>=1" "$((1 - $(kv "$R/captured/we-throttle/cpu.stat" nr_throttled)))" 0
@@ -396,6 +455,33 @@ is services:own_service_series "$(grep -c '^workload_info{.*cgroup="/system.slic
 is services:own_service_cpu_series "$(grep -c '^workload_cpu_seconds_total{.*id="workload_exporter"' "$s")" 2
 is services:kind_count_matches "$(awk '$1 == "workload_exporter_workloads{kind=\"service\"}" { print $2 }' "$s")" \
   "$(grep -c '^workload_info{kind="service"' "$s")"
+
+# ------------------------------------------------------------------------- 6. the image: health, user, size
+if [[ -n $IMAGE_STARTED ]]; then
+  health=""
+  while (($(date +%s) - ${IMAGE_STARTED%.*} < 120)); do
+    health=$(docker inspect -f '{{.State.Health.Status}}' workload_exporter 2>/dev/null)
+    [[ $health == healthy || $health == unhealthy ]] && break
+    sleep 1
+  done
+  log "image: Docker says ${health:-nothing} $(since "$IMAGE_STARTED") s after docker run"
+  is image:docker_health "${health:-absent}" healthy
+  docker inspect -f '{{json .State.Health}}' workload_exporter >"$R/image-health.json" 2>&1
+  for ctr in workload_exporter workload_exporter_opener; do
+    p=$(docker inspect -f '{{.State.Pid}}' "$ctr" 2>/dev/null)
+    st=/proc/${p:-0}/status
+    ids=$(awk '$1 == "Uid:" { u = $2 "/" $3 "/" $4 "/" $5 } $1 == "Gid:" { g = $2 } END { print u ":" g }' "$st" 2>/dev/null)
+    caps=$(awk '$1 == "CapEff:" || $1 == "CapPrm:" { printf "%s%s", sep, $2; sep = "/" }' "$st" 2>/dev/null)
+    if [[ $ctr == workload_exporter ]]; then want=9746/9746/9746/9746:9746; else want=0/0/0/0:9746; fi
+    is "image:$ctr:uid/gid" "${ids:-absent}" "$want"
+    is "image:$ctr:capabilities" "${caps:-absent}" 0000000000000000/0000000000000000
+  done
+  size=$(cat "$W/image-size" 2>/dev/null)
+  log "image: $size bytes (podman image inspect on the host)"
+  le image:size_MB "$(awk -v s="${size:-0}" 'BEGIN{printf "%.1f", s / 1e6}')" 200
+  docker logs workload_exporter >"$R/image-daemon.log" 2>&1
+  docker logs workload_exporter_opener >"$R/image-opener.log" 2>&1
+fi
 
 # ------------------------------------------------------------------------- 1. watchdog, security, stop
 exposure=$(systemd-analyze security workload_exporter 2>/dev/null | awk '/Overall exposure level/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) v = $i } END { print v }')
