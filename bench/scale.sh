@@ -27,6 +27,11 @@
 #
 # Everything it creates goes away on exit, failure or signal: the processes it started (by PID),
 # the cgroups it created, its tmpfs. See BENCHMARKS.md, "Scale harness".
+#
+# CG_PARENT (real mode): an existing cgroup2 directory to create the N cgroups in instead of this
+# script's own cgroup. On a pure v2 systemd host the script's own cgroup has no controllers for
+# children (a service's cgroup holds processes, so it cannot enable them): give a cgroup whose
+# cgroup.subtree_control has cpu, memory, io and pids, as bench/v2_guest.sh does, for every file.
 set -Eeuo pipefail
 
 N=${1:?usage: bench/scale.sh N [DURATION_S] [real|fixture]}
@@ -115,7 +120,9 @@ if [[ $MODE == fixture ]]; then
 else
   ROOT=/sys/fs/cgroup
   own() { awk -F: -v c="$1" '$2 == c {print $3}' "/proc/$$/cgroup"; }
-  if [[ -e $ROOT/cgroup.controllers ]]; then
+  if [[ -n ${CG_PARENT:-} ]]; then
+    CG_PARENTS+=("$CG_PARENT")                         # given (pure v2: with controllers)
+  elif [[ -e $ROOT/cgroup.controllers ]]; then
     CG_PARENTS+=("$ROOT$(own '')")                     # pure cgroup v2
   else
     [[ -e $ROOT/unified/cgroup.controllers ]] && CG_PARENTS+=("$ROOT/unified$(own '')")
