@@ -3,9 +3,25 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
+#include <vector>
+
+#if WE_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 namespace we {
+
+#if WE_HAVE_ISAL
+struct GzipStream::Igzip {
+  isal_zstream stream;
+  std::vector<std::uint8_t> level_buffer;
+};
+#else
+struct GzipStream::Igzip {};
+#endif
+
 namespace {
 
 // zlib counts in uInt (32 bits); larger inputs and outputs are fed in slices of this size.
@@ -21,31 +37,105 @@ Bytef* InputPointer(const char* p) {
 
 }  // namespace
 
+bool HaveIgzip() { return WE_HAVE_ISAL != 0; }
+
+GzipMethod MetricsGzipMethod() {
+  if (HaveIgzip()) return {GzipMethod::Encoder::kIgzip, 1};
+  return {GzipMethod::Encoder::kZlib, 1};
+}
+
 std::string GzipCompress(std::string_view data, int level) {
+  return GzipCompress(data, GzipMethod{GzipMethod::Encoder::kZlib, level});
+}
+
+std::string GzipCompress(std::string_view data, GzipMethod method) {
   std::string out;
-  GzipStream gz(&out, level);
+  GzipStream gz(&out, method);
   if (!gz.Write(data) || !gz.Finish()) return {};
   return out;
 }
 
-GzipStream::GzipStream(std::string* out, int level) : out_(out), used_(out->size()) {
-  ok_ = level >= Z_DEFAULT_COMPRESSION && level <= Z_BEST_COMPRESSION &&
-        deflateInit2(&zs_, level, Z_DEFLATED, kGzipWindowBits, kMemLevel, Z_DEFAULT_STRATEGY) == Z_OK;
+GzipStream::GzipStream(std::string* out, GzipMethod method) : out_(out), used_(out->size()) {
+  const int level = method.level;
+  if (method.encoder == GzipMethod::Encoder::kZlib) {
+    ok_ = level >= Z_DEFAULT_COMPRESSION && level <= Z_BEST_COMPRESSION &&
+          deflateInit2(&zs_, level, Z_DEFLATED, kGzipWindowBits, kMemLevel, Z_DEFAULT_STRATEGY) == Z_OK;
+    return;
+  }
+  ok_ = false;
+#if WE_HAVE_ISAL
+  // The level buffers ISA-L suggests for large inputs (the body is megabytes).
+  static constexpr std::size_t kLevelBuffer[] = {0, ISAL_DEF_LVL1_LARGE, ISAL_DEF_LVL2_LARGE, ISAL_DEF_LVL3_LARGE};
+  if (level < ISAL_DEF_MIN_LEVEL || level > ISAL_DEF_MAX_LEVEL || level > 3) return;
+  igzip_ = std::make_unique<Igzip>();
+  isal_deflate_init(&igzip_->stream);
+  igzip_->stream.gzip_flag = IGZIP_GZIP;
+  igzip_->stream.level = static_cast<std::uint32_t>(level);
+  igzip_->level_buffer.resize(kLevelBuffer[level]);
+  igzip_->stream.level_buf = igzip_->level_buffer.empty() ? nullptr : igzip_->level_buffer.data();
+  igzip_->stream.level_buf_size = static_cast<std::uint32_t>(igzip_->level_buffer.size());
+  igzip_->stream.flush = NO_FLUSH;
+  ok_ = true;
+#endif
 }
 
 GzipStream::~GzipStream() {
-  if (ok_) deflateEnd(&zs_);
+  if (ok_ && !igzip_) deflateEnd(&zs_);
 }
 
-bool GzipStream::Write(std::string_view data) { return !finished_ && Run(data, Z_NO_FLUSH); }
+bool GzipStream::Write(std::string_view data) {
+  if (finished_) return false;
+  return igzip_ ? RunIgzip(data, false) : Run(data, Z_NO_FLUSH);
+}
 
 bool GzipStream::Finish() {
   if (finished_) return false;
-  const bool ok = Run({}, Z_FINISH);
+  const bool ok = igzip_ ? RunIgzip({}, true) : Run({}, Z_FINISH);
   finished_ = true;
   out_->resize(used_);
   return ok;
 }
+
+void GzipStream::Reserve() {
+  // Growing by resize writes the new bytes once; the text itself compresses to about a quarter.
+  if (out_->size() - used_ < 4096) out_->resize(used_ + std::max<std::size_t>(16 << 10, used_ / 8));
+}
+
+#if WE_HAVE_ISAL
+bool GzipStream::RunIgzip(std::string_view data, bool finish) {
+  if (!ok_) return false;
+  isal_zstream& s = igzip_->stream;
+  // ISA-L counts in 32 bits too; it copies what it keeps of the input (the history) into its own
+  // state, so the caller's piece may be reused once this returns.
+  constexpr std::size_t kSlice = std::numeric_limits<std::uint32_t>::max();
+  std::size_t in_pos = 0;
+  for (;;) {
+    if (s.avail_in == 0 && in_pos < data.size()) {
+      const std::size_t slice = std::min(data.size() - in_pos, kSlice);
+      s.next_in = reinterpret_cast<std::uint8_t*>(const_cast<char*>(data.data() + in_pos));
+      s.avail_in = static_cast<std::uint32_t>(slice);
+      in_pos += slice;
+    }
+    s.end_of_stream = finish && in_pos == data.size() ? 1 : 0;
+    Reserve();
+    const std::size_t room = std::min(out_->size() - used_, kSlice);
+    s.next_out = reinterpret_cast<std::uint8_t*>(out_->data() + used_);
+    s.avail_out = static_cast<std::uint32_t>(room);
+    if (isal_deflate(&s) != COMP_OK) {
+      ok_ = false;
+      return false;
+    }
+    used_ += room - s.avail_out;
+    if (finish) {
+      if (s.internal_state.state == ZSTATE_END) return true;
+    } else if (s.avail_in == 0 && in_pos == data.size()) {
+      return true;  // all of this piece is in (ISA-L returns only when input or output is used up)
+    }
+  }
+}
+#else
+bool GzipStream::RunIgzip(std::string_view, bool) { return false; }
+#endif
 
 bool GzipStream::Run(std::string_view data, int flush) {
   if (!ok_) return false;
@@ -58,9 +148,7 @@ bool GzipStream::Run(std::string_view data, int flush) {
       in_pos += slice;
     }
     const bool last_slice = in_pos == data.size();
-    // Room ahead: an eighth of what is out so far, at least 16 KiB. Growing by resize writes
-    // the new bytes once; the text itself compresses to about a quarter.
-    if (out_->size() - used_ < 4096) out_->resize(used_ + std::max<std::size_t>(16 << 10, used_ / 8));
+    Reserve();
     const std::size_t room = std::min(out_->size() - used_, kMaxSlice);
     zs_.next_out = reinterpret_cast<Bytef*>(out_->data() + used_);
     zs_.avail_out = static_cast<uInt>(room);

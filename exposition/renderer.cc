@@ -150,7 +150,7 @@ std::shared_ptr<const MetricsBody> MetricsRenderer::Render(std::shared_ptr<const
   MetricsBody body;
   bool zipped = false;
   // Gzip is compressed as it is written: the text is never held whole.
-  if (gzip && AppendTextGzip(*snap, build_, tail, kMetricsGzipLevel, &buffer)) {
+  if (gzip && AppendTextGzip(*snap, build_, tail, MetricsGzipMethod(), &buffer)) {
     body.gzip = std::move(buffer);
     zipped = true;
   } else {

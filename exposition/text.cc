@@ -260,8 +260,9 @@ void AppendText(const Snapshot& snap, const BuildInfo& build, std::string* out) 
   EmitSnapshot(snap, build, sink);
 }
 
-bool AppendTextGzip(const Snapshot& snap, const BuildInfo& build, std::string_view tail, int level, std::string* gzip) {
-  GzipStream gz(gzip, level);
+bool AppendTextGzip(const Snapshot& snap, const BuildInfo& build, std::string_view tail, GzipMethod method,
+                    std::string* gzip) {
+  GzipStream gz(gzip, method);
   std::string piece;
   piece.reserve(TextSink::kDrainAt + 4096);
   bool ok = true;

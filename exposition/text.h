@@ -17,6 +17,7 @@
 #include <prometheus/metric_family.h>
 
 #include "exposition/families.h"
+#include "exposition/gzip.h"
 #include "exposition/metrics_body.h"
 #include "pipeline/snapshot.h"
 
@@ -30,18 +31,13 @@ std::vector<prometheus::MetricFamily> SnapshotFamilies(const Snapshot& snapshot,
 void AppendText(const Snapshot& snapshot, const BuildInfo& build, std::string* out);
 std::string RenderText(const Snapshot& snapshot, const BuildInfo& build);
 
-// The same text followed by `tail`, gzip-compressed (zlib `level`) and appended to *gzip, 64 KiB
-// at a time: the whole text is never held (6 MB at 1,000 workloads). False if zlib failed.
-bool AppendTextGzip(const Snapshot& snapshot, const BuildInfo& build, std::string_view tail, int level,
+// The same text followed by `tail`, gzip-compressed by `method` and appended to *gzip, 64 KiB at
+// a time: the whole text is never held (6 MB at 1,000 workloads). False if the encoder failed.
+bool AppendTextGzip(const Snapshot& snapshot, const BuildInfo& build, std::string_view tail, GzipMethod method,
                     std::string* gzip);
 
 // One sample value as prometheus-cpp 1.0 writes it (%.16g; Nan, +Inf, -Inf).
 void AppendSampleValue(std::string* out, double value);
-
-// zlib level of the cached gzip body. Level 1 compresses the 6 MB body of 1,000 workloads about
-// three times faster than the default 6, for a body ~30% larger: the compression runs on the
-// scrape that first sees a snapshot, so it is scrape latency.
-inline constexpr int kMetricsGzipLevel = 1;
 
 // Text format 0.0.4 of the given families (prometheus-cpp's TextSerializer).
 std::string SerializeText(const std::vector<prometheus::MetricFamily>& families);

@@ -14,6 +14,7 @@ packages=(
   libspdlog-dev libfmt-dev
   libyaml-cpp-dev
   zlib1g-dev                   # gzip for /metrics
+  libisal-dev                  # ISA-L igzip: the gzip /metrics body, 5x faster than zlib
   libvirt-dev                  # VMs' guest-side figures
   libssl-dev                   # TLS for --web.config.file
   libcrypt-dev                 # libxcrypt's crypt_r: bcrypt basic auth

@@ -143,7 +143,7 @@ chmod 755 "$T/usr/sbin/policy-rc.d"
 # Beside the host's packages: the shared libraries the daemon's package depends on (what
 # dpkg-shlibdeps finds for it on Debian 12), since the guest has no network to resolve them.
 PACKAGES="systemd-sysv udev kmod dbus procps docker.io podman crun conmon iproute2 curl busybox-static
-          adduser libssl3 libcrypt1 zlib1g libprometheus-cpp-core1.0 libyaml-cpp0.7 libspdlog1.10
+          adduser libssl3 libcrypt1 zlib1g libisal2 libprometheus-cpp-core1.0 libyaml-cpp0.7 libspdlog1.10
           libfmt9 libstdc++6"
 chroot "$T" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     $PACKAGES >"$WORK/apt-install.log" 2>&1 || { tail -n 30 "$WORK/apt-install.log" >&2; exit 1; }
