@@ -121,15 +121,18 @@ using Raw = RawCgroupFiles;
 // Every file the collector reads for a workload, in the order it reads them: cgroup2 first, then
 // v1, where a v1 file stands in only for a figure the cgroup2 directory did not give. Each row is
 // the file's slot (its kept descriptor and state), the hierarchy (nullptr: the workload's cgroup2
-// directory; else the v1 controller), the file, where its text goes, which limit it is (its last
-// content is kept in Cached::limits and re-read every kSlowTicks; -1: not a limit), and when it
-// is not needed: a figure the table already read.
+// directory; else the v1 controller), the file, where its text goes, how often it is read
+// (CgroupCollector::Cadence), and when it is not needed: a figure the table already read.
+using Cadence = CgroupCollector::Cadence;
+constexpr Cadence kTick = Cadence::kTick;
+constexpr Cadence kScrape = Cadence::kScrape;
+constexpr Cadence kLimit = Cadence::kLimit;
 struct CgroupFileRule {
   uint8_t slot;
   const char* controller;
   const char* file;
   MaybeFile Raw::*into;
-  int limit = -1;
+  Cadence cadence = kTick;
   bool (*unneeded)(const Raw&) = nullptr;
 };
 
@@ -142,42 +145,42 @@ bool HavePidsCurrent(const Raw& r) { return r.pids_current.has_value(); }
 
 }  // namespace
 
-// The limits' places in Cached::limits: cpu.max, memory.max, cfs_quota_us, cfs_period_us,
-// memory.limit_in_bytes.
+// kTick: CPU usage and the working set feed the idle/peak windows, and memory.peak (lifetime)
+// the young-workload peak rule, so they are read every tick; cpu.stat carries the throttling too.
 constexpr CgroupFileRule kCgroupFiles[] = {
     {CgroupCollector::kCpuStat, nullptr, "cpu.stat", &Raw::cpu_stat},
-    {CgroupCollector::kCpuMax, nullptr, "cpu.max", &Raw::cpu_max, 0},
+    {CgroupCollector::kCpuMax, nullptr, "cpu.max", &Raw::cpu_max, kLimit},
     {CgroupCollector::kMemoryCurrent, nullptr, "memory.current", &Raw::memory_current},
     {CgroupCollector::kMemoryStat, nullptr, "memory.stat", &Raw::memory_stat},
-    {CgroupCollector::kMemorySwapCurrent, nullptr, "memory.swap.current", &Raw::memory_swap_current},
-    {CgroupCollector::kMemoryMax, nullptr, "memory.max", &Raw::memory_max, 1},
+    {CgroupCollector::kMemorySwapCurrent, nullptr, "memory.swap.current", &Raw::memory_swap_current, kScrape},
+    {CgroupCollector::kMemoryMax, nullptr, "memory.max", &Raw::memory_max, kLimit},
     {CgroupCollector::kMemoryPeak, nullptr, "memory.peak", &Raw::memory_peak},
-    {CgroupCollector::kMemoryEvents, nullptr, "memory.events", &Raw::memory_events},
-    {CgroupCollector::kPidsCurrent, nullptr, "pids.current", &Raw::pids_current},
-    {CgroupCollector::kCpuPressure, nullptr, "cpu.pressure", &Raw::cpu_pressure},
-    {CgroupCollector::kMemoryPressure, nullptr, "memory.pressure", &Raw::memory_pressure},
-    {CgroupCollector::kIoPressure, nullptr, "io.pressure", &Raw::io_pressure},
-    {CgroupCollector::kIoStat, nullptr, "io.stat", &Raw::io_stat},
-    {CgroupCollector::kCpuacctUsage, "cpuacct", "cpuacct.usage", &Raw::cpuacct_usage, -1, HaveCpuStat},
-    {CgroupCollector::kCpuacctUsageUser, "cpuacct", "cpuacct.usage_user", &Raw::cpuacct_usage_user, -1, HaveCpuStat},
-    {CgroupCollector::kCpuacctUsageSys, "cpuacct", "cpuacct.usage_sys", &Raw::cpuacct_usage_sys, -1, HaveCpuStat},
-    {CgroupCollector::kCpuacctStat, "cpuacct", "cpuacct.stat", &Raw::cpuacct_stat, -1, HaveCpuUserSys},
-    {CgroupCollector::kCpuStatV1, "cpu", "cpu.stat", &Raw::cpu_stat_v1},
-    {CgroupCollector::kCfsQuota, "cpu", "cpu.cfs_quota_us", &Raw::cpu_cfs_quota_us, 2, HaveCpuMax},
-    {CgroupCollector::kCfsPeriod, "cpu", "cpu.cfs_period_us", &Raw::cpu_cfs_period_us, 3, HaveCpuMax},
-    {CgroupCollector::kMemoryUsageV1, "memory", "memory.usage_in_bytes", &Raw::memory_usage_in_bytes, -1,
+    {CgroupCollector::kMemoryEvents, nullptr, "memory.events", &Raw::memory_events, kScrape},
+    {CgroupCollector::kPidsCurrent, nullptr, "pids.current", &Raw::pids_current, kScrape},
+    {CgroupCollector::kCpuPressure, nullptr, "cpu.pressure", &Raw::cpu_pressure, kScrape},
+    {CgroupCollector::kMemoryPressure, nullptr, "memory.pressure", &Raw::memory_pressure, kScrape},
+    {CgroupCollector::kIoPressure, nullptr, "io.pressure", &Raw::io_pressure, kScrape},
+    {CgroupCollector::kIoStat, nullptr, "io.stat", &Raw::io_stat, kScrape},
+    {CgroupCollector::kCpuacctUsage, "cpuacct", "cpuacct.usage", &Raw::cpuacct_usage, kTick, HaveCpuStat},
+    {CgroupCollector::kCpuacctUsageUser, "cpuacct", "cpuacct.usage_user", &Raw::cpuacct_usage_user, kTick, HaveCpuStat},
+    {CgroupCollector::kCpuacctUsageSys, "cpuacct", "cpuacct.usage_sys", &Raw::cpuacct_usage_sys, kTick, HaveCpuStat},
+    {CgroupCollector::kCpuacctStat, "cpuacct", "cpuacct.stat", &Raw::cpuacct_stat, kTick, HaveCpuUserSys},
+    {CgroupCollector::kCpuStatV1, "cpu", "cpu.stat", &Raw::cpu_stat_v1, kScrape},
+    {CgroupCollector::kCfsQuota, "cpu", "cpu.cfs_quota_us", &Raw::cpu_cfs_quota_us, kLimit, HaveCpuMax},
+    {CgroupCollector::kCfsPeriod, "cpu", "cpu.cfs_period_us", &Raw::cpu_cfs_period_us, kLimit, HaveCpuMax},
+    {CgroupCollector::kMemoryUsageV1, "memory", "memory.usage_in_bytes", &Raw::memory_usage_in_bytes, kTick,
      HaveMemoryCurrent},
-    {CgroupCollector::kMemoryStatV1, "memory", "memory.stat", &Raw::memory_stat_v1, -1, HaveMemoryCurrent},
-    {CgroupCollector::kMemoryLimitV1, "memory", "memory.limit_in_bytes", &Raw::memory_limit_in_bytes, 4,
+    {CgroupCollector::kMemoryStatV1, "memory", "memory.stat", &Raw::memory_stat_v1, kTick, HaveMemoryCurrent},
+    {CgroupCollector::kMemoryLimitV1, "memory", "memory.limit_in_bytes", &Raw::memory_limit_in_bytes, kLimit,
      HaveMemoryCurrent},
-    {CgroupCollector::kMemoryMaxUsageV1, "memory", "memory.max_usage_in_bytes", &Raw::memory_max_usage_in_bytes, -1,
+    {CgroupCollector::kMemoryMaxUsageV1, "memory", "memory.max_usage_in_bytes", &Raw::memory_max_usage_in_bytes, kTick,
      HaveMemoryCurrent},
-    {CgroupCollector::kMemoryOomControl, "memory", "memory.oom_control", &Raw::memory_oom_control, -1,
+    {CgroupCollector::kMemoryOomControl, "memory", "memory.oom_control", &Raw::memory_oom_control, kScrape,
      HaveMemoryCurrent},
-    {CgroupCollector::kBlkioBytes, "blkio", "blkio.throttle.io_service_bytes", &Raw::blkio_service_bytes, -1,
+    {CgroupCollector::kBlkioBytes, "blkio", "blkio.throttle.io_service_bytes", &Raw::blkio_service_bytes, kScrape,
      HaveIoStat},
-    {CgroupCollector::kBlkioServiced, "blkio", "blkio.throttle.io_serviced", &Raw::blkio_serviced, -1, HaveIoStat},
-    {CgroupCollector::kPidsCurrentV1, "pids", "pids.current", &Raw::pids_current_v1, -1, HavePidsCurrent},
+    {CgroupCollector::kBlkioServiced, "blkio", "blkio.throttle.io_serviced", &Raw::blkio_serviced, kScrape, HaveIoStat},
+    {CgroupCollector::kPidsCurrentV1, "pids", "pids.current", &Raw::pids_current_v1, kScrape, HavePidsCurrent},
 };
 // Slots past the table's are read by hand: the thread counts and cgroup.procs.
 static_assert(std::size(kCgroupFiles) == CgroupCollector::kThreads);
@@ -188,7 +191,11 @@ static_assert([] {
   return true;
 }());
 
-int CgroupCollector::LimitOf(Slot slot) { return slot < std::size(kCgroupFiles) ? kCgroupFiles[slot].limit : -1; }
+CgroupCollector::Cadence CgroupCollector::CadenceOf(Slot slot) {
+  // Past the table: the thread counts (tasks) are a scrape's figure; cgroup.procs finds the
+  // network namespace, read when the network is (ReadNetwork).
+  return slot < std::size(kCgroupFiles) ? kCgroupFiles[slot].cadence : Cadence::kScrape;
+}
 
 void CgroupCollector::DropSlot(FileSlot& slot) {
   if (slot.file && slot.file->holds_descriptor()) --kept_descriptors_;
@@ -199,15 +206,16 @@ void CgroupCollector::DropSlot(FileSlot& slot) {
 MaybeFile CgroupCollector::ReadSlot(Cached& cached, Slot slot, const std::string& dir, const char* file,
                                     std::vector<std::string>* errors) {
   FileSlot& s = cached.slots[slot];
-  const int limit = LimitOf(slot);
-  if (limit >= 0 && s.has_data && s.file && tick_ < s.next_try) {
-    return CgroupFile{s.file->path(), cached.limits[static_cast<size_t>(limit)]};
+  const Cadence cadence = CadenceOf(slot);
+  if (s.has_data && s.file &&
+      ((cadence == Cadence::kLimit && tick_ < s.next_try) || (cadence == Cadence::kScrape && !scrape_figures_due_))) {
+    return CgroupFile{s.file->path(), s.kept};
   }
   if (!s.file) {
     if (s.absent && tick_ < s.next_try) return std::nullopt;
     ReadResult failure;
     // Limits are read once in kSlowTicks: not worth a descriptor.
-    const bool keep = limit < 0 && kept_descriptors_ < descriptor_budget_;
+    const bool keep = cadence != Cadence::kLimit && kept_descriptors_ < descriptor_budget_;
     s.file = fs_.Open(JoinPath(dir, file), keep, &failure);
     if (!s.file) {
       if (failure.status == ReadResult::Status::kError) {
@@ -221,16 +229,16 @@ MaybeFile CgroupCollector::ReadSlot(Cached& cached, Slot slot, const std::string
     s.absent = false;
     if (s.file->holds_descriptor()) ++kept_descriptors_;
   }
-  std::string& buffer = limit >= 0 ? cached.limits[static_cast<size_t>(limit)] : buffers_[slot];
+  std::string& buffer = cadence == Cadence::kTick ? buffers_[slot] : s.kept;
   std::string error;
   const ReadResult::Status status = s.file->ReadAll(&buffer, &error);
   if (status == ReadResult::Status::kOk) {
-    if (limit >= 0) {
+    if (cadence == Cadence::kLimit) {
       // The first re-read of a new instance falls on a tick of its own (phase), so that a
       // thousand workloads found at start-up do not re-read their limits on the same tick.
       s.next_try = tick_ + (s.has_data ? kSlowTicks : 1 + cached.phase % kSlowTicks);
-      s.has_data = true;
     }
+    s.has_data = cadence != Cadence::kTick;
     return CgroupFile{s.file->path(), buffer};
   }
   DropSlot(s);
@@ -334,12 +342,17 @@ CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const
       }
       return n;
     };
-    if (loc.unified_dir) {
+    // A scrape's figure: counted on the ticks a scrape is near, kept in between.
+    if (!scrape_figures_due_ && cached.threads_counted) {
+      raw.counted_threads = cached.counted_threads;
+    } else if (loc.unified_dir) {
       raw.counted_threads = count(kThreads, *loc.unified_dir, "cgroup.threads", unified_links);
     } else if (const std::string* d = v1("memory")) {
       const uint64_t* links = links_of(*d);
       raw.counted_threads = count(kTasksV1, *d, "tasks", links ? *links : 0);
     }
+    cached.counted_threads = raw.counted_threads;
+    cached.threads_counted = true;
   }
 
   ParseCgroupFiles(raw, &sample, errors);
@@ -432,6 +445,14 @@ void CgroupCollector::ReadNetwork(std::vector<Sample>* samples, std::vector<std:
     if (s.identity.kind != "container") continue;
     const WorkloadLocation& loc = *read_[i].first;
     Cached& c = *read_[i].second;
+    // A scrape's figure: read on the ticks a scrape is near, kept in between (and for a workload
+    // that has not been read yet, read now).
+    if (!scrape_figures_due_ && c.network_read) {
+      s.network = c.network;
+      continue;
+    }
+    c.network_read = true;
+    c.network = {};
     // One of its processes: cgroup.procs where it lives.
     const std::string* dir = loc.unified_dir ? &*loc.unified_dir : nullptr;
     for (const char* controller : {"memory", "pids", "cpu"}) {
@@ -459,6 +480,7 @@ void CgroupCollector::ReadNetwork(std::vector<Sample>* samples, std::vector<std:
     std::string error;
     if (auto net = ParseNetDev(dev.data, &error)) {
       s.network = *net;
+      c.network = *net;
     } else {
       errors->push_back(pid_dir + "/net/dev: " + error);
     }

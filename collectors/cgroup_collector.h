@@ -20,7 +20,12 @@
 //     show up within that many ticks);
 //   - the limits (cpu.max, memory.max, cpu.cfs_quota_us, cpu.cfs_period_us,
 //     memory.limit_in_bytes), re-read only every kSlowTicks ticks: they change by hand
-//     (docker update), not by load. A new instance reads them at once.
+//     (docker update), not by load. A new instance reads them at once;
+//   - the last content of the files only a scrape shows (PSI, io.stat, memory.events, swap,
+//     pids.current, v1 throttling, OOM and blkio; the thread counts and the network), re-read only
+//     on the ticks the sampler marks with set_scrape_figures_due(true), the ones just before a
+//     scrape (pipeline/scrape_schedule.h). CPU usage, the working set and memory.peak feed the
+//     idle/peak windows and are read every tick. A new instance reads everything at once.
 // A read that finds the cgroup gone (ENOENT, ENODEV) leaves the figure absent for that tick.
 //
 // Thread-safety: not thread-safe; owned and called by the sampler.
@@ -59,6 +64,10 @@ class CgroupCollector final : public Collector {
   // The tree is walked at least every this many ticks.
   static constexpr uint64_t kRewalkTicks = 30;
 
+  // How often a file is read: every tick, on the ticks a scrape is near, or as a limit (every
+  // kSlowTicks). The cadence of each file is a column of kCgroupFiles (cgroup_collector.cc).
+  enum class Cadence : uint8_t { kTick, kScrape, kLimit };
+
   // `fs` must outlive the collector. `root` is --path.cgroupfs.
   // `services`: also report systemd services (system.slice/*.service) as kind="service".
   // `procfs` (empty: none) is where each container's network namespace is read from
@@ -67,6 +76,9 @@ class CgroupCollector final : public Collector {
 
   std::string name() const override { return "cgroup"; }
   CollectResult Collect() override;
+  // Whether the next Collect() re-reads the files only a scrape shows (true, the default: every
+  // tick reads everything) or gives their kept content. Set before each Collect by the sampler.
+  void set_scrape_figures_due(bool due) { scrape_figures_due_ = due; }
   void Recycle(std::vector<Sample>* spent) override;
 
   const CgroupLayout& layout() const { return layout_; }
@@ -140,14 +152,19 @@ class CgroupCollector final : public Collector {
     std::unique_ptr<OpenFile> file;  // null: not open (absent, or not tried yet)
     uint64_t next_try = 0;           // tick from which an absent file is probed / a limit re-read
     bool absent = false;             // the last probe found no file
-    bool has_data = false;           // a limit's last good content is in the workload's buffer
+    bool has_data = false;           // `kept` holds the last good content (limits and kScrape files)
+    std::string kept;
   };
   struct Cached {
     uint64_t instance = 0;
     uint64_t seen_tick = 0;
     uint64_t phase = 0;  // spreads the slow re-reads of many workloads over the ticks
     std::array<FileSlot, kSlotCount> slots;
-    std::array<std::string, 5> limits;  // last content of the limit files (short: no heap)
+    // The thread count (where no pids.current) and network figures of the last tick that read them.
+    bool threads_counted = false;
+    std::optional<uint64_t> counted_threads;
+    bool network_read = false;
+    NetworkFigures network;
     // The network namespace (its net/dev's "device:inode") of the process ReadNetwork looked at
     // (nullopt: it had none to read), kept while that stays the cgroup's first process, for up to
     // kReprobeTicks: no stat per container per tick.
@@ -163,13 +180,12 @@ class CgroupCollector final : public Collector {
     uint32_t ticks_without_watermark = 0;
   };
   // Reads one file of the workload through its slot: the kept descriptor, a probe of an absent
-  // file when due, or a limit's kept content. The view stays valid until the next ReadSlot of
-  // the same slot.
+  // file when due, or the kept content of a limit or a scrape's file. The view stays valid until
+  // the next ReadSlot of the same slot.
   MaybeFile ReadSlot(Cached& cached, Slot slot, const std::string& dir, const char* file,
                      std::vector<std::string>* errors);
   void DropSlot(FileSlot& slot);
-  // Where a limit file's last content is kept in Cached::limits; -1: not a limit.
-  static int LimitOf(Slot slot);
+  static Cadence CadenceOf(Slot slot);
   std::optional<uint64_t> CountThreads(const std::string& dir, const char* file, int depth) const;
 
   // Fills each container's network figures, once per network namespace: containers sharing one
@@ -195,6 +211,7 @@ class CgroupCollector final : public Collector {
   std::vector<Sample> spares_;                                   // from Recycle, refilled by the next Collect
   std::vector<std::pair<std::string_view, uint64_t>> v1_links_;  // scratch: one workload's v1 dirs
   uint64_t tick_ = 0;
+  bool scrape_figures_due_ = true;
   std::map<std::string, WorkloadLocation> locations_;  // the last walk's workloads
   // The same, each with its entry in cache_, made at each walk. An entry is erased only for a
   // workload that was not read, which sets rescan_: the next tick walks (and remakes this) first.

@@ -81,10 +81,11 @@ std::unique_ptr<FileSystem> MakeFileSystem(const OpenerClient* opener) {
 
 }  // namespace
 
-SamplerSettings App::SamplerSettingsFor(const Config& config) const {
+SamplerSettings App::SamplerSettingsFor(const Config& config) {
   SamplerSettings settings = SamplerSettingsFrom(config);
   settings.cgroup_descriptors = descriptors_.cgroup_files;
   settings.opener = opener_.get();
+  settings.scrape_schedule = &scrape_schedule_;
   return settings;
 }
 
@@ -122,6 +123,9 @@ App::App(Flags flags, Config config)
                            .Add({});
   reload_success_->Set(1);
   reload_timestamp_->Set(UnixNow());
+  // Each scrape tells the sampler when the next is expected: the figures only a scrape shows are
+  // read on the tick before it.
+  renderer_.set_scrape_schedule(&scrape_schedule_);
   // After each tick, the renderer's thread renders ahead if a scrape is due before the next one:
   // Prometheus' fixed cadence then finds every body ready.
   sampler_->set_on_publish(

@@ -67,7 +67,7 @@ class App {
   void NotifyWhenReady();
   void ScheduleWatchdog(std::chrono::microseconds period);
   // The sampler's settings: the configuration's, and the descriptor budget's share.
-  SamplerSettings SamplerSettingsFor(const Config& config) const;
+  SamplerSettings SamplerSettingsFor(const Config& config);
 
   Flags flags_;
   Config config_;
@@ -77,6 +77,7 @@ class App {
   // --opener.socket: its client, and the filesystem that asks it for what the daemon's user is
   // refused; without the flag, no client and the real filesystem.
   std::unique_ptr<OpenerClient> opener_;
+  ScrapeSchedule scrape_schedule_;  // before the sampler and the renderer, which hold it
   std::unique_ptr<FileSystem> fs_;
   SnapshotStore store_;
   std::unique_ptr<Sampler> sampler_;

@@ -40,6 +40,7 @@ std::shared_ptr<const MetricsBody> MetricsRenderer::CachedLocked(const std::shar
                                                                  ScrapePredictor::Clock::time_point now) {
   if (!SameSnapshot(served_for_, snap)) {
     predictor_.OnArrival(now);
+    if (schedule_ != nullptr) schedule_->OnScrape(predictor_.Next());
     served_for_ = snap;
     last_gzip_ = gzip;
   }

@@ -18,6 +18,7 @@
 #include "exposition/metrics_body.h"
 #include "exposition/scrape_predictor.h"
 #include "exposition/text.h"
+#include "pipeline/scrape_schedule.h"
 #include "pipeline/snapshot.h"
 
 namespace we {
@@ -73,6 +74,11 @@ class MetricsRenderer {
   // Drops the cache, e.g. after the daemon's own Registry changed.
   void Invalidate();
 
+  // Told of every arrival with the next scrape expected, so that the sampler reads a scrape's
+  // figures just before it (pipeline/scrape_schedule.h). Set before the first request; it must
+  // outlive the renderer. Null (the default): nobody is told.
+  void set_scrape_schedule(ScrapeSchedule* schedule) { schedule_ = schedule; }
+
  private:
   // One encoding's body and the snapshot it is of. The snapshot is held weakly, so that the
   // sampler may reuse it once newer ones are out; it is compared by owner only, never locked,
@@ -111,6 +117,7 @@ class MetricsRenderer {
   std::weak_ptr<const Snapshot> served_for_;  // of the last request: a new one is an arrival
   bool last_gzip_ = true;                     // what the last arrival asked for
   ScrapePredictor predictor_;
+  ScrapeSchedule* schedule_ = nullptr;
   std::atomic<uint64_t> renders_{0};
   std::atomic<uint64_t> prerenders_{0};
   std::atomic<bool> rendering_{false};

@@ -15,6 +15,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <optional>
 
 namespace we {
 
@@ -23,6 +24,10 @@ class ScrapePredictor {
   using Clock = std::chrono::steady_clock;
 
   void OnArrival(Clock::time_point t);
+
+  // When the next arrival is expected: one gap after the last, once the last two gaps agree;
+  // nullopt until then, or when they do not.
+  std::optional<Clock::time_point> Next() const;
 
   // True when the next arrival is expected within (now, now + interval]: after this tick and
   // before the next one (`interval` is the sampling interval).

@@ -91,6 +91,8 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
     : fs_(fs),
       procfs_(settings.procfs),
       opener_(settings.opener),
+      scrape_schedule_(settings.scrape_schedule),
+      interval_(settings.interval),
       windows_(settings.windows.empty()
                    ? nullptr
                    : WindowLayout::Make(settings.windows, settings.interval, settings.idle_quantile)),
@@ -156,6 +158,7 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   snap->time_seconds = std::chrono::duration<double>(wall_now.time_since_epoch()).count();
   // Joined by type, in this order: the cgroup collector's samples are the workloads, QEMU's and
   // libvirt's join them as VMs (workload_join.h).
+  cgroup_->set_scrape_figures_due(scrape_schedule_ == nullptr || scrape_schedule_->ReadOnThisTick(now, interval_));
   std::vector<Sample> cgroups = Run(*cgroup_, snap.get());
   std::vector<Sample> qemu = Run(*qemu_, snap.get());
   std::vector<Sample> libvirt = libvirt_ ? Run(*libvirt_, snap.get()) : std::vector<Sample>{};

@@ -26,6 +26,7 @@
 #include "collectors/runtime_metadata.h"
 #include "config/config.h"
 #include "pipeline/normaliser.h"
+#include "pipeline/scrape_schedule.h"
 #include "pipeline/snapshot.h"
 
 namespace we {
@@ -53,6 +54,9 @@ struct SamplerSettings {
   // The opener's client, whose request counts each snapshot carries (the daemon sets it with
   // --opener.socket; it must outlive the sampler). Null: no opener.
   const OpenerClient* opener = nullptr;
+  // When the cgroup collector re-reads the figures only a scrape shows (scrape_schedule.h; the
+  // daemon's, which must outlive the sampler). Null: every tick reads everything.
+  ScrapeSchedule* scrape_schedule = nullptr;
 
   friend bool operator==(const SamplerSettings&, const SamplerSettings&) = default;
 };
@@ -86,7 +90,9 @@ class SamplingPipeline {
 
   const FileSystem& fs_;
   std::string procfs_;
-  const OpenerClient* opener_;  // null: no opener
+  const OpenerClient* opener_;       // null: no opener
+  ScrapeSchedule* scrape_schedule_;  // null: every tick reads everything
+  std::chrono::milliseconds interval_;
   std::unique_ptr<CgroupCollector> cgroup_;
   std::unique_ptr<QemuProcessCollector> qemu_;
   std::unique_ptr<LibvirtCollector> libvirt_;  // null: no libvirt URI

@@ -631,5 +631,70 @@ TEST(CgroupCollectorCache, LimitsAreReReadOnTheSlowCadence) {
   EXPECT_GE(fs.reads["cpu.stat"], ticks + 1);
 }
 
+// The files only a scrape shows are re-read on the ticks the sampler marks (a scrape is near) and
+// kept in between; CPU usage and memory, which feed the windows, are read on every tick; a new
+// instance reads everything at once.
+TEST(CgroupCollectorCache, ScrapeFiguresAreReadOnlyOnTheTicksMarkedForAScrape) {
+  RealFileSystem real;
+  CountingFileSystem fs(real);
+  CachedContainer cc(fs, "cpu memory pids\n", 1000);
+  auto& [t, c] = cc;
+  Sample s = cc.First();
+  EXPECT_EQ(*s.tasks, 2u);
+  EXPECT_DOUBLE_EQ(*s.cpu_pressure.some_seconds, 1.0);
+  const int psi_reads = fs.reads["cpu.pressure"];
+  const int events_reads = fs.reads["memory.events"];
+
+  c.set_scrape_figures_due(false);
+  t.Overwrite(t.dir + "/pids.current", "7\n");
+  t.Overwrite(t.dir + "/cpu.pressure",
+              "some avg10=0.00 avg60=0.00 avg300=0.00 total=4000000\nfull avg10=0.00 avg60=0.00 avg300=0.00 "
+              "total=500000\n");
+  t.Overwrite(t.dir + "/memory.events", "low 0\nhigh 0\nmax 3\noom 2\noom_kill 2\noom_group_kill 0\n");
+  t.Overwrite(t.dir + "/memory.current", "4096\n");
+  t.Overwrite(t.dir + "/cpu.stat", "usage_usec 9000000\nuser_usec 6000000\nsystem_usec 3000000\n");
+  for (int i = 0; i < 3; ++i) {
+    s = cc.First();
+    // Kept: the figures of the last tick that read them.
+    EXPECT_EQ(*s.tasks, 2u);
+    EXPECT_DOUBLE_EQ(*s.cpu_pressure.some_seconds, 1.0);
+    EXPECT_EQ(*s.memory.oom_kills, 1u);
+    // Fresh: what the windows and the CPU rate are made of.
+    EXPECT_EQ(*s.memory.usage_bytes, 4096u);
+    EXPECT_DOUBLE_EQ(*s.cpu.usage_seconds, 9.0);
+  }
+  EXPECT_EQ(fs.reads["cpu.pressure"], psi_reads);
+  EXPECT_EQ(fs.reads["memory.events"], events_reads);
+
+  c.set_scrape_figures_due(true);
+  s = cc.First();
+  EXPECT_EQ(*s.tasks, 7u);
+  EXPECT_DOUBLE_EQ(*s.cpu_pressure.some_seconds, 4.0);
+  EXPECT_EQ(*s.memory.oom_kills, 2u);
+  EXPECT_EQ(fs.reads["cpu.pressure"], psi_reads + 1);
+
+  // A recreated cgroup is read whole on its first tick, marked or not.
+  c.set_scrape_figures_due(false);
+  t.Recreate();
+  t.Overwrite(t.dir + "/pids.current", "9\n");
+  s = cc.First();
+  EXPECT_EQ(*s.tasks, 9u);
+  EXPECT_DOUBLE_EQ(*s.cpu_pressure.some_seconds, 1.0);
+}
+
+// Where there is no pids.current, the thread count is a scrape's figure too.
+TEST(CgroupCollectorCache, CountedThreadsAreKeptBetweenScrapes) {
+  CachedContainer cc("cpu memory\n", 1000);
+  auto& [t, c] = cc;
+  t.Remove(t.dir + "/pids.current");
+  c.Collect();  // the probe that finds pids.current gone
+  ASSERT_EQ(*cc.First().tasks, 2u);
+  c.set_scrape_figures_due(false);
+  t.Overwrite(t.dir + "/cgroup.threads", "100\n101\n102\n");
+  EXPECT_EQ(*cc.First().tasks, 2u);
+  c.set_scrape_figures_due(true);
+  EXPECT_EQ(*cc.First().tasks, 3u);
+}
+
 }  // namespace
 }  // namespace we

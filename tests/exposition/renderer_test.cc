@@ -135,6 +135,40 @@ TEST(MetricsRendererPrerender, ScrapesAtACadenceFindTheirBodyReady) {
   EXPECT_EQ(renders_on_arrival, 3u);
 }
 
+// The same cadence, with the ticks asking the schedule whether to read a scrape's figures: once
+// the cadence is known, only one tick before each scrape reads them, and the body rendered ahead
+// of the scrape holds what it read.
+TEST(MetricsRendererPrerender, TheScheduleReadsAScrapesFiguresOnTheTickBeforeIt) {
+  SnapshotStore store;
+  ScrapeSchedule schedule;
+  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
+  renderer.set_scrape_schedule(&schedule);
+  std::vector<int> reading_ticks;
+  int read_at = -1;
+  for (int tick = 0; tick < 40; ++tick) {
+    const auto now = kFirstTick + std::chrono::seconds(tick);
+    if (schedule.ReadOnThisTick(now, 1s)) {
+      reading_ticks.push_back(tick);
+      read_at = tick;
+    }
+    store.Publish(SnapshotAt(tick, 0));
+    renderer.Prerender(now, 1s);
+    if (tick % 5 == 0) {
+      ASSERT_NE(renderer.Current(/*gzip=*/false, now + 300ms), nullptr);
+      if (tick >= 15) {
+        // Read 1.3 s before the scrape: the earliest tick within 1.5 intervals of it, so that the
+        // read is never later than the render ahead, however long a tick takes.
+        EXPECT_EQ(read_at, tick - 1) << "the scrape at tick " << tick;
+      }
+    }
+  }
+  // Every tick until the cadence is known (after the scrape at tick 10), then one in five.
+  std::vector<int> want;
+  for (int t = 0; t <= 10; ++t) want.push_back(t);
+  for (int t = 14; t < 40; t += 5) want.push_back(t);
+  EXPECT_EQ(reading_ticks, want);
+}
+
 TEST(MetricsRendererPrerender, NoScrapesNoRenders) {
   SnapshotStore store;
   MetricsRenderer renderer(store, BuildInfo{"v", "r"});

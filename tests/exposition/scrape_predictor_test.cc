@@ -22,6 +22,19 @@ std::vector<int64_t> DueTicks(const ScrapePredictor& p, Clock::time_point from, 
   return due;
 }
 
+TEST(ScrapePredictor, NextIsOneGapAfterTheLastOnceTwoGapsAgree) {
+  ScrapePredictor p;
+  EXPECT_FALSE(p.Next());
+  p.OnArrival(t0 + milliseconds(300));
+  p.OnArrival(t0 + milliseconds(15'300));
+  EXPECT_FALSE(p.Next());
+  p.OnArrival(t0 + milliseconds(30'310));
+  ASSERT_TRUE(p.Next());
+  EXPECT_EQ(*p.Next(), t0 + milliseconds(45'320));
+  p.OnArrival(t0 + milliseconds(33'000));  // someone with curl: no cadence
+  EXPECT_FALSE(p.Next());
+}
+
 TEST(ScrapePredictor, NothingUntilTwoGapsAgree) {
   ScrapePredictor p;
   EXPECT_EQ(DueTicks(p, t0, t0 + seconds(60)), std::vector<int64_t>{});
