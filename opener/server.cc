@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -71,7 +74,24 @@ bool Serve(const OpenerRoots& roots, int fd) {
   return sent;
 }
 
+// The group of the listening socket's file, found by the path it is bound to.
+std::optional<gid_t> SocketFileGroup(int listener) {
+  sockaddr_un addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || addr.sun_family != AF_UNIX ||
+      len <= offsetof(sockaddr_un, sun_path) || addr.sun_path[0] == '\0') {
+    return std::nullopt;  // unnamed or abstract
+  }
+  const std::string path(addr.sun_path, strnlen(addr.sun_path, len - offsetof(sockaddr_un, sun_path)));
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return std::nullopt;
+  return st.st_gid;
+}
+
 void AcceptAll(int listener, std::vector<Connection>* connections) {
+  // Looked up at each accept: connections are few, and the file's group may be set after the
+  // opener bound it (chgrp of a --listen socket).
+  const std::optional<gid_t> socket_group = SocketFileGroup(listener);
   for (;;) {
     const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
@@ -82,11 +102,25 @@ void AcceptAll(int listener, std::vector<Connection>* connections) {
       ::close(fd);
       continue;
     }
+    ucred peer{};
+    socklen_t len = sizeof peer;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 ||
+        !PeerAllowed(peer.uid, peer.gid, ::geteuid(), socket_group)) {
+      std::fprintf(
+          stderr, "refused a connection from pid %d, uid %u, gid %u: not root, not this user, not the socket's group\n",
+          static_cast<int>(peer.pid), static_cast<unsigned>(peer.uid), static_cast<unsigned>(peer.gid));
+      ::close(fd);
+      continue;
+    }
     connections->push_back({fd, Clock::now()});
   }
 }
 
 }  // namespace
+
+bool PeerAllowed(uid_t uid, gid_t gid, uid_t self, std::optional<gid_t> socket_group) {
+  return uid == 0 || uid == self || (socket_group && gid == *socket_group);
+}
 
 std::optional<OpenerAnswer> AnswerMessage(const OpenerRoots& roots, std::string_view message) {
   const std::optional<OpenRequest> request = ParseOpenRequest(message);

@@ -10,7 +10,17 @@
 // default: the daemon asks only when it meets a new container or cgroup, so between bursts the
 // opener is not running at all, and a burst (a deployment) is served by one process.
 //
+// Who is served: a peer (SO_PEERCRED) that is root, the opener's own user, or whose group is the
+// group of the listening socket's file: the daemon's (SocketGroup=workload_exporter in the unit;
+// with --listen, the opener's own group, --user 0:9746 in the container). The socket's mode is the
+// first gate; this one holds even if the mode is widened or the socket's directory is shared with
+// other users' containers. Anyone else is closed at once, before a request is read, and logged.
+// A listener whose file cannot be found (abstract, or unlinked) admits root and the opener's
+// user only.
+//
 // Thread-safety: one thread.
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <optional>
@@ -40,5 +50,9 @@ struct OpenerAnswer {
 };
 // nullopt: not a request, the connection is to be closed.
 std::optional<OpenerAnswer> AnswerMessage(const OpenerRoots& roots, std::string_view message);
+
+// The rule above, without sockets: may a peer of `uid` and `gid` be served by an opener running
+// as `self`, on a socket whose file's group is `socket_group` (nullopt: unknown)?
+bool PeerAllowed(uid_t uid, gid_t gid, uid_t self, std::optional<gid_t> socket_group);
 
 }  // namespace we

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "collectors/opener_client.h"
+#include "opener/server.h"
 
 namespace we {
 namespace {
@@ -42,18 +43,17 @@ void WriteFile(const std::string& path, const std::string& content, mode_t mode)
   ::chmod(path.c_str(), mode);
 }
 
-// Runs `body` in a child that has dropped to uid and gid 65534 with no supplementary group, and
+// Runs `body` in a child that has dropped to `uid` and `gid` with no supplementary group, and
 // returns what it returned ("child failed: ..." when it could not run it).
-std::string AsNobody(const std::function<std::string()>& body) {
+std::string AsUser(uid_t uid, gid_t gid, const std::function<std::string()>& body) {
   int out[2];
   if (::pipe(out) != 0) return "child failed: pipe";
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(out[0]);
     std::string result;
-    if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
-        ::setresuid(kNobody, kNobody, kNobody) != 0) {
-      result = std::string("child failed: cannot drop to 65534: ") + std::strerror(errno);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) {
+      result = "child failed: cannot drop to " + std::to_string(uid) + ": " + std::strerror(errno);
     } else {
       result = body();
     }
@@ -78,6 +78,9 @@ std::string AsNobody(const std::function<std::string()>& body) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "child failed: exit status " + std::to_string(status);
   return result;
 }
+
+// The daemon's stand-in: uid and gid 65534, the group the socket is shared with.
+std::string AsNobody(const std::function<std::string()>& body) { return AsUser(kNobody, kNobody, body); }
 
 std::string Describe(const OpenerClient::Reply& r) {
   switch (r.result) {
@@ -148,7 +151,8 @@ class OpenerTest : public ::testing::Test {
     if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 16) != 0) {
       return -1;
     }
-    ::chmod(path.c_str(), 0666);  // the package's unit: 0660 root:workload_exporter
+    // As the package's unit makes it: 0660 root:workload_exporter, the client's group here.
+    if (::chown(path.c_str(), 0, kNobody) != 0 || ::chmod(path.c_str(), 0660) != 0) return -1;
     return fd;
   }
 
@@ -343,6 +347,36 @@ TEST_F(OpenerTest, TheClientReconnectsToARestartedOpener) {
   EXPECT_EQ(Describe(second), "ok");
   if (second.fd >= 0) ::close(second.fd);
   EXPECT_EQ(Counts(client), "ok=2 refused=0 unavailable=0 ");
+}
+
+// A peer that is neither root, nor the opener's user, nor in the socket's group is closed before
+// its request is read, even where the socket's mode lets it connect.
+TEST_F(OpenerTest, RefusesPeersOutsideTheSocketsGroupWhateverTheMode) {
+  ASSERT_EQ(::chmod(socket_.c_str(), 0666), 0);
+  const std::string other = AsUser(kNobody - 1, kNobody - 1, [&] {
+    OpenerClient client(socket_, {.timeout = std::chrono::milliseconds(500),
+                                  .first_timeout = std::chrono::milliseconds(500),
+                                  .retry_after = std::chrono::milliseconds(0)});
+    return Describe(client.Open(OpenMode::kRead, config_));
+  });
+  EXPECT_EQ(other, "unavailable");
+  const std::string member = AsNobody([&] {
+    OpenerClient client(socket_, {.timeout = std::chrono::milliseconds(500),
+                                  .first_timeout = std::chrono::milliseconds(500),
+                                  .retry_after = std::chrono::milliseconds(0)});
+    const OpenerClient::Reply r = client.Open(OpenMode::kRead, config_);
+    if (r.fd >= 0) ::close(r.fd);
+    return Describe(r);
+  });
+  EXPECT_EQ(member, "ok");
+}
+
+TEST(OpenerPeers, RootTheOpenersUserAndTheSocketsGroupOnly) {
+  EXPECT_TRUE(PeerAllowed(0, 5, 0, 9746));
+  EXPECT_TRUE(PeerAllowed(1000, 1000, 1000, std::nullopt));  // the opener's own user
+  EXPECT_TRUE(PeerAllowed(9746, 9746, 0, 9746));             // the daemon, in the socket's group
+  EXPECT_FALSE(PeerAllowed(1000, 1000, 0, 9746));
+  EXPECT_FALSE(PeerAllowed(9746, 9746, 0, std::nullopt));  // a socket whose file is unknown
 }
 
 TEST_F(OpenerTest, ExitsWhenIdleAndListensItselfWithoutSystemd) {
