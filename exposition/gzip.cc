@@ -66,7 +66,9 @@ GzipStream::GzipStream(std::string* out, GzipMethod method) : out_(out), used_(o
 #if WE_HAVE_ISAL
   // The level buffers ISA-L suggests for large inputs (the body is megabytes).
   static constexpr std::size_t kLevelBuffer[] = {0, ISAL_DEF_LVL1_LARGE, ISAL_DEF_LVL2_LARGE, ISAL_DEF_LVL3_LARGE};
-  if (level < ISAL_DEF_MIN_LEVEL || level > ISAL_DEF_MAX_LEVEL || level > 3) return;
+  if (level < ISAL_DEF_MIN_LEVEL || level > ISAL_DEF_MAX_LEVEL || level >= static_cast<int>(std::size(kLevelBuffer))) {
+    return;
+  }
   igzip_ = std::make_unique<Igzip>();
   isal_deflate_init(&igzip_->stream);
   igzip_->stream.gzip_flag = IGZIP_GZIP;
@@ -105,20 +107,20 @@ void GzipStream::Reserve() {
 bool GzipStream::RunIgzip(std::string_view data, bool finish) {
   if (!ok_) return false;
   isal_zstream& s = igzip_->stream;
-  // ISA-L counts in 32 bits too; it copies what it keeps of the input (the history) into its own
-  // state, so the caller's piece may be reused once this returns.
-  constexpr std::size_t kSlice = std::numeric_limits<std::uint32_t>::max();
+  // ISA-L counts in 32 bits too (kMaxSlice); it copies what it keeps of the input (the history)
+  // into its own state, so the caller's piece may be reused once this returns.
+  static_assert(kMaxSlice == std::numeric_limits<std::uint32_t>::max());
   std::size_t in_pos = 0;
   for (;;) {
     if (s.avail_in == 0 && in_pos < data.size()) {
-      const std::size_t slice = std::min(data.size() - in_pos, kSlice);
+      const std::size_t slice = std::min(data.size() - in_pos, kMaxSlice);
       s.next_in = reinterpret_cast<std::uint8_t*>(const_cast<char*>(data.data() + in_pos));
       s.avail_in = static_cast<std::uint32_t>(slice);
       in_pos += slice;
     }
     s.end_of_stream = finish && in_pos == data.size() ? 1 : 0;
     Reserve();
-    const std::size_t room = std::min(out_->size() - used_, kSlice);
+    const std::size_t room = std::min(out_->size() - used_, kMaxSlice);
     s.next_out = reinterpret_cast<std::uint8_t*>(out_->data() + used_);
     s.avail_out = static_cast<std::uint32_t>(room);
     if (isal_deflate(&s) != COMP_OK) {
