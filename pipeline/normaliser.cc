@@ -147,6 +147,8 @@ void Normaliser::UpdateWindows(State& state, WorkloadView& view, double wall_now
       state.timeable = false;  // its start has left the ring: it will never be timed
     }
   }
+  // Timed, or never to be: the windows need not keep the CPU history the search reads.
+  if (!state.timeable || state.startup_seconds) state.windows->DropStartupHistory();
   view.startup_seconds = state.startup_seconds;
 }
 

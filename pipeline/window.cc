@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "config/duration.h"
 
@@ -50,16 +51,204 @@ std::shared_ptr<const WindowLayout> WindowLayout::Make(const std::vector<std::ch
     spec.slots = static_cast<uint32_t>(n);
     spec.block = static_cast<uint32_t>((n + 59) / 60);
     spec.blocks = (spec.slots + spec.block - 1) / spec.block;
-    layout->capacity = std::max(layout->capacity, spec.block * spec.blocks);
+    if (spec.block * spec.blocks > layout->capacity) {
+      layout->capacity = spec.block * spec.blocks;
+      layout->chunk = spec.block;
+    }
     layout->specs.push_back(std::move(spec));
+  }
+  // Chunks pay only when they hold more than a few slots; below that every window reads the ring.
+  constexpr uint32_t kMinChunk = 8;
+  if (layout->chunk < kMinChunk) layout->chunk = 1;
+  layout->ring = std::max<uint32_t>(1, layout->chunk);
+  for (auto& spec : layout->specs) {
+    spec.chunked = layout->chunk > 1 && spec.block % layout->chunk == 0;
+    if (spec.chunked) {
+      layout->chunks = std::max(layout->chunks, spec.block * spec.blocks / layout->chunk);
+    } else {
+      layout->ring = std::max(layout->ring, spec.block * spec.blocks);
+    }
   }
   return layout;
 }
 
+namespace {
+
+void PutVarint(uint32_t v, std::vector<uint8_t>* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<uint8_t>(v));
+}
+
+uint32_t GetVarint(const uint8_t*& p) {
+  uint32_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    const uint8_t byte = *p++;
+    v |= static_cast<uint32_t>(byte & 0x7F) << shift;
+    if (byte < 0x80) return v;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// Bits, least significant first, appended to a byte vector.
+class BitWriter {
+ public:
+  explicit BitWriter(std::vector<uint8_t>* out) : out_(out) {}
+  void Put(uint32_t value, int bits) {
+    for (int i = 0; i < bits; ++i) PutBit((value >> i) & 1);
+  }
+  void PutBit(uint32_t bit) {
+    if (used_ == 0) out_->push_back(0);
+    out_->back() = static_cast<uint8_t>(out_->back() | (bit << used_));
+    used_ = (used_ + 1) % 8;
+  }
+
+ private:
+  std::vector<uint8_t>* out_;
+  int used_ = 0;
+};
+
+class BitReader {
+ public:
+  explicit BitReader(const uint8_t* p) : p_(p) {}
+  uint32_t Bit() {
+    const uint32_t bit = (*p_ >> used_) & 1;
+    if (++used_ == 8) {
+      used_ = 0;
+      ++p_;
+    }
+    return bit;
+  }
+  uint32_t Get(int bits) {
+    uint32_t v = 0;
+    for (int i = 0; i < bits; ++i) v |= Bit() << i;
+    return v;
+  }
+  const uint8_t* end() const { return used_ == 0 ? p_ : p_ + 1; }
+
+ private:
+  const uint8_t* p_;
+  int used_ = 0;
+};
+
+}  // namespace
+
+// Layout: varint(n * 2 + plain), then either n little-endian 16-bit codes (plain), or a
+// bit stream: the first code in 16 bits, a Rice parameter k in 4 bits, and for each next code
+// its difference d from the previous as Rice(k): d >> k in unary (that many 1s, then a 0), then
+// the low k bits of d. k is the one that makes the chunk smallest; sorted codes make every d
+// non-negative and, for a series that moves little, small.
+void PackSortedCodes(const uint16_t* sorted, std::size_t n, std::vector<uint8_t>* out) {
+  const bool any = n > 0;
+  std::size_t best_bits = 16 * n;  // plain
+  int best_k = -1;
+  for (int k = 0; any && k < 16; ++k) {
+    std::size_t bits = 16 + 4;
+    for (std::size_t i = 1; i < n; ++i) bits += (static_cast<uint32_t>(sorted[i] - sorted[i - 1]) >> k) + 1 + k;
+    if (bits < best_bits) {
+      best_bits = bits;
+      best_k = k;
+    }
+  }
+  PutVarint(static_cast<uint32_t>(n * 2 + (best_k < 0 ? 1 : 0)), out);
+  if (!any) return;
+  if (best_k < 0) {
+    for (std::size_t i = 0; i < n; ++i) {
+      out->push_back(static_cast<uint8_t>(sorted[i] & 0xFF));
+      out->push_back(static_cast<uint8_t>(sorted[i] >> 8));
+    }
+    return;
+  }
+  BitWriter bits(out);
+  bits.Put(sorted[0], 16);
+  bits.Put(static_cast<uint32_t>(best_k), 4);
+  for (std::size_t i = 1; i < n; ++i) {
+    const uint32_t d = static_cast<uint32_t>(sorted[i] - sorted[i - 1]);
+    for (uint32_t q = d >> best_k; q > 0; --q) bits.PutBit(1);
+    bits.PutBit(0);
+    bits.Put(d, best_k);
+  }
+}
+
+const uint8_t* UnpackCodes(const uint8_t* p, std::vector<uint16_t>* out) {
+  const uint32_t header = GetVarint(p);
+  const uint32_t n = header >> 1;
+  if (n == 0) return p;
+  if (header & 1) {
+    for (uint32_t i = 0; i < n; ++i, p += 2) out->push_back(static_cast<uint16_t>(p[0] | (p[1] << 8)));
+    return p;
+  }
+  BitReader bits(p);
+  uint32_t code = bits.Get(16);
+  const int k = static_cast<int>(bits.Get(4));
+  out->push_back(static_cast<uint16_t>(code));
+  for (uint32_t i = 1; i < n; ++i) {
+    uint32_t q = 0;
+    while (bits.Bit()) ++q;
+    code += (q << k) | bits.Get(k);
+    out->push_back(static_cast<uint16_t>(code));
+  }
+  return bits.end();
+}
+
+void PackedChunks::Clear() {
+  count_ = 0;
+  end_ = 0;
+}
+
+void PackedChunks::Push(uint64_t number, std::vector<uint16_t>& codes, uint32_t keep) {
+  if (keep == 0) return;
+  if (starts_.size() != keep) starts_.assign(keep, 0);
+  if (count_ > 0 && number != first_ + count_) Clear();
+  if (count_ == keep) {
+    ++first_;
+    --count_;
+  }
+  if (count_ == 0) {
+    first_ = number;
+    end_ = 0;
+  }
+  std::sort(codes.begin(), codes.end());
+  // Room for the largest packed form (header + plain codes) at the end; else slide the held
+  // chunks to the front, and grow only when that is not enough.
+  const std::size_t need = 5 + 2 * codes.size();
+  if (end_ + need > bytes_.size()) {
+    const uint32_t base = count_ > 0 ? starts_[first_ % keep] : end_;
+    if (base > 0) {
+      std::copy(bytes_.begin() + base, bytes_.begin() + end_, bytes_.begin());
+      for (uint32_t i = 0; i < count_; ++i) starts_[(first_ + i) % keep] -= base;
+      end_ -= base;
+    }
+    if (end_ + need > bytes_.size()) {
+      const std::size_t size = std::max<std::size_t>(end_ + need, bytes_.size() + bytes_.size() / 4);
+      bytes_.reserve(size);  // exactly: resize alone would double the capacity
+      bytes_.resize(size);
+    }
+  }
+  // Pack into the tail of bytes_ (its size is the buffer's; pack into a view at end_).
+  thread_local std::vector<uint8_t> packed;
+  packed.clear();
+  PackSortedCodes(codes.data(), codes.size(), &packed);
+  std::copy(packed.begin(), packed.end(), bytes_.begin() + end_);
+  starts_[number % keep] = end_;
+  end_ += static_cast<uint32_t>(packed.size());
+  ++count_;
+}
+
+void PackedChunks::AppendTo(uint64_t number, std::vector<uint16_t>* out) const {
+  if (count_ == 0 || number < first_ || number >= first_ + count_) return;
+  UnpackCodes(bytes_.data() + starts_[number % starts_.size()], out);
+}
+
 WorkloadWindows::WorkloadWindows(std::shared_ptr<const WindowLayout> layout) : layout_(std::move(layout)) {
   const std::size_t n = layout_->specs.size();
-  cpu_ring_.assign(layout_->capacity, WindowScale::kGap);
-  memory_ring_.assign(layout_->capacity, WindowScale::kGap);
+  cpu_ring_.assign(layout_->ring, WindowScale::kGap);
+  memory_ring_.assign(layout_->ring, WindowScale::kGap);
   uint32_t total = 0;
   for (const auto& spec : layout_->specs) {
     maxima_offset_.push_back(total);
@@ -74,9 +263,15 @@ WorkloadWindows::WorkloadWindows(std::shared_ptr<const WindowLayout> layout) : l
 std::size_t WorkloadWindows::MemoryBytes() const {
   return sizeof(*this) +
          (cpu_ring_.capacity() + memory_ring_.capacity() + cpu_maxima_.capacity() + peak_maxima_.capacity() +
-          cpu_idle_.capacity() + memory_idle_.capacity()) *
+          cpu_idle_.capacity() + memory_idle_.capacity() + startup_cpu_.capacity()) *
              sizeof(uint16_t) +
-         maxima_offset_.capacity() * sizeof(uint32_t);
+         maxima_offset_.capacity() * sizeof(uint32_t) + cpu_chunks_.MemoryBytes() + memory_chunks_.MemoryBytes();
+}
+
+void WorkloadWindows::DropStartupHistory() {
+  if (!startup_kept_) return;
+  startup_kept_ = false;
+  std::vector<uint16_t>().swap(startup_cpu_);
 }
 
 void WorkloadWindows::Add(uint64_t slot, std::optional<double> cpu_cores, std::optional<double> memory_bytes,
@@ -93,6 +288,8 @@ void WorkloadWindows::Add(uint64_t slot, std::optional<double> cpu_cores, std::o
     std::fill(peak_maxima_.begin(), peak_maxima_.end(), WindowScale::kGap);
     std::fill(cpu_idle_.begin(), cpu_idle_.end(), WindowScale::kGap);
     std::fill(memory_idle_.begin(), memory_idle_.end(), WindowScale::kGap);
+    cpu_chunks_.Clear();
+    memory_chunks_.Clear();
   } else {
     for (uint64_t s = first; s < slot; ++s) Step(s, WindowScale::kGap, WindowScale::kGap, WindowScale::kGap, scratch);
   }
@@ -102,13 +299,19 @@ void WorkloadWindows::Add(uint64_t slot, std::optional<double> cpu_cores, std::o
   Step(slot, encode(cpu_cores, WindowScale::Cores()), encode(memory_bytes, WindowScale::Bytes()),
        encode(memory_peak_bytes, WindowScale::Bytes()), scratch);
   last_slot_ = static_cast<int64_t>(slot);
+  if (slot >= layout_->capacity) DropStartupHistory();  // FirstQuietRun can no longer answer
 }
 
 void WorkloadWindows::Step(uint64_t slot, uint16_t cpu, uint16_t memory, uint16_t memory_peak,
                            QuantileScratch& scratch) {
-  const std::size_t at = slot % layout_->capacity;
+  const std::size_t at = slot % layout_->ring;
   cpu_ring_[at] = cpu;
   memory_ring_[at] = memory;
+  if (startup_kept_ && slot < layout_->capacity) {
+    if (startup_cpu_.size() <= slot) startup_cpu_.resize(slot + 1, WindowScale::kGap);
+    startup_cpu_[slot] = cpu;
+  }
+  if (layout_->chunk > 1 && (slot + 1) % layout_->chunk == 0) CloseChunk(slot, scratch);
   for (std::size_t w = 0; w < layout_->specs.size(); ++w) {
     const WindowSpec& spec = layout_->specs[w];
     const std::size_t entry = maxima_offset_[w] + (slot / spec.block) % spec.blocks;
@@ -122,20 +325,38 @@ void WorkloadWindows::Step(uint64_t slot, uint16_t cpu, uint16_t memory, uint16_
     raise(cpu_maxima_[entry], cpu);
     raise(peak_maxima_[entry], memory_peak);
     if (slot < spec.block || (slot + 1) % spec.block == 0) {
-      cpu_idle_[w] = Quantile(cpu_ring_.data(), w, slot, scratch);
-      memory_idle_[w] = Quantile(memory_ring_.data(), w, slot, scratch);
+      cpu_idle_[w] = Quantile(cpu_ring_.data(), cpu_chunks_, w, slot, scratch);
+      memory_idle_[w] = Quantile(memory_ring_.data(), memory_chunks_, w, slot, scratch);
     }
   }
 }
 
-uint16_t WorkloadWindows::Quantile(const uint16_t* ring, std::size_t window, uint64_t slot,
-                                   QuantileScratch& scratch) const {
+void WorkloadWindows::CloseChunk(uint64_t slot, QuantileScratch& scratch) {
+  const uint64_t number = slot / layout_->chunk;
+  for (auto [ring, chunks] : {std::pair{&cpu_ring_, &cpu_chunks_}, std::pair{&memory_ring_, &memory_chunks_}}) {
+    scratch.clear();
+    for (uint64_t s = number * layout_->chunk; s <= slot; ++s) {
+      const uint16_t code = (*ring)[s % layout_->ring];
+      if (code != WindowScale::kGap) scratch.push_back(code);
+    }
+    chunks->Push(number, scratch, layout_->chunks);
+  }
+}
+
+uint16_t WorkloadWindows::Quantile(const uint16_t* ring, const PackedChunks& chunks, std::size_t window,
+                                   uint64_t slot, QuantileScratch& scratch) const {
   const WindowSpec& spec = layout_->specs[window];
   const uint64_t block = slot / spec.block;
-  const uint64_t first = block + 1 >= spec.blocks ? (block + 1 - spec.blocks) * spec.block : 0;
+  uint64_t first = block + 1 >= spec.blocks ? (block + 1 - spec.blocks) * spec.block : 0;
   scratch.clear();
+  if (spec.chunked) {  // `first` is on a chunk boundary; closed chunks up to the open one
+    const uint64_t c = layout_->chunk;
+    const uint64_t open = (slot + 1) / c * c;
+    for (uint64_t j = first / c; j < open / c; ++j) chunks.AppendTo(j, &scratch);
+    first = std::max(first, open);
+  }
   for (uint64_t s = first; s <= slot; ++s) {
-    const uint16_t code = ring[s % layout_->capacity];
+    const uint16_t code = ring[s % layout_->ring];
     if (code != WindowScale::kGap) scratch.push_back(code);
   }
   if (scratch.empty()) return WindowScale::kGap;
@@ -157,7 +378,7 @@ uint16_t WorkloadWindows::PeakOf(const std::vector<uint16_t>& maxima, std::size_
 }
 
 std::optional<uint64_t> WorkloadWindows::FirstQuietRun(double threshold_cores, uint32_t run_slots) const {
-  if (last_slot_ < 0 || static_cast<uint64_t>(last_slot_) >= layout_->capacity) return std::nullopt;
+  if (!startup_kept_ || last_slot_ < 0 || static_cast<uint64_t>(last_slot_) >= layout_->capacity) return std::nullopt;
   const WindowScale& scale = WindowScale::Cores();
   const uint16_t limit = scale.Encode(threshold_cores);
   const uint64_t run = std::max<uint32_t>(1, run_slots);
@@ -166,19 +387,19 @@ std::optional<uint64_t> WorkloadWindows::FirstQuietRun(double threshold_cores, u
   uint64_t from = 0;
   double sum = 0;
   for (uint64_t s = 0; s <= last; ++s) {
-    const uint16_t code = cpu_ring_[s];
+    const uint16_t code = startup_cpu_[s];
     if (code == WindowScale::kGap) {
       from = s + 1;
       sum = 0;
       continue;
     }
     sum += scale.Decode(code);
-    if (s + 1 - from > run) sum -= scale.Decode(cpu_ring_[s - run]);
+    if (s + 1 - from > run) sum -= scale.Decode(startup_cpu_[s - run]);
     if (s + 1 - from < run) continue;
     const uint64_t start = s + 1 - run;
     // Decoding is exact per code, so the sum's rounding is far below a code's width; compare the
     // mean on the scale the samples were stored on.
-    if (cpu_ring_[start] <= limit && scale.Encode(std::max(0.0, sum) / static_cast<double>(run)) <= limit) {
+    if (startup_cpu_[start] <= limit && scale.Encode(std::max(0.0, sum) / static_cast<double>(run)) <= limit) {
       return start;
     }
   }

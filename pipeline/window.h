@@ -17,10 +17,23 @@
 //     other value reads back within a relative error of scale.max_relative_error() (0.02% for
 //     CPU, 0.032% for bytes, then rounded to a whole byte), or below scale.min() in absolute terms.
 //
-// Cost per workload: 2 bytes per slot of the longest window for each of the two quantile series
-// (CPU, memory), plus 2 bytes per block per window for each of the two peak series (BENCHMARKS.md
-// has the measured total for the default windows). Per sample: O(M) for the peaks, and O(N) once per block for the
-// idle (O(60) amortised per window). No allocation after construction.
+// Storage (exact: every window sees every code it would see in a plain ring). Let C be the block
+// of the window that holds the most slots (60 for 1h at 1 s). Windows whose block is a multiple
+// of C start and end on C boundaries, so they read closed chunks of C slots, each kept as its
+// codes sorted (a quantile needs the multiset, not the order; gaps left out) and packed as the
+// Rice-coded differences between neighbours, or as plain 16-bit codes where that is smaller.
+// The other windows, and the chunk still open, read a plain ring of the last R slots, R the
+// largest of those windows (and at least C): 300 slots for 5m at 1 s. The startup search needs
+// the CPU codes from the workload's first slot in order; they are kept only while the caller may
+// still ask (DropStartupHistory) and never past `capacity` slots.
+//
+// Cost per workload with the default windows at 1 s: 2 x 2 bytes per slot of the ring (1.2 KB),
+// the packed chunks (one bit per slot for a steady series, about one byte per slot for CPU that
+// moves across a decade every second; never more than 2 bytes per slot plus a 3-byte header), 2 bytes per block per
+// window for each of the two peak series. BENCHMARKS.md has measured totals. Per sample: O(M)
+// for the peaks, O(C log C) once per chunk to pack it, and O(N) once per block for the idle
+// (O(60) amortised per window). Allocation only while a workload's packed chunks grow past the
+// largest size they had (its first hour, or a busier hour than any before).
 //
 // Thread-safety: none; each workload's windows belong to the sampler thread.
 
@@ -58,17 +71,21 @@ class WindowScale {
 };
 
 struct WindowSpec {
-  std::string label;    // as configured: "1m"
-  double seconds = 0;   // the window's length
-  uint32_t slots = 0;   // N
-  uint32_t block = 1;   // B
-  uint32_t blocks = 1;  // M
+  std::string label;     // as configured: "1m"
+  double seconds = 0;    // the window's length
+  uint32_t slots = 0;    // N
+  uint32_t block = 1;    // B
+  uint32_t blocks = 1;   // M
+  bool chunked = false;  // its idle reads packed chunks (B is a multiple of the layout's chunk)
 };
 
 // The windows of every workload, built once from the configuration.
 struct WindowLayout {
   std::vector<WindowSpec> specs;
-  uint32_t capacity = 1;  // slots kept: the largest block * blocks
+  uint32_t capacity = 1;  // slots any window spans: the largest block * blocks
+  uint32_t chunk = 1;     // C: slots per packed chunk; 1: nothing is packed
+  uint32_t chunks = 0;    // packed chunks kept
+  uint32_t ring = 1;      // R: slots kept plain
   double idle_quantile = 0.10;
 
   static std::shared_ptr<const WindowLayout> Make(const std::vector<std::chrono::milliseconds>& windows,
@@ -85,6 +102,31 @@ struct WindowFigures {
 
 // Shared scratch space for the idle quantile, so no workload allocates for it.
 using QuantileScratch = std::vector<uint16_t>;
+
+// The packed form of one chunk. `sorted` ascending, no gap codes; appends to *out. Pure.
+void PackSortedCodes(const uint16_t* sorted, std::size_t n, std::vector<uint8_t>* out);
+// Appends the codes of the packed chunk at `p` to *out; returns the byte after it. Pure; `p`
+// must come from PackSortedCodes.
+const uint8_t* UnpackCodes(const uint8_t* p, std::vector<uint16_t>* out);
+
+// One series' closed chunks, oldest first, packed end to end in one buffer.
+class PackedChunks {
+ public:
+  void Clear();
+  // Appends chunk `number` (one more than the last, or else the older ones are dropped) from
+  // `codes` (sorted here, gaps removed); keeps at most `keep` chunks.
+  void Push(uint64_t number, std::vector<uint16_t>& codes, uint32_t keep);
+  // Appends chunk `number`'s codes to *out when it is held (one not held was all gaps).
+  void AppendTo(uint64_t number, std::vector<uint16_t>* out) const;
+  std::size_t MemoryBytes() const { return bytes_.capacity() + starts_.capacity() * sizeof(uint32_t); }
+
+ private:
+  std::vector<uint8_t> bytes_;    // the held chunks at [starts_[head], end_)
+  std::vector<uint32_t> starts_;  // per held chunk, ring indexed by number % keep
+  uint64_t first_ = 0;            // number of the oldest held chunk
+  uint32_t count_ = 0;
+  uint32_t end_ = 0;
+};
 
 class WorkloadWindows {
  public:
@@ -104,8 +146,10 @@ class WorkloadWindows {
   // not every slot, so that a workload at rest with brief periodic spikes (a guest's timers, a
   // JVM's collector) settles; the quiet first slot keeps the tail of a burst out of the run. Looks
   // only at slots still held, and returns nullopt when the workload's first slot has already left
-  // the ring.
+  // the ring (`capacity` slots) or DropStartupHistory was called.
   std::optional<uint64_t> FirstQuietRun(double threshold_cores, uint32_t run_slots) const;
+  // The caller will not call FirstQuietRun again: free the CPU history it needs.
+  void DropStartupHistory();
   int64_t last_slot() const { return last_slot_; }
 
   const WindowLayout& layout() const { return *layout_; }
@@ -114,12 +158,18 @@ class WorkloadWindows {
 
  private:
   void Step(uint64_t slot, uint16_t cpu, uint16_t memory, uint16_t memory_peak, QuantileScratch& scratch);
-  uint16_t Quantile(const uint16_t* ring, std::size_t window, uint64_t slot, QuantileScratch& scratch) const;
+  uint16_t Quantile(const uint16_t* ring, const PackedChunks& chunks, std::size_t window, uint64_t slot,
+                    QuantileScratch& scratch) const;
+  void CloseChunk(uint64_t slot, QuantileScratch& scratch);
   uint16_t PeakOf(const std::vector<uint16_t>& maxima, std::size_t window) const;
 
   std::shared_ptr<const WindowLayout> layout_;
-  std::vector<uint16_t> cpu_ring_;  // capacity codes, slot % capacity
+  std::vector<uint16_t> cpu_ring_;  // ring codes, slot % ring
   std::vector<uint16_t> memory_ring_;
+  PackedChunks cpu_chunks_;
+  PackedChunks memory_chunks_;
+  std::vector<uint16_t> startup_cpu_;  // CPU codes of slots 0.. while startup_kept_
+  bool startup_kept_ = true;
   std::vector<uint16_t> cpu_maxima_;  // per window: `blocks` block maxima, block % blocks
   std::vector<uint16_t> peak_maxima_;
   std::vector<uint32_t> maxima_offset_;  // where each window's maxima start

@@ -11,7 +11,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <cstdio>
 #include <random>
+#include <utility>
+#include <vector>
 
 namespace we {
 namespace {
@@ -69,13 +72,99 @@ TEST(WindowLayoutTest, DefaultWindowsAtOneSecondAreExactSixtyBlocks) {
   EXPECT_EQ(half->specs[0].blocks, 60u);
 }
 
-TEST(WindowCostTest, DefaultWindowsCostUnderSixteenKibPerWorkload) {
+TEST(WindowLayoutTest, OnlyWindowsOnTheLongestBlockReadPackedChunks) {
   auto layout = WindowLayout::Make({seconds(60), seconds(300), seconds(3600)}, milliseconds(1000), 0.1);
-  WorkloadWindows windows(layout);
+  EXPECT_EQ(layout->chunk, 60u);
+  EXPECT_EQ(layout->chunks, 60u);
+  EXPECT_EQ(layout->ring, 300u);  // 5m: 60 blocks of 5 slots
+  EXPECT_FALSE(layout->specs[0].chunked);
+  EXPECT_FALSE(layout->specs[1].chunked);
+  EXPECT_TRUE(layout->specs[2].chunked);
+  // 2h's block is 120 slots; 1h's 60 is not a multiple, so 1h reads the ring.
+  auto two = WindowLayout::Make({seconds(3600), seconds(7200)}, milliseconds(1000), 0.1);
+  EXPECT_EQ(two->chunk, 120u);
+  EXPECT_FALSE(two->specs[0].chunked);
+  EXPECT_TRUE(two->specs[1].chunked);
+  EXPECT_EQ(two->ring, 3600u);
+  // Short windows only: blocks under 8 slots are not worth packing.
+  auto short_only = WindowLayout::Make({seconds(60), seconds(300)}, milliseconds(1000), 0.1);
+  EXPECT_EQ(short_only->chunk, 1u);
+  EXPECT_EQ(short_only->ring, 300u);
+}
+
+TEST(PackedCodesTest, RoundTripsAnySortedCodesInAtMostTwoBytesEachPlusAHeader) {
+  std::mt19937_64 rng(3);
+  const std::vector<std::pair<uint16_t, uint16_t>> spreads = {{0, 0}, {100, 100}, {1000, 1030}, {0, 65534}, {65000, 65534}};
+  for (std::size_t n : {0, 1, 2, 59, 60, 61, 1440}) {
+    for (const auto& [lo, hi] : spreads) {
+      std::vector<uint16_t> codes(n);
+      for (auto& c : codes) c = static_cast<uint16_t>(std::uniform_int_distribution<int>(lo, hi)(rng));
+      std::sort(codes.begin(), codes.end());
+      std::vector<uint8_t> packed;
+      PackSortedCodes(codes.data(), codes.size(), &packed);
+      EXPECT_LE(packed.size(), 2 * n + 3) << n << " " << lo << ".." << hi;
+      std::vector<uint16_t> back{7};  // appended to what is there
+      const uint8_t* end = UnpackCodes(packed.data(), &back);
+      EXPECT_EQ(end, packed.data() + packed.size());
+      ASSERT_EQ(back.size(), n + 1);
+      EXPECT_TRUE(std::equal(codes.begin(), codes.end(), back.begin() + 1)) << n << " " << lo << ".." << hi;
+      if (lo == hi && n > 0) {
+        EXPECT_LE(packed.size(), 5 + (n + 7) / 8);  // a bit per equal code
+      }
+    }
+  }
+}
+
+TEST(PackedChunksTest, KeepsTheLastChunksAndDropsOlderOnesAcrossCompaction) {
+  PackedChunks chunks;
+  std::mt19937_64 rng(9);
+  std::vector<std::vector<uint16_t>> pushed;
+  for (uint64_t number = 0; number < 500; ++number) {
+    std::vector<uint16_t> codes(number % 61);
+    for (auto& c : codes) c = static_cast<uint16_t>(rng() % (number % 3 == 0 ? 65535 : 40));
+    std::vector<uint16_t> copy = codes;
+    std::sort(copy.begin(), copy.end());
+    pushed.push_back(copy);
+    chunks.Push(number, codes, 60);
+    for (uint64_t j = number >= 70 ? number - 70 : 0; j <= number; ++j) {
+      std::vector<uint16_t> got;
+      chunks.AppendTo(j, &got);
+      if (j + 60 <= number) {
+        ASSERT_TRUE(got.empty()) << j << " at " << number;
+      } else {
+        ASSERT_EQ(got, pushed[j]) << j << " at " << number;
+      }
+    }
+  }
+  // A chunk number that does not follow the last starts over.
+  std::vector<uint16_t> one{5};
+  chunks.Push(1000, one, 60);
+  std::vector<uint16_t> got;
+  chunks.AppendTo(499, &got);
+  EXPECT_TRUE(got.empty());
+  chunks.AppendTo(1000, &got);
+  EXPECT_EQ(got, std::vector<uint16_t>{5});
+}
+
+// Cost per workload of the default windows, for a series at rest and one that changes every
+// second; BENCHMARKS.md quotes these.
+TEST(WindowCostTest, DefaultWindowsCostPerWorkload) {
+  auto layout = WindowLayout::Make({seconds(60), seconds(300), seconds(3600)}, milliseconds(1000), 0.1);
   QuantileScratch scratch;
-  for (uint64_t slot = 0; slot < 5000; ++slot) windows.Add(slot, 0.5, 1e8, 1.2e8, scratch);
-  EXPECT_LE(windows.MemoryBytes(), 16u * 1024u);
-  RecordProperty("bytes_per_workload", std::to_string(windows.MemoryBytes()));
+  WorkloadWindows steady(layout);
+  for (uint64_t slot = 0; slot < 5000; ++slot) steady.Add(slot, 0.5, 1e8, 1.2e8, scratch);
+  EXPECT_LE(steady.MemoryBytes(), 5u * 1024u);
+  WorkloadWindows busy(layout);
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> unit(0, 1);
+  for (uint64_t slot = 0; slot < 5000; ++slot) {
+    // CPU anywhere in 0.05..0.5 cores; memory drifting by up to 1 MB a second around 200 MB.
+    busy.Add(slot, 0.05 + 0.45 * unit(rng), 2e8 + 1e6 * std::sin(slot / 30.0) + 1e5 * unit(rng), 2.5e8, scratch);
+  }
+  EXPECT_LE(busy.MemoryBytes(), 9u * 1024u);
+  RecordProperty("bytes_per_workload_steady", std::to_string(steady.MemoryBytes()));
+  RecordProperty("bytes_per_workload_busy", std::to_string(busy.MemoryBytes()));
+  std::printf("window bytes per workload: steady %zu, busy %zu\n", steady.MemoryBytes(), busy.MemoryBytes());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,6 +310,39 @@ TEST_P(WindowPropertyTest, MatchesTheBruteForceReference) {
   }
 }
 
+// The default windows, where 1h reads packed chunks and 1m and 5m the ring: compared at every
+// 7th slot and at every 1h block end, for long enough that chunks leave the window.
+TEST_P(WindowPropertyTest, DefaultWindowsMatchTheReference) {
+  const Shape& shape = GetParam();
+  auto layout = WindowLayout::Make({seconds(60), seconds(300), seconds(3600)}, milliseconds(1000), 0.1);
+  ASSERT_TRUE(layout->specs[2].chunked);
+  WorkloadWindows windows(layout);
+  Reference reference(layout);
+  QuantileScratch scratch;
+  std::mt19937_64 rng(777);
+  std::uniform_real_distribution<double> unit(0, 1);
+  uint64_t slot = 0;
+  for (int i = 0; i < 9000; ++i) {
+    if (shape.max_jump > 0 && unit(rng) < shape.jump_probability) slot += 1 + rng() % static_cast<uint64_t>(shape.max_jump);
+    const bool gap = unit(rng) < shape.gap_probability;
+    std::optional<double> cpu = gap ? std::nullopt : shape.cpu(i, rng);
+    std::optional<double> memory = gap ? std::nullopt : shape.memory(i, rng);
+    windows.Add(slot, cpu, memory, memory, scratch);
+    reference.Add(slot, cpu, memory, memory);
+    if (i % 7 == 0 || (slot + 1) % 60 == 0) {
+      for (std::size_t w = 0; w < layout->specs.size(); ++w) {
+        const WindowFigures got = windows.Get(w);
+        const WindowFigures want = reference.Get(w);
+        ASSERT_EQ(got.cpu_idle_cores, want.cpu_idle_cores) << "slot " << slot << " window " << w;
+        ASSERT_EQ(got.memory_idle_bytes, want.memory_idle_bytes) << "slot " << slot << " window " << w;
+        ASSERT_EQ(got.cpu_peak_cores, want.cpu_peak_cores) << "slot " << slot << " window " << w;
+        ASSERT_EQ(got.memory_peak_bytes, want.memory_peak_bytes) << "slot " << slot << " window " << w;
+      }
+    }
+    ++slot;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Shapes, WindowPropertyTest, ::testing::ValuesIn(Shapes()),
                          [](const auto& info) { return info.param.name; });
 
@@ -299,6 +421,23 @@ TEST(WorkloadWindowsTest, FirstQuietRunAveragesSpikesButStartsQuietAndBreaksAtGa
   tail.Add(5, 0.3, 1, 1, scratch);
   for (uint64_t s = 6; s <= 20; ++s) tail.Add(s, 0.01, 1, 1, scratch);
   EXPECT_EQ(tail.FirstQuietRun(0.05, 10), std::optional<uint64_t>(6));
+}
+
+// The startup search reads from the workload's first slot, further back than the ring of the
+// short windows (300 slots here), until the caller drops that history.
+TEST(WorkloadWindowsTest, FirstQuietRunLooksPastTheRingUntilTheHistoryIsDropped) {
+  auto layout = WindowLayout::Make({seconds(60), seconds(300), seconds(3600)}, milliseconds(1000), 0.1);
+  ASSERT_EQ(layout->ring, 300u);
+  WorkloadWindows windows(layout);
+  QuantileScratch scratch;
+  // Busy until slot 400, then quiet; at slot 999 the ring holds only slots 700 on.
+  for (uint64_t s = 0; s < 1000; ++s) windows.Add(s, s < 400 ? 1.0 : 0.01, 1, 1, scratch);
+  EXPECT_EQ(windows.FirstQuietRun(0.05, 10), std::optional<uint64_t>(400));
+  EXPECT_EQ(windows.FirstQuietRun(2.0, 10), std::optional<uint64_t>(0));
+  const std::size_t with_history = windows.MemoryBytes();
+  windows.DropStartupHistory();
+  EXPECT_EQ(windows.FirstQuietRun(0.05, 10), std::nullopt);
+  EXPECT_LE(windows.MemoryBytes() + 1900, with_history);
 }
 
 }  // namespace
