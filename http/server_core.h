@@ -21,7 +21,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include <openssl/rand.h>
+#include <sys/random.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -81,8 +81,10 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
 
   Core(asio::io_context& io, HttpServerOptions options, HttpHandlers handlers)
       : io_(io), options_(std::move(options)), handlers_(std::move(handlers)), grace_timer_(io) {
-    if (RAND_bytes(cache_key_.data(), static_cast<int>(cache_key_.size())) != 1) {
-      throw std::runtime_error("RAND_bytes failed: cannot key the credentials cache");
+    // getrandom(2), not RAND_bytes: OpenSSL's first use initialises its providers and makes
+    // ~3 MiB of libcrypto resident, which a daemon without TLS or basic auth never needs.
+    if (getrandom(cache_key_.data(), cache_key_.size(), 0) != static_cast<ssize_t>(cache_key_.size())) {
+      throw std::runtime_error("getrandom failed: cannot key the credentials cache");
     }
   }
 
