@@ -21,8 +21,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include <sys/random.h>
 #include <spdlog/spdlog.h>
+#include <sys/random.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>

@@ -343,8 +343,8 @@ void WorkloadWindows::CloseChunk(uint64_t slot, QuantileScratch& scratch) {
   }
 }
 
-uint16_t WorkloadWindows::Quantile(const uint16_t* ring, const PackedChunks& chunks, std::size_t window,
-                                   uint64_t slot, QuantileScratch& scratch) const {
+uint16_t WorkloadWindows::Quantile(const uint16_t* ring, const PackedChunks& chunks, std::size_t window, uint64_t slot,
+                                   QuantileScratch& scratch) const {
   const WindowSpec& spec = layout_->specs[window];
   const uint64_t block = slot / spec.block;
   uint64_t first = block + 1 >= spec.blocks ? (block + 1 - spec.blocks) * spec.block : 0;

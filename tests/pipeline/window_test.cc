@@ -8,10 +8,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <cstdio>
 #include <random>
 #include <utility>
 #include <vector>
@@ -94,7 +94,8 @@ TEST(WindowLayoutTest, OnlyWindowsOnTheLongestBlockReadPackedChunks) {
 
 TEST(PackedCodesTest, RoundTripsAnySortedCodesInAtMostTwoBytesEachPlusAHeader) {
   std::mt19937_64 rng(3);
-  const std::vector<std::pair<uint16_t, uint16_t>> spreads = {{0, 0}, {100, 100}, {1000, 1030}, {0, 65534}, {65000, 65534}};
+  const std::vector<std::pair<uint16_t, uint16_t>> spreads = {
+      {0, 0}, {100, 100}, {1000, 1030}, {0, 65534}, {65000, 65534}};
   for (std::size_t n : {0, 1, 2, 59, 60, 61, 1440}) {
     for (const auto& [lo, hi] : spreads) {
       std::vector<uint16_t> codes(n);
@@ -323,7 +324,8 @@ TEST_P(WindowPropertyTest, DefaultWindowsMatchTheReference) {
   std::uniform_real_distribution<double> unit(0, 1);
   uint64_t slot = 0;
   for (int i = 0; i < 9000; ++i) {
-    if (shape.max_jump > 0 && unit(rng) < shape.jump_probability) slot += 1 + rng() % static_cast<uint64_t>(shape.max_jump);
+    if (shape.max_jump > 0 && unit(rng) < shape.jump_probability)
+      slot += 1 + rng() % static_cast<uint64_t>(shape.max_jump);
     const bool gap = unit(rng) < shape.gap_probability;
     std::optional<double> cpu = gap ? std::nullopt : shape.cpu(i, rng);
     std::optional<double> memory = gap ? std::nullopt : shape.memory(i, rng);
