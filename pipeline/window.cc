@@ -91,9 +91,13 @@ uint32_t GetVarint(const uint8_t*& p) {
   }
 }
 
-}  // namespace
-
-namespace {
+// Appends the codes of slots [from, to] held in `ring` (R slots, slot % R), gaps left out.
+void AppendRing(const uint16_t* ring, uint32_t size, uint64_t from, uint64_t to, std::vector<uint16_t>* out) {
+  for (uint64_t s = from; s <= to; ++s) {
+    const uint16_t code = ring[s % size];
+    if (code != WindowScale::kGap) out->push_back(code);
+  }
+}
 
 // Bits, least significant first, appended to a byte vector.
 class BitWriter {
@@ -198,7 +202,7 @@ const uint8_t* UnpackCodes(const uint8_t* p, std::vector<uint16_t>* out) {
 
 void PackedChunks::Clear() {
   count_ = 0;
-  end_ = 0;
+  bytes_.clear();
 }
 
 void PackedChunks::Push(uint64_t number, std::vector<uint16_t>& codes, uint32_t keep) {
@@ -211,32 +215,22 @@ void PackedChunks::Push(uint64_t number, std::vector<uint16_t>& codes, uint32_t 
   }
   if (count_ == 0) {
     first_ = number;
-    end_ = 0;
+    bytes_.clear();
   }
   std::sort(codes.begin(), codes.end());
-  // Room for the largest packed form (header + plain codes) at the end; else slide the held
-  // chunks to the front, and grow only when that is not enough.
+  // Room for the largest packed form (header + plain codes) past the held chunks; else drop the
+  // bytes of chunks gone, and grow (exactly: push_back would double) only when that is not enough.
   const std::size_t need = 5 + 2 * codes.size();
-  if (end_ + need > bytes_.size()) {
-    const uint32_t base = count_ > 0 ? starts_[first_ % keep] : end_;
-    if (base > 0) {
-      std::copy(bytes_.begin() + base, bytes_.begin() + end_, bytes_.begin());
-      for (uint32_t i = 0; i < count_; ++i) starts_[(first_ + i) % keep] -= base;
-      end_ -= base;
-    }
-    if (end_ + need > bytes_.size()) {
-      const std::size_t size = std::max<std::size_t>(end_ + need, bytes_.size() + bytes_.size() / 4);
-      bytes_.reserve(size);  // exactly: resize alone would double the capacity
-      bytes_.resize(size);
+  if (bytes_.size() + need > bytes_.capacity()) {
+    const uint32_t base = count_ > 0 ? starts_[first_ % keep] : static_cast<uint32_t>(bytes_.size());
+    bytes_.erase(bytes_.begin(), bytes_.begin() + base);
+    for (uint32_t i = 0; i < count_; ++i) starts_[(first_ + i) % keep] -= base;
+    if (bytes_.size() + need > bytes_.capacity()) {
+      bytes_.reserve(std::max(bytes_.size() + need, bytes_.capacity() + bytes_.capacity() / 4));
     }
   }
-  // Pack into the tail of bytes_ (its size is the buffer's; pack into a view at end_).
-  thread_local std::vector<uint8_t> packed;
-  packed.clear();
-  PackSortedCodes(codes.data(), codes.size(), &packed);
-  std::copy(packed.begin(), packed.end(), bytes_.begin() + end_);
-  starts_[number % keep] = end_;
-  end_ += static_cast<uint32_t>(packed.size());
+  starts_[number % keep] = static_cast<uint32_t>(bytes_.size());
+  PackSortedCodes(codes.data(), codes.size(), &bytes_);  // within the capacity reserved
   ++count_;
 }
 
@@ -335,10 +329,7 @@ void WorkloadWindows::CloseChunk(uint64_t slot, QuantileScratch& scratch) {
   const uint64_t number = slot / layout_->chunk;
   for (auto [ring, chunks] : {std::pair{&cpu_ring_, &cpu_chunks_}, std::pair{&memory_ring_, &memory_chunks_}}) {
     scratch.clear();
-    for (uint64_t s = number * layout_->chunk; s <= slot; ++s) {
-      const uint16_t code = (*ring)[s % layout_->ring];
-      if (code != WindowScale::kGap) scratch.push_back(code);
-    }
+    AppendRing(ring->data(), layout_->ring, number * layout_->chunk, slot, &scratch);
     chunks->Push(number, scratch, layout_->chunks);
   }
 }
@@ -355,10 +346,7 @@ uint16_t WorkloadWindows::Quantile(const uint16_t* ring, const PackedChunks& chu
     for (uint64_t j = first / c; j < open / c; ++j) chunks.AppendTo(j, &scratch);
     first = std::max(first, open);
   }
-  for (uint64_t s = first; s <= slot; ++s) {
-    const uint16_t code = ring[s % layout_->ring];
-    if (code != WindowScale::kGap) scratch.push_back(code);
-  }
+  AppendRing(ring, layout_->ring, first, slot, &scratch);
   if (scratch.empty()) return WindowScale::kGap;
   const double n = static_cast<double>(scratch.size());
   const std::size_t rank = static_cast<std::size_t>(std::max(1.0, std::ceil(layout_->idle_quantile * n - 1e-9)));

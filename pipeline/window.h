@@ -121,11 +121,10 @@ class PackedChunks {
   std::size_t MemoryBytes() const { return bytes_.capacity() + starts_.capacity() * sizeof(uint32_t); }
 
  private:
-  std::vector<uint8_t> bytes_;    // the held chunks at [starts_[head], end_)
+  std::vector<uint8_t> bytes_;    // the held chunks at [starts_[first_ % keep], size())
   std::vector<uint32_t> starts_;  // per held chunk, ring indexed by number % keep
   uint64_t first_ = 0;            // number of the oldest held chunk
   uint32_t count_ = 0;
-  uint32_t end_ = 0;
 };
 
 class WorkloadWindows {
