@@ -1,5 +1,7 @@
 #include "exposition/renderer.h"
 
+#include <malloc.h>
+
 #include <boost/asio/post.hpp>
 
 #include "exposition/gzip.h"
@@ -24,6 +26,15 @@ bool SameSnapshot(const std::weak_ptr<const Snapshot>& a, const std::shared_ptr<
   return !a.owner_before(b) && !b.owner_before(a);
 }
 
+// Frees a buffer of an encoding nobody asks for any more. A large one goes back to the kernel:
+// glibc raises its mmap threshold after the first large free, so a body's buffer comes from an
+// arena whose pages free() keeps resident; malloc_trim returns them.
+void Release(std::string buffer) {
+  const bool large = buffer.capacity() >= (size_t{1} << 20);
+  buffer = std::string();
+  if (large) ::malloc_trim(0);
+}
+
 }  // namespace
 
 bool MetricsRenderer::Cache::Holds(const std::shared_ptr<const Snapshot>& snap) const {
@@ -34,6 +45,18 @@ void MetricsRenderer::Invalidate() {
   std::lock_guard lock(mu_);
   text_ = {};
   gzip_ = {};
+}
+
+size_t MetricsRenderer::held_bytes() const {
+  size_t bytes = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const Cache* c : {&text_, &gzip_}) {
+      if (c->body) bytes += c->body->text.capacity() + c->body->gzip.capacity();
+    }
+  }
+  std::lock_guard lock(spares_->mu);
+  return bytes + spares_->text.capacity() + spares_->gzip.capacity();
 }
 
 std::shared_ptr<const MetricsBody> MetricsRenderer::CachedLocked(const std::shared_ptr<const Snapshot>& snap, bool gzip,
@@ -103,14 +126,24 @@ void MetricsRenderer::PrerenderAsync(ScrapePredictor::Clock::duration interval) 
 
 std::shared_ptr<const MetricsBody> MetricsRenderer::HandOut(MetricsBody body, bool gzip) {
   // When the last holder lets go, the buffer goes back to the spares (the renderer may be gone by
-  // then; the spares are shared). An older spare is freed.
+  // then; the spares are shared), if its encoding is still asked for; else it is freed. An older
+  // spare is freed.
   return std::shared_ptr<const MetricsBody>(
       new MetricsBody(std::move(body)), [spares = spares_, gzip](const MetricsBody* released) {
         std::unique_ptr<const MetricsBody> owned(released);
         std::string buffer =
             std::move(const_cast<MetricsBody*>(released)->*(gzip ? &MetricsBody::gzip : &MetricsBody::text));
-        std::lock_guard lock(spares->mu);
-        std::swap(gzip ? spares->gzip : spares->text, buffer);
+        std::string older;  // a spare already there: freed as this returns
+        bool kept;
+        {
+          std::lock_guard lock(spares->mu);
+          kept = gzip ? spares->keep_gzip : spares->keep_text;
+          if (kept) {
+            std::swap(gzip ? spares->gzip : spares->text, buffer);
+            older = std::move(buffer);
+          }
+        }
+        if (!kept) Release(std::move(buffer));
       });
 }
 
@@ -119,12 +152,26 @@ std::shared_ptr<const MetricsBody> MetricsRenderer::Render(std::shared_ptr<const
   rendering_ = true;
   const uint64_t renders = ++renders_;
   const uint64_t prerenders = ahead ? ++prerenders_ : prerenders_.load();
+  // The other encoding is no longer asked for: its spare goes now, and its bodies when their last
+  // holder lets go (a body of this snapshot stays cached for a client that still asks for it).
+  std::string unwanted;
+  {
+    std::lock_guard lock(spares_->mu);
+    (gzip ? spares_->keep_gzip : spares_->keep_text) = true;
+    (gzip ? spares_->keep_text : spares_->keep_gzip) = false;
+    unwanted = std::move(gzip ? spares_->text : spares_->gzip);
+  }
+  Release(std::move(unwanted));
+  std::shared_ptr<const MetricsBody> stale;  // let go outside mu_: its deleter may trim
   {
     // The cache lets go of the previous body: if no response holds it either, its buffer comes
     // back to the spares now.
     std::lock_guard lock(mu_);
     (gzip ? gzip_ : text_) = {};
+    Cache& other = gzip ? text_ : gzip_;
+    if (!other.Holds(snap)) stale = std::exchange(other.body, nullptr);
   }
+  stale.reset();
   // The previous body's buffer, if nobody holds it any more: a render then writes into memory
   // already touched instead of growing a new one.
   std::string buffer;

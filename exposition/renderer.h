@@ -33,7 +33,11 @@ namespace we {
 //
 // Ownership: a body handed out is the caller's until it lets go; when the last holder (a cache
 // entry, a response) releases it, its buffer comes back to the renderer for the next render of
-// that encoding, so no buffer is reused while a response may still be sending it.
+// that encoding, so no buffer is reused while a response may still be sending it. Only the
+// encoding the latest render was for keeps its buffers: a render of the other encoding frees them,
+// and a stale body of it in the cache, and hands the freed pages back to the kernel (malloc_trim),
+// so that one plain-text request by hand (6 MB at 1,000 workloads) does not stay resident beside a
+// Prometheus that always asks for gzip.
 //
 // Thread-safety: every method may be called from any thread. Renders are serialised; the
 // *Async methods and Invalidate never wait for a render. The destructor waits for the render in
@@ -73,6 +77,8 @@ class MetricsRenderer {
 
   // Drops the cache, e.g. after the daemon's own Registry changed.
   void Invalidate();
+  // Bytes the renderer holds: its cached bodies and spare buffers (capacity). For tests.
+  size_t held_bytes() const;
 
   // Told of every arrival with the next scrape expected, so that the sampler reads a scrape's
   // figures just before it (pipeline/scrape_schedule.h). Set before the first request; it must
@@ -96,6 +102,8 @@ class MetricsRenderer {
     std::mutex mu;
     std::string text;
     std::string gzip;
+    bool keep_text = true;  // false once a gzip render came after the last text one; and vice versa
+    bool keep_gzip = true;
   };
   // Under mu_: the cached body of the newest snapshot, noting an arrival at `now`.
   std::shared_ptr<const MetricsBody> CachedLocked(const std::shared_ptr<const Snapshot>& snap, bool gzip,
@@ -109,8 +117,8 @@ class MetricsRenderer {
   std::vector<std::shared_ptr<prometheus::Collectable>> extra_;
   std::shared_ptr<Spares> spares_ = std::make_shared<Spares>();
 
-  std::mutex render_mu_;  // held for a whole render: one at a time
-  std::mutex mu_;         // held briefly: everything below but the counters
+  std::mutex render_mu_;   // held for a whole render: one at a time
+  mutable std::mutex mu_;  // held briefly: everything below but the counters
   Cache text_;
   Cache gzip_;
   size_t last_text_size_ = 0;

@@ -201,6 +201,43 @@ TEST(MetricsRendererOwnership, ABuffersComesBackOnlyWhenItsLastHolderLetsGo) {
   EXPECT_TRUE(c->text.data() == b_bytes || c->text.data() == a_bytes);
 }
 
+// A plain-text request by hand beside a Prometheus that asks for gzip: once a gzip render follows,
+// the text body (stale) and its buffer are freed, also one a response still held at the time, and
+// a text body of the newest snapshot stays cached for a client that still asks for it.
+TEST(MetricsRendererOwnership, AnEncodingNobodyAsksForHoldsNoMemory) {
+  SnapshotStore store;
+  MetricsRenderer renderer(store, BuildInfo{"v", "r"});
+  store.Publish(SnapshotAt(1, 2000));
+  auto plain = renderer.Current(false);
+  const size_t text_size = plain->text.size();
+  ASSERT_GT(text_size, size_t{100'000});
+  EXPECT_GE(renderer.held_bytes(), text_size);
+
+  store.Publish(SnapshotAt(2, 2000));
+  auto zipped = renderer.Current(true);
+  const size_t gzip_size = zipped->gzip.size();
+  EXPECT_LT(gzip_size, text_size / 4);
+  plain.reset();  // the response that held it is done: freed, not kept as a spare
+  EXPECT_LT(renderer.held_bytes(), text_size / 2);
+
+  // Both encodings of one snapshot: the gzip render leaves the text body of that snapshot cached.
+  store.Publish(SnapshotAt(3, 2000));
+  auto text3 = renderer.Current(false);
+  const uint64_t renders = renderer.renders();
+  auto gzip3 = renderer.Current(true);
+  EXPECT_EQ(renderer.renders(), renders + 1);
+  EXPECT_EQ(renderer.Current(false), text3);
+  EXPECT_EQ(renderer.renders(), renders + 1);
+  text3.reset();
+  // The next snapshot's gzip render drops it.
+  store.Publish(SnapshotAt(4, 2000));
+  gzip3.reset();
+  zipped = renderer.Current(true);
+  EXPECT_LT(renderer.held_bytes(), text_size / 2);
+  auto text4 = renderer.Current(false);
+  EXPECT_EQ(text4->text, BodyOf(*SnapshotAt(4, 2000), 0, static_cast<int>(renderer.renders())));
+}
+
 TEST(MetricsRendererOwnership, ABodyMayOutliveItsRenderer) {
   SnapshotStore store;
   std::shared_ptr<const MetricsBody> body;
