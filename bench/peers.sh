@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Peers on the same tree: the daemon, collectd's cgroups plugin and netdata's cgroups.plugin, each
-# run alone for the same window while a real Prometheus scrapes it every second.
+# run alone for the same window while a real Prometheus scrapes it every SCRAPE_INTERVAL seconds
+# (default 1); then the floor of this host for the same tree.
 #
 #   bench/peers.sh [N] [DURATION_S]        (as root; N default 1000, DURATION_S default 60)
 #
@@ -25,7 +26,8 @@
 #    directory (bench/peers/*.in): the daemon with --sampling.interval=1s --libvirt.uri=
 #    --web.listen-address=127.0.0.1:PORT on the host's /sys/fs/cgroup; collectd -f with cgroups and
 #    write_prometheus, Interval 1; netdata -D with only cgroups.plugin, update every 1;
-#  - a Prometheus of its own (storage in the work directory, scrape_interval 1s, one job): a
+#  - a Prometheus of its own (storage in the work directory, scrape_interval SCRAPE_INTERVAL s,
+#    timeout the same up to 10 s, one job): a
 #    warm-up of at least WARMUP s (20; the daemon DAEMON_WARMUP, 75: its workload_startup_seconds
 #    series appear once its shortest idle window, 1 minute, has filled) that lasts until the
 #    exporter's sample count (scrape_samples_scraped) is at least N and has not changed for STABLE s
@@ -38,7 +40,18 @@
 #    main process;
 #  - after the window, one body fetched with curl: `promtool check metrics` on it (the count of
 #    problems it prints; the script does not fail on them) and how many of the N workloads appear
-#    in it (by the first 12 hex digits of their ids).
+#    in it (by the first 12 hex digits of their ids); then FETCHES (5) gzip fetches with curl,
+#    1.3 s apart, while Prometheus still scrapes: the median time to the body's last byte, the
+#    exporter's own latency (Prometheus' scrape_duration_seconds also counts its own parsing and
+#    storing of every sample, which grows with the series count whoever serves them).
+#
+# Then, where BUILD holds bench/floor (FLOOR=0 skips it), the floor on the same tree, still
+# standing: `floor --cgroup-root /sys/fs/cgroup --paced-rounds 30`, pread of every file the
+# daemon reads for every cgroup on the host, one round a second through kept descriptors, and the
+# same for the files read on every tick whatever the scrape interval (cgroup2 cpu.stat and v1
+# memory.usage_in_bytes, memory.stat and memory.max_usage_in_bytes of our N workloads, or their
+# cgroup2 counterparts) and for collectd's N cpuacct.stat: CPU s/min of each, and of each against
+# collectd's measured CPU. No exporter, however written, reads those files for less.
 #
 # Output: a markdown table (one row per exporter, then the daemon's CPU ratios to each peer) and
 # key=value lines, in the work directory's "summary" and on stdout; RESULT (file) to append them
@@ -64,10 +77,17 @@ DAEMON_WARMUP=${DAEMON_WARMUP:-75}
 V1=${V1-cpu cpuacct memory}  # the v1 controllers whose hierarchies get the workloads too; empty: cgroup2 only
 STABLE=${STABLE:-20}
 WARMUP_MAX=${WARMUP_MAX:-600}
+SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-1}
+FETCHES=${FETCHES:-5}
+FLOOR=${FLOOR:-1}
 PACKAGES=(collectd-core libmicrohttpd12 libprotobuf-c1 netdata prometheus jq)
 
 [[ $N =~ ^[0-9]+$ && $DURATION =~ ^[0-9]+$ && $DURATION -gt 0 ]] ||
   { echo "peers.sh: usage: bench/peers.sh [N] [DURATION_S] (integers)" >&2; exit 2; }
+[[ $SCRAPE_INTERVAL =~ ^[0-9]+$ && $SCRAPE_INTERVAL -gt 0 ]] ||
+  { echo "peers.sh: SCRAPE_INTERVAL: whole seconds above 0, not '$SCRAPE_INTERVAL'" >&2; exit 2; }
+((DURATION >= 4 * SCRAPE_INTERVAL)) ||
+  { echo "peers.sh: DURATION_S $DURATION holds fewer than 4 scrapes of SCRAPE_INTERVAL $SCRAPE_INTERVAL s" >&2; exit 2; }
 for p in $PEERS; do
   case $p in daemon | collectd | netdata) ;; *) echo "peers.sh: PEERS: unknown exporter $p" >&2; exit 2 ;; esac
 done
@@ -214,8 +234,10 @@ meter_usec() {
 cpu_ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }  # utime + stime
 CLK_TCK=$(getconf CLK_TCK)
 fill() { sed -e "s|@DIR@|$2|g" -e "s|@PORT@|$3|g" -e "s|@MAX_CGROUPS@|$((N + 1000))|g" \
+  -e "s|@INTERVAL@|${SCRAPE_INTERVAL}s|g" -e "s|@TIMEOUT@|$((SCRAPE_INTERVAL < 10 ? SCRAPE_INTERVAL : 10))s|g" \
   -e "s|@PATH@|${4:-}|g" -e "s|@PARAMS@|${5:-}|g" "$here/peers/$1"; }
-http_code() { curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$1" || true; }
+# --compressed: as Prometheus asks; a plain render it never asks for would count in the peak RSS.
+http_code() { curl -s --compressed --max-time 10 -o /dev/null -w '%{http_code}' "$1" || true; }
 
 : >"$WORK/summary"
 put() { echo "$1=$2" >>"$WORK/summary"; }
@@ -345,6 +367,13 @@ run_one() {
   promtool check metrics <"$dir/body" >"$dir/promtool.txt" 2>&1 || true
   problems=$(grep -c . "$dir/promtool.txt" || true)
   seen=$({ grep -oF -f "$WORK/prefixes" "$dir/body" || true; } | sort -u | wc -l)
+  # What a client waits for a gzip body, Prometheus' parsing left out.
+  local f fetch_ms=() fetch_med
+  for f in $(seq "$FETCHES"); do
+    pause 1.3
+    fetch_ms+=("$(curl -s --compressed --max-time 30 -o /dev/null -w '%{time_total}' "$body_url" || echo nan)")
+  done
+  fetch_med=$(printf '%s\n' "${fetch_ms[@]}" | sort -g | awk '{v[NR] = $1} END {printf "%.1f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) * 1000}')
   # The daemon counts what it exports: all the host's workloads, ours and any other.
   [[ $name == daemon ]] && put daemon_workloads_reported "$(awk '/^workload_exporter_workloads\{/ {s += $2} END {print s + 0}' "$dir/body")"
 
@@ -369,6 +398,7 @@ run_one() {
   put "${name}_scrapes_up" "${ups:-0}"
   put "${name}_workloads_seen" "$seen"
   put "${name}_body_bytes" "${fetch#* }"
+  put "${name}_gzip_fetch_median_ms" "$fetch_med"
   put "${name}_promtool_problems" "$problems"
   put "${name}_warmup_s" "$warm_s"
   put "${name}_loadavg_1m_start_end" "\"$load0 $load1\""
@@ -394,6 +424,46 @@ t_all=$(now)
   put prometheus_version "\"$(prometheus --version 2>&1 | head -n1 | awk '{print $3}')\""
 } 2>/dev/null
 for p in $PEERS; do run_one "$p"; done
+
+# --- the floor ----------------------------------------------------------------------------------
+# pread through kept descriptors, one round a second, of: every file the daemon reads (the whole
+# host's tree, as it reads it), the files it reads on every tick (our workloads), collectd's files.
+FLOOR_BIN=$BUILD/bench/floor
+FLOOR_ROUNDS=${FLOOR_ROUNDS:-30}
+floor_key() { awk -F= -v k="$1" '$1 == k {print $2}' "$2"; }
+floor_put() {  # NAME OUTPUT: CPU s/min of a paced round a second
+  put "floor_${1}_files" "$(floor_key floor_files "$2")"
+  put "floor_${1}_cpu_s_per_min" "$(awk -v us="$(floor_key floor_paced_cpu_us "$2")" 'BEGIN {printf "%.3f", us * 60 / 1e6}')"
+}
+if [[ $FLOOR == 1 && -x $FLOOR_BIN ]]; then
+  log "floor: $FLOOR_ROUNDS paced rounds of each file set"
+  (ulimit -n 1048576 2>/dev/null || true
+    "$FLOOR_BIN" --cgroup-root /sys/fs/cgroup --rounds 20 --ref-rounds 3 --paced-rounds "$FLOOR_ROUNDS") \
+    >"$WORK/floor_all.txt" 2>&1 || { cat "$WORK/floor_all.txt" >&2; exit 1; }
+  floor_put all "$WORK/floor_all.txt"
+  put floor_all_workloads "$(floor_key floor_workloads "$WORK/floor_all.txt")"
+  put floor_collect_paced_cpu_s_per_min "$(awk -v us="$(floor_key ref_collect_paced_cpu_us "$WORK/floor_all.txt")" \
+    'BEGIN {printf "%.3f", us * 60 / 1e6}')"
+  : >"$WORK/files_tick"
+  : >"$WORK/files_collectd"
+  for parent in "${PARENTS[@]}"; do
+    if [[ $parent == "$UNIFIED"/* ]]; then ticked=(cpu.stat memory.current memory.stat memory.peak)
+    else ticked=(memory.usage_in_bytes memory.stat memory.max_usage_in_bytes); fi
+    while read -r name; do
+      for f in "${ticked[@]}"; do [[ -e $parent/$name/$f ]] && echo "$parent/$name/$f" >>"$WORK/files_tick"; done
+      [[ -e $parent/$name/cpuacct.stat ]] && echo "$parent/$name/cpuacct.stat" >>"$WORK/files_collectd"
+    done <"$NAMES_FILE"
+  done
+  for set in tick collectd; do
+    [[ -s $WORK/files_$set ]] || continue
+    (ulimit -n 1048576 2>/dev/null || true
+      "$FLOOR_BIN" --rounds 20 --paced-rounds "$FLOOR_ROUNDS" --files-from "$WORK/files_$set") \
+      >"$WORK/floor_$set.txt" 2>&1 || { cat "$WORK/floor_$set.txt" >&2; exit 1; }
+    floor_put "$set" "$WORK/floor_$set.txt"
+  done
+elif [[ $FLOOR == 1 ]]; then
+  log "floor: $FLOOR_BIN missing (cmake --build $BUILD --target floor): skipped"
+fi
 put total_run_s "$(elapsed "$t_all")"
 
 # --- the report ---------------------------------------------------------------------------------
@@ -417,20 +487,38 @@ series() {  # the series count, or its range where it moved within the window
   if [[ $lo == "$hi" ]]; then echo "$hi"; else echo "$lo–$hi"; fi
 }
 {
-  echo "N = $N workloads, ${DURATION} s each, Prometheus scraping every 1 s ($(date -u +%F))"
+  echo "N = $N workloads, ${DURATION} s each, Prometheus scraping every ${SCRAPE_INTERVAL} s ($(date -u +%F))"
   echo
-  echo "| | CPU s/min (whole tree) | RSS: tree at end / main peak | /metrics median (p90) | series | workloads in body | promtool problems |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| | CPU s/min (whole tree) | RSS: tree at end / main peak | scrape_duration median (p90) | gzip fetch median | series | workloads in body | promtool problems |"
+  echo "|---|---|---|---|---|---|---|---|"
   for p in $PEERS; do
-    printf '| %s | %s | %s / %s MiB | %s (%s) ms | %s | %s / %s | %s |\n' "$(label "$p")" \
+    printf '| %s | %s | %s / %s MiB | %s (%s) ms | %s ms | %s | %s / %s | %s |\n' "$(label "$p")" \
       "$(val "${p}_cpu_s_per_min")" "$(val "${p}_rss_tree_end_mib")" "$(val "${p}_peak_rss_main_mib")" \
-      "$(val "${p}_scrape_median_ms")" "$(val "${p}_scrape_p90_ms")" "$(series "$p")" \
-      "$(val "${p}_workloads_seen")" "$N" "$(val "${p}_promtool_problems")"
+      "$(val "${p}_scrape_median_ms")" "$(val "${p}_scrape_p90_ms")" "$(val "${p}_gzip_fetch_median_ms")" \
+      "$(series "$p")" "$(val "${p}_workloads_seen")" "$N" "$(val "${p}_promtool_problems")"
   done
   echo
   for p in collectd netdata; do
     [[ -n $(val "ratio_cpu_daemon_to_$p") ]] && echo "CPU daemon / $p: $(val "ratio_cpu_daemon_to_$p")"
   done
+  if [[ -n $(val floor_all_cpu_s_per_min) ]]; then
+    echo
+    echo "| floor: pread, kept descriptors, one round a second | files | CPU s/min | / collectd's CPU |"
+    echo "|---|---|---|---|"
+    for set in all tick collectd; do
+      [[ -n $(val "floor_${set}_cpu_s_per_min") ]] || continue
+      case $set in
+        all) what="every file the daemon reads ($(val floor_all_workloads) cgroups on the host)" ;;
+        tick) what="the files it reads every tick ($N workloads)" ;;
+        collectd) what="collectd's cpuacct.stat ($N workloads)" ;;
+      esac
+      printf '| %s | %s | %s | %s |\n' "$what" "$(val "floor_${set}_files")" "$(val "floor_${set}_cpu_s_per_min")" \
+        "$(awk -v a="$(val "floor_${set}_cpu_s_per_min")" -v b="$(val collectd_cpu_s_per_min)" \
+          'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}')"
+    done
+    echo
+    echo "The daemon's cgroup collector in-process, same pace: $(val floor_collect_paced_cpu_s_per_min) CPU s/min"
+  fi
   true
 } >"$WORK/table.md"
 cat "$WORK/table.md"
