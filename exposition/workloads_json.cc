@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "collectors/json.h"
+#include "exposition/families.h"
 
 namespace we {
 namespace {
@@ -12,6 +13,25 @@ using json::Figure;
 template <typename T>
 std::optional<double> AsDouble(const std::optional<T>& v) {
   return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;
+}
+
+// The labels beyond kind, runtime, id and name that the workload's /metrics series carry, named as
+// there: image, namespace, pod, container, and the allowed container labels as label_<x>.
+json::bj::object ExportedLabels(const Sample& s) {
+  json::bj::object labels;
+  if (!s.metadata) return labels;
+  const ContainerMetadata& m = *s.metadata;
+  for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"image", m.image},
+                                    {"namespace", m.k8s_namespace},
+                                    {"pod", m.pod},
+                                    {"container", m.container}}) {
+    if (!value.empty()) labels[name] = value;
+  }
+  for (const auto& [name, value] : m.labels) {
+    const std::string exported = ContainerLabelName(name);
+    if (!labels.contains(exported)) labels[exported] = value;  // first of a clash wins, as on workload_info
+  }
+  return labels;
 }
 
 }  // namespace
@@ -45,6 +65,7 @@ std::string WorkloadsJson(const Snapshot& snap) {
         {"memory_usage_bytes", Figure(AsDouble(s.memory.usage_bytes))},
         {"memory_working_set_bytes", Figure(AsDouble(s.memory.working_set_bytes))},
         {"windows", std::move(windows)},
+        {"labels", ExportedLabels(s)},
     });
   }
   return json::Serialize(json::bj::object{

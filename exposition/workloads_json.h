@@ -8,8 +8,12 @@
 //  "workloads": [{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
 //                 "cpu_usage_cores", "memory_usage_bytes", "memory_working_set_bytes",
 //                 "windows": {"1m": {"cpu_idle_cores", "cpu_peak_cores", "memory_idle_bytes",
-//                                    "memory_peak_bytes"}, ...}}, ...]}
+//                                    "memory_peak_bytes"}, ...},
+//                 "labels": {"image", "namespace", "pod", "container", "label_<x>", ...}}, ...]}
 // Figures are JSON numbers (whole ones written as integers); a figure the snapshot lacks is null.
+// "labels" holds the workload's other /metrics labels, named and valued as there: the runtime's
+// image, namespace, pod and container where known, and the allowed container labels as
+// label_<x> (workload_info's); empty ({}) for a workload that has none.
 // Before the first snapshot the document is {"workloads":[]}.
 
 #include <functional>

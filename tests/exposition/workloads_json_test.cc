@@ -44,7 +44,7 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
     for (const auto& member : w) keys.emplace_back(member.key());
     EXPECT_EQ(keys, (std::vector<std::string>{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
                                               "cpu_usage_cores", "memory_usage_bytes", "memory_working_set_bytes",
-                                              "windows"}));
+                                              "windows", "labels"}));
     EXPECT_EQ(w.at("kind"), bj::value(v.sample.identity.kind));
     EXPECT_EQ(w.at("id"), bj::value(v.sample.identity.id));
     EXPECT_EQ(w.at("name"), bj::value(v.sample.identity.name));
@@ -84,6 +84,27 @@ TEST(WorkloadsJson, NamesOfAnyCharacterStayValidJson) {
   const bj::value doc = ParseOrDie(WorkloadsJson(*snap));
   EXPECT_EQ(doc.at("workloads").at(0).at("name"), bj::value(odd));
   EXPECT_TRUE(doc.at("workloads").at(0).at("cpu_usage_cores").is_null());  // JSON has no NaN
+}
+
+TEST(WorkloadsJson, LabelsAreThoseOfTheMetricsSeries) {
+  auto snap = test_util::FixtureSnapshot();
+  ASSERT_FALSE(snap->workloads.empty());
+  auto metadata = std::make_shared<ContainerMetadata>();
+  metadata->name = "flask-ctr";
+  metadata->image = "flask:3";
+  metadata->pod = "shop-0";
+  // std::map order: "app.name" comes before "app_name", so it is the one exported as label_app_name.
+  metadata->labels = {{"app", "flask"}, {"app.name", "first"}, {"app_name", "second"}, {"tier", "a\"b|c\n"}};
+  snap->workloads[0].sample.metadata = metadata;
+  const bj::value doc = ParseOrDie(WorkloadsJson(*snap));
+  EXPECT_EQ(doc.at("workloads").at(0).at("labels"), (bj::object{{"image", "flask:3"},
+                                                                {"pod", "shop-0"},
+                                                                {"label_app", "flask"},
+                                                                {"label_app_name", "first"},
+                                                                {"label_tier", "a\"b|c\n"}}));
+  // A workload the runtime told nothing about has none.
+  snap->workloads[0].sample.metadata = nullptr;
+  EXPECT_EQ(ParseOrDie(WorkloadsJson(*snap)).at("workloads").at(0).at("labels"), bj::object());
 }
 
 TEST(WorkloadsJson, WithoutWindowsOrWorkloads) {
