@@ -43,8 +43,8 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
     std::vector<std::string> keys;
     for (const auto& member : w) keys.emplace_back(member.key());
     EXPECT_EQ(keys, (std::vector<std::string>{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
-                                              "cpu_usage_cores", "memory_usage_bytes", "memory_working_set_bytes",
-                                              "windows", "labels"}));
+                                              "startup_state", "samples", "cpu_usage_cores", "memory_usage_bytes",
+                                              "memory_working_set_bytes", "windows", "labels"}));
     EXPECT_EQ(w.at("kind"), bj::value(v.sample.identity.kind));
     EXPECT_EQ(w.at("id"), bj::value(v.sample.identity.id));
     EXPECT_EQ(w.at("name"), bj::value(v.sample.identity.name));
@@ -61,6 +61,7 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
       const bj::value& figures = windows.at(snap->windows->specs[k].label);
       EXPECT_EQ(json::Number(&figures.at("memory_idle_bytes")), v.windows[k].memory_idle_bytes);
       EXPECT_EQ(json::Number(&figures.at("cpu_peak_cores")), v.windows[k].cpu_peak_cores);
+      EXPECT_EQ(figures.at("samples"), 2);  // two ticks, and every window holds two slots
     }
   }
   const auto vm =
@@ -69,6 +70,10 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
   EXPECT_EQ(vm->at("runtime"), "libvirt");
   EXPECT_EQ(vm->at("id"), "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a");
   EXPECT_TRUE(vm->at("startup_seconds").is_null());
+  EXPECT_EQ(vm->at("samples"), 2);
+  // Its start time (from the fixture's /proc btime) is no older than the fixture's wall time: seen
+  // from its start, and after two ticks still waiting for its CPU to settle.
+  EXPECT_EQ(vm->at("startup_state"), "waiting");
   // Named from its runtime's state file.
   EXPECT_NE(
       std::find_if(workloads.begin(), workloads.end(), [](const bj::value& w) { return w.at("name") == "web-1"; }),
