@@ -31,12 +31,20 @@ std::string Seconds(std::optional<double> s) {
   return FormatDuration(std::chrono::seconds(static_cast<long long>(std::llround(*s))));
 }
 
-// "512 (2)": the mean of 2 workloads; "512 (1 of 2)": one of two has the figure; "-" when the
+std::string Count(std::optional<double> n) { return n ? std::to_string(std::llround(*n)) : "-"; }
+
+// "512 (2; 3600 samples)": the mean of 2 workloads, each from 3600 samples (a range when they
+// differ); "512 (1 of 2)": one of two has the figure; "-" when the
 // cell has no workload.
 std::string CellText(const Cell& c) {
   if (c.workloads == 0) return "-";
   std::string n = std::to_string(c.with_figure);
   if (c.with_figure != c.workloads) n += " of " + std::to_string(c.workloads);
+  if (c.samples_min) {
+    n += "; " + Count(c.samples_min);
+    if (*c.samples_max != *c.samples_min) n += "-" + Count(c.samples_max);
+    n += " samples";
+  }
   return Number(c.mean) + " (" + n + ")";
 }
 
@@ -123,7 +131,8 @@ std::string TextReport(const ReportModel& m, bool md) {
   out += "Figures are the daemon's " + window +
          " window (idle and peak as README.md's \"Idle and peak\" defines them; startup per workload). Each cell is "
          "the mean over the workloads that have the figure: (n) of them, or (n of m) when the other m - n have none "
-         "(why: below). COVERS is how much of the window a workload has lived.\n";
+         "(why: below), and how many samples the window held for each. COVERS is how much of the window a workload "
+         "has lived.\n";
   out += "Selected " + std::to_string(m.workloads.size()) + " of " + std::to_string(m.total) + " workloads";
   if (!m.selectors.empty()) out += " (" + Joined(m.selectors, ", ") + ")";
   out += ".";
@@ -162,7 +171,8 @@ std::string TextReport(const ReportModel& m, bool md) {
   out += "\n" + Heading("Workloads", md);
   Rows workloads = {{"KIND", "RUNTIME", "NAME"}};
   if (grouped) workloads[0].push_back("GROUP");
-  for (const char* h : {"AGE", "COVERS", "STARTUP (s)", "IDLE MEM (MiB)", "PEAK MEM (MiB)", "IDLE CPU", "PEAK CPU"}) {
+  for (const char* h :
+       {"AGE", "COVERS", "SAMPLES", "STARTUP (s)", "IDLE MEM (MiB)", "PEAK MEM (MiB)", "IDLE CPU", "PEAK CPU"}) {
     workloads[0].push_back(h);
   }
   std::string missing;
@@ -171,6 +181,7 @@ std::string TextReport(const ReportModel& m, bool md) {
     if (grouped) row.push_back(w.groups.empty() ? "-" : Joined(w.groups, ", "));
     row.push_back(Seconds(w.age_seconds));
     row.push_back(w.covered_seconds ? Seconds(w.covered_seconds) + " of " + m.window : "-");
+    row.push_back(Count(w.samples));
     for (const auto& v : w.figures) row.push_back(Number(v));
     workloads.push_back(std::move(row));
     // Why, per reason: "startup time (s): too young ...".
@@ -195,6 +206,8 @@ bj::value CellJson(const Cell& c) {
   return bj::object{{"mean", json::Figure(c.mean)},
                     {"workloads", c.workloads},
                     {"with_figure", c.with_figure},
+                    {"samples_min", json::Figure(c.samples_min)},
+                    {"samples_max", json::Figure(c.samples_max)},
                     {"missing", std::move(missing)}};
 }
 
@@ -248,7 +261,8 @@ std::string JsonReport(const ReportModel& m) {
                    {"name", w.name},
                    {"groups", std::move(in)},
                    {"age_seconds", json::Figure(w.age_seconds)},
-                   {"covered_seconds", json::Figure(w.covered_seconds)}};
+                   {"covered_seconds", json::Figure(w.covered_seconds)},
+                   {"samples", json::Figure(w.samples)}};
     bj::object missing;
     for (std::size_t i = 0; i < kFigureCount; ++i) {
       row[kFigures[i].key] = json::Figure(w.figures[i]);
@@ -287,13 +301,14 @@ std::string CsvReport(const ReportModel& m) {
     out += "\r\n";
   };
   row({"section", "group", "kind", "runtime", "name", "figure", "value", "with_figure", "workloads", "window",
-       "missing"});
+       "samples_min", "samples_max", "missing"});
   for (const Group& g : m.groups) {
     for (const char* kind : kComparedKinds) {
       for (std::size_t i = 0; i < kFigureCount; ++i) {
         const Cell& c = CellOf(g, kind, i);
         row({"group", g.name, kind, "", "", kFigures[i].label, CsvNumber(c.mean), std::to_string(c.with_figure),
-             std::to_string(c.workloads), m.window, MissingText(c)});
+             std::to_string(c.workloads), m.window, CsvNumber(c.samples_min), CsvNumber(c.samples_max),
+             MissingText(c)});
       }
     }
   }
@@ -301,13 +316,14 @@ std::string CsvReport(const ReportModel& m) {
     for (std::size_t i = 0; i < kFigureCount; ++i) {
       const Cell& c = r.cells[i];
       row({"runtime", "", r.kind, r.runtime, "", kFigures[i].label, CsvNumber(c.mean), std::to_string(c.with_figure),
-           std::to_string(c.workloads), m.window, MissingText(c)});
+           std::to_string(c.workloads), m.window, CsvNumber(c.samples_min), CsvNumber(c.samples_max), MissingText(c)});
     }
   }
   for (const WorkloadLine& w : m.workloads) {
     for (std::size_t i = 0; i < kFigureCount; ++i) {
+      const auto samples = kFigures[i].windowed && w.figures[i] ? w.samples : std::nullopt;
       row({"workload", Joined(w.groups, ";"), w.kind, w.runtime, w.name, kFigures[i].label, CsvNumber(w.figures[i]),
-           w.figures[i] ? "1" : "0", "1", m.window, w.missing[i]});
+           w.figures[i] ? "1" : "0", "1", m.window, CsvNumber(samples), CsvNumber(samples), w.missing[i]});
     }
   }
   return out;

@@ -18,6 +18,18 @@ std::string Text(const bj::value& object, std::string_view key) {
 std::string WhyMissing(const bj::value& w, const FigureDef& f, const std::string& window,
                        std::optional<double> age_seconds, const std::string& shortest_window, double shortest_seconds) {
   if (!f.windowed) {
+    if (const auto state = json::String(json::Find(w, {"startup_state"}))) {
+      const bool young = age_seconds && *age_seconds < shortest_seconds;
+      if (*state == "waiting") {
+        return young ? "too young: timed once the " + shortest_window + " window has filled"
+                     : "not settled yet: its CPU has not come down to rest";
+      }
+      if (*state == "seen_late") return "not timed: already running when the daemon first saw it";
+      if (*state == "no_start_time") return "no start time known";
+      if (*state == "never_settled") return "never settled while its start was in the windows";
+      if (*state == "not_computed") return "the daemon times no startups (no windows configured)";
+    }
+    // A daemon without startup_state: what the age tells.
     if (!age_seconds) return "no start time known";
     if (*age_seconds < shortest_seconds) return "too young: timed once the " + shortest_window + " window has filled";
     // The document does not tell these two apart (the normaliser knows, the JSON does not say).
@@ -37,14 +49,23 @@ std::string WhyMissing(const bj::value& w, const FigureDef& f, const std::string
   return "no memory sample in the window yet";
 }
 
-void Add(Cell& cell, std::optional<double> value, const std::string& missing) {
+void Add(Cell& cell, std::optional<double> value, const std::string& missing, std::optional<double> samples) {
   ++cell.workloads;
   if (value) {
     cell.mean = (cell.mean.value_or(0) * cell.with_figure + *value) / (cell.with_figure + 1);
     ++cell.with_figure;
+    if (samples) {
+      cell.samples_min = std::min(cell.samples_min.value_or(*samples), *samples);
+      cell.samples_max = std::max(cell.samples_max.value_or(*samples), *samples);
+    }
   } else {
     ++cell.missing[missing];
   }
+}
+
+// The samples behind figure i of a workload: its window's, for windowed figures.
+std::optional<double> SamplesOf(const WorkloadLine& line, std::size_t i) {
+  return kFigures[i].windowed ? line.samples : std::nullopt;
 }
 
 bool NameMatches(const std::string& pattern, const std::string& name) {
@@ -159,12 +180,13 @@ std::optional<ReportModel> BuildReportModel(const std::string& text, const std::
   model.total = list->get_array().size();
   for (const bj::value& w : list->get_array()) {
     if (!Selected(selectors, w)) continue;
-    WorkloadLine line{Text(w, "kind"), Text(w, "runtime"), Text(w, "id"), Text(w, "name"), {}, {}, {}, {}, {}};
+    WorkloadLine line{Text(w, "kind"), Text(w, "runtime"), Text(w, "id"), Text(w, "name"), {}, {}, {}, {}, {}, {}};
     const auto start = json::Number(json::Find(w, {"start_time_seconds"}));
     if (start && model.time) {
       line.age_seconds = std::max(0.0, *model.time - *start);
       if (!model.window.empty()) line.covered_seconds = std::min(*line.age_seconds, model.window_seconds);
     }
+    line.samples = json::Number(json::Find(w, {"windows", model.window, "samples"}));
     for (const FigureDef& f : kFigures) {
       const bj::value* v = f.windowed ? json::Find(w, {"windows", model.window, f.key}) : json::Find(w, {f.key});
       const auto n = json::Number(v);
@@ -201,12 +223,13 @@ std::optional<ReportModel> BuildReportModel(const std::string& text, const std::
       line.groups.push_back(model.groups[g].name);
       auto& cells = model.groups[g].kinds[line.kind];
       cells.resize(kFigureCount);
-      for (std::size_t i = 0; i < kFigureCount; ++i) Add(cells[i], line.figures[i], line.missing[i]);
+      for (std::size_t i = 0; i < kFigureCount; ++i)
+        Add(cells[i], line.figures[i], line.missing[i], SamplesOf(line, i));
     }
     auto [r, inserted] = runtime_index.try_emplace({line.kind, line.runtime}, model.runtimes.size());
     if (inserted) model.runtimes.push_back({line.kind, line.runtime, std::vector<Cell>(kFigureCount)});
     for (std::size_t i = 0; i < kFigureCount; ++i)
-      Add(model.runtimes[r->second].cells[i], line.figures[i], line.missing[i]);
+      Add(model.runtimes[r->second].cells[i], line.figures[i], line.missing[i], SamplesOf(line, i));
     model.workloads.push_back(std::move(line));
   }
   if (!grouping.key.empty() && grouping.pairs.empty()) {

@@ -7,8 +7,11 @@
 // Figures are the daemon's longest window (startup is per workload, not windowed): idle is the
 // window's low quantile of per-interval usage, peak its maximum (README.md, "Idle and peak").
 // A workload younger than the window has its figures from its life so far: `covered_seconds`
-// says how much of the window that is. The document carries no sample counts, so coverage is
-// what the report can state.
+// says how much of the window that is, and `samples` how many samples the window holds for it
+// (the document's count: at most window / interval, fewer when the daemon missed ticks).
+// Why a figure is absent comes from the document: its startup_state for startup (a daemon too
+// old to send one leaves the report to guess from the workload's age), and for windowed figures
+// whether the workload has a CPU rate or a memory reading at all.
 //
 // Thread-safety: every function is pure.
 
@@ -65,6 +68,8 @@ struct Cell {
   int workloads = 0;                   // of this kind in the group
   int with_figure = 0;                 // the mean is over these
   std::map<std::string, int> missing;  // why the others have none -> how many
+  // Windowed figures: the fewest and the most samples the window held for a workload of the mean.
+  std::optional<double> samples_min, samples_max;
 };
 
 struct Group {
@@ -85,6 +90,7 @@ struct WorkloadLine {
   std::vector<std::string> groups;             // the groups it is in (none, one, or pairs)
   std::optional<double> age_seconds;           // from its start time to the document's time
   std::optional<double> covered_seconds;       // of the window: min(age, window)
+  std::optional<double> samples;               // the window holds for it, when the document says
   std::vector<std::optional<double>> figures;  // per kFigures row, in the table's unit
   std::vector<std::string> missing;            // per kFigures row: why absent, "" when present
 };

@@ -28,36 +28,42 @@ bj::object Window(std::optional<double> idle_mib, std::optional<double> peak_mib
           {"cpu_peak_cores", json::Figure(peak_cpu)}};
 }
 
+// `samples`: what the 1h window holds for it; `startup_state` none when empty (an older daemon's
+// document, for which the report goes by the workload's age).
 bj::object Workload(const char* kind, const char* runtime, const std::string& name, std::optional<double> start,
-                    std::optional<double> startup, bool cpu_rate, bool memory_file, bj::object window,
-                    bj::object labels = {}) {
-  return {{"kind", kind},
-          {"runtime", runtime},
-          {"id", name + "-id"},
-          {"name", name},
-          {"start_time_seconds", json::Figure(start)},
-          {"startup_seconds", json::Figure(startup)},
-          {"cpu_usage_cores", json::Figure(cpu_rate ? std::optional<double>(0.01) : std::nullopt)},
-          {"memory_usage_bytes", json::Figure(memory_file ? std::optional<double>(kMiB) : std::nullopt)},
-          {"memory_working_set_bytes", json::Figure(memory_file ? std::optional<double>(kMiB) : std::nullopt)},
-          {"windows", bj::object{{"1m", Window(1, 1, 0.5, 0.5)}, {"1h", std::move(window)}}},
-          {"labels", std::move(labels)}};
+                    std::optional<double> startup, const char* startup_state, bool cpu_rate, bool memory_file,
+                    double samples, bj::object window, bj::object labels = {}) {
+  window["samples"] = samples;
+  bj::object w{{"kind", kind},
+               {"runtime", runtime},
+               {"id", name + "-id"},
+               {"name", name},
+               {"start_time_seconds", json::Figure(start)},
+               {"startup_seconds", json::Figure(startup)},
+               {"cpu_usage_cores", json::Figure(cpu_rate ? std::optional<double>(0.01) : std::nullopt)},
+               {"memory_usage_bytes", json::Figure(memory_file ? std::optional<double>(kMiB) : std::nullopt)},
+               {"memory_working_set_bytes", json::Figure(memory_file ? std::optional<double>(kMiB) : std::nullopt)},
+               {"windows", bj::object{{"1m", Window(1, 1, 0.5, 0.5)}, {"1h", std::move(window)}}},
+               {"labels", std::move(labels)}};
+  if (*startup_state != '\0') w["startup_state"] = startup_state;
+  return w;
 }
 
 // The snapshot at t = 1000 s, windows 1m and 1h.
 std::string Document() {
   bj::array w;
-  w.emplace_back(Workload("vm", "libvirt", "flask-vm", 0, 20, true, true, Window(512, 1024, 0.1, 2)));
-  w.emplace_back(Workload("container", "docker", "flask-ctr", 400, 2, true, true, Window(64, 128, 0.01, 1.5),
-                          {{"label_app", "flask"}}));
+  w.emplace_back(Workload("vm", "libvirt", "flask-vm", 0, 20, "timed", true, true, 1000, Window(512, 1024, 0.1, 2)));
+  w.emplace_back(Workload("container", "docker", "flask-ctr", 400, 2, "timed", true, true, 600,
+                          Window(64, 128, 0.01, 1.5), {{"label_app", "flask"}}));
   // 10 s old: younger than the 1m window that startup waits for; a single sample, so no CPU rate.
-  w.emplace_back(Workload("container", "podman", "flask-ctr2", 990, std::nullopt, false, true,
+  w.emplace_back(Workload("container", "podman", "flask-ctr2", 990, std::nullopt, "waiting", false, true, 10,
                           Window(32, 40, std::nullopt, std::nullopt), {{"label_app", "flask"}}));
   // No start time, no memory file.
-  w.emplace_back(Workload("container", "docker", "db", std::nullopt, std::nullopt, true, false,
+  w.emplace_back(Workload("container", "docker", "db", std::nullopt, std::nullopt, "no_start_time", true, false, 3600,
                           Window(std::nullopt, std::nullopt, 0.2, 0.4), {{"label_app", "db"}}));
-  // Old enough, never timed.
-  w.emplace_back(Workload("container", "docker", kOdd, 0, std::nullopt, true, true, Window(16, 20, 0.03, 0.05)));
+  // Old enough, not timed, from a daemon that does not say why.
+  w.emplace_back(
+      Workload("container", "docker", kOdd, 0, std::nullopt, "", true, true, 1000, Window(16, 20, 0.03, 0.05)));
   return json::Serialize(bj::object{{"time", 1000}, {"windows", bj::array{"1m", "1h"}}, {"workloads", std::move(w)}});
 }
 
@@ -115,6 +121,33 @@ TEST(ReportModel, MeansPerKindOverTheWorkloadsThatHaveTheFigure) {
   EXPECT_EQ(m.workloads[0].covered_seconds, 1000);
   EXPECT_EQ(m.workloads[1].covered_seconds, 600);
   EXPECT_EQ(m.workloads[3].covered_seconds, std::nullopt);
+  // And from how many samples: the workloads' own, the fewest and most of each mean.
+  EXPECT_EQ(m.workloads[2].samples, 10);
+  EXPECT_EQ(ctr[kIdleMemory].samples_min, 10);
+  EXPECT_EQ(ctr[kIdleMemory].samples_max, 1000);
+  EXPECT_EQ(ctr[kIdleCpu].samples_min, 600);  // flask-ctr2's 10 samples gave no CPU figure
+  EXPECT_EQ(ctr[kIdleCpu].samples_max, 3600);
+  EXPECT_EQ(ctr[kStartup].samples_min, std::nullopt);  // startup is no window's
+}
+
+TEST(ReportModel, EachStartupStateHasItsReason) {
+  const std::pair<const char*, const char*> states[] = {
+      {"waiting", "not settled yet: its CPU has not come down to rest"},
+      {"seen_late", "not timed: already running when the daemon first saw it"},
+      {"no_start_time", "no start time known"},
+      {"never_settled", "never settled while its start was in the windows"},
+      {"not_computed", "the daemon times no startups (no windows configured)"},
+  };
+  for (const auto& [state, why] : states) {
+    bj::array w;
+    w.emplace_back(Workload("vm", "qemu", "v", 0, std::nullopt, state, true, true, 600, Window(1, 1, 1, 1)));
+    std::string error;
+    auto m = BuildReportModel(
+        json::Serialize(bj::object{{"time", 600}, {"windows", bj::array{"1m", "1h"}}, {"workloads", std::move(w)}}), {},
+        {}, &error);
+    ASSERT_TRUE(m) << error;
+    EXPECT_EQ(m->workloads[0].missing[kStartup], why) << state;
+  }
 }
 
 TEST(ReportModel, SelectionKeepsOnlyWhatMatches) {
@@ -258,8 +291,9 @@ std::vector<std::vector<std::string>> ReadCsv(const std::string& text) {
 TEST(FormatReport, CsvReadsBackAsRfc4180) {
   const auto records = ReadCsv(FormatReport(Model(), "csv"));
   ASSERT_FALSE(records.empty());
-  EXPECT_EQ(records[0], (std::vector<std::string>{"section", "group", "kind", "runtime", "name", "figure", "value",
-                                                  "with_figure", "workloads", "window", "missing"}));
+  EXPECT_EQ(records[0],
+            (std::vector<std::string>{"section", "group", "kind", "runtime", "name", "figure", "value", "with_figure",
+                                      "workloads", "window", "samples_min", "samples_max", "missing"}));
   // 2 kinds x 5 figures for the group, 3 runtimes x 5, 5 workloads x 5.
   ASSERT_EQ(records.size(), 1u + 10 + 15 + 25);
   for (const auto& r : records) EXPECT_EQ(r.size(), records[0].size());
@@ -270,10 +304,12 @@ TEST(FormatReport, CsvReadsBackAsRfc4180) {
   EXPECT_DOUBLE_EQ(std::stod(container_idle[6]), (64.0 + 32 + 16) / 3);
   EXPECT_EQ(container_idle[7], "3");
   EXPECT_EQ(container_idle[8], "4");
+  EXPECT_EQ(container_idle[10], "10");
+  EXPECT_EQ(container_idle[11], "1000");
   const auto& odd_startup = records[1 + 10 + 15 + 4 * 5 + kStartup];
   EXPECT_EQ(odd_startup[4], kOdd);
   EXPECT_EQ(odd_startup[6], "");
-  EXPECT_EQ(odd_startup[10], "not timed: it had started before the daemon saw it, or never settled");
+  EXPECT_EQ(odd_startup[12], "not timed: it had started before the daemon saw it, or never settled");
   EXPECT_EQ(records[1 + 10 + 15 + 4 * 5 + kIdleMemory][6], "16");
 }
 
@@ -339,7 +375,9 @@ TEST(FormatReport, TableSaysWhatEachFigureIsFromAndWhyOnesAreMissing) {
   EXPECT_NE(text.find("VM vs container (window 1h, mean per kind)"), std::string::npos) << text;
   EXPECT_NE(text.find("Selected 5 of 5 workloads."), std::string::npos);
   // The VM's 512 MiB from one workload, the containers' mean from 3 of 4.
-  EXPECT_NE(text.find("Idle memory (MiB)  512 (1)    37.33 (3 of 4)  -93%"), std::string::npos) << text;
+  EXPECT_NE(text.find("Idle memory (MiB)  512 (1; 1000 samples)    37.33 (3 of 4; 10-1000 samples)   -93%"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("container  podman   - (0 of 1)"), std::string::npos) << text;
   EXPECT_NE(text.find("16m40s of 1h"), std::string::npos);
   EXPECT_NE(text.find("container docker db: Idle memory (MiB), Peak memory (MiB): no memory usage file"),
