@@ -1,5 +1,6 @@
 #include "tools/report_format.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -284,10 +285,13 @@ std::string JsonReport(const ReportModel& m) {
                                     {"workloads", std::move(workloads)}});
 }
 
-// The shortest text that reads back as the same double, as the JSON has it; "" when absent.
+// The shortest text that reads back as the same double, in plain notation where that is as
+// short ("311.64622592926025", not Boost.JSON's "3.1164622592926025E2"); "" when absent.
 std::string CsvNumber(std::optional<double> v) {
   if (!v || !std::isfinite(*v)) return "";
-  return json::Serialize(json::Figure(v), /*newline=*/false);
+  char buf[64];
+  const auto end = std::to_chars(buf, buf + sizeof buf, *v).ptr;
+  return std::string(buf, end);
 }
 
 std::string CsvReport(const ReportModel& m) {
@@ -321,9 +325,9 @@ std::string CsvReport(const ReportModel& m) {
   }
   for (const WorkloadLine& w : m.workloads) {
     for (std::size_t i = 0; i < kFigureCount; ++i) {
-      const auto samples = kFigures[i].windowed && w.figures[i] ? w.samples : std::nullopt;
+      const std::string samples = kFigures[i].windowed && w.figures[i] ? CsvNumber(w.samples) : "";
       row({"workload", Joined(w.groups, ";"), w.kind, w.runtime, w.name, kFigures[i].label, CsvNumber(w.figures[i]),
-           w.figures[i] ? "1" : "0", "1", m.window, CsvNumber(samples), CsvNumber(samples), w.missing[i]});
+           w.figures[i] ? "1" : "0", "1", m.window, samples, samples, w.missing[i]});
     }
   }
   return out;
