@@ -13,13 +13,6 @@ using W = const WorkloadView&;
 constexpr MetricType kCounter = MetricType::Counter;
 constexpr MetricType kGauge = MetricType::Gauge;
 
-// "com.example.team" -> "label_com_example_team".
-std::string SanitizedLabelName(const std::string& name) {
-  std::string out = "label_";
-  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  return out;
-}
-
 std::string_view VmStateName(int state) {
   static const char* const kNames[] = {"nostate",  "running", "blocked", "paused",
                                        "shutdown", "shutoff", "crashed", "pmsuspended"};
@@ -41,7 +34,7 @@ void EmitInfo(const Snapshot& snap, std::span<const BaseLabels> labels, const Bu
       names.reserve(s.metadata->labels.size());
       used.clear();
       for (const auto& [name, value] : s.metadata->labels) {
-        names.push_back(SanitizedLabelName(name));
+        names.push_back(ContainerLabelName(name));
         if (used.insert(names.back()).second) extra.push_back({names.back(), value});  // first of a clash wins
       }
     }
@@ -355,6 +348,12 @@ std::string_view TypeName(MetricType type) {
 }
 
 }  // namespace
+
+std::string ContainerLabelName(const std::string& name) {
+  std::string out = "label_";
+  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  return out;
+}
 
 std::span<const FamilySpec> Families() { return kFamilies; }
 

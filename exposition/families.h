@@ -22,6 +22,11 @@
 
 namespace we {
 
+// The label a container label is exported as: "com.example.team" -> "label_com_example_team"
+// (every character but [A-Za-z0-9_] becomes '_'). Where two names map to one, the first in the
+// labels' order wins, on workload_info and in /api/v1/workloads alike. Pure.
+std::string ContainerLabelName(const std::string& name);
+
 struct BuildInfo {
   std::string version;
   std::string revision;

@@ -1,8 +1,11 @@
 #include "exposition/workloads_json.h"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "collectors/json.h"
+#include "exposition/families.h"
 
 namespace we {
 namespace {
@@ -12,6 +15,43 @@ using json::Figure;
 template <typename T>
 std::optional<double> AsDouble(const std::optional<T>& v) {
   return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;
+}
+
+std::string_view StartupStateName(StartupState state) {
+  switch (state) {
+    case StartupState::kNotComputed:
+      return "not_computed";
+    case StartupState::kTimed:
+      return "timed";
+    case StartupState::kWaiting:
+      return "waiting";
+    case StartupState::kSeenLate:
+      return "seen_late";
+    case StartupState::kNoStartTime:
+      return "no_start_time";
+    case StartupState::kNeverSettled:
+      return "never_settled";
+  }
+  return "not_computed";
+}
+
+// The labels beyond kind, runtime, id and name that the workload's /metrics series carry, named as
+// there: image, namespace, pod, container, and the allowed container labels as label_<x>.
+json::bj::object ExportedLabels(const Sample& s) {
+  json::bj::object labels;
+  if (!s.metadata) return labels;
+  const ContainerMetadata& m = *s.metadata;
+  for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"image", m.image},
+                                    {"namespace", m.k8s_namespace},
+                                    {"pod", m.pod},
+                                    {"container", m.container}}) {
+    if (!value.empty()) labels[name] = value;
+  }
+  for (const auto& [name, value] : m.labels) {
+    const std::string exported = ContainerLabelName(name);
+    if (!labels.contains(exported)) labels[exported] = value;  // first of a clash wins, as on workload_info
+  }
+  return labels;
 }
 
 }  // namespace
@@ -27,7 +67,11 @@ std::string WorkloadsJson(const Snapshot& snap) {
     const Sample& s = v.sample;
     json::bj::object windows;
     for (std::size_t i = 0; snap.windows && i < v.windows.size() && i < snap.windows->specs.size(); ++i) {
+      // The window's slots this instance has had a sample in, at most: a missed tick leaves a
+      // gap that counts for nothing (window.h), and is not known here.
+      const uint64_t samples = std::min<uint64_t>(v.samples, snap.windows->specs[i].slots);
       windows[snap.windows->specs[i].label] = json::bj::object{
+          {"samples", samples},
           {"cpu_idle_cores", Figure(v.windows[i].cpu_idle_cores)},
           {"cpu_peak_cores", Figure(v.windows[i].cpu_peak_cores)},
           {"memory_idle_bytes", Figure(v.windows[i].memory_idle_bytes)},
@@ -41,10 +85,13 @@ std::string WorkloadsJson(const Snapshot& snap) {
         {"name", s.identity.name},
         {"start_time_seconds", Figure(s.start_time_seconds)},
         {"startup_seconds", Figure(v.startup_seconds)},
+        {"startup_state", StartupStateName(v.startup_state)},
+        {"samples", v.samples},
         {"cpu_usage_cores", Figure(v.cpu_usage_cores)},
         {"memory_usage_bytes", Figure(AsDouble(s.memory.usage_bytes))},
         {"memory_working_set_bytes", Figure(AsDouble(s.memory.working_set_bytes))},
         {"windows", std::move(windows)},
+        {"labels", ExportedLabels(s)},
     });
   }
   return json::Serialize(json::bj::object{

@@ -6,10 +6,21 @@
 //
 // {"time": <unix s>, "windows": ["1m", ...],
 //  "workloads": [{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
-//                 "cpu_usage_cores", "memory_usage_bytes", "memory_working_set_bytes",
-//                 "windows": {"1m": {"cpu_idle_cores", "cpu_peak_cores", "memory_idle_bytes",
-//                                    "memory_peak_bytes"}, ...}}, ...]}
+//                 "startup_state", "samples", "cpu_usage_cores", "memory_usage_bytes",
+//                 "memory_working_set_bytes",
+//                 "windows": {"1m": {"samples", "cpu_idle_cores", "cpu_peak_cores",
+//                                    "memory_idle_bytes", "memory_peak_bytes"}, ...},
+//                 "labels": {"image", "namespace", "pod", "container", "label_<x>", ...}}, ...]}
 // Figures are JSON numbers (whole ones written as integers); a figure the snapshot lacks is null.
+// "samples" counts the samples of this instance of the workload (a recreated container starts
+// again at 1); a window's "samples" is the most of them its slots can hold, min(samples, window /
+// interval): fewer when the sampler missed ticks. "startup_state" says why startup_seconds is
+// null (StartupState): "timed", "waiting" (seen from its start, not settled yet), "seen_late"
+// (already running when first seen), "no_start_time", "never_settled", or "not_computed" (no
+// windows configured).
+// "labels" holds the workload's other /metrics labels, named and valued as there: the runtime's
+// image, namespace, pod and container where known, and the allowed container labels as
+// label_<x> (workload_info's); empty ({}) for a workload that has none.
 // Before the first snapshot the document is {"workloads":[]}.
 
 #include <functional>

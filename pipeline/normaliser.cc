@@ -71,6 +71,9 @@ void Normaliser::Update(std::vector<Sample>* samples_in, std::vector<WorkloadVie
       state.instance = s.instance;
       state.first_wall = wall_now;
       state.timeable = s.start_time_seconds && wall_now - *s.start_time_seconds <= 2 * interval + 1.0;
+      state.startup_state = !s.start_time_seconds ? StartupState::kNoStartTime
+                            : state.timeable      ? StartupState::kWaiting
+                                                  : StartupState::kSeenLate;
     } else {
       // Slots follow the steady clock, so ticks skipped by a stalled sampler leave gaps.
       const double dt = std::chrono::duration<double>(now - state.when).count();
@@ -78,6 +81,8 @@ void Normaliser::Update(std::vector<Sample>* samples_in, std::vector<WorkloadVie
     }
     state.cpu_usage_seconds = s.cpu.usage_seconds;
     state.when = now;
+    view.samples = ++state.samples;
+    view.startup_state = StartupState::kNotComputed;
     state.seen_tick = tick_;
     // libstdc++ hands the view's old string buffers to `s` in the move: they go back to the
     // collector, and neither side allocates.
@@ -143,10 +148,17 @@ void Normaliser::UpdateWindows(State& state, WorkloadView& view, double wall_now
       // Slot s's CPU covers the interval that began at slot s-1.
       const double quiet_since = state.first_wall + (static_cast<double>(*first) - 1) * interval;
       state.startup_seconds = std::max(0.0, quiet_since - *view.sample.start_time_seconds);
+      state.startup_state = StartupState::kTimed;
     } else if (state.windows->last_slot() + 1 >= static_cast<int64_t>(layout.capacity)) {
       state.timeable = false;  // its start has left the ring: it will never be timed
+      state.startup_state = StartupState::kNeverSettled;
     }
   }
+  // A start time that came after the first sight: the workload was not seen from its start.
+  if (state.startup_state == StartupState::kNoStartTime && view.sample.start_time_seconds) {
+    state.startup_state = StartupState::kSeenLate;
+  }
+  view.startup_state = state.startup_state;
   // Timed, or never to be: the windows need not keep the CPU history the search reads.
   if (!state.timeable || state.startup_seconds) state.windows->DropStartupHistory();
   view.startup_seconds = state.startup_seconds;

@@ -15,12 +15,24 @@
 
 namespace we {
 
+// Where a workload's startup time stands (why startup_seconds is absent, when it is).
+enum class StartupState : uint8_t {
+  kNotComputed,   // no idle/peak windows are configured, so no startup is timed
+  kTimed,         // startup_seconds holds it
+  kWaiting,       // seen from its start: waiting for the shortest window to fill and its CPU to settle
+  kSeenLate,      // already running for a while when first seen (e.g. started before the daemon)
+  kNoStartTime,   // no start time was known when it was first seen
+  kNeverSettled,  // its start left the windows before its CPU settled: it will not be timed
+};
+
 // One workload as exported: the raw sample plus what the normaliser derived from it.
 struct WorkloadView {
   Sample sample;
   std::optional<double> cpu_usage_cores;  // rate over the last interval, same instance only
   std::vector<WindowFigures> windows;     // one per configured window, in layout order
   std::optional<double> startup_seconds;  // from start until its CPU first settled
+  StartupState startup_state = StartupState::kNotComputed;
+  uint64_t samples = 0;  // samples of this instance so far, this one included
 };
 
 struct CollectorStatus {

@@ -1,273 +1,210 @@
 #include "tools/report.h"
 
-#include <cmath>
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
-#include <limits>
-#include <map>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-
-#include "collectors/json.h"
 #include "config/duration.h"
+#include "tools/report_format.h"
 
 namespace we {
+
+const char* const kReportUsage =
+    "usage: workload_exporter report [options]\n"
+    "  --url URL               the daemon, http://host:port or https://host:port (default http://localhost:9746)\n"
+    "  --format FORMAT         table (default), markdown, json or csv\n"
+    "  --select EXPR           keep workloads whose label matches: key=value, key!=value (globs: name=web*),\n"
+    "                          key=~regex, key!~regex; keys name, id, runtime, kind, image, namespace, pod,\n"
+    "                          container, label_<x>; repeatable, all must hold\n"
+    "  --group-by KEY          one row per value of the label KEY (e.g. label_app)\n"
+    "  --group-pattern REGEX   with --group-by (default name): the group is REGEX's first capture group\n"
+    "                          of the value, e.g. '(.*)-(vm|ctr)'\n"
+    "  --compare vm:NAME container:NAME\n"
+    "                          one row of that VM against that container (names or globs); repeatable\n"
+    "  --ca-file FILE          https: the CA certificates (PEM) to verify the daemon with\n"
+    "  --insecure              https: do not verify the certificate or its host name\n"
+    "  --user NAME             basic auth, with --password-file FILE: the password is the file's text,\n"
+    "  --password-file FILE    without one trailing newline (never a password on the command line)\n"
+    "  --timeout DURATION      both timeouts below (default 10s each)\n"
+    "  --connect-timeout DURATION, --read-timeout DURATION\n";
+
+std::optional<std::string> RenderReport(const std::string& json, const ReportOptions& options, std::string* error) {
+  if (!IsReportFormat(options.format)) {
+    *error = "--format must be table, markdown, json or csv, got \"" + options.format + "\"";
+    return std::nullopt;
+  }
+  auto model = BuildReportModel(json, options.selectors, options.grouping, error);
+  if (!model) return std::nullopt;
+  return FormatReport(*model, options.format);
+}
+
+std::optional<std::string> FetchWorkloadsJson(const std::string& url, const HttpGetOptions& options,
+                                              std::string* error) {
+  return HttpGet(url, "/api/v1/workloads", options, error);
+}
+
 namespace {
 
-namespace bj = json::bj;
-
-struct Row {
-  const char* label;
-  const char* key;  // in the window object, or top level for startup
-  double scale;     // bytes -> MiB
-  bool windowed;
-};
-
-const Row kRows[] = {
-    {"Startup time (s)", "startup_seconds", 1, false},
-    {"Idle memory (MiB)", "memory_idle_bytes", 1.0 / (1 << 20), true},
-    {"Peak memory (MiB)", "memory_peak_bytes", 1.0 / (1 << 20), true},
-    {"Idle CPU (cores)", "cpu_idle_cores", 1, true},
-    {"Peak CPU (cores)", "cpu_peak_cores", 1, true},
-};
-
-std::optional<double> Get(const bj::value& workload, const Row& row, const std::string& window) {
-  const bj::value* v =
-      row.windowed ? json::Find(workload, {"windows", window, row.key}) : json::Find(workload, {row.key});
-  const auto n = json::Number(v);
-  return n ? std::optional<double>(*n * row.scale) : std::nullopt;
-}
-
-std::string Text(const bj::value& object, std::string_view key) {
-  return std::string(json::String(json::Find(object, {key})).value_or(""));
-}
-
-std::string Format(std::optional<double> v) {
-  if (!v) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, std::abs(*v) >= 100 ? "%.0f" : std::abs(*v) >= 1 ? "%.2f" : "%.3f", *v);
-  return buf;
-}
-
-std::string Difference(std::optional<double> vm, std::optional<double> container) {
-  if (!vm || !container || *vm == 0) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.0f%%", (*container - *vm) / *vm * 100);
-  return buf;
-}
-
-std::string Table(const std::vector<std::vector<std::string>>& rows, bool markdown) {
-  std::vector<std::size_t> width;
-  for (const auto& r : rows) {
-    width.resize(std::max(width.size(), r.size()));
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+// The password file's text without one trailing newline ("\n" or "\r\n").
+std::optional<std::string> ReadPasswordFile(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "--password-file " + path + ": " + std::strerror(errno);
+    return std::nullopt;
   }
-  std::string out;
-  for (std::size_t n = 0; n < rows.size(); ++n) {
-    std::string line = markdown ? "|" : "";
-    for (std::size_t i = 0; i < rows[n].size(); ++i) {
-      std::string cell = rows[n][i];
-      cell.resize(width[i], ' ');
-      line += markdown ? " " + cell + " |" : cell + (i + 1 < rows[n].size() ? "  " : "");
-    }
-    while (!markdown && !line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-    if (n == 0 && markdown) {
-      out += "|";
-      for (std::size_t i = 0; i < rows[n].size(); ++i) out += std::string(width[i] + 2, '-') + "|";
-      out += "\n";
-    }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string password = text.str();
+  if (password.ends_with("\r\n")) {
+    password.resize(password.size() - 2);
+  } else if (password.ends_with('\n')) {
+    password.pop_back();
   }
-  return out;
+  return password;
 }
 
 }  // namespace
 
-std::optional<std::string> RenderReport(const std::string& json, const std::string& format, std::string* error) {
-  if (format != "table" && format != "markdown" && format != "json") {
-    *error = "--format must be table, markdown or json, got \"" + format + "\"";
+std::optional<ReportArgs> ParseReportArgs(const std::vector<std::string>& args, std::string* error) {
+  ReportArgs out;
+  auto fail = [&](const std::string& why) -> std::optional<ReportArgs> {
+    *error = why;
     return std::nullopt;
-  }
-  // Lenient about UTF-8: a name with a stray byte must not cost the whole report.
-  auto doc = json::Parse(json, error, /*allow_invalid_utf8=*/true);
-  if (!doc) {
-    *error = "cannot read the daemon's answer: " + *error;
-    return std::nullopt;
-  }
-  // The longest window.
-  std::string window;
-  std::chrono::milliseconds longest{0};
-  if (const bj::value* windows = json::Find(*doc, {"windows"}); windows != nullptr && windows->is_array()) {
-    for (const bj::value& w : windows->get_array()) {
-      const auto label = json::String(&w);
-      const auto d = label ? ParseDuration(*label) : std::nullopt;
-      if (d && *d > longest) {
-        longest = *d;
-        window = *label;
-      }
-    }
-  }
-  // Per kind: sums and counts of each row.
-  std::map<std::string, std::map<std::string, std::pair<double, int>>> by_kind;
-  std::vector<std::vector<std::string>> workloads = {
-      {"KIND", "RUNTIME", "NAME", "STARTUP (s)", "IDLE MEM (MiB)", "PEAK MEM (MiB)", "IDLE CPU", "PEAK CPU"}};
-  bj::array json_workloads;
-  if (const bj::value* list = json::Find(*doc, {"workloads"}); list != nullptr && list->is_array()) {
-    for (const bj::value& w : list->get_array()) {
-      const std::string kind = Text(w, "kind"), name = Text(w, "name");
-      std::vector<std::string> row = {kind, Text(w, "runtime"), name};
-      bj::object json_row{{"kind", kind}, {"name", name}};
-      for (const Row& r : kRows) {
-        const auto v = Get(w, r, window);
-        row.push_back(Format(v));
-        json_row[r.key] = json::Figure(v);
-        if (v) {
-          auto& [sum, n] = by_kind[kind][r.key];
-          sum += *v;
-          ++n;
-        }
-      }
-      workloads.push_back(row);
-      json_workloads.emplace_back(std::move(json_row));
-    }
-  }
-  auto mean = [&](const std::string& kind, const Row& r) -> std::optional<double> {
-    auto k = by_kind.find(kind);
-    if (k == by_kind.end()) return std::nullopt;
-    auto it = k->second.find(r.key);
-    if (it == k->second.end() || it->second.second == 0) return std::nullopt;
-    return it->second.first / it->second.second;
   };
-  std::vector<std::vector<std::string>> comparison = {{"Metric", "VM", "Container", "Difference"}};
-  bj::object json_kinds;
-  for (const Row& r : kRows) {
-    const auto vm = mean("vm", r), container = mean("container", r);
-    comparison.push_back({r.label, Format(vm), Format(container), Difference(vm, container)});
-    json_kinds[r.key] = bj::object{{"vm", json::Figure(vm)}, {"container", json::Figure(container)}};
+  std::string password_file, group_by, group_pattern;
+  bool group_by_given = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i], value;
+    bool has_value = false;
+    if (a.starts_with("--") && a.find('=') != std::string::npos) {
+      const auto eq = a.find('=');
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+      has_value = true;
+    }
+    if (a == "--help" || a == "-h") {
+      out.help = true;
+      continue;
+    }
+    if (a == "--insecure") {
+      if (has_value) return fail("--insecure takes no value");
+      out.http.insecure = true;
+      continue;
+    }
+    static const char* const kWithValue[] = {"--url",           "--format",  "--select",          "--group-by",
+                                             "--group-pattern", "--compare", "--ca-file",         "--user",
+                                             "--password-file", "--timeout", "--connect-timeout", "--read-timeout"};
+    if (std::find(std::begin(kWithValue), std::end(kWithValue), a) == std::end(kWithValue)) {
+      return fail("unknown argument \"" + args[i] + "\"");
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) return fail(a + " needs a value");
+      value = args[++i];
+    }
+    auto duration = [&](std::chrono::milliseconds* to) -> bool {
+      const auto d = ParseDuration(value);
+      if (!d || d->count() == 0) {
+        *error = a + " must be a duration such as 10s, got \"" + value + "\"";
+        return false;
+      }
+      *to = *d;
+      return true;
+    };
+    if (a == "--url") {
+      out.url = value;
+    } else if (a == "--format") {
+      if (!IsReportFormat(value)) return fail("--format must be table, markdown, json or csv, got \"" + value + "\"");
+      out.report.format = value;
+    } else if (a == "--select") {
+      auto s = ParseSelector(value, error);
+      if (!s) return std::nullopt;
+      out.report.selectors.push_back(std::move(*s));
+    } else if (a == "--group-by") {
+      group_by = value;
+      group_by_given = true;
+    } else if (a == "--group-pattern") {
+      group_pattern = value;
+    } else if (a == "--compare") {
+      if (i + 1 >= args.size()) return fail("--compare needs two values: vm:NAME container:NAME");
+      auto pair = ParseComparePair(value, args[++i], error);
+      if (!pair) return std::nullopt;
+      out.report.grouping.pairs.push_back(std::move(*pair));
+    } else if (a == "--ca-file") {
+      out.http.ca_file = value;
+    } else if (a == "--user") {
+      out.http.user = value;
+    } else if (a == "--password-file") {
+      password_file = value;
+    } else if (a == "--timeout") {
+      if (!duration(&out.http.connect)) return std::nullopt;
+      out.http.read = out.http.connect;
+    } else if (a == "--connect-timeout") {
+      if (!duration(&out.http.connect)) return std::nullopt;
+    } else if (a == "--read-timeout") {
+      if (!duration(&out.http.read)) return std::nullopt;
+    }
   }
-  if (format == "json") {
-    return json::Serialize(
-        bj::object{{"window", window}, {"kinds", std::move(json_kinds)}, {"workloads", std::move(json_workloads)}});
+  if (out.help) return out;
+
+  // Grouping: --compare, or --group-by [--group-pattern], not both.
+  if (!group_pattern.empty() && !group_by_given) group_by = "name";
+  if (!out.report.grouping.pairs.empty() && (group_by_given || !group_pattern.empty())) {
+    return fail("--compare makes its own groups: it cannot be combined with --group-by or --group-pattern");
   }
-  const bool md = format == "markdown";
-  std::string out = (md ? "## VM vs container (window " : "VM vs container (window ") + window + ", mean per kind)\n\n";
-  out += Table(comparison, md);
-  out += md ? "\n## Workloads\n\n" : "\nWorkloads:\n\n";
-  out += Table(workloads, md);
+  if (group_by_given) {
+    std::string probe = group_by + "=x";
+    if (!ParseSelector(probe, error))
+      return fail("--group-by \"" + group_by + "\": a key is a label name ([A-Za-z0-9_]+)");
+  }
+  out.report.grouping.key = group_by;
+  if (!group_pattern.empty()) {
+    auto re = ParseGroupPattern(group_pattern, error);
+    if (!re) return std::nullopt;
+    out.report.grouping.pattern = std::move(*re);
+    out.report.grouping.pattern_text = group_pattern;
+  }
+
+  // The client: TLS options only for https, both halves of basic auth or neither.
+  auto url = ParseHttpUrl(out.url, error);
+  if (!url) return fail("--url " + *error);
+  if (!url->tls && (!out.http.ca_file.empty() || out.http.insecure)) {
+    return fail(std::string(out.http.insecure ? "--insecure" : "--ca-file") + " is for https URLs, and --url is " +
+                out.url);
+  }
+  if (out.http.insecure && !out.http.ca_file.empty()) return fail("--insecure and --ca-file exclude each other");
+  if (out.http.user.empty() != password_file.empty()) {
+    return fail(out.http.user.empty() ? "--password-file needs --user"
+                                      : "--user needs --password-file (a password is never given on the command line)");
+  }
+  if (!password_file.empty()) {
+    auto password = ReadPasswordFile(password_file, error);
+    if (!password) return std::nullopt;
+    out.http.password = std::move(*password);
+  }
   return out;
 }
 
-std::optional<std::string> FetchWorkloadsJson(const std::string& url, FetchTimeouts timeouts, std::string* error) {
-  namespace asio = boost::asio;
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  // http://host:port[/...]
-  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
-  rest = rest.substr(0, rest.find('/'));
-  std::string host = rest, port = "80";
-  if (!rest.empty() && rest.front() == '[') {
-    host = rest.substr(1, rest.find(']') - 1);
-    if (auto c = rest.find("]:"); c != std::string::npos) port = rest.substr(c + 2);
-  } else if (auto c = rest.rfind(':'); c != std::string::npos) {
-    host = rest.substr(0, c);
-    port = rest.substr(c + 1);
-  }
-  const std::string where = "http://" + rest + "/api/v1/workloads";
-  auto fail = [&](const std::string& what) -> std::optional<std::string> {
-    *error = where + ": " + what;
-    return std::nullopt;
-  };
-
-  asio::io_context io;
-  beast::error_code ec;
-  // Synchronous: getaddrinfo is bounded by the resolver's own timeouts, and Asio's asynchronous
-  // resolve cannot cut it short either.
-  const auto endpoints = asio::ip::tcp::resolver(io).resolve(host, port, ec);
-  if (ec) return fail(ec.message());
-
-  // One timer per phase on the stream: when it fires, the pending operation ends with `timeout`.
-  beast::tcp_stream stream(io);
-  stream.expires_after(timeouts.connect);
-  stream.async_connect(endpoints, [&](beast::error_code e, const asio::ip::tcp::endpoint&) { ec = e; });
-  io.run();
-  if (ec == beast::error::timeout) return fail("cannot connect within " + FormatDuration(timeouts.connect));
-  if (ec) return fail("cannot connect: " + ec.message());
-
-  http::request<http::empty_body> request{http::verb::get, "/api/v1/workloads", 11};
-  request.set(http::field::host, rest);
-  request.set(http::field::user_agent, "workload_exporter report");
-  request.keep_alive(false);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  // No limit: the document is ~600 bytes a workload with three windows, so 10,000 workloads with a
-  // few more windows pass Beast's default limit of 8 MB.
-  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  stream.expires_after(timeouts.read);
-  http::async_write(stream, request, [&](beast::error_code e, std::size_t) {
-    ec = e;
-    if (!e) http::async_read(stream, buffer, parser, [&](beast::error_code e2, std::size_t) { ec = e2; });
-  });
-  io.restart();
-  io.run();
-  if (ec == beast::error::timeout) return fail("no answer within " + FormatDuration(timeouts.read));
-  if (ec) return fail(ec.message());
-  const auto& response = parser.get();
-  if (response.result() != http::status::ok) {
-    return fail("HTTP " + std::to_string(response.result_int()) + " " + std::string(response.reason()));
-  }
-  return std::move(parser.release().body());
-}
-
 int RunReport(const std::vector<std::string>& args) {
-  constexpr const char* kUsage =
-      "usage: workload_exporter report [--url http://host:port] [--format table|markdown|json] [--timeout 10s]\n";
-  std::string url = "http://localhost:9746", format = "table";
-  FetchTimeouts timeouts;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i], value;
-    if (auto eq = a.find('='); eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    }
-    if (a == "--url") {
-      url = value;
-    } else if (a == "--format") {
-      format = value;
-    } else if (a == "--timeout") {
-      const auto d = ParseDuration(value);
-      if (!d || d->count() == 0) {
-        std::fprintf(stderr, "workload_exporter report: --timeout must be a duration such as 10s, got \"%s\"\n",
-                     value.c_str());
-        return 2;
-      }
-      timeouts = {*d, *d};
-    } else {
-      std::fputs(kUsage, stderr);
-      return 2;
-    }
-  }
-  if (format != "table" && format != "markdown" && format != "json") {
-    std::fprintf(stderr, "workload_exporter report: --format must be table, markdown or json, got \"%s\"\n",
-                 format.c_str());
+  std::string error;
+  auto parsed = ParseReportArgs(args, &error);
+  if (!parsed) {
+    std::fprintf(stderr, "workload_exporter report: %s\n(workload_exporter report --help lists the options)\n",
+                 error.c_str());
     return 2;
   }
-  std::string error;
-  const auto body = FetchWorkloadsJson(url, timeouts, &error);
+  if (parsed->help) {
+    std::fputs(kReportUsage, stdout);
+    return 0;
+  }
+  const auto body = FetchWorkloadsJson(parsed->url, parsed->http, &error);
   if (!body) {
     std::fprintf(stderr, "workload_exporter report: %s\n", error.c_str());
     return 1;
   }
-  auto text = RenderReport(*body, format, &error);
+  auto text = RenderReport(*body, parsed->report, &error);
   if (!text) {
     std::fprintf(stderr, "workload_exporter report: %s\n", error.c_str());
     return 1;

@@ -1,39 +1,59 @@
 #pragma once
-// `workload_exporter report`: what each workload, and each kind on average, costs at rest and at
-// its peak, read from a running daemon's /api/v1/workloads (the same snapshot as /metrics), as a
-// "VM vs container" table:
+// `workload_exporter report`: what chosen workloads cost at rest and at their peak, VM against
+// container, read from a running daemon's /api/v1/workloads (the same snapshot as /metrics):
 //
-//   | Metric | VM | Container | Difference |
+//   | Metric | VM | Container | Difference |          (per group with --group-by / --compare)
 //
-// Figures are those of the daemon's longest window; per kind, the mean over the workloads that
-// have the figure. Difference is (container - VM) / VM.
+// The subcommand in three pure steps and one fetch: ParseReportArgs (the command line),
+// FetchWorkloadsJson (tools/http_client.h), RenderReport (report_select.h chooses,
+// report_model.h computes, report_format.h prints). Difference is (container - VM) / VM.
 //
 // Thread-safety: every function may be called from any thread.
 
-#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tools/http_client.h"
+#include "tools/report_model.h"
+#include "tools/report_select.h"
+
 namespace we {
 
-// Renders the report from the endpoint's JSON; format is "table", "markdown" or "json". Pure.
-// "json" is {"window": "1h", "kinds": {"<figure>": {"vm": n, "container": n}, ...},
-//            "workloads": [{"kind", "name", "<figure>": n, ...}, ...]}, absent figures null.
-std::optional<std::string> RenderReport(const std::string& workloads_json, const std::string& format,
-                                        std::string* error);
-
-struct FetchTimeouts {
-  std::chrono::milliseconds connect{10'000};  // to resolve nothing slower than DNS, then connect
-  std::chrono::milliseconds read{10'000};     // from sending the request to the answer's last byte
+struct ReportOptions {
+  std::string format = "table";  // table, markdown, json, csv (report_format.h)
+  std::vector<Selector> selectors{};
+  Grouping grouping{};
 };
 
-// GET /api/v1/workloads from the daemon at `url` (http://host:port; a path is ignored), with
-// Boost.Beast. The body of a 200 answer; otherwise nullopt with `error` naming the URL and what
-// went wrong, e.g. "http://127.0.0.1:9746/api/v1/workloads: no answer within 10s".
-std::optional<std::string> FetchWorkloadsJson(const std::string& url, FetchTimeouts timeouts, std::string* error);
+// Renders the report from the endpoint's JSON. Pure. nullopt with `error` for text that is not
+// JSON or an unknown format.
+std::optional<std::string> RenderReport(const std::string& workloads_json, const ReportOptions& options,
+                                        std::string* error);
 
-// The subcommand: args after "report". Returns the exit code (0, 1 on a failed fetch, 2 on usage).
+// GET /api/v1/workloads from the daemon at `url` (http[s]://host:port; a path is ignored). The
+// body of a 200 answer; otherwise nullopt with `error` naming the URL and what went wrong, e.g.
+// "http://127.0.0.1:9746/api/v1/workloads: no answer within 10s".
+std::optional<std::string> FetchWorkloadsJson(const std::string& url, const HttpGetOptions& options,
+                                              std::string* error);
+
+// The command line after "report", understood.
+struct ReportArgs {
+  std::string url = "http://localhost:9746";
+  HttpGetOptions http;  // with the password read from --password-file
+  ReportOptions report;
+  bool help = false;
+};
+
+// Parses the arguments and reads --password-file (one trailing newline stripped). nullopt with
+// `error` naming the argument (or the file) for a usage error.
+std::optional<ReportArgs> ParseReportArgs(const std::vector<std::string>& args, std::string* error);
+
+// The usage text, with every option.
+extern const char* const kReportUsage;
+
+// The subcommand: args after "report". Returns the exit code (0, 1 on a failed fetch or an
+// unreadable answer, 2 on a usage error).
 int RunReport(const std::vector<std::string>& args);
 
 }  // namespace we

@@ -43,8 +43,8 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
     std::vector<std::string> keys;
     for (const auto& member : w) keys.emplace_back(member.key());
     EXPECT_EQ(keys, (std::vector<std::string>{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
-                                              "cpu_usage_cores", "memory_usage_bytes", "memory_working_set_bytes",
-                                              "windows"}));
+                                              "startup_state", "samples", "cpu_usage_cores", "memory_usage_bytes",
+                                              "memory_working_set_bytes", "windows", "labels"}));
     EXPECT_EQ(w.at("kind"), bj::value(v.sample.identity.kind));
     EXPECT_EQ(w.at("id"), bj::value(v.sample.identity.id));
     EXPECT_EQ(w.at("name"), bj::value(v.sample.identity.name));
@@ -61,6 +61,7 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
       const bj::value& figures = windows.at(snap->windows->specs[k].label);
       EXPECT_EQ(json::Number(&figures.at("memory_idle_bytes")), v.windows[k].memory_idle_bytes);
       EXPECT_EQ(json::Number(&figures.at("cpu_peak_cores")), v.windows[k].cpu_peak_cores);
+      EXPECT_EQ(figures.at("samples"), 2);  // two ticks, and every window holds two slots
     }
   }
   const auto vm =
@@ -69,6 +70,10 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
   EXPECT_EQ(vm->at("runtime"), "libvirt");
   EXPECT_EQ(vm->at("id"), "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a");
   EXPECT_TRUE(vm->at("startup_seconds").is_null());
+  EXPECT_EQ(vm->at("samples"), 2);
+  // Its start time (from the fixture's /proc btime) is no older than the fixture's wall time: seen
+  // from its start, and after two ticks still waiting for its CPU to settle.
+  EXPECT_EQ(vm->at("startup_state"), "waiting");
   // Named from its runtime's state file.
   EXPECT_NE(
       std::find_if(workloads.begin(), workloads.end(), [](const bj::value& w) { return w.at("name") == "web-1"; }),
@@ -84,6 +89,27 @@ TEST(WorkloadsJson, NamesOfAnyCharacterStayValidJson) {
   const bj::value doc = ParseOrDie(WorkloadsJson(*snap));
   EXPECT_EQ(doc.at("workloads").at(0).at("name"), bj::value(odd));
   EXPECT_TRUE(doc.at("workloads").at(0).at("cpu_usage_cores").is_null());  // JSON has no NaN
+}
+
+TEST(WorkloadsJson, LabelsAreThoseOfTheMetricsSeries) {
+  auto snap = test_util::FixtureSnapshot();
+  ASSERT_FALSE(snap->workloads.empty());
+  auto metadata = std::make_shared<ContainerMetadata>();
+  metadata->name = "flask-ctr";
+  metadata->image = "flask:3";
+  metadata->pod = "shop-0";
+  // std::map order: "app.name" comes before "app_name", so it is the one exported as label_app_name.
+  metadata->labels = {{"app", "flask"}, {"app.name", "first"}, {"app_name", "second"}, {"tier", "a\"b|c\n"}};
+  snap->workloads[0].sample.metadata = metadata;
+  const bj::value doc = ParseOrDie(WorkloadsJson(*snap));
+  EXPECT_EQ(doc.at("workloads").at(0).at("labels"), (bj::object{{"image", "flask:3"},
+                                                                {"pod", "shop-0"},
+                                                                {"label_app", "flask"},
+                                                                {"label_app_name", "first"},
+                                                                {"label_tier", "a\"b|c\n"}}));
+  // A workload the runtime told nothing about has none.
+  snap->workloads[0].sample.metadata = nullptr;
+  EXPECT_EQ(ParseOrDie(WorkloadsJson(*snap)).at("workloads").at(0).at("labels"), bj::object());
 }
 
 TEST(WorkloadsJson, WithoutWindowsOrWorkloads) {

@@ -265,6 +265,47 @@ TEST(NormaliserWindows, AWorkloadFoundLongAfterItsStartIsNotTimed) {
   EXPECT_FALSE(startups.back());
 }
 
+// Why a workload has no startup figure: each state the normaliser can be in, and the samples of
+// the instance it counts (a recreated instance starts again).
+TEST(NormaliserWindows, StartupStateSaysWhyThereIsNoStartupYet) {
+  NormaliserSettings settings = WithWindows({milliseconds(5'000), milliseconds(20'000)});
+  settings.startup.settle_for = milliseconds(2'000);
+  Normaliser n(settings);
+  const Clock::time_point t0{};
+  const double start = 1e9;
+  auto tick = [&](int i, std::vector<Sample> samples) {
+    return n.Update(std::move(samples), t0 + milliseconds(1000 * i), start + i);
+  };
+  auto make = [&](const std::string& id, uint64_t instance, int i, std::optional<double> started) {
+    Sample s = MakeMemory(instance, 0.001 * i, 1, std::nullopt, std::nullopt, 0);
+    s.identity.id = id;
+    s.start_time_seconds = started;
+    return s;
+  };
+  // "aaaa" seen at its start, "late" an hour after its, "none" without a start time.
+  std::vector<WorkloadView> v;
+  for (int i = 0; i < 8; ++i) {
+    v = tick(i, {make("aaaa", 1, i, start), make("late", 1, i, start - 3600), make("none", 1, i, std::nullopt)});
+    ASSERT_EQ(v.size(), 3u);
+    EXPECT_EQ(v[0].samples, static_cast<uint64_t>(i + 1));
+    if (i < 4) {
+      EXPECT_EQ(v[0].startup_state, StartupState::kWaiting) << i;  // the 5 s window is not full
+    }
+  }
+  EXPECT_EQ(v[0].startup_state, StartupState::kTimed);
+  EXPECT_TRUE(v[0].startup_seconds);
+  EXPECT_EQ(v[1].startup_state, StartupState::kSeenLate);
+  EXPECT_EQ(v[2].startup_state, StartupState::kNoStartTime);
+  // A start time learnt later does not make the workload seen from its start.
+  v = tick(8, {make("aaaa", 2, 8, start + 8), make("late", 1, 8, start - 3600), make("none", 1, 8, start)});
+  EXPECT_EQ(v[0].samples, 1u);  // a new instance
+  EXPECT_EQ(v[0].startup_state, StartupState::kWaiting);
+  EXPECT_EQ(v[2].startup_state, StartupState::kSeenLate);
+  // Without windows no startup is timed at all.
+  Normaliser plain;
+  EXPECT_EQ(plain.Update({make("aaaa", 1, 0, start)}, t0, start)[0].startup_state, StartupState::kNotComputed);
+}
+
 // A thousand workloads' windows on their first tick: the plain ring and the peaks' blocks; the
 // packed chunks of the 1h window then grow over its first hour (WindowCostTest has full ones).
 TEST(NormaliserWindows, ThousandWorkloadsWithDefaultWindowsStartUnderThreeMib) {

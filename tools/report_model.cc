@@ -1,0 +1,245 @@
+#include "tools/report_model.h"
+
+#include <algorithm>
+#include <chrono>
+#include <tuple>
+
+#include "config/duration.h"
+
+namespace we {
+namespace {
+
+namespace bj = json::bj;
+
+std::string Text(const bj::value& object, std::string_view key) {
+  return std::string(json::String(json::Find(object, {key})).value_or(""));
+}
+
+// Why workload `w` has no figure `f` in `window`, from what the document says about it.
+std::string WhyMissing(const bj::value& w, const FigureDef& f, const std::string& window,
+                       std::optional<double> age_seconds, const std::string& shortest_window, double shortest_seconds) {
+  if (!f.windowed) {
+    if (const auto state = json::String(json::Find(w, {"startup_state"}))) {
+      const bool young = age_seconds && *age_seconds < shortest_seconds;
+      if (*state == "waiting") {
+        return young ? "too young: timed once the " + shortest_window + " window has filled"
+                     : "not settled yet: its CPU has not come down to rest";
+      }
+      if (*state == "seen_late") return "not timed: already running when the daemon first saw it";
+      if (*state == "no_start_time") return "no start time known";
+      if (*state == "never_settled") return "never settled while its start was in the windows";
+      if (*state == "not_computed") return "the daemon times no startups (no windows configured)";
+    }
+    // A daemon without startup_state: what the age tells.
+    if (!age_seconds) return "no start time known";
+    if (*age_seconds < shortest_seconds) return "too young: timed once the " + shortest_window + " window has filled";
+    // The document does not tell these two apart (the normaliser knows, the JSON does not say).
+    return "not timed: it had started before the daemon saw it, or never settled";
+  }
+  if (json::Find(w, {"windows", window}) == nullptr) return "no " + window + " window in the daemon's answer";
+  const bool cpu = std::string_view(f.key).starts_with("cpu_");
+  if (cpu) {
+    return json::Number(json::Find(w, {"cpu_usage_cores"}))
+               ? "no CPU sample in the window yet"
+               : "no CPU rate: a single sample of this instance so far, or no CPU counter on this host";
+  }
+  if (!json::Number(json::Find(w, {"memory_usage_bytes"})) &&
+      !json::Number(json::Find(w, {"memory_working_set_bytes"}))) {
+    return "no memory usage file on this host (memory.current / memory.usage_in_bytes)";
+  }
+  return "no memory sample in the window yet";
+}
+
+void Add(Cell& cell, std::optional<double> value, const std::string& missing, std::optional<double> samples) {
+  ++cell.workloads;
+  if (value) {
+    cell.mean = (cell.mean.value_or(0) * cell.with_figure + *value) / (cell.with_figure + 1);
+    ++cell.with_figure;
+    if (samples) {
+      cell.samples_min = std::min(cell.samples_min.value_or(*samples), *samples);
+      cell.samples_max = std::max(cell.samples_max.value_or(*samples), *samples);
+    }
+  } else {
+    ++cell.missing[missing];
+  }
+}
+
+// The samples behind figure i of a workload: its window's, for windowed figures.
+std::optional<double> SamplesOf(const WorkloadLine& line, std::size_t i) {
+  return kFigures[i].windowed ? line.samples : std::nullopt;
+}
+
+bool NameMatches(const std::string& pattern, const std::string& name) {
+  Selector s;
+  s.key = "name";
+  s.value = pattern;
+  s.glob = pattern.find_first_of("*?[") != std::string::npos;
+  return MatchesValue(s, name);
+}
+
+}  // namespace
+
+const FigureDef kFigures[kFigureCount] = {
+    {"Startup time (s)", "startup_seconds", 1, false},
+    {"Idle memory (MiB)", "memory_idle_bytes", 1.0 / (1 << 20), true},
+    {"Peak memory (MiB)", "memory_peak_bytes", 1.0 / (1 << 20), true},
+    {"Idle CPU (cores)", "cpu_idle_cores", 1, true},
+    {"Peak CPU (cores)", "cpu_peak_cores", 1, true},
+};
+
+const char* const kComparedKinds[2] = {"vm", "container"};
+
+std::optional<double> Group::Difference(std::size_t figure) const {
+  const auto vm = kinds.find("vm"), container = kinds.find("container");
+  if (vm == kinds.end() || container == kinds.end()) return std::nullopt;
+  const auto& a = vm->second[figure].mean;
+  const auto& b = container->second[figure].mean;
+  if (!a || !b || *a == 0) return std::nullopt;
+  return (*b - *a) / *a;
+}
+
+std::optional<ComparePair> ParseComparePair(const std::string& first, const std::string& second, std::string* error) {
+  ComparePair pair;
+  bool vm = false, container = false;
+  for (const std::string* arg : {&first, &second}) {
+    if (arg->starts_with("vm:") && !vm && arg->size() > 3) {
+      pair.vm = arg->substr(3);
+      vm = true;
+    } else if (arg->starts_with("container:") && !container && arg->size() > 10) {
+      pair.container = arg->substr(10);
+      container = true;
+    }
+  }
+  if (!vm || !container) {
+    *error = "--compare \"" + first + "\" \"" + second + "\": expected vm:NAME container:NAME (a name or a glob each)";
+    return std::nullopt;
+  }
+  return pair;
+}
+
+std::optional<std::regex> ParseGroupPattern(const std::string& text, std::string* error) {
+  try {
+    std::regex re(text, std::regex::ECMAScript);
+    if (re.mark_count() < 1) {
+      *error = "--group-pattern \"" + text + "\": needs a capture group, whose match is the group";
+      return std::nullopt;
+    }
+    return re;
+  } catch (const std::regex_error& e) {
+    *error = "--group-pattern \"" + text + "\": not a regex: " + e.what();
+    return std::nullopt;
+  }
+}
+
+std::optional<ReportModel> BuildReportModel(const std::string& text, const std::vector<Selector>& selectors,
+                                            const Grouping& grouping, std::string* error) {
+  // Lenient about UTF-8: a name with a stray byte must not cost the whole report.
+  auto doc = json::Parse(text, error, /*allow_invalid_utf8=*/true);
+  if (!doc) {
+    *error = "cannot read the daemon's answer: " + *error;
+    return std::nullopt;
+  }
+  ReportModel model;
+  model.time = json::Number(json::Find(*doc, {"time"}));
+  for (const Selector& s : selectors) model.selectors.push_back(s.text);
+
+  // The longest window holds the figures; the shortest decides when startup is timed.
+  std::string shortest;
+  double shortest_seconds = 0;
+  if (const bj::value* windows = json::Find(*doc, {"windows"}); windows != nullptr && windows->is_array()) {
+    for (const bj::value& w : windows->get_array()) {
+      const auto label = json::String(&w);
+      const auto d = label ? ParseDuration(*label) : std::nullopt;
+      if (!d) continue;
+      const double seconds = std::chrono::duration<double>(*d).count();
+      if (seconds > model.window_seconds) {
+        model.window_seconds = seconds;
+        model.window = *label;
+      }
+      if (shortest.empty() || seconds < shortest_seconds) {
+        shortest_seconds = seconds;
+        shortest = *label;
+      }
+    }
+  }
+
+  if (!grouping.pairs.empty()) {
+    for (const ComparePair& p : grouping.pairs)
+      model.groups.push_back({"vm:" + p.vm + " container:" + p.container, {}});
+    model.grouping = "--compare pairs";
+  } else if (!grouping.key.empty()) {
+    model.grouping =
+        grouping.pattern ? grouping.key + " matching " + grouping.pattern_text + ", its first group" : grouping.key;
+  } else {
+    model.groups.push_back({"", {}});
+  }
+  std::map<std::string, std::size_t> group_index;  // for --group-by: name -> index in model.groups
+  std::map<std::pair<std::string, std::string>, std::size_t> runtime_index;
+
+  const bj::value* list = json::Find(*doc, {"workloads"});
+  if (list == nullptr || !list->is_array()) return model;
+  model.total = list->get_array().size();
+  for (const bj::value& w : list->get_array()) {
+    if (!Selected(selectors, w)) continue;
+    WorkloadLine line{Text(w, "kind"), Text(w, "runtime"), Text(w, "id"), Text(w, "name"), {}, {}, {}, {}, {}, {}};
+    const auto start = json::Number(json::Find(w, {"start_time_seconds"}));
+    if (start && model.time) {
+      line.age_seconds = std::max(0.0, *model.time - *start);
+      if (!model.window.empty()) line.covered_seconds = std::min(*line.age_seconds, model.window_seconds);
+    }
+    line.samples = json::Number(json::Find(w, {"windows", model.window, "samples"}));
+    for (const FigureDef& f : kFigures) {
+      const bj::value* v = f.windowed ? json::Find(w, {"windows", model.window, f.key}) : json::Find(w, {f.key});
+      const auto n = json::Number(v);
+      line.figures.push_back(n ? std::optional<double>(*n * f.scale) : std::nullopt);
+      line.missing.push_back(n ? "" : WhyMissing(w, f, model.window, line.age_seconds, shortest, shortest_seconds));
+    }
+
+    // The groups this workload is in.
+    std::vector<std::size_t> in;
+    if (!grouping.pairs.empty()) {
+      for (std::size_t i = 0; i < grouping.pairs.size(); ++i) {
+        const ComparePair& p = grouping.pairs[i];
+        if ((line.kind == "vm" && NameMatches(p.vm, line.name)) ||
+            (line.kind == "container" && NameMatches(p.container, line.name))) {
+          in.push_back(i);
+        }
+      }
+    } else if (!grouping.key.empty()) {
+      std::string name = WorkloadLabel(w, grouping.key);
+      if (grouping.pattern) {
+        std::smatch m;
+        name = std::regex_match(name, m, *grouping.pattern) && m[1].matched ? m[1].str() : "";
+      }
+      if (!name.empty()) {
+        auto [it, inserted] = group_index.try_emplace(name, model.groups.size());
+        if (inserted) model.groups.push_back({name, {}});
+        in.push_back(it->second);
+      }
+    } else {
+      in.push_back(0);
+    }
+    if (in.empty()) ++model.ungrouped;
+    for (std::size_t g : in) {
+      line.groups.push_back(model.groups[g].name);
+      auto& cells = model.groups[g].kinds[line.kind];
+      cells.resize(kFigureCount);
+      for (std::size_t i = 0; i < kFigureCount; ++i)
+        Add(cells[i], line.figures[i], line.missing[i], SamplesOf(line, i));
+    }
+    auto [r, inserted] = runtime_index.try_emplace({line.kind, line.runtime}, model.runtimes.size());
+    if (inserted) model.runtimes.push_back({line.kind, line.runtime, std::vector<Cell>(kFigureCount)});
+    for (std::size_t i = 0; i < kFigureCount; ++i)
+      Add(model.runtimes[r->second].cells[i], line.figures[i], line.missing[i], SamplesOf(line, i));
+    model.workloads.push_back(std::move(line));
+  }
+  if (!grouping.key.empty() && grouping.pairs.empty()) {
+    std::sort(model.groups.begin(), model.groups.end(), [](const Group& a, const Group& b) { return a.name < b.name; });
+  }
+  std::sort(model.runtimes.begin(), model.runtimes.end(), [](const RuntimeLine& a, const RuntimeLine& b) {
+    return std::tie(a.kind, a.runtime) < std::tie(b.kind, b.runtime);
+  });
+  return model;
+}
+
+}  // namespace we
