@@ -1,6 +1,7 @@
 // Fuzzes the VMM process parsers of collectors/qemu_process.h. The first byte chooses the parser
 // (modulo 3): 0 /proc/PID/cmdline, 1 a "Key: N kB" field of status or smaps_rollup (the second
-// byte picks the key), 2 a thread's comm. The rest is the file's text.
+// byte picks the key), 2 a thread's comm (QEMU's, Firecracker's and Cloud Hypervisor's names).
+// The rest is the file's text.
 
 #include <cstddef>
 #include <cstdint>
@@ -65,6 +66,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (const std::optional<int> vcpu = ParseVcpuThreadName(text)) {
         FUZZ_CHECK(*vcpu >= 0 && *vcpu <= 4096);
         FUZZ_CHECK(text.find("CPU ") != std::string_view::npos);
+      }
+      for (std::string_view runtime : {"firecracker", "cloud-hypervisor"}) {
+        if (const std::optional<int> vcpu = ParseVmmVcpuThreadName(runtime, text)) {
+          FUZZ_CHECK(*vcpu >= 0 && *vcpu <= 4096);
+          FUZZ_CHECK(text.find("vcpu") != std::string_view::npos);
+        }
       }
       break;
     }
