@@ -126,8 +126,9 @@ std::optional<WorkloadIdentity> IdentifyLeaf(std::string_view leaf, std::string_
   if (parent == "qemu.slice" && EndsWith(leaf, ".scope") && IsDigits(leaf.substr(0, leaf.size() - 6))) {
     return Named("vm", "proxmox", std::string(leaf.substr(0, leaf.size() - 6)));
   }
-  // Firecracker's jailer: <parent cgroup, by default the exec file's name>/<id> (jailer/src/env.rs).
-  if (StartsWith(parent, "firecracker") && IsFirecrackerId(leaf)) {
+  // Firecracker's jailer: <parent cgroup, by default the exec file's name>/<id> (jailer/src/env.rs):
+  // "firecracker", or a release's "firecracker-v1.7.0-x86_64".
+  if ((parent == "firecracker" || StartsWith(parent, "firecracker-v")) && IsFirecrackerId(leaf)) {
     return Named("vm", "firecracker", std::string(leaf));
   }
   return std::nullopt;

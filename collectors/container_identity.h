@@ -16,7 +16,8 @@
 //     (also qemu-<user>-<N>-<name>, qemu-embed-<hash>-<N>-<name>)
 //                                                             kind "vm", runtime "libvirt"
 //   qemu.slice/<vmid>.scope (Proxmox VE)                      kind "vm", runtime "proxmox"
-//   firecracker*/<id> (the jailer's <exec file name>/<id>)    kind "vm", runtime "firecracker"
+//   firecracker/<id>, firecracker-v<version>/<id> (the jailer's <exec file name>/<id>)
+//                                                             kind "vm", runtime "firecracker"
 // A machine-<name>.scope is whatever systemd-machined says it is when its record is known
 // (MachineLookup: CLASS=container or vm, ID= the UUID, which is then the id); only without one
 // does the name decide, and an nspawn container named like a libvirt VM is taken for one.

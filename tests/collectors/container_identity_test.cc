@@ -77,6 +77,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"/lxc/101/ns", false}, Case{"/lxc.monitor/101", false}, Case{"/qemu.slice", false},
         Case{"/qemu.slice/pvescheduler.service", false}, Case{"/qemu.slice/web.scope", false},
         Case{"/qemu.slice/100.scope/extra", false}, Case{"/firecracker", false}, Case{"/firecracker/bad_id", false},
+        Case{"/firecracker.slice/vm1", false}, Case{"/firecracker-containerd/vm1", false},
         Case{"/firecracker/" + std::string(65, 'a'), false},
         Case{"/machine.slice/machine-qemu\\x2dweb.scope", false},  // "qemu-" but no libvirt name
         Case{"/machine.slice/libpod-conmon-" + kId + ".scope", false},
