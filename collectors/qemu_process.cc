@@ -30,44 +30,26 @@ uint64_t Hash(uint64_t h, uint64_t v) {
   return h;
 }
 
-}  // namespace
-
-namespace {
-
-// QEMU's option value: up to the first lone ',' (",," is an escaped comma).
-std::string OptionHead(std::string_view value) {
-  std::string out;
+// A QEMU option list ("guest=a,,b,debug-threads=on", "type=1,manufacturer=a,,b,uuid=U") split at
+// each lone ',', with ",," unescaped to ','.
+std::vector<std::string> SplitOptions(std::string_view value) {
+  std::vector<std::string> items(1);
   for (std::size_t k = 0; k < value.size(); ++k) {
-    if (value[k] == ',') {
-      if (k + 1 < value.size() && value[k + 1] == ',') {
-        out += ',';
-        ++k;
-        continue;
-      }
-      break;
+    if (value[k] != ',') {
+      items.back() += value[k];
+    } else if (k + 1 < value.size() && value[k + 1] == ',') {
+      items.back() += ',';
+      ++k;
+    } else {
+      items.emplace_back();
     }
-    out += value[k];
   }
-  return out;
+  return items;
 }
 
-// `key=` of a QEMU option list ("type=1,manufacturer=a,,b,uuid=U"), with ",," unescaped.
+// The value of `key=` in an option list.
 std::optional<std::string> OptionValue(std::string_view value, std::string_view key) {
-  std::size_t k = 0;
-  while (k < value.size()) {
-    std::string item;
-    for (; k < value.size(); ++k) {
-      if (value[k] == ',') {
-        if (k + 1 < value.size() && value[k + 1] == ',') {
-          item += ',';
-          ++k;
-          continue;
-        }
-        ++k;
-        break;
-      }
-      item += value[k];
-    }
+  for (std::string& item : SplitOptions(value)) {
     if (item.size() > key.size() && item.compare(0, key.size(), key) == 0 && item[key.size()] == '=') {
       return item.substr(key.size() + 1);
     }
@@ -96,7 +78,7 @@ void ParseQemuArgs(const Args& args, VmmCommandLine* out) {
       // "-name guest=NAME,debug-threads=on" (libvirt) or "-name NAME[,debug-threads=on]".
       std::string_view rest = *v;
       if (rest.substr(0, 6) == "guest=") rest.remove_prefix(6);
-      out->name = OptionHead(rest);
+      out->name = SplitOptions(rest).front();
     } else if ((v = FlagValue(args, i, "-uuid")) || (v = FlagValue(args, i, "--uuid"))) {
       out->uuid = std::string(*v);
     } else if ((v = FlagValue(args, i, "-id"))) {
