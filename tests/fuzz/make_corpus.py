@@ -289,7 +289,7 @@ http = {
 for name, request in http.items():
     seed("http_request_fuzzer", name, request)
 
-# --- runtime_metadata_fuzzer: 0 docker, 1 OCI, 2 podman, then the state file ---------------------
+# --- runtime_metadata_fuzzer: 0 docker, 1 OCI, 2 podman, 3 Proxmox, then the state file -------
 ROOTFS = os.path.join(FIX, "rootfs")
 docker_dir = os.path.join(ROOTFS, "var", "lib", "docker", "containers")
 for cid in sorted(os.listdir(docker_dir)):
@@ -299,6 +299,10 @@ for cid in sorted(os.listdir(oci_dir)):
     seed("runtime_metadata_fuzzer", f"oci-{cid[:12]}", b"\x01" + read(oci_dir, cid, "config.json"))
 seed("runtime_metadata_fuzzer", "podman-containers.json",
      b"\x02" + read(ROOTFS, "var", "lib", "containers", "storage", "overlay-containers", "containers.json"))
+pve = os.path.join(FIX, "platforms", "proxmox", "rootfs", "etc", "pve")
+for kind in ("qemu-server", "lxc"):
+    for conf in sorted(os.listdir(os.path.join(pve, kind))):
+        seed("runtime_metadata_fuzzer", f"pve-{kind}-{conf}", b"\x03" + read(pve, kind, conf))
 
 # --- opener_request_fuzzer: what the daemon asks the opener, and what it must refuse -------------
 CID = "6100a81c4235f3c3ed111d6f6f4c726b5e76f5c261204854d6d0e9b95b254edf"
