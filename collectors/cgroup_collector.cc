@@ -57,7 +57,7 @@ void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string&
   for (const DirEntry& e : *entries) {
     if (!e.is_dir) continue;
     std::string child_rel = rel + "/" + e.name;
-    auto identity = IdentifyCgroup(child_rel);
+    auto identity = IdentifyCgroup(child_rel, machines_);
     if (!identity && services_) identity = IdentifyService(child_rel);
     if (!identity) {
       Walk(hierarchy_root, child_rel, depth + 1, controllers, found, watched);
@@ -94,6 +94,7 @@ std::map<std::string, WorkloadLocation> CgroupCollector::Discover(std::vector<st
     errors->push_back(root_ + ": no cgroup hierarchy found (neither cgroup2 nor v1 controllers)");
     return found;
   }
+  if (machines_ != nullptr) machines_->Forget();
   if (layout_.unified) Walk(*layout_.unified, "", 0, {}, &found, watched);
   // Co-mounted v1 controllers share a directory: walk each directory once.
   std::map<std::string, std::vector<std::string>> by_dir;

@@ -43,6 +43,7 @@
 #include "collectors/cgroup_layout.h"
 #include "collectors/collector.h"
 #include "collectors/file_system.h"
+#include "collectors/machined_registry.h"
 
 namespace we {
 
@@ -82,6 +83,10 @@ class CgroupCollector final : public Collector {
   void Recycle(std::vector<Sample>* spent) override;
 
   const CgroupLayout& layout() const { return layout_; }
+  // machined's records, to name machine-*.scope directories by (null, the default: by name only).
+  // Each walk forgets what the registry read before, so a record written late is read on the next
+  // one. It must outlive the collector.
+  void set_machines(const MachinedRegistry* machines) { machines_ = machines; }
 
   // Walks the hierarchies and returns every workload found, keyed by identity. Public for tests.
   std::map<std::string, WorkloadLocation> Discover(std::vector<std::string>* errors) const;
@@ -203,6 +208,7 @@ class CgroupCollector final : public Collector {
   CgroupLayout layout_;
   bool services_ = false;
   std::string procfs_;
+  const MachinedRegistry* machines_ = nullptr;
   std::unordered_map<std::string, Cached> cache_;  // by identity key
   std::array<std::string, kSlotCount> buffers_;    // this workload's reads, reused across workloads
   // This tick's samples' locations and kept state, in the samples' order: no look-up by key after

@@ -62,7 +62,44 @@ WorkloadIdentity Named(std::string kind, std::string runtime, std::string name) 
   return w;
 }
 
-std::optional<WorkloadIdentity> IdentifyLeaf(std::string_view leaf, std::string_view parent) {
+bool IsDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Firecracker's instance ids: 1 to 64 of [A-Za-z0-9-] (src/utils/src/validators.rs).
+bool IsFirecrackerId(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!(c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
+  }
+  return true;
+}
+
+// A machined scope: its record when machined has one, else what its name suggests.
+std::optional<WorkloadIdentity> MachineScope(std::string name, const MachineLookup* machines) {
+  std::optional<MachineRecord> record = machines != nullptr ? machines->Find(name) : std::nullopt;
+  const std::string cls = record ? record->machine_class : "";
+  std::optional<std::string> domain = LibvirtDomainName(name);
+  std::optional<WorkloadIdentity> id;
+  if (cls == "container" || (cls.empty() && !domain && !StartsWith(name, "qemu-"))) {
+    id = Named("container", "systemd-nspawn", std::move(name));
+  } else if (domain) {
+    id = Named("vm", "libvirt", std::move(*domain));
+  } else if (cls == "vm") {
+    id = Named("vm", "machined", std::move(name));  // vmspawn, or another manager's VM
+  } else {
+    return std::nullopt;  // "qemu-..." that is no libvirt name, and nothing says otherwise
+  }
+  if (id->kind == "vm" && record && !record->uuid.empty()) id->id = record->uuid;
+  return id;
+}
+
+std::optional<WorkloadIdentity> IdentifyLeaf(std::string_view leaf, std::string_view parent,
+                                             const MachineLookup* machines) {
   if (auto id = IdBetween(leaf, "docker-", ".scope")) return Container("docker", *id);
   if (parent == "docker" && IsContainerId(leaf)) return Container("docker", leaf);
   if (auto id = IdBetween(leaf, "cri-containerd-", ".scope")) return Container("containerd", *id);
@@ -76,27 +113,23 @@ std::optional<WorkloadIdentity> IdentifyLeaf(std::string_view leaf, std::string_
   }
   if (parent == "lxc" && !StartsWith(leaf, "lxc.")) return Named("container", "lxc", std::string(leaf));
 
-  // libvirt without systemd: /machine/qemu-<N>-<name>.libvirt-qemu
-  if (parent == "machine" && StartsWith(leaf, "qemu-") && EndsWith(leaf, ".libvirt-qemu")) {
-    std::string_view rest = leaf.substr(5, leaf.size() - 5 - 13);
-    size_t dash = rest.find('-');
-    if (dash != std::string_view::npos && dash > 0 && dash + 1 < rest.size()) {
-      return Named("vm", "libvirt", std::string(rest.substr(dash + 1)));
-    }
+  // libvirt without systemd: /machine/<machine name>.libvirt-qemu
+  if (parent == "machine" && EndsWith(leaf, ".libvirt-qemu")) {
+    if (auto domain = LibvirtDomainName(leaf.substr(0, leaf.size() - 13))) return Named("vm", "libvirt", *domain);
     return std::nullopt;
   }
   // systemd machined scopes: libvirt VMs and nspawn containers.
   if (StartsWith(leaf, "machine-") && EndsWith(leaf, ".scope") && leaf.size() > 14) {
-    std::string name = UnescapeSystemdName(leaf.substr(8, leaf.size() - 8 - 6));
-    if (StartsWith(name, "qemu-")) {
-      // qemu-<N>-<name>
-      size_t dash = name.find('-', 5);
-      if (dash != std::string::npos && dash + 1 < name.size()) {
-        return Named("vm", "libvirt", name.substr(dash + 1));
-      }
-      return std::nullopt;
-    }
-    return Named("container", "systemd-nspawn", std::move(name));
+    return MachineScope(UnescapeSystemdName(leaf.substr(8, leaf.size() - 8 - 6)), machines);
+  }
+  // Proxmox VE's VMs: qemu.slice/<vmid>.scope (PVE/QemuServer.pm, enter_systemd_scope).
+  if (parent == "qemu.slice" && EndsWith(leaf, ".scope") && IsDigits(leaf.substr(0, leaf.size() - 6))) {
+    return Named("vm", "proxmox", std::string(leaf.substr(0, leaf.size() - 6)));
+  }
+  // Firecracker's jailer: <parent cgroup, by default the exec file's name>/<id> (jailer/src/env.rs):
+  // "firecracker", or a release's "firecracker-v1.7.0-x86_64".
+  if ((parent == "firecracker" || StartsWith(parent, "firecracker-v")) && IsFirecrackerId(leaf)) {
+    return Named("vm", "firecracker", std::string(leaf));
   }
   return std::nullopt;
 }
@@ -126,12 +159,60 @@ std::string UnescapeSystemdName(std::string_view name) {
   return out;
 }
 
-std::optional<WorkloadIdentity> IdentifyCgroup(std::string_view cgroup_path) {
+MachineRecord ParseMachineRecord(std::string_view text) {
+  MachineRecord r;
+  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+    const std::size_t eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
+    if (key == "CLASS") {
+      r.machine_class = std::string(value);
+    } else if (key == "ID" && value.size() == 32) {
+      std::string uuid;
+      for (std::size_t i = 0; i < 32; ++i) {
+        char c = value[i];
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+        if (!IsHex(c)) {
+          uuid.clear();
+          break;
+        }
+        if (i == 8 || i == 12 || i == 16 || i == 20) uuid += '-';
+        uuid += c;
+      }
+      r.uuid = std::move(uuid);
+    }
+  }
+  return r;
+}
+
+std::optional<std::string> LibvirtDomainName(std::string_view machine) {
+  if (!StartsWith(machine, "qemu-")) return std::nullopt;
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 5;;) {
+    const std::size_t dash = machine.find('-', start);
+    parts.push_back(machine.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start));
+    if (dash == std::string_view::npos) break;
+    start = dash + 1;
+  }
+  // The first all-digit part is <N>: the user name before it may hold dashes, the domain name
+  // after it too. An embedded driver's 8-hex hash may be all digits: it is skipped by position.
+  std::size_t first = 0;
+  if (parts.size() > 2 && parts[0] == "embed" && parts[1].size() == 8) first = 2;
+  for (std::size_t i = first; i + 1 < parts.size(); ++i) {
+    if (!IsDigits(parts[i])) continue;
+    const std::size_t at = static_cast<std::size_t>(parts[i + 1].data() - machine.data());
+    if (at >= machine.size()) return std::nullopt;
+    return std::string(machine.substr(at));
+  }
+  return std::nullopt;
+}
+
+std::optional<WorkloadIdentity> IdentifyCgroup(std::string_view cgroup_path, const MachineLookup* machines) {
   std::vector<std::string_view> parts = SplitNonEmpty(cgroup_path, '/');
   if (parts.empty()) return std::nullopt;
   std::string_view leaf = parts.back();
   std::string_view parent = parts.size() >= 2 ? parts[parts.size() - 2] : std::string_view{};
-  auto identity = IdentifyLeaf(leaf, parent);
+  auto identity = IdentifyLeaf(leaf, parent, machines);
   if (!identity) return std::nullopt;
   for (std::string_view part : parts) {
     if (auto uid = PodUid(part)) identity->pod_uid = *uid;

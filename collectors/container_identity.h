@@ -10,10 +10,19 @@
 //   libpod-<64hex>.scope, libpod-<64hex> (cgroupfs manager)   runtime "podman"
 //   kubepods cgroupfs layout .../pod<uid>/<64hex>              runtime "cri"
 //   lxc.payload.<name>, lxc/<name>                            runtime "lxc"
+//     (Proxmox VE: lxc/<vmid>, its processes in lxc/<vmid>/ns/...)
 //   machine-<name>.scope (systemd-nspawn, machinectl)         runtime "systemd-nspawn"
 //   machine-qemu\x2d<N>\x2d<name>.scope, machine/qemu-<N>-<name>.libvirt-qemu
+//     (also qemu-<user>-<N>-<name>, qemu-embed-<hash>-<N>-<name>)
 //                                                             kind "vm", runtime "libvirt"
-// Not workloads: conmon scopes (libpod-conmon-*, crio-conmon-*), lxc.monitor.*, slices, services.
+//   qemu.slice/<vmid>.scope (Proxmox VE)                      kind "vm", runtime "proxmox"
+//   firecracker/<id>, firecracker-v<version>/<id> (the jailer's <exec file name>/<id>)
+//                                                             kind "vm", runtime "firecracker"
+// A machine-<name>.scope is whatever systemd-machined says it is when its record is known
+// (MachineLookup: CLASS=container or vm, ID= the UUID, which is then the id); only without one
+// does the name decide, and an nspawn container named like a libvirt VM is taken for one.
+// Not workloads: conmon scopes (libpod-conmon-*, crio-conmon-*), lxc.monitor.* and
+// lxc.monitor/<vmid> (LXC's monitor), slices, services.
 
 #include <optional>
 #include <string>
@@ -23,7 +32,30 @@
 
 namespace we {
 
-std::optional<WorkloadIdentity> IdentifyCgroup(std::string_view cgroup_path);
+// What systemd-machined keeps of one machine in /run/systemd/machines/<name>.
+struct MachineRecord {
+  std::string machine_class;  // CLASS=: "container", "vm"; empty when the file has none
+  std::string uuid;           // ID= as 8-4-4-4-12 lower-case hex; empty when absent or malformed
+};
+
+// The state file's text (KEY=value lines). Pure; keys it does not know are skipped.
+MachineRecord ParseMachineRecord(std::string_view text);
+
+// Finds machined's record of a machine by its (unescaped) name. Implementations say their own
+// thread-safety; machined_registry.h reads the files.
+class MachineLookup {
+ public:
+  virtual ~MachineLookup() = default;
+  virtual std::optional<MachineRecord> Find(const std::string& name) const = 0;
+};
+
+// `machines`, when given, is asked about machine-<name>.scope directories only.
+std::optional<WorkloadIdentity> IdentifyCgroup(std::string_view cgroup_path, const MachineLookup* machines = nullptr);
+
+// The domain name in one of libvirt's machine names (virDomainDriverGenerateMachineName):
+// "qemu-<N>-<name>", "qemu-<user>-<N>-<name>" (session daemons), "qemu-embed-<8 hex>-<N>-<name>"
+// (embedded drivers). <N> changes at every start and is dropped. nullopt for other names.
+std::optional<std::string> LibvirtDomainName(std::string_view machine);
 
 // A systemd service as a workload (kind="service", runtime="systemd", id and name = the unit name
 // without ".service"), for `system.slice/<name>.service` directly under system.slice. Pure.

@@ -30,10 +30,144 @@ uint64_t Hash(uint64_t h, uint64_t v) {
   return h;
 }
 
+// A QEMU option list ("guest=a,,b,debug-threads=on", "type=1,manufacturer=a,,b,uuid=U") split at
+// each lone ',', with ",," unescaped to ','.
+std::vector<std::string> SplitOptions(std::string_view value) {
+  std::vector<std::string> items(1);
+  for (std::size_t k = 0; k < value.size(); ++k) {
+    if (value[k] != ',') {
+      items.back() += value[k];
+    } else if (k + 1 < value.size() && value[k + 1] == ',') {
+      items.back() += ',';
+      ++k;
+    } else {
+      items.emplace_back();
+    }
+  }
+  return items;
+}
+
+// The value of `key=` in an option list.
+std::optional<std::string> OptionValue(std::string_view value, std::string_view key) {
+  for (std::string& item : SplitOptions(value)) {
+    if (item.size() > key.size() && item.compare(0, key.size(), key) == 0 && item[key.size()] == '=') {
+      return item.substr(key.size() + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+using Args = std::vector<std::string_view>;
+
+// "--flag value" or "--flag=value" (Rust's clap takes both; QEMU's and Firecracker's parsers only
+// the first, but an '=' form never means anything else to them).
+std::optional<std::string_view> FlagValue(const Args& args, std::size_t i, std::string_view flag) {
+  const std::string_view a = args[i];
+  if (a == flag) return i + 1 < args.size() ? std::optional<std::string_view>(args[i + 1]) : std::nullopt;
+  if (a.size() > flag.size() && a.substr(0, flag.size()) == flag && a[flag.size()] == '=') {
+    return a.substr(flag.size() + 1);
+  }
+  return std::nullopt;
+}
+
+void ParseQemuArgs(const Args& args, VmmCommandLine* out) {
+  std::string smbios_uuid;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::optional<std::string_view> v;
+    if ((v = FlagValue(args, i, "-name")) || (v = FlagValue(args, i, "--name"))) {
+      // "-name guest=NAME,debug-threads=on" (libvirt) or "-name NAME[,debug-threads=on]".
+      std::string_view rest = *v;
+      if (rest.substr(0, 6) == "guest=") rest.remove_prefix(6);
+      out->name = SplitOptions(rest).front();
+    } else if ((v = FlagValue(args, i, "-uuid")) || (v = FlagValue(args, i, "--uuid"))) {
+      out->uuid = std::string(*v);
+    } else if ((v = FlagValue(args, i, "-id"))) {
+      // Proxmox VE's own option (pve-qemu): the vmid. Upstream QEMU has no -id.
+      out->vmm_id = std::string(*v);
+    } else if ((v = FlagValue(args, i, "-smbios"))) {
+      // Proxmox keeps the VM's UUID in its smbios1 setting: "-smbios type=1,...,uuid=U".
+      if (OptionValue(*v, "type") == "1") {
+        if (auto u = OptionValue(*v, "uuid")) smbios_uuid = *u;
+      }
+    }
+  }
+  if (out->uuid.empty()) out->uuid = smbios_uuid;
+  if (!out->vmm_id.empty()) out->runtime = "proxmox";
+}
+
+void ParseFirecrackerArgs(const Args& args, VmmCommandLine* out) {
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (auto v = FlagValue(args, i, "--id")) out->vmm_id = std::string(*v);
+  }
+  // Firecracker's default (src/vmm/src/logger/logging.rs DEFAULT_INSTANCE_ID) names the VM; the id
+  // gets the PID (QemuProcessCollector), since every such VM on a host has that name.
+  out->name = out->vmm_id.empty() ? "anonymous-instance" : out->vmm_id;
+}
+
+void ParseCloudHypervisorArgs(const Args& args, VmmCommandLine* out) {
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    auto v = FlagValue(args, i, "--api-socket");
+    if (!v) continue;
+    // "path=<path>", "fd=<fd>" or a bare path (cloud-hypervisor/src/main.rs parse_api_socket).
+    if (v->substr(0, 3) == "fd=") continue;  // an inherited socket names nothing
+    const std::string path = OptionValue(*v, "path").value_or(std::string(*v));
+    if (!path.empty()) out->vmm_id = out->name = path;
+  }
+}
+
+bool IsQemuExe(std::string_view exe) {
+  return exe.substr(0, 12) == "qemu-system-" || exe == "qemu-kvm" || exe == "kvm";
+}
+// The jailer copies the exec file under its own name, which release builds carry their version in.
+bool IsFirecrackerExe(std::string_view exe) { return exe == "firecracker" || exe.substr(0, 13) == "firecracker-v"; }
+bool IsCloudHypervisorExe(std::string_view exe) {
+  return exe == "cloud-hypervisor" || exe.substr(0, 23) == "cloud-hypervisor-static";
+}
+
+std::optional<int> VcpuIndex(std::string_view digits) {
+  auto index = ParseU64(digits);
+  if (!index || *index > 4096) return std::nullopt;
+  return static_cast<int>(*index);
+}
+std::optional<int> FirecrackerVcpu(std::string_view comm) {  // "fc_vcpu N" (vmm/src/vstate/vcpu.rs)
+  comm = Trim(comm);
+  if (comm.substr(0, 8) != "fc_vcpu ") return std::nullopt;
+  return VcpuIndex(comm.substr(8));
+}
+std::optional<int> CloudHypervisorVcpu(std::string_view comm) {  // "vcpuN" (vmm/src/cpu.rs)
+  comm = Trim(comm);
+  if (comm.substr(0, 4) != "vcpu") return std::nullopt;
+  return VcpuIndex(comm.substr(4));
+}
+
+// One VMM: which executables are it, how its arguments name the VM, how its vCPU threads are
+// named, and whether it joins only a cgroup the naming rules give to it (see the header).
+struct VmmRule {
+  std::string_view runtime;
+  bool (*is_exe)(std::string_view basename);
+  void (*parse)(const Args& args, VmmCommandLine* out);
+  std::optional<int> (*vcpu)(std::string_view comm);
+  bool own_cgroup_only;
+};
+
+constexpr VmmRule kVmms[] = {
+    {"qemu", IsQemuExe, ParseQemuArgs, ParseVcpuThreadName, false},
+    {"firecracker", IsFirecrackerExe, ParseFirecrackerArgs, FirecrackerVcpu, true},
+    {"cloud-hypervisor", IsCloudHypervisorExe, ParseCloudHypervisorArgs, CloudHypervisorVcpu, true},
+};
+
+const VmmRule* RuleOf(std::string_view runtime) {
+  if (runtime == "proxmox") runtime = "qemu";
+  for (const VmmRule& r : kVmms) {
+    if (r.runtime == runtime) return &r;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-std::optional<QemuCommandLine> ParseQemuCommandLine(std::string_view cmdline) {
-  std::vector<std::string_view> args;
+std::optional<VmmCommandLine> ParseVmmCommandLine(std::string_view cmdline) {
+  Args args;
   std::size_t start = 0;
   while (start < cmdline.size()) {
     std::size_t end = cmdline.find('\0', start);
@@ -43,33 +177,26 @@ std::optional<QemuCommandLine> ParseQemuCommandLine(std::string_view cmdline) {
   }
   if (args.empty()) return std::nullopt;
   const std::string_view exe = Basename(args[0]);
-  if (exe.substr(0, 12) != "qemu-system-" && exe != "qemu-kvm") return std::nullopt;
-  QemuCommandLine out;
-  for (std::size_t i = 1; i + 1 < args.size(); ++i) {
-    const std::string_view flag = args[i];
-    const std::string_view value = args[i + 1];
-    if (flag == "-name" || flag == "--name") {
-      // "-name guest=NAME,debug-threads=on" or "-name NAME" (",," escapes a comma).
-      std::string name;
-      std::string_view rest = value;
-      if (rest.substr(0, 6) == "guest=") rest.remove_prefix(6);
-      for (std::size_t k = 0; k < rest.size(); ++k) {
-        if (rest[k] == ',') {
-          if (k + 1 < rest.size() && rest[k + 1] == ',') {
-            name += ',';
-            ++k;
-            continue;
-          }
-          break;
-        }
-        name += rest[k];
-      }
-      out.name = name;
-    } else if (flag == "-uuid" || flag == "--uuid") {
-      out.uuid = std::string(value);
-    }
+  for (const VmmRule& rule : kVmms) {
+    if (!rule.is_exe(exe)) continue;
+    VmmCommandLine out;
+    out.runtime = std::string(rule.runtime);
+    rule.parse(args, &out);
+    return out;
   }
-  return out;
+  return std::nullopt;
+}
+
+std::optional<int> ParseVmmVcpuThreadName(std::string_view runtime, std::string_view comm) {
+  const VmmRule* rule = RuleOf(runtime);
+  return rule != nullptr ? rule->vcpu(comm) : std::nullopt;
+}
+
+bool VmmJoinsCgroup(const VmmCommandLine& cmdline, const WorkloadIdentity& cgroup) {
+  const VmmRule* rule = RuleOf(cmdline.runtime);
+  if (rule == nullptr) return false;
+  if (!rule->own_cgroup_only) return true;
+  return cgroup.kind == "vm" && cgroup.runtime == cmdline.runtime && cgroup.id == cmdline.vmm_id;
 }
 
 std::optional<uint64_t> ParseKbField(std::string_view text, std::string_view key) {
@@ -95,8 +222,9 @@ std::optional<int> ParseVcpuThreadName(std::string_view comm) {
   return static_cast<int>(*index);
 }
 
-QemuProcessCollector::QemuProcessCollector(const FileSystem& fs, std::string procfs, double ticks_per_second)
-    : fs_(fs), procfs_(std::move(procfs)), ticks_per_second_(ticks_per_second) {}
+QemuProcessCollector::QemuProcessCollector(const FileSystem& fs, std::string procfs, double ticks_per_second,
+                                           const MachineLookup* machines)
+    : fs_(fs), procfs_(std::move(procfs)), ticks_per_second_(ticks_per_second), machines_(machines) {}
 
 CollectResult QemuProcessCollector::Collect() {
   CollectResult result;
@@ -106,16 +234,16 @@ CollectResult QemuProcessCollector::Collect() {
     return result;
   }
   std::optional<double> boot_time;
-  std::map<std::string, std::optional<QemuCommandLine>> known;
+  std::map<std::string, std::optional<VmmCommandLine>> known;
   for (const DirEntry& e : *entries) {
     if (!e.is_dir || !IsAllDigits(e.name)) continue;
-    std::optional<QemuCommandLine> cmdline;
+    std::optional<VmmCommandLine> cmdline;
     if (auto it = known_.find(e.name); it != known_.end()) {
       cmdline = it->second;
     } else {
       ReadResult r = fs_.ReadFile(JoinPath(procfs_, e.name + "/cmdline"));
       if (!r.ok()) continue;  // exited, or a kernel thread's empty cmdline is read as ok below
-      cmdline = ParseQemuCommandLine(r.data);
+      cmdline = ParseVmmCommandLine(r.data);
     }
     known.emplace(e.name, cmdline);
     if (!cmdline) continue;
@@ -133,7 +261,7 @@ CollectResult QemuProcessCollector::Collect() {
   return result;
 }
 
-std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, const QemuCommandLine& cmdline,
+std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, const VmmCommandLine& cmdline,
                                                         double boot_time, std::vector<std::string>* errors) const {
   const std::string dir = JoinPath(procfs_, pid);
   ReadResult stat_file = fs_.ReadFile(dir + "/stat");
@@ -149,9 +277,17 @@ std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, 
   }
   Sample s;
   s.identity.kind = "vm";
-  s.identity.runtime = "qemu";
-  s.identity.name = !cmdline.name.empty() ? cmdline.name : "qemu-" + pid;
-  s.identity.id = !cmdline.uuid.empty() ? cmdline.uuid : s.identity.name;
+  s.identity.runtime = cmdline.runtime;
+  s.identity.name = !cmdline.name.empty() ? cmdline.name : cmdline.runtime + "-" + pid;
+  if (!cmdline.uuid.empty()) {
+    s.identity.id = cmdline.uuid;
+  } else if (!cmdline.vmm_id.empty()) {
+    s.identity.id = cmdline.vmm_id;
+  } else if (cmdline.runtime == "firecracker") {
+    s.identity.id = s.identity.name + "-" + pid;  // "anonymous-instance" is every unnamed one's
+  } else {
+    s.identity.id = s.identity.name;
+  }
   s.instance = Hash(Hash(14695981039346656037ull, std::stoull(pid)), stat->starttime_ticks);
   s.start_time_seconds = boot_time + static_cast<double>(stat->starttime_ticks) / ticks_per_second_;
   s.cpu.user_seconds = static_cast<double>(stat->utime_ticks) / ticks_per_second_;
@@ -176,7 +312,7 @@ std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, 
     for (const DirEntry& t : *tasks) {
       ReadResult comm = fs_.ReadFile(dir + "/task/" + t.name + "/comm");
       if (!comm.ok()) continue;
-      auto index = ParseVcpuThreadName(comm.data);
+      auto index = ParseVmmVcpuThreadName(cmdline.runtime, comm.data);
       if (!index) continue;
       VcpuFigures v;
       v.index = *index;
@@ -193,16 +329,19 @@ std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, 
   }
   s.vm = std::move(vm);
 
-  // The cgroup it runs in, to be joined with (libvirt's machine-qemu... or qemu-N-NAME.libvirt-qemu).
+  // The cgroup it runs in, to be joined with (libvirt's machine-qemu... or qemu-N-NAME.libvirt-qemu,
+  // Proxmox's qemu.slice/<vmid>.scope, the jailer's firecracker/<id>), if it may join it.
   if (ReadResult r = fs_.ReadFile(dir + "/cgroup"); r.ok()) {
     if (auto entries = ParseProcCgroup(r.data, &error)) {
       for (const ProcCgroupEntry& entry : *entries) {
         std::string path = entry.path;
         while (!path.empty() && path != "/") {
-          if (auto id = IdentifyCgroup(path)) {
-            s.cgroup_workload_key = id->Key();
-            s.cgroup = path;
-            break;
+          if (auto id = IdentifyCgroup(path, machines_)) {
+            if (VmmJoinsCgroup(cmdline, *id)) {
+              s.cgroup_workload_key = id->Key();
+              s.cgroup = path;
+            }
+            break;  // the innermost workload is the one it is in
           }
           path = path.substr(0, path.rfind('/'));
         }

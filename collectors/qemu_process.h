@@ -1,10 +1,23 @@
 #pragma once
-// Virtual machines found as QEMU processes under --path.procfs, with or without libvirt: any
-// process whose executable is a QEMU system emulator (qemu-system-*, qemu-kvm). Its name comes
-// from `-name guest=NAME,...` or `-name NAME`, its id from `-uuid` (the name when there is none),
-// CPU from the process's own /proc/PID/stat (all its threads), vCPU threads ("CPU N/KVM",
-// "CPU N/TCG") counted apart, memory from smaps_rollup's Rss (status VmRSS when there is no
-// smaps_rollup), VmHWM as its watermark, and the start from the process's start time.
+// Virtual machines found as their VMM processes under --path.procfs, with or without a manager
+// (libvirt, Proxmox VE, a jailer): each row of kVmms (qemu_process.cc) says which executables are
+// one VMM, how its command line names the VM, and how its vCPU threads are named.
+//   qemu              qemu-system-*, qemu-kvm: `-name guest=NAME,...` or `-name NAME`, `-uuid`
+//   proxmox           QEMU as Proxmox VE runs it: argv[0] `/usr/bin/kvm` (a link to qemu-system-*),
+//                     `-id <vmid>`, `-name NAME[,debug-threads=on]`, the UUID from
+//                     `-smbios type=1,...,uuid=U` when there is no `-uuid`
+//   firecracker       `--id ID` (Firecracker's default: anonymous-instance); threads `fc_vcpu N`
+//   cloud-hypervisor  identity only in `--api-socket [path=]PATH`; threads `vcpuN`
+// The id is the UUID where there is one, else the VMM's own id, else the name. CPU comes from the
+// process's own /proc/PID/stat (all its threads), vCPU threads counted apart, memory from
+// smaps_rollup's Rss (status VmRSS when there is no smaps_rollup; a microVM's guest memory is the
+// VMM's anonymous memory, so it is in there), VmHWM as its watermark, and the start from the
+// process's start time.
+//
+// The VM joins the cgroup workload its /proc/PID/cgroup names (workload_join.h). QEMU joins any
+// (libvirt's and Proxmox's scopes are the VM's own); Firecracker and Cloud Hypervisor only a
+// cgroup that the naming rules give to that VMM and id (the jailer's <parent>/<id>): a microVM
+// inside a container is not the container.
 //
 // Thread-safety: not thread-safe; owned and called by the sampler. The parsers are pure.
 
@@ -16,42 +29,52 @@
 #include <vector>
 
 #include "collectors/collector.h"
+#include "collectors/container_identity.h"
 #include "collectors/file_system.h"
 
 namespace we {
 
-struct QemuCommandLine {
-  std::string name;  // empty when the command line has no -name
-  std::string uuid;  // empty when it has no -uuid
+struct VmmCommandLine {
+  std::string runtime;  // the kVmms row: "qemu", "proxmox", "firecracker", "cloud-hypervisor"
+  std::string name;     // empty when the command line names no VM
+  std::string uuid;     // empty when it has none
+  std::string vmm_id;   // the VMM's own id (Proxmox's vmid, Firecracker's --id, CH's API socket)
 };
 
-// /proc/PID/cmdline (arguments separated by NUL bytes). nullopt when argv[0] is not a QEMU
-// system emulator.
-std::optional<QemuCommandLine> ParseQemuCommandLine(std::string_view cmdline);
+// /proc/PID/cmdline (arguments separated by NUL bytes). nullopt when argv[0] is no VMM of kVmms.
+std::optional<VmmCommandLine> ParseVmmCommandLine(std::string_view cmdline);
 
 // A "Key:   123 kB" line of /proc/PID/status or smaps_rollup, in bytes. nullopt when absent.
 std::optional<uint64_t> ParseKbField(std::string_view text, std::string_view key);
 
 // The vCPU index of a QEMU thread name ("CPU 3/KVM", "CPU 0/TCG"), or nullopt.
 std::optional<int> ParseVcpuThreadName(std::string_view comm);
+// The same for the VMM `runtime` (VmmCommandLine::runtime): "fc_vcpu 3", "vcpu3" for the microVMs.
+std::optional<int> ParseVmmVcpuThreadName(std::string_view runtime, std::string_view comm);
+
+// Whether the VMM process `cmdline` joins the cgroup workload `cgroup` it runs in (see above).
+bool VmmJoinsCgroup(const VmmCommandLine& cmdline, const WorkloadIdentity& cgroup);
 
 class QemuProcessCollector final : public Collector {
  public:
-  // `fs` must outlive the collector.
-  QemuProcessCollector(const FileSystem& fs, std::string procfs, double ticks_per_second);
+  // `fs` must outlive the collector, and `machines` (machined's records, to name a process's
+  // machine-*.scope as the cgroup collector does; null: by its name only) too.
+  QemuProcessCollector(const FileSystem& fs, std::string procfs, double ticks_per_second,
+                       const MachineLookup* machines = nullptr);
 
   std::string name() const override { return "qemu"; }
   CollectResult Collect() override;
 
  private:
-  std::optional<Sample> ReadProcess(const std::string& pid, const QemuCommandLine& cmdline, double boot_time,
+  std::optional<Sample> ReadProcess(const std::string& pid, const VmmCommandLine& cmdline, double boot_time,
                                     std::vector<std::string>* errors) const;
 
   const FileSystem& fs_;
   std::string procfs_;
   double ticks_per_second_;
-  // Verdicts of earlier ticks, by PID: non-QEMU processes are not re-read while their PID lives.
-  std::map<std::string, std::optional<QemuCommandLine>> known_;
+  const MachineLookup* machines_;
+  // Verdicts of earlier ticks, by PID: processes that are no VMM are not re-read while their PID lives.
+  std::map<std::string, std::optional<VmmCommandLine>> known_;
 };
 
 }  // namespace we

@@ -93,6 +93,16 @@ std::optional<ContainerMetadata> ParsePodmanContainersJson(std::string_view text
   return m;
 }
 
+std::string ParseProxmoxConfigValue(std::string_view text, std::string_view key) {
+  for (std::string_view line : SplitNonEmpty(text, '\n')) {
+    const std::string_view trimmed = Trim(line);
+    if (!trimmed.empty() && trimmed.front() == '[' && trimmed.back() == ']') break;  // a section
+    if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ':') continue;
+    return std::string(Trim(line.substr(key.size() + 1)));
+  }
+  return "";
+}
+
 std::vector<std::string> ParsePasswdHomes(std::string_view text) {
   std::vector<std::string> homes;
   for (std::string_view line : SplitNonEmpty(text, '\n')) {
@@ -144,6 +154,17 @@ std::optional<ContainerMetadata> MetadataResolver::Lookup(const WorkloadIdentity
     if (!m) fail(path + ": " + error);
     return m;
   };
+  // Proxmox VE: a missing or refused file (no pmxcfs here, the daemon not in www-data) is no name.
+  auto proxmox = [&](const std::string& rel, std::string_view key) -> std::optional<ContainerMetadata> {
+    if (id.id.empty() || id.id.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    auto text = read(rel, /*count_errors=*/false);
+    if (!text) return std::nullopt;
+    ContainerMetadata m;
+    m.name = ParseProxmoxConfigValue(*text, key);
+    return m;
+  };
+  if (id.runtime == "proxmox") return proxmox("etc/pve/qemu-server/" + id.id + ".conf", "name");
+  if (id.runtime == "lxc") return proxmox("etc/pve/lxc/" + id.id + ".conf", "hostname");
   if (id.runtime == "docker") {
     if (auto text = read("var/lib/docker/containers/" + id.id + "/config.v2.json")) {
       return parsed(ParseDockerConfigV2(*text, &error));
@@ -192,7 +213,7 @@ std::optional<ContainerMetadata> MetadataResolver::Lookup(const WorkloadIdentity
 }
 
 void MetadataResolver::Resolve(Sample* sample) {
-  if (sample->identity.kind != "container") return;
+  if (sample->identity.kind != "container" && sample->identity.runtime != "proxmox") return;
   sample->identity.KeyInto(&key_);
   auto it = cache_.find(key_);
   const bool fresh = it == cache_.end();

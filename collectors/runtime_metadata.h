@@ -8,9 +8,13 @@
 //               the containers.json index beside it (name, image); rootless Podman keeps the same
 //               files under <home>/.local/share/containers/storage/, searched for each home
 //               directory in <rootfs>/etc/passwd when the rootful store does not know the id
+//   proxmox     <rootfs>/etc/pve/qemu-server/<vmid>.conf `name:` (a VM whose QEMU process was not
+//               seen: a seen one is named by its -name, which Proxmox takes from the same line)
+//   lxc         <rootfs>/etc/pve/lxc/<vmid>.conf `hostname:` for Proxmox VE's numbered containers
 // (OCI config.json: the io.kubernetes.* annotations give namespace, pod, container and image.)
-// LXC and nspawn names are in the cgroup path already. A missing file leaves the id as the name
-// and is not an error; an unreadable or malformed one is counted per runtime and named in the log.
+// Other LXC and nspawn names are in the cgroup path already. Proxmox's files are root:www-data
+// 0640 on pmxcfs: a daemon outside that group gets no name, which is not an error either. A missing file leaves the id
+// as the name and is not an error; an unreadable or malformed one is counted per runtime and named in the log.
 //
 // Thread-safety: parsers are pure; MetadataResolver is used by the sampler thread only.
 
@@ -37,6 +41,12 @@ std::optional<ContainerMetadata> ParseOciConfig(std::string_view json, std::stri
 // Podman's containers.json: the entry with this id, or an empty ContainerMetadata if none.
 std::optional<ContainerMetadata> ParsePodmanContainersJson(std::string_view json, const std::string& id,
                                                            std::string* error);
+
+// A Proxmox VE guest config (qemu-server/<vmid>.conf, lxc/<vmid>.conf): the value of the first
+// `key: value` line of the current configuration, before any "[snapshot]", "[PENDING]" or
+// "[special:...]" section (PVE/QemuServer.pm parse_vm_config, PVE/LXC/Config.pm
+// parse_pct_config). Empty when absent. Pure.
+std::string ParseProxmoxConfigValue(std::string_view text, std::string_view key);
 
 // /etc/passwd: the home directory of every account that has one (not "/", not empty), in file
 // order. Malformed lines are skipped: this file only says where to look.

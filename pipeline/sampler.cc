@@ -101,12 +101,14 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
       normaliser_(NormaliserSettingsFrom(settings, windows_)),
       ticks_per_second_(static_cast<double>(::sysconf(_SC_CLK_TCK))),
       page_size_(static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))) {
+  machines_ = std::make_unique<MachinedRegistry>(fs_, JoinPath(settings.rootfs, "run/systemd/machines"));
   auto cgroup = std::make_unique<CgroupCollector>(fs_, settings.cgroupfs, settings.services, settings.procfs);
+  cgroup->set_machines(machines_.get());
   cgroup->set_descriptor_budget(settings.cgroup_descriptors);
   cgroup_layout_ = LayoutName(cgroup->layout().kind);
   spdlog::info("cgroup layout {} under {}", cgroup_layout_, settings.cgroupfs);
   cgroup_ = std::move(cgroup);
-  qemu_ = std::make_unique<QemuProcessCollector>(fs_, settings.procfs, ticks_per_second_);
+  qemu_ = std::make_unique<QemuProcessCollector>(fs_, settings.procfs, ticks_per_second_, machines_.get());
   if (!settings.libvirt_uri.empty()) {
     libvirt_ = std::make_unique<LibvirtCollector>(MakeLibvirtClient(settings.libvirt_uri), settings.libvirt_timeout);
   }

@@ -21,6 +21,7 @@
 #include "collectors/collector.h"
 #include "collectors/file_system.h"
 #include "collectors/libvirt_collector.h"
+#include "collectors/machined_registry.h"
 #include "collectors/opener_client.h"
 #include "collectors/qemu_process.h"
 #include "collectors/runtime_metadata.h"
@@ -93,6 +94,8 @@ class SamplingPipeline {
   const OpenerClient* opener_;       // null: no opener
   ScrapeSchedule* scrape_schedule_;  // null: every tick reads everything
   std::chrono::milliseconds interval_;
+  // machined's records, shared by the cgroup collector and the QEMU scan (machined_registry.h).
+  std::unique_ptr<MachinedRegistry> machines_;
   std::unique_ptr<CgroupCollector> cgroup_;
   std::unique_ptr<QemuProcessCollector> qemu_;
   std::unique_ptr<LibvirtCollector> libvirt_;  // null: no libvirt URI

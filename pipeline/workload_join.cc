@@ -39,6 +39,16 @@ void FillCpu(CpuFigures& into, const CpuFigures& from) {
   into.system_seconds = from.system_seconds;
 }
 
+// The name a VMM scan gives a VM its command line does not name: "<runtime>-<pid>".
+bool IsPlaceholderName(const WorkloadIdentity& id) {
+  const std::string& n = id.name;
+  if (n.size() <= id.runtime.size() + 1 || n.compare(0, id.runtime.size(), id.runtime) != 0 ||
+      n[id.runtime.size()] != '-') {
+    return false;
+  }
+  return n.find_first_not_of("0123456789", id.runtime.size() + 1) == std::string::npos;
+}
+
 }  // namespace
 
 std::vector<Sample> JoinWorkloads(std::vector<Sample> cgroup, std::vector<Sample> qemu, std::vector<Sample> libvirt) {
@@ -58,7 +68,7 @@ std::vector<Sample> JoinWorkloads(std::vector<Sample> cgroup, std::vector<Sample
     Sample& c = out[it->second];
     c.identity.kind = "vm";
     if (q.vm && !q.vm->uuid.empty()) c.identity.id = q.vm->uuid;
-    if (q.identity.name.rfind("qemu-", 0) != 0) c.identity.name = q.identity.name;
+    if (!IsPlaceholderName(q.identity)) c.identity.name = q.identity.name;
     FillCpu(c.cpu, q.cpu);
     Fill(c.memory.usage_bytes, q.memory.usage_bytes);
     Fill(c.memory.working_set_bytes, q.memory.working_set_bytes);

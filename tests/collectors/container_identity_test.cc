@@ -1,5 +1,7 @@
 #include "collectors/container_identity.h"
 
+#include <map>
+
 #include <gtest/gtest.h>
 
 namespace we {
@@ -57,7 +59,27 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"/machine.slice/machine-qemu\\x2d12\\x2dweb\\x2dfront.scope", true, "vm", "libvirt", "web-front",
              "web-front", ""},
         Case{"/machine/qemu-3-debian12.libvirt-qemu", true, "vm", "libvirt", "debian12", "debian12", ""},
+        // libvirt's session and embedded drivers' machine names (virDomainDriverGenerateMachineName).
+        Case{"/user.slice/user-1000.slice/user@1000.service/machine.slice/machine-qemu\\x2dalice\\x2d3\\x2dweb.scope",
+             true, "vm", "libvirt", "web", "web", ""},
+        Case{"/machine.slice/machine-qemu\\x2djohn\\x2ddoe\\x2d3\\x2dweb\\x2d2.scope", true, "vm", "libvirt", "web-2",
+             "web-2", ""},
+        Case{"/machine.slice/machine-qemu\\x2dembed\\x2d12345678\\x2d4\\x2ddb.scope", true, "vm", "libvirt", "db", "db",
+             ""},
+        Case{"/machine/qemu-alice-3-web.libvirt-qemu", true, "vm", "libvirt", "web", "web", ""},
+        // Proxmox VE: a VM's scope (PVE/QemuServer.pm), a container's limit cgroup (PVE/LXC.pm).
+        Case{"/qemu.slice/100.scope", true, "vm", "proxmox", "100", "100", ""},
+        Case{"/lxc/101", true, "container", "lxc", "101", "101", ""},
+        // Firecracker's jailer: <parent cgroup, default the exec file's name>/<id>.
+        Case{"/firecracker/vm-1a", true, "vm", "firecracker", "vm-1a", "vm-1a", ""},
+        Case{"/firecracker-v1.7.0-x86_64/Web01", true, "vm", "firecracker", "Web01", "Web01", ""},
         // Not workloads.
+        Case{"/lxc/101/ns", false}, Case{"/lxc.monitor/101", false}, Case{"/qemu.slice", false},
+        Case{"/qemu.slice/pvescheduler.service", false}, Case{"/qemu.slice/web.scope", false},
+        Case{"/qemu.slice/100.scope/extra", false}, Case{"/firecracker", false}, Case{"/firecracker/bad_id", false},
+        Case{"/firecracker.slice/vm1", false}, Case{"/firecracker-containerd/vm1", false},
+        Case{"/firecracker/" + std::string(65, 'a'), false},
+        Case{"/machine.slice/machine-qemu\\x2dweb.scope", false},  // "qemu-" but no libvirt name
         Case{"/machine.slice/libpod-conmon-" + kId + ".scope", false},
         Case{"/kubepods.slice/crio-conmon-" + kId + ".scope", false}, Case{"/lxc.monitor.web01", false},
         Case{"/lxc/lxc.monitor", false}, Case{"/system.slice/docker.service", false},
@@ -65,6 +87,76 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"/system.slice/docker-" + kId + "X.scope", false}, Case{"/kubepods.slice/kubepods-burstable.slice", false},
         Case{"/init.scope", false}, Case{"/", false}, Case{"", false}, Case{"/machine", false},
         Case{"/machine.slice", false}, Case{"/process_api/28611a225c80f1ee60deae5fdb03ad85", false}));
+
+// machined's records decide where there is one: an nspawn container may be named like a libvirt VM.
+class Machines final : public MachineLookup {
+ public:
+  std::optional<MachineRecord> Find(const std::string& name) const override {
+    ++asked;
+    auto it = records.find(name);
+    if (it == records.end()) return std::nullopt;
+    return it->second;
+  }
+  std::map<std::string, MachineRecord> records;
+  mutable int asked = 0;
+};
+
+TEST(IdentifyCgroup, MachinedRecordsSettleCollidingScopeNames) {
+  const std::string uuid = "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a";
+  Machines m;
+  m.records["qemu-1-web"] = {"container", ""};  // systemd-nspawn -M qemu-1-web
+  m.records["qemu-2-web"] = {"vm", uuid};       // libvirt's VM "web", second start
+  m.records["fedora"] = {"vm", ""};             // systemd-vmspawn
+  m.records["debian"] = {"", ""};               // a record without CLASS=: the name decides
+  struct Row {
+    std::string scope, kind, runtime, id, name;
+  };
+  const Row rows[] = {
+      {"machine-qemu\\x2d1\\x2dweb.scope", "container", "systemd-nspawn", "qemu-1-web", "qemu-1-web"},
+      {"machine-qemu\\x2d2\\x2dweb.scope", "vm", "libvirt", uuid, "web"},
+      {"machine-fedora.scope", "vm", "machined", "fedora", "fedora"},
+      {"machine-debian.scope", "container", "systemd-nspawn", "debian", "debian"},
+      {"machine-qemu\\x2d3\\x2dweb.scope", "vm", "libvirt", "web", "web"},  // no record
+  };
+  for (const Row& r : rows) {
+    auto id = IdentifyCgroup("/machine.slice/" + r.scope, &m);
+    ASSERT_TRUE(id) << r.scope;
+    EXPECT_EQ(WorkloadIdentity({r.kind, r.runtime, r.id, r.name, ""}), *id) << r.scope;
+  }
+  const int asked = m.asked;
+  EXPECT_TRUE(IdentifyCgroup("/system.slice/docker-" + kId + ".scope", &m));
+  EXPECT_EQ(m.asked, asked) << "only machine-*.scope directories are looked up";
+}
+
+TEST(ParseMachineRecord, ClassAndIdAsAUuid) {
+  // As machined writes it (src/machine/machine.c machine_save).
+  auto r = ParseMachineRecord(
+      "# This is private data. Do not parse.\nNAME=qemu-2-web\nSCOPE=machine-qemu\\x2d2\\x2dweb.scope\n"
+      "SERVICE=libvirt-qemu\nROOT=/\nID=6A1F3C2E9D4B4E8AB7C50F1E2D3C4B5A\nLEADER=4242\nCLASS=vm\n"
+      "REALTIME=1764000000000000\nMONOTONIC=12345678\n");
+  EXPECT_EQ(r.machine_class, "vm");
+  EXPECT_EQ(r.uuid, "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a");
+  EXPECT_EQ(ParseMachineRecord("CLASS=container\nID=xyz\n").uuid, "");
+  EXPECT_EQ(ParseMachineRecord("ID=6a1f3c2e9d4b4e8ab7c50f1e2d3c4b5z\n").uuid, "");
+  EXPECT_EQ(ParseMachineRecord("").machine_class, "");
+}
+
+TEST(LibvirtDomainName, EveryFormLibvirtGenerates) {
+  const std::pair<std::string, std::optional<std::string>> rows[] = {
+      {"qemu-1-web", "web"},
+      {"qemu-12-web-front", "web-front"},
+      {"qemu-alice-3-web", "web"},
+      {"qemu-john-doe-3-web", "web"},
+      {"qemu-embed-0a1b2c3d-4-db", "db"},
+      {"qemu-embed-12345678-4-db", "db"},  // a hash of digits only is still the hash
+      {"qemu-7-2024", "2024"},
+      {"qemu-web", std::nullopt},
+      {"qemu-1-", std::nullopt},
+      {"qemu-", std::nullopt},
+      {"lxc-1-web", std::nullopt},
+  };
+  for (const auto& [machine, domain] : rows) EXPECT_EQ(LibvirtDomainName(machine), domain) << machine;
+}
 
 TEST(UnescapeSystemdName, Escapes) {
   EXPECT_EQ(UnescapeSystemdName("debian\\x2dbuild"), "debian-build");

@@ -4,6 +4,9 @@
 
 #include "collectors/qemu_process.h"
 
+#include <map>
+#include <tuple>
+
 #include <gtest/gtest.h>
 
 #include "pipeline/workload_join.h"
@@ -16,30 +19,110 @@ using namespace std::string_literals;
 const std::string kProc = std::string(WE_FIXTURES_DIR) + "/proc";
 const std::string kUuid = "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a";
 
-TEST(ParseQemuCommandLine, NameAndUuidInEveryForm) {
+TEST(ParseVmmCommandLine, QemuNameAndUuidInEveryForm) {
   auto a =
-      ParseQemuCommandLine("/usr/bin/qemu-system-x86_64\0-name\0guest=web,debug-threads=on\0-uuid\0"s + kUuid + "\0"s);
+      ParseVmmCommandLine("/usr/bin/qemu-system-x86_64\0-name\0guest=web,debug-threads=on\0-uuid\0"s + kUuid + "\0"s);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->name, "web");
   EXPECT_EQ(a->uuid, kUuid);
-  auto b = ParseQemuCommandLine("qemu-kvm\0-m\0512\0-name\0db01\0"s);
+  auto b = ParseVmmCommandLine(
+      "qemu-kvm\0-m\0"
+      "512\0-name\0db01\0"s);
   ASSERT_TRUE(b);
   EXPECT_EQ(b->name, "db01");
   EXPECT_EQ(b->uuid, "");
-  auto c = ParseQemuCommandLine("qemu-system-aarch64\0-name\0guest=a,,b,process=x\0"s);
+  auto c = ParseVmmCommandLine("qemu-system-aarch64\0-name\0guest=a,,b,process=x\0"s);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->name, "a,b");                                               // ",," is an escaped comma
-  auto d = ParseQemuCommandLine("/usr/bin/qemu-system-x86_64\0-name\0"s);  // -name without a value
+  EXPECT_EQ(c->name, "a,b");                                              // ",," is an escaped comma
+  auto d = ParseVmmCommandLine("/usr/bin/qemu-system-x86_64\0-name\0"s);  // -name without a value
   ASSERT_TRUE(d);
   EXPECT_EQ(d->name, "");
 }
 
-TEST(ParseQemuCommandLine, OtherProcessesAreNotVms) {
-  EXPECT_FALSE(ParseQemuCommandLine(""));
-  EXPECT_FALSE(ParseQemuCommandLine("/sbin/init\0"s));
-  EXPECT_FALSE(ParseQemuCommandLine("qemu-img\0info\0x.qcow2\0"s));
-  EXPECT_FALSE(ParseQemuCommandLine("/usr/bin/qemu-x86_64\0./a.out\0"s));  // user-mode emulation
-  EXPECT_FALSE(ParseQemuCommandLine("bash\0-c\0qemu-system-x86_64\0"s));
+// Each VMM's command line as its own project builds it.
+struct VmmCase {
+  std::string what;
+  std::string cmdline;
+  std::string runtime, name, uuid, vmm_id;
+};
+void PrintTo(const VmmCase& c, std::ostream* os) { *os << c.what; }
+class ParseVmmCommandLineTest : public ::testing::TestWithParam<VmmCase> {};
+
+TEST_P(ParseVmmCommandLineTest, NamesTheVm) {
+  const VmmCase& c = GetParam();
+  auto cmd = ParseVmmCommandLine(c.cmdline);
+  ASSERT_TRUE(cmd) << c.what;
+  EXPECT_EQ(cmd->runtime, c.runtime);
+  EXPECT_EQ(cmd->name, c.name);
+  EXPECT_EQ(cmd->uuid, c.uuid);
+  EXPECT_EQ(cmd->vmm_id, c.vmm_id);
+}
+
+// Proxmox VE's order (PVE/QemuServer.pm config_to_command): kvm, -id, -name, ..., -smbios type=1
+// with its keys sorted and commas doubled. ("\0" "1": a NUL, then the digit, not an octal escape.)
+const std::string kPveKvm =
+    "/usr/bin/kvm\0-id\0"
+    "100\0-name\0web01,debug-threads=on\0-no-shutdown\0-chardev\0"
+    "socket,id=qmp,path=/var/run/qemu-server/100.qmp,server=on,wait=off\0-mon\0chardev=qmp,mode=control\0"
+    "-pidfile\0/var/run/qemu-server/100.pid\0-daemonize\0-smbios\0type=1,manufacturer=ACME,, Inc.,uuid="s +
+    kUuid +
+    "\0-smp\0"
+    "2,sockets=1,cores=2,maxcpus=2\0-m\0"
+    "2048\0"s;
+
+INSTANTIATE_TEST_SUITE_P(
+    Vmms, ParseVmmCommandLineTest,
+    ::testing::Values(
+        VmmCase{"proxmox", kPveKvm, "proxmox", "web01", kUuid, "100"},
+        VmmCase{"proxmox with QEMU 11 (no debug-threads) and -uuid",
+                "kvm\0-id\0"
+                "101\0-name\0db\0-uuid\0"s +
+                    kUuid + "\0-smbios\0type=1,uuid=00000000-0000-0000-0000-000000000001\0"s,
+                "proxmox", "db", kUuid, "101"},
+        VmmCase{"proxmox without smbios1",
+                "/usr/bin/kvm\0-id\0"
+                "102\0-name\0vm102,debug-threads=on\0"s,
+                "proxmox", "vm102", "", "102"},
+        VmmCase{"a user's -smbios type=0 holds no UUID",
+                "kvm\0-id\0"
+                "103\0-name\0x\0-smbios\0type=0,uuid="s +
+                    kUuid + "\0"s,
+                "proxmox", "x", "", "103"},
+        VmmCase{"kvm without -id is plain QEMU", "/usr/bin/kvm\0-name\0guest=lab\0"s, "qemu", "lab", "", ""},
+        VmmCase{"firecracker", "/usr/bin/firecracker\0--api-sock\0/run/fc.sock\0--id\0fc-01\0"s, "firecracker", "fc-01",
+                "", "fc-01"},
+        // The jailer execs its copy of the exec file with --id first (src/jailer/src/env.rs).
+        VmmCase{"firecracker from the jailer",
+                "/firecracker-v1.7.0-x86_64\0--id\0a1b2\0--start-time-us\0"
+                "123\0--start-time-cpu-us\0"
+                "4\0"
+                "--parent-cpu-time-us\0"
+                "5\0--config-file\0vm.json\0"s,
+                "firecracker", "a1b2", "", "a1b2"},
+        VmmCase{"firecracker without --id", "firecracker\0--api-sock\0/tmp/a.sock\0"s, "firecracker",
+                "anonymous-instance", "", ""},
+        VmmCase{"cloud-hypervisor path=", "/usr/bin/cloud-hypervisor\0--api-socket\0path=/run/ch/web.sock\0"s,
+                "cloud-hypervisor", "/run/ch/web.sock", "", "/run/ch/web.sock"},
+        VmmCase{"cloud-hypervisor bare path",
+                "cloud-hypervisor-static\0--kernel\0vmlinux\0--api-socket\0/run/b.sock\0"s, "cloud-hypervisor",
+                "/run/b.sock", "", "/run/b.sock"},
+        VmmCase{"cloud-hypervisor --api-socket=", "cloud-hypervisor\0--api-socket=path=/run/c.sock\0"s,
+                "cloud-hypervisor", "/run/c.sock", "", "/run/c.sock"},
+        VmmCase{"cloud-hypervisor with an inherited socket", "cloud-hypervisor\0--api-socket\0fd=3\0"s,
+                "cloud-hypervisor", "", "", ""}));
+
+TEST(ParseVmmCommandLine, OtherProcessesAreNotVms) {
+  EXPECT_FALSE(ParseVmmCommandLine(""));
+  EXPECT_FALSE(ParseVmmCommandLine("/sbin/init\0"s));
+  EXPECT_FALSE(ParseVmmCommandLine("qemu-img\0info\0x.qcow2\0"s));
+  EXPECT_FALSE(ParseVmmCommandLine("/usr/bin/qemu-x86_64\0./a.out\0"s));  // user-mode emulation
+  EXPECT_FALSE(ParseVmmCommandLine("bash\0-c\0qemu-system-x86_64\0"s));
+  EXPECT_FALSE(ParseVmmCommandLine("/usr/bin/swtpm\0socket\0--tpmstate\0dir=/run/100\0"s));  // in the VM's scope
+  EXPECT_FALSE(ParseVmmCommandLine("/usr/libexec/virtiofsd\0--socket-path=/run/100.sock\0"s));
+  EXPECT_FALSE(ParseVmmCommandLine("/usr/bin/jailer\0--id\0a1b2\0--exec-file\0/usr/bin/firecracker\0"s));
+  EXPECT_FALSE(ParseVmmCommandLine("firecracker-containerd\0--config\0x.toml\0"s));
+  EXPECT_FALSE(ParseVmmCommandLine("ch-remote\0--api-socket\0/run/a.sock\0info\0"s));
+  EXPECT_FALSE(ParseVmmCommandLine("/usr/bin/kvm-ok\0"s));
 }
 
 TEST(ParseKbField, ReadsKibibytesAsBytes) {
@@ -57,6 +140,115 @@ TEST(ParseVcpuThreadName, KvmAndTcgThreads) {
   EXPECT_EQ(ParseVcpuThreadName("call_rcu"), std::nullopt);
   EXPECT_EQ(ParseVcpuThreadName("CPU x/KVM"), std::nullopt);
   EXPECT_EQ(ParseVcpuThreadName("CPU 0/FOO"), std::nullopt);
+}
+
+TEST(ParseVmmVcpuThreadName, EachVmmsThreadNames) {
+  const std::tuple<std::string, std::string, std::optional<int>> rows[] = {
+      {"qemu", "CPU 1/KVM\n", 1},
+      {"proxmox", "CPU 0/KVM\n", 0},
+      {"firecracker", "fc_vcpu 0\n", 0},  // src/vmm/src/vstate/vcpu.rs
+      {"firecracker", "fc_vcpu 12", 12},
+      {"firecracker", "fc_api", std::nullopt},
+      {"firecracker", "CPU 0/KVM", std::nullopt},
+      {"cloud-hypervisor", "vcpu3\n", 3},  // vmm/src/cpu.rs
+      {"cloud-hypervisor", "vmm", std::nullopt},
+      {"cloud-hypervisor", "vcpu", std::nullopt},
+      {"qemu", "vcpu0", std::nullopt},
+      {"other", "CPU 0/KVM", std::nullopt},
+  };
+  for (const auto& [runtime, comm, index] : rows) {
+    EXPECT_EQ(ParseVmmVcpuThreadName(runtime, comm), index) << runtime << " " << comm;
+  }
+}
+
+TEST(VmmJoinsCgroup, QemuAnyWorkloadMicroVmsOnlyTheirOwn) {
+  const VmmCommandLine qemu{"qemu", "web", kUuid, ""}, pve{"proxmox", "web01", kUuid, "100"},
+      fc{"firecracker", "a1b2", "", "a1b2"}, ch{"cloud-hypervisor", "/run/a.sock", "", "/run/a.sock"};
+  const WorkloadIdentity libvirt{"vm", "libvirt", "web", "web", ""}, scope{"vm", "proxmox", "100", "100", ""},
+      jail{"vm", "firecracker", "a1b2", "a1b2", ""}, other_jail{"vm", "firecracker", "c3d4", "c3d4", ""},
+      docker{"container", "docker", std::string(64, 'a'), "aaaaaaaaaaaa", ""};
+  EXPECT_TRUE(VmmJoinsCgroup(qemu, libvirt));
+  EXPECT_TRUE(VmmJoinsCgroup(pve, scope));
+  EXPECT_TRUE(VmmJoinsCgroup(qemu, docker));  // as before: QEMU in a container makes it a VM
+  EXPECT_TRUE(VmmJoinsCgroup(fc, jail));
+  EXPECT_FALSE(VmmJoinsCgroup(fc, other_jail));
+  EXPECT_FALSE(VmmJoinsCgroup(fc, docker));  // a microVM inside a container is not the container
+  EXPECT_FALSE(VmmJoinsCgroup(ch, docker));
+}
+
+// Proxmox VE's VM 100 as the host lays it out: QEMU, swtpm and virtiofsd in qemu.slice/100.scope.
+TEST(QemuProcessCollector, AProxmoxVmIsOneVmAndItsHelpersAreNone) {
+  test_util::TempTree t;
+  t.Write("stat", "btime 1700000000\n");
+  const std::string stat = " S 1 1 1 0 -1 0 0 0 0 0 50 25 0 0 20 0 3 0 1000 100000 10 0 0\n";
+  t.Write("300/cmdline", kPveKvm);
+  t.Write("300/stat", "300 (kvm)" + stat);
+  t.Write("300/task/300/comm", "kvm\n");
+  t.Write("300/task/301/comm", "CPU 0/KVM\n");
+  t.Write("300/task/302/comm", "CPU 1/KVM\n");
+  t.Write("300/cgroup", "0::/qemu.slice/100.scope\n");
+  t.Write("299/cmdline", "swtpm\0socket\0--tpmstate\0backend-uri=file:///dev/rbd0\0"s);
+  t.Write("299/stat", "299 (swtpm)" + stat);
+  t.Write("299/cgroup", "0::/qemu.slice/100.scope\n");
+  t.Write("298/cmdline", "/usr/libexec/virtiofsd\0--fd=3\0"s);
+  t.Write("298/cgroup", "0::/qemu.slice/100.scope\n");
+  RealFileSystem fs;
+  QemuProcessCollector c(fs, t.root(), 100);
+  CollectResult r = c.Collect();
+  EXPECT_TRUE(r.errors.empty());
+  ASSERT_EQ(r.samples.size(), 1u);
+  const Sample& s = r.samples[0];
+  EXPECT_EQ(s.identity, WorkloadIdentity({"vm", "proxmox", kUuid, "web01", ""}));
+  EXPECT_EQ(s.cgroup_workload_key, WorkloadIdentity({"vm", "proxmox", "100", "100", ""}).Key());
+  ASSERT_TRUE(s.vm);
+  EXPECT_EQ(s.vm->vcpus, std::optional<uint64_t>(2));
+}
+
+TEST(QemuProcessCollector, AMicroVmJoinsOnlyItsOwnJailersCgroup) {
+  test_util::TempTree t;
+  t.Write("stat", "btime 1700000000\n");
+  const std::string stat = " S 1 1 1 0 -1 0 0 0 0 0 50 25 0 0 20 0 3 0 1000 100000 10 0 0\n";
+  // Jailed: its own firecracker/<id> (v1 cpu and memory, as --cgroup asked for).
+  t.Write("10/cmdline",
+          "/firecracker\0--id\0a1b2\0--start-time-us\0"
+          "123\0"s);
+  t.Write("10/stat", "10 (firecracker)" + stat);
+  t.Write("10/task/10/comm", "firecracker\n");
+  t.Write("10/task/11/comm", "fc_api\n");
+  t.Write("10/task/12/comm", "fc_vcpu 0\n");
+  t.Write("10/cgroup", "5:memory:/firecracker/a1b2\n4:cpu,cpuacct:/firecracker/a1b2\n0::/\n");
+  // In a Docker container: the container stays a container.
+  t.Write("20/cmdline", "firecracker\0--id\0inner\0"s);
+  t.Write("20/stat", "20 (firecracker)" + stat);
+  t.Write("20/cgroup", "0::/system.slice/docker-" + std::string(64, 'c') + ".scope\n");
+  // Two without --id: one name, two ids.
+  t.Write("30/cmdline", "firecracker\0--api-sock\0/tmp/x.sock\0"s);
+  t.Write("30/stat", "30 (firecracker)" + stat);
+  t.Write("31/cmdline", "firecracker\0--api-sock\0/tmp/y.sock\0"s);
+  t.Write("31/stat", "31 (firecracker)" + stat);
+  t.Write("40/cmdline", "cloud-hypervisor\0--api-socket\0path=/run/ch/web.sock\0"s);
+  t.Write("40/stat", "40 (cloud-hyperviso)" + stat);  // comm holds 15 characters
+  t.Write("40/task/41/comm", "vcpu0\n");
+  t.Write("40/task/42/comm", "vcpu1\n");
+  t.Write("40/cgroup", "0::/system.slice/docker-" + std::string(64, 'c') + ".scope\n");
+  RealFileSystem fs;
+  QemuProcessCollector c(fs, t.root(), 100);
+  CollectResult r = c.Collect();
+  EXPECT_TRUE(r.errors.empty());
+  std::map<std::string, const Sample*> by_id;
+  for (const Sample& s : r.samples) by_id[s.identity.id] = &s;
+  ASSERT_EQ(by_id.size(), 5u);
+  const Sample& jailed = *by_id.at("a1b2");
+  EXPECT_EQ(jailed.identity, WorkloadIdentity({"vm", "firecracker", "a1b2", "a1b2", ""}));
+  EXPECT_EQ(jailed.cgroup_workload_key, jailed.identity.Key());
+  EXPECT_EQ(jailed.vm->vcpus, std::optional<uint64_t>(1));
+  EXPECT_EQ(by_id.at("inner")->cgroup_workload_key, "");
+  EXPECT_EQ(by_id.at("anonymous-instance-30")->identity.name, "anonymous-instance");
+  EXPECT_EQ(by_id.at("anonymous-instance-31")->identity.name, "anonymous-instance");
+  const Sample& ch = *by_id.at("/run/ch/web.sock");
+  EXPECT_EQ(ch.identity.runtime, "cloud-hypervisor");
+  EXPECT_EQ(ch.cgroup_workload_key, "");
+  EXPECT_EQ(ch.vm->vcpus, std::optional<uint64_t>(2));
 }
 
 TEST(QemuProcessCollector, FindsTheCapturedQemuProcess) {

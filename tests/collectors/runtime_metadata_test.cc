@@ -193,6 +193,43 @@ TEST(MetadataResolver, AnUnreadableStateFileIsReadAgainLaterAndLoggedOnce) {
   EXPECT_EQ(r.errors().at("docker"), 1u);  // the retry that worked counts nothing
 }
 
+// As pvesh / the GUI write them: the current settings first, then a snapshot's, "[PENDING]" or
+// "[special:cloudinit]" (PVE/QemuServer.pm parse_vm_config, PVE/LXC/Config.pm parse_pct_config).
+TEST(ParseProxmoxConfigValue, TheCurrentValueNotASnapshots) {
+  const std::string vm =
+      "#Build%20box\nboot: order=scsi0\ncores: 2\nname: web01\nsmbios1: uuid=6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a\n"
+      "\n[before-upgrade]\nname: web01-old\nsnaptime: 1700000000\n";
+  EXPECT_EQ(ParseProxmoxConfigValue(vm, "name"), "web01");
+  EXPECT_EQ(ParseProxmoxConfigValue(vm, "snaptime"), "");  // only in the snapshot
+  EXPECT_EQ(ParseProxmoxConfigValue("cores: 1\n[PENDING]\nname: later\n", "name"), "");
+  EXPECT_EQ(ParseProxmoxConfigValue("arch: amd64\nhostname:   ct-web  \nostype: debian\n", "hostname"), "ct-web");
+  EXPECT_EQ(ParseProxmoxConfigValue("hostnamex: a\nlxc.hostname: b\n", "hostname"), "");
+  EXPECT_EQ(ParseProxmoxConfigValue("", "name"), "");
+}
+
+TEST(MetadataResolver, ProxmoxNamesFromPmxcfsAndNothingWhenRefused) {
+  test_util::TempTree t;
+  t.Write("etc/pve/qemu-server/100.conf", "cores: 2\nname: web01\n[snap1]\nname: old\n");
+  t.Write("etc/pve/lxc/101.conf", "arch: amd64\nhostname: ct-web\n");
+  t.Write("etc/pve/lxc/102.conf/x", "");  // unreadable as a file, as to a daemon outside www-data
+  RealFileSystem fs;
+  MetadataResolver r(fs, t.root());
+  auto name = [&](const std::string& kind, const std::string& runtime, const std::string& id) {
+    Sample s;
+    s.identity = {kind, runtime, id, id, ""};
+    r.Resolve(&s);
+    return s.identity.name;
+  };
+  EXPECT_EQ(name("vm", "proxmox", "100"), "web01");
+  EXPECT_EQ(name("container", "lxc", "101"), "ct-web");
+  EXPECT_EQ(name("container", "lxc", "102"), "102");
+  EXPECT_EQ(name("container", "lxc", "103"), "103");  // no such file: no Proxmox here
+  EXPECT_EQ(name("container", "lxc", "web"), "web");  // plain LXC: its name is the cgroup's
+  EXPECT_EQ(name("vm", "proxmox", "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a"),
+            "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a");  // joined with its QEMU: named by -name already
+  EXPECT_TRUE(r.errors().empty());
+}
+
 TEST(LabelAllowed, ExactNamesAndGlobs) {
   EXPECT_FALSE(LabelAllowed({}, "app"));
   EXPECT_TRUE(LabelAllowed({"app"}, "app"));

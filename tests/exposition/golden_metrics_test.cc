@@ -35,12 +35,17 @@ class FixedTimeFileSystem final : public FileSystem {
   RealFileSystem real_;
 };
 
+// The hosts v2, v1 and hybrid share proc/ (one QEMU process; no self: no process_* series) and
+// rootfs/ (the container runtimes' state files); the platform hosts of issue #21 (Proxmox VE,
+// microVMs and machined) bring their own under platforms/<host>/ (gen_platforms.py).
 std::string RenderFixture(const std::string& host) {
   FixedTimeFileSystem fs;
   SamplerSettings settings;
-  settings.cgroupfs = std::string(WE_FIXTURES_DIR) + "/cgroup/" + host;
-  settings.procfs = std::string(WE_FIXTURES_DIR) + "/proc";    // one QEMU process; no self: no process_* series
-  settings.rootfs = std::string(WE_FIXTURES_DIR) + "/rootfs";  // runtime state files
+  const std::string fixtures = WE_FIXTURES_DIR;
+  const bool platform = std::filesystem::is_directory(fixtures + "/platforms/" + host);
+  settings.cgroupfs = fixtures + "/cgroup/" + host;
+  settings.procfs = platform ? fixtures + "/platforms/" + host + "/proc" : fixtures + "/proc";
+  settings.rootfs = platform ? fixtures + "/platforms/" + host + "/rootfs" : fixtures + "/rootfs";
   settings.label_allow = {"com.example.*"};
   settings.services = true;  // systemd services as workloads too
   SamplingPipeline pipeline(fs, settings);
@@ -74,7 +79,7 @@ TEST_P(GoldenMetrics, MatchesExpected) {
                               << "' changed; if intended, run scripts/update-golden.sh and review the diff";
 }
 
-INSTANTIATE_TEST_SUITE_P(Hosts, GoldenMetrics, ::testing::Values("v2", "v1", "hybrid"),
+INSTANTIATE_TEST_SUITE_P(Hosts, GoldenMetrics, ::testing::Values("v2", "v1", "hybrid", "proxmox", "microvm"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -32,6 +32,18 @@ std::string EscapeSystemdName(std::string_view name) {
   return out;
 }
 
+bool IsVmRuntime(const std::string& runtime) {
+  return runtime == "libvirt" || runtime == "proxmox" || runtime == "firecracker" || runtime == "machined";
+}
+
+// machined's answer for every machine: a VM with a UUID.
+class EveryMachineAVm final : public MachineLookup {
+ public:
+  std::optional<MachineRecord> Find(const std::string&) const override {
+    return MachineRecord{"vm", "6a1f3c2e-9d4b-4e8a-b7c5-0f1e2d3c4b5a"};
+  }
+};
+
 bool IsOciRuntime(const std::string& runtime) {
   return runtime == "docker" || runtime == "containerd" || runtime == "cri-o" || runtime == "podman" ||
          runtime == "cri";
@@ -55,8 +67,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(IsContainerId(identity->id));
       FUZZ_CHECK(identity->name == identity->id.substr(0, 12));
     }
-    if (identity->kind == "vm") FUZZ_CHECK(identity->runtime == "libvirt");
+    if (identity->kind == "vm") FUZZ_CHECK(IsVmRuntime(identity->runtime) && identity->runtime != "machined");
+    if (identity->runtime == "proxmox") FUZZ_CHECK(identity->id.find_first_not_of("0123456789") == std::string::npos);
+    if (identity->runtime == "firecracker") FUZZ_CHECK(identity->id.size() <= 64);
     FUZZ_CHECK(identity->pod_uid.empty() || identity->pod_uid.size() == 36);
+  }
+  // machined's records change what a machine scope is (and may make a VM of a "qemu-" scope that
+  // is no libvirt name), but never unmake a workload, nor a VM into a container here.
+  static const EveryMachineAVm kVms;
+  const std::optional<WorkloadIdentity> told = IdentifyCgroup(path, &kVms);
+  FUZZ_CHECK(told || !identity);
+  if (told) {
+    FUZZ_CHECK(!told->id.empty() && !told->name.empty());
+    if (told->kind == "vm") FUZZ_CHECK(IsVmRuntime(told->runtime));
+    if (identity && identity->kind == "vm") FUZZ_CHECK(told->kind == "vm");
   }
   // Only the path's components matter, not how many slashes separate them.
   FUZZ_CHECK(IdentifyCgroup(std::string(path) + "/") == identity);

@@ -181,6 +181,17 @@ paths.update(["/machine/qemu-2-fedora40.libvirt-qemu",
               "/lxc/web02", "/lxc.monitor.web01"])
 for i, p in enumerate(sorted(paths)):
     seed("container_identity_fuzzer", f"path-{i:03d}", p)
+# The platform hosts (issue #21), numbered apart so that the seeds above keep their names.
+PLATFORMS = os.path.join(FIX, "platforms")
+platform_paths = set()
+for host in ("proxmox", "microvm"):
+    for d, _, _ in os.walk(os.path.join(CGROUP, host)):
+        platform_paths.add("/" + os.path.relpath(d, os.path.join(CGROUP, host)))
+platform_paths.update(["/machine.slice/machine-qemu\\x2dalice\\x2d3\\x2dweb.scope",
+                       "/machine.slice/machine-qemu\\x2dembed\\x2d0a1b2c3d\\x2d4\\x2ddb.scope",
+                       "/firecracker-v1.7.0-x86_64/a1b2"])
+for i, p in enumerate(sorted(platform_paths - paths)):
+    seed("container_identity_fuzzer", f"platform-path-{i:03d}", p)
 
 # --- qemu_process_fuzzer: 0 cmdline, 1 key byte + status/smaps_rollup, 2 comm ---------------------
 seed("qemu_process_fuzzer", "cmdline-qemu", b"\x00" + read(PROC, "21985", "cmdline"))
@@ -193,6 +204,14 @@ seed("qemu_process_fuzzer", "kb-status-VmRSS", b"\x01\x01" + read(PROC, "21985",
 seed("qemu_process_fuzzer", "kb-status-VmHWM", b"\x01\x02" + read(PROC, "21985", "status"))
 for tid in sorted(os.listdir(os.path.join(PROC, "21985", "task"))):
     seed("qemu_process_fuzzer", f"comm-{tid}", b"\x02" + read(PROC, "21985", "task", tid, "comm"))
+# Proxmox's kvm, Firecracker and Cloud Hypervisor, from the platform hosts' /proc.
+for host in ("proxmox", "microvm"):
+    proc = os.path.join(PLATFORMS, host, "proc")
+    for pid in sorted(p for p in os.listdir(proc) if p.isdigit()):
+        seed("qemu_process_fuzzer", f"cmdline-{host}-{pid}", b"\x00" + read(proc, pid, "cmdline"))
+        task = os.path.join(proc, pid, "task")
+        for tid in sorted(os.listdir(task)) if os.path.isdir(task) else []:
+            seed("qemu_process_fuzzer", f"comm-{host}-{tid}", b"\x02" + read(task, tid, "comm"))
 
 # --- libvirt_collector_fuzzer: `virsh domstats` records ------------------------------------------
 def devices(kind, *figures):
@@ -270,7 +289,7 @@ http = {
 for name, request in http.items():
     seed("http_request_fuzzer", name, request)
 
-# --- runtime_metadata_fuzzer: 0 docker, 1 OCI, 2 podman, then the state file ---------------------
+# --- runtime_metadata_fuzzer: 0 docker, 1 OCI, 2 podman, 3 Proxmox, then the state file -------
 ROOTFS = os.path.join(FIX, "rootfs")
 docker_dir = os.path.join(ROOTFS, "var", "lib", "docker", "containers")
 for cid in sorted(os.listdir(docker_dir)):
@@ -280,6 +299,10 @@ for cid in sorted(os.listdir(oci_dir)):
     seed("runtime_metadata_fuzzer", f"oci-{cid[:12]}", b"\x01" + read(oci_dir, cid, "config.json"))
 seed("runtime_metadata_fuzzer", "podman-containers.json",
      b"\x02" + read(ROOTFS, "var", "lib", "containers", "storage", "overlay-containers", "containers.json"))
+pve = os.path.join(FIX, "platforms", "proxmox", "rootfs", "etc", "pve")
+for kind in ("qemu-server", "lxc"):
+    for conf in sorted(os.listdir(os.path.join(pve, kind))):
+        seed("runtime_metadata_fuzzer", f"pve-{kind}-{conf}", b"\x03" + read(pve, kind, conf))
 
 # --- opener_request_fuzzer: what the daemon asks the opener, and what it must refuse -------------
 CID = "6100a81c4235f3c3ed111d6f6f4c726b5e76f5c261204854d6d0e9b95b254edf"

@@ -1,6 +1,7 @@
-// Fuzzes the QEMU process parsers of collectors/qemu_process.h. The first byte chooses the parser
+// Fuzzes the VMM process parsers of collectors/qemu_process.h. The first byte chooses the parser
 // (modulo 3): 0 /proc/PID/cmdline, 1 a "Key: N kB" field of status or smaps_rollup (the second
-// byte picks the key), 2 a thread's comm. The rest is the file's text.
+// byte picks the key), 2 a thread's comm (QEMU's, Firecracker's and Cloud Hypervisor's names).
+// The rest is the file's text.
 
 #include <cstddef>
 #include <cstdint>
@@ -37,13 +38,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text = fuzz::AsText(data + 1, size - 1);
   switch (data[0] % 3) {
     case 0: {
-      const std::optional<QemuCommandLine> cmdline = ParseQemuCommandLine(text);
+      const std::optional<VmmCommandLine> cmdline = ParseVmmCommandLine(text);
       if (!cmdline) break;
-      // Only QEMU system emulators are recognised, by argv[0]'s base name.
+      // Only VMMs are recognised, by argv[0]'s base name.
       std::string_view exe = text.substr(0, text.find('\0'));
       exe = exe.substr(exe.rfind('/') == std::string_view::npos ? 0 : exe.rfind('/') + 1);
-      FUZZ_CHECK(exe.substr(0, 12) == "qemu-system-" || exe == "qemu-kvm");
-      FUZZ_CHECK(cmdline->name.size() < text.size() && cmdline->uuid.size() < text.size());
+      FUZZ_CHECK(exe.substr(0, 12) == "qemu-system-" || exe == "qemu-kvm" || exe == "kvm" ||
+                 exe.substr(0, 11) == "firecracker" || exe.substr(0, 16) == "cloud-hypervisor");
+      // "anonymous-instance" is Firecracker's default name; everything else comes from the text.
+      FUZZ_CHECK((cmdline->name.size() < text.size() || cmdline->name == "anonymous-instance") &&
+                 cmdline->uuid.size() < text.size() && cmdline->vmm_id.size() < text.size());
       break;
     }
     case 1: {
@@ -62,6 +66,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (const std::optional<int> vcpu = ParseVcpuThreadName(text)) {
         FUZZ_CHECK(*vcpu >= 0 && *vcpu <= 4096);
         FUZZ_CHECK(text.find("CPU ") != std::string_view::npos);
+      }
+      for (std::string_view runtime : {"firecracker", "cloud-hypervisor"}) {
+        if (const std::optional<int> vcpu = ParseVmmVcpuThreadName(runtime, text)) {
+          FUZZ_CHECK(*vcpu >= 0 && *vcpu <= 4096);
+          FUZZ_CHECK(text.find("vcpu") != std::string_view::npos);
+        }
       }
       break;
     }

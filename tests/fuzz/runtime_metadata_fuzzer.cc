@@ -1,8 +1,8 @@
 // Fuzzes the container runtimes' state-file parsers (collectors/runtime_metadata.h). The first
-// byte chooses the parser (modulo 3): 0 Docker's config.v2.json, 1 an OCI bundle's config.json
+// byte chooses the parser (modulo 4): 0 Docker's config.v2.json, 1 an OCI bundle's config.json
 // (containerd, CRI-O), 2 Podman's containers.json, looked up for the id of the podman container
-// in tests/fixtures. The rest is the file's JSON. Seeds are the fixture files under
-// tests/fixtures/rootfs/.
+// in tests/fixtures, 3 a Proxmox VE guest config (name: and hostname:). The rest is the file's
+// text. Seeds are the fixture files under tests/fixtures/rootfs/ and platforms/proxmox/rootfs/.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +19,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::string error;
   std::optional<ContainerMetadata> metadata;
-  switch (data[0] % 3) {
+  if (data[0] % 4 == 3) {
+    const std::string_view text = fuzz::AsText(data + 1, size - 1);
+    for (std::string_view key : {"name", "hostname"}) {
+      const std::string value = ParseProxmoxConfigValue(text, key);
+      FUZZ_CHECK(value.size() < text.size() || value.empty());
+      FUZZ_CHECK(value.find('\n') == std::string::npos);
+      FUZZ_CHECK(value.empty() || (value.front() != ' ' && value.back() != ' '));
+      FUZZ_CHECK(value.empty() || text.find(value) != std::string_view::npos);
+    }
+    return 0;
+  }
+  switch (data[0] % 4) {
     case 0:
       metadata = ParseDockerConfigV2(json, &error);
       break;
