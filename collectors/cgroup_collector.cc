@@ -40,7 +40,8 @@ CgroupCollector::CgroupCollector(const FileSystem& fs, std::string root, bool se
       root_(std::move(root)),
       layout_(DetectCgroupLayout(fs_, root_)),
       services_(services),
-      procfs_(std::move(procfs)) {}
+      procfs_(std::move(procfs)),
+      kept_reads_prove_liveness_(layout_.unified && fs_.KeptReadsProveLiveness(*layout_.unified)) {}
 
 void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
                            const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found,
@@ -273,6 +274,23 @@ CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const
   Sample& sample = *out;
   sample.identity = loc.identity;
   RawCgroupFiles raw;
+  Cached& cached = *kept;
+  // A workload read before whose cgroup2 cpu.stat is read through a kept descriptor on cgroupfs:
+  // that read succeeding proves its directory was neither removed nor re-created since the last
+  // tick, so the instance stands without a stat of each of its directories (4 us each on this
+  // host, 4 per workload on a hybrid one: a sixth of a tick at 1,000). They are stat'ed anyway
+  // every kSlowTicks (the link count, and a v1 directory re-created on its own).
+  MaybeFile vouching_cpu_stat;
+  bool vouched_for = false;
+  bool cpu_stat_read = false;
+  if (kept_reads_prove_liveness_ && cached.instance != 0 && loc.unified_dir && tick_ < cached.restat_tick) {
+    const FileSlot& s = cached.slots[kCpuStat];
+    if (s.file && s.file->holds_descriptor()) {
+      vouching_cpu_stat = ReadSlot(cached, kCpuStat, *loc.unified_dir, "cpu.stat", errors);
+      cpu_stat_read = true;
+      vouched_for = vouching_cpu_stat.has_value();
+    }
+  }
   uint64_t instance = 14695981039346656037ull;
   std::optional<double> start;
   auto note_dir = [&](const std::string& dir) -> uint64_t {
@@ -284,7 +302,13 @@ CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const
     return 0;
   };
   uint64_t unified_links = 0;
-  if (loc.unified_dir) unified_links = note_dir(*loc.unified_dir);
+  if (vouched_for) {
+    instance = cached.instance;
+    start = cached.start_time_seconds;
+    unified_links = cached.unified_links;
+  } else if (loc.unified_dir) {
+    unified_links = note_dir(*loc.unified_dir);
+  }
   // Each v1 directory is stat'ed once even when controllers share it.
   // (A handful of directories: a linear search, and nothing allocated per workload per tick.)
   std::vector<std::pair<std::string_view, uint64_t>>& v1_links = v1_links_;
@@ -296,6 +320,7 @@ CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const
     return nullptr;
   };
   for (const auto& [controller, dir] : loc.v1_dirs) {
+    if (vouched_for) break;  // their link counts unknown: a count of nested tasks lists the directory
     if (!links_of(dir)) v1_links.emplace_back(dir, note_dir(dir));
   }
   sample.instance = instance;
@@ -303,7 +328,6 @@ CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const
   if (instance == 14695981039346656037ull) return nullptr;  // every directory vanished: gone
 
   // Everything kept for an earlier instance of this workload is for files that no longer exist.
-  Cached& cached = *kept;
   const bool inserted = cached.instance == 0;  // never read (an instance hash is never 0)
   if (inserted || cached.instance != instance) {
     if (!inserted) rescan_ = true;  // recreated: its siblings may have changed too
@@ -311,6 +335,13 @@ CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const
     cached = Cached{};
     cached.instance = instance;
     cached.phase = std::hash<std::string>()(key);
+    cpu_stat_read = false;  // that read was of the old instance's file: read the new one below
+  }
+  if (!vouched_for) {
+    cached.start_time_seconds = start;
+    cached.unified_links = unified_links;
+    // The first re-stat falls on a tick of its own (phase), as the limits' re-reads do.
+    cached.restat_tick = tick_ + (cached.restat_tick == 0 ? 1 + cached.phase % kSlowTicks : kSlowTicks);
   }
   cached.seen_tick = tick_;
   auto read = [&](Slot slot, const std::string& dir, const char* file) {
@@ -325,6 +356,10 @@ CgroupCollector::Cached* CgroupCollector::ReadInto(const std::string& key, const
     const std::string* dir =
         rule.controller == nullptr ? (loc.unified_dir ? &*loc.unified_dir : nullptr) : v1(rule.controller);
     if (dir == nullptr || (rule.unneeded != nullptr && rule.unneeded(raw))) continue;
+    if (cpu_stat_read && rule.slot == kCpuStat && dir == &*loc.unified_dir) {
+      raw.*rule.into = vouching_cpu_stat;  // read above, this tick
+      continue;
+    }
     raw.*rule.into = read(static_cast<Slot>(rule.slot), *dir, rule.file);
   }
   if (!raw.pids_current && !raw.pids_current_v1) {
@@ -376,7 +411,10 @@ void CgroupCollector::Recycle(std::vector<Sample>* spent) {
 CollectResult CgroupCollector::Collect() {
   ++tick_;
   CollectResult result;
-  if (layout_.kind == CgroupLayout::Kind::kNone) layout_ = DetectCgroupLayout(fs_, root_);
+  if (layout_.kind == CgroupLayout::Kind::kNone) {
+    layout_ = DetectCgroupLayout(fs_, root_);
+    kept_reads_prove_liveness_ = layout_.unified && fs_.KeptReadsProveLiveness(*layout_.unified);
+  }
   if (layout_.kind == CgroupLayout::Kind::kNone || TreeMayHaveChanged()) {
     watched_.clear();
     locations_ = Discover(&result.errors, &watched_);

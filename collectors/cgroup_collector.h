@@ -11,8 +11,13 @@
 // a workload's directory vanished or was recreated, or kRewalkTicks passed. Where the filesystem
 // does not count subdirectories (links 0 or 1: btrfs, overlayfs) it walks every tick.
 //
-// What it keeps between ticks, per workload instance (the inodes of its directories, checked by
-// one stat per directory every tick; a changed instance drops everything kept for the old one):
+// What it keeps between ticks, per workload instance (the inodes of its directories; a changed
+// instance drops everything kept for the old one). The instance is checked by one stat per
+// directory, except where cgroup2 is cgroupfs and its cpu.stat is read through a kept descriptor:
+// kernfs fails that read (ENODEV) once the cgroup is removed, so its success vouches for the
+// instance, and the directories are stat'ed only every kSlowTicks ticks (and whenever that read
+// fails). On other file systems (a tmpfs fixture) an open file outlives its removal: every tick.
+//
 //   - an open descriptor per file it reads, re-read with pread (FileSystem::Open), up to
 //     set_descriptor_budget() descriptors in all; files beyond that are read by path each time;
 //   - which files were absent, probed again only every kReprobeTicks ticks (a hybrid host's
@@ -183,6 +188,11 @@ class CgroupCollector final : public Collector {
     // Ticks since an open that gave no watermark: retried every kWatermarkRetryTicks, as the
     // opener that would give it may only just have started (socket activation) or be restarting.
     uint32_t ticks_without_watermark = 0;
+    // What the last stat of its directories said (ReadInto), and when they are stat'ed next: in
+    // between, a read of cgroup2 cpu.stat through its kept descriptor vouches for the instance.
+    std::optional<double> start_time_seconds;
+    uint64_t unified_links = 0;
+    uint64_t restat_tick = 0;
   };
   // Reads one file of the workload through its slot: the kept descriptor, a probe of an absent
   // file when due, or the kept content of a limit or a scrape's file. The view stays valid until
@@ -232,6 +242,9 @@ class CgroupCollector final : public Collector {
   bool rescan_ = false;              // a workload vanished or was recreated
   uint64_t kept_descriptors_ = 0;
   uint64_t descriptor_budget_ = 0;  // set_descriptor_budget; none until then
+  // The cgroup2 hierarchy is cgroupfs, where a kept descriptor's read fails once its cgroup is
+  // removed (FileSystem::KeptReadsProveLiveness): set with the layout.
+  bool kept_reads_prove_liveness_ = false;
 };
 
 }  // namespace we

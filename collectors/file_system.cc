@@ -98,6 +98,7 @@ std::optional<std::string> RealFileSystem::ReadLink(const std::string& path) con
 namespace {
 
 constexpr long kCgroup2SuperMagic = 0x63677270;
+constexpr long kCgroupSuperMagic = 0x27e0eb;  // a cgroup v1 hierarchy
 
 // memory.peak through one descriptor: pread the mark, pwrite to reset it.
 class FdWatermark final : public ResettableWatermark {
@@ -260,6 +261,13 @@ std::string JoinPath(const std::string& root, const std::string& rel) {
   if (root_slash && rel_slash) return root + rel.substr(1);
   if (root_slash || rel_slash) return root + rel;
   return root + "/" + rel;
+}
+
+bool RealFileSystem::KeptReadsProveLiveness(const std::string& path) const {
+  struct statfs sfs;
+  if (::statfs(path.c_str(), &sfs) != 0) return false;
+  const long type = static_cast<long>(sfs.f_type);
+  return type == kCgroup2SuperMagic || type == kCgroupSuperMagic;
 }
 
 }  // namespace we

@@ -105,6 +105,15 @@ class FileSystem {
     return entries->size();
   }
 
+  // True when a descriptor that Open keeps for a file under `path` fails to read (ENODEV) once
+  // the file's directory is removed, as on cgroupfs (kernfs): a read through it that succeeds then
+  // proves that the directory was neither removed nor re-created since the file was opened.
+  // Default, and on file systems where an open file outlives its removal (tmpfs): false.
+  virtual bool KeptReadsProveLiveness(const std::string& path) const {
+    (void)path;
+    return false;
+  }
+
   // Opens `path` for repeated reads. With `keep_descriptor` the descriptor stays open and each
   // read is a pread; without (the caller is short of descriptors) each read opens, reads and
   // closes by path. nullptr when the file cannot be opened, with *failure saying whether it is
@@ -130,6 +139,8 @@ class RealFileSystem final : public FileSystem {
   std::optional<uint64_t> CountEntries(const std::string& path) const override;
   // Falls back to reading by path when open() says EMFILE or ENFILE.
   std::unique_ptr<OpenFile> Open(const std::string& path, bool keep_descriptor, ReadResult* failure) const override;
+  // `path` is on cgroup2 or a cgroup v1 hierarchy (statfs).
+  bool KeptReadsProveLiveness(const std::string& path) const override;
 };
 
 // Reads all of `fd` from its current offset as the content of `path` (for errors), and closes

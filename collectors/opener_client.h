@@ -86,6 +86,7 @@ class BrokeredFileSystem final : public FileSystem {
   std::unique_ptr<OpenFile> Open(const std::string& path, bool keep_descriptor, ReadResult* failure) const override {
     return real_.Open(path, keep_descriptor, failure);
   }
+  bool KeptReadsProveLiveness(const std::string& path) const override { return real_.KeptReadsProveLiveness(path); }
 
  private:
   RealFileSystem real_;

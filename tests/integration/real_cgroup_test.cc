@@ -6,14 +6,17 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iterator>
 
 #include <gtest/gtest.h>
 
+#include "collectors/cgroup_collector.h"
 #include "collectors/parse.h"
 #include "test_util/daemon_process.h"
+#include "test_util/forwarding_file_system.h"
 #include "test_util/prom_text.h"
 #include "test_util/scratch_cgroup.h"
 #include "test_util/temp_tree.h"
@@ -132,6 +135,66 @@ TEST_F(RealCgroupTest, ContainerFoundMeasuredAndDroppedWhenRemoved) {
   auto status = daemon.Wait(2s);
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << daemon.Stderr();
+}
+
+// Counts the stats of the given directories; everything else, descriptors included, is the real
+// file system's.
+class StatCounter final : public ForwardingFileSystem {
+ public:
+  explicit StatCounter(const FileSystem& inner) : ForwardingFileSystem(inner) {}
+  std::optional<FileStat> Stat(const std::string& p) const override {
+    if (std::find(dirs.begin(), dirs.end(), p) != dirs.end()) ++stats;
+    return inner().Stat(p);
+  }
+  std::unique_ptr<OpenFile> Open(const std::string& p, bool keep, ReadResult* failure) const override {
+    return inner().Open(p, keep, failure);
+  }
+  bool KeptReadsProveLiveness(const std::string& p) const override { return inner().KeptReadsProveLiveness(p); }
+  std::vector<std::string> dirs;
+  mutable int stats = 0;
+};
+
+// On cgroupfs a read of cgroup2 cpu.stat through its kept descriptor vouches for the instance, so
+// the collector stats a workload's directories only every few ticks; a cgroup removed and made
+// again under the same name between two ticks is still a new instance on the very next tick (the
+// kept descriptor of the old one fails with ENODEV).
+TEST_F(RealCgroupTest, AKeptReadVouchesForTheInstanceAndARecreatedCgroupIsNewAtOnce) {
+  RealFileSystem real;
+  const std::string id = RandomContainerId();
+  const std::string scope = "docker-" + id + ".scope";
+  std::optional<ScratchCgroup> cgroup;
+  ASSERT_NO_THROW(cgroup.emplace("/sys/fs/cgroup", scope, std::vector<std::string>{"memory"}));
+  if (!cgroup->unified_dir() || !real.KeptReadsProveLiveness(*cgroup->unified_dir())) {
+    GTEST_SKIP() << "no cgroup2 tree on cgroupfs here";
+  }
+  StatCounter fs(real);
+  fs.dirs.push_back(*cgroup->unified_dir());
+  if (auto memory = cgroup->v1_dir("memory")) fs.dirs.push_back(*memory);
+  CgroupCollector collector(fs, "/sys/fs/cgroup");
+  collector.set_descriptor_budget(100'000);
+  auto instance_of = [&](const CollectResult& r) -> std::optional<uint64_t> {
+    for (const Sample& s : r.samples) {
+      if (s.identity.id == id) return s.instance;
+    }
+    return std::nullopt;
+  };
+  const std::optional<uint64_t> first = instance_of(collector.Collect());
+  ASSERT_TRUE(first.has_value());
+  const int before = fs.stats;
+  constexpr int kTicks = 20;
+  for (int i = 0; i < kTicks; ++i) EXPECT_EQ(instance_of(collector.Collect()), first) << "tick " << i;
+  RecordProperty("workload_dir_stats", fs.stats - before);       // 4 here, against 40 with a stat every tick
+  const int per_tick_before = static_cast<int>(fs.dirs.size());  // one stat per directory per tick
+  EXPECT_LE(fs.stats - before, per_tick_before * (kTicks / 10 + 1))
+      << "stats of the workload's directories in " << kTicks << " ticks";
+
+  cgroup->Destroy();
+  cgroup.reset();
+  ASSERT_NO_THROW(cgroup.emplace("/sys/fs/cgroup", scope, std::vector<std::string>{"memory"}));
+  const std::optional<uint64_t> second = instance_of(collector.Collect());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_NE(*second, *first);
+  EXPECT_EQ(instance_of(collector.Collect()), second);
 }
 
 }  // namespace
