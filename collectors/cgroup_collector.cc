@@ -17,6 +17,9 @@ constexpr int kMaxNestedDepth = 8;
 // opener may have been starting or restarting. Where the file cannot be reset at all (no
 // memory.peak, a kernel before 6.12) that is one failed open a minute per workload.
 constexpr uint32_t kWatermarkRetryTicks = 60;
+// A workload in the host's network namespace: at most this many of its processes have their
+// descriptors matched against the namespace's listeners per tick.
+constexpr std::size_t kMaxListenerProcesses = 16;
 
 // The v1 controllers read per workload. blkio joins with the I/O figures.
 const std::vector<std::string>& V1Controllers() {
@@ -461,7 +464,10 @@ CollectResult CgroupCollector::Collect() {
     it = cache_.erase(it);
   }
   ReadIntervalPeaks(&result.samples);
-  if (!procfs_.empty()) ReadNetwork(&result.samples, &result.errors);
+  if (!procfs_.empty()) {
+    ReadNetwork(&result.samples, &result.errors);
+    ReadListeners(&result.samples, &result.errors);
+  }
   return result;
 }
 
@@ -523,6 +529,112 @@ void CgroupCollector::ReadNetwork(std::vector<Sample>* samples, std::vector<std:
     } else {
       errors->push_back(pid_dir + "/net/dev: " + error);
     }
+  }
+}
+
+void CgroupCollector::ReadListeners(std::vector<Sample>* samples, std::vector<std::string>* errors) {
+  // Namespaces are told apart as ReadNetwork does: by the inode of their net/dev.
+  const auto netns_of = [&](const std::string& pid_dir) -> std::optional<std::string> {
+    auto st = fs_.Stat(pid_dir + "/net/dev");
+    if (!st) return std::nullopt;
+    return std::to_string(st->device) + ":" + std::to_string(st->inode);
+  };
+  std::optional<std::optional<std::string>> host_netns;  // read on first need
+  std::vector<std::string> ignored;
+  std::vector<uint64_t> inodes;
+  for (std::size_t i = 0; i < samples->size(); ++i) {
+    Sample& s = (*samples)[i];
+    if (s.identity.kind != "container" && s.identity.kind != "service") continue;
+    const WorkloadLocation& loc = *read_[i].first;
+    Cached& c = *read_[i].second;
+    if (c.listen_found) s.listening = true;
+    const bool want_address = c.ipv4_tick == 0 || tick_ >= c.ipv4_tick + kReprobeTicks;
+    if (c.listen_found && !want_address) {
+      s.netns_ipv4 = c.ipv4;
+      continue;
+    }
+    const std::string* dir = loc.unified_dir ? &*loc.unified_dir : nullptr;
+    for (const char* controller : {"memory", "pids", "cpu"}) {
+      if (auto it = loc.v1_dirs.find(controller); !dir && it != loc.v1_dirs.end()) dir = &it->second;
+    }
+    if (!dir) continue;
+    MaybeFile procs = ReadSlot(c, kProcs, *dir, "cgroup.procs", &ignored);
+    if (!procs) continue;
+    std::vector<std::string> pids;
+    {
+      PieceReader reader(procs->data, '\n');
+      std::string_view pid;
+      while (pids.size() < kMaxListenerProcesses && reader.Next(&pid)) {
+        if (!Trim(pid).empty()) pids.emplace_back(Trim(pid));
+      }
+    }
+    if (pids.empty()) continue;
+    const std::string pid_dir = JoinPath(procfs_, pids.front());
+    if (c.netns_tick == 0 || c.netns_pid != pids.front() || tick_ >= c.netns_tick + kReprobeTicks) {
+      c.netns_pid = pids.front();
+      c.netns = netns_of(pid_dir);
+      c.netns_tick = tick_;
+    }
+    if (!c.netns) continue;  // exited between the two reads
+    if (!host_netns) host_netns = netns_of(JoinPath(procfs_, "1"));
+    // Unknown host namespace: treat as shared, so that only descriptors can claim a listener.
+    const bool own_namespace = *host_netns && **host_netns != *c.netns;
+    if (want_address) {
+      c.ipv4.clear();
+      if (own_namespace) {
+        ReadResult trie = fs_.ReadFile(pid_dir + "/net/fib_trie");
+        if (trie.ok()) c.ipv4 = FirstNonLoopbackIpv4(trie.data);
+      }
+      // Found: re-read every kReprobeTicks. Not found: look again next tick (still starting).
+      c.ipv4_tick = c.ipv4.empty() ? 0 : tick_;
+    }
+    s.netns_ipv4 = c.ipv4;
+    if (c.listen_found) continue;
+
+    inodes.clear();
+    bool readable = false;
+    for (const char* file : {"/net/tcp", "/net/tcp6"}) {
+      ReadResult r = fs_.ReadFile(pid_dir + file);
+      if (r.status == ReadResult::Status::kError) errors->push_back(std::move(r.error));
+      if (!r.ok()) continue;  // tcp6 is absent without IPv6
+      readable = true;
+      std::string error;
+      if (auto listeners = ParseTcpListeners(r.data, &error)) {
+        inodes.insert(inodes.end(), listeners->inodes.begin(), listeners->inodes.end());
+      } else {
+        errors->push_back(pid_dir + file + ": " + error);
+      }
+    }
+    if (!readable) continue;
+    if (own_namespace) {
+      s.listening = !inodes.empty();
+    } else if (!inodes.empty()) {
+      // The host's namespace: only a listener behind one of the workload's own descriptors.
+      std::sort(inodes.begin(), inodes.end());
+      bool all_read = true, found = false;
+      for (const std::string& pid : pids) {
+        const std::string fd_dir = JoinPath(procfs_, pid) + "/fd";
+        auto entries = fs_.ListDir(fd_dir);
+        if (!entries) {
+          all_read = false;  // not ours to read (or exited): cannot tell
+          continue;
+        }
+        for (const DirEntry& e : *entries) {
+          auto target = fs_.ReadLink(fd_dir + "/" + e.name);
+          if (!target || !target->starts_with("socket:[") || target->back() != ']') continue;
+          auto inode = ParseU64(std::string_view(*target).substr(8, target->size() - 9));
+          if (inode && *inode != 0 && std::binary_search(inodes.begin(), inodes.end(), *inode)) {
+            found = true;
+            break;
+          }
+        }
+        if (found) break;
+      }
+      if (found || all_read) s.listening = found;
+    } else {
+      s.listening = false;
+    }
+    if (s.listening == true) c.listen_found = true;
   }
 }
 

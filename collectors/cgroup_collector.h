@@ -181,6 +181,10 @@ class CgroupCollector final : public Collector {
     std::string netns_pid;
     std::optional<std::string> netns;
     uint64_t netns_tick = 0;  // when netns was read; 0: never
+    // ReadListeners: a listener was found (then it stops looking), and the namespace's address.
+    bool listen_found = false;
+    std::string ipv4;
+    uint64_t ipv4_tick = 0;  // when ipv4 was read; 0: never
     // The memory.peak descriptor reset every tick (ResettableWatermark), once opened; null until
     // then, or when this instance's file cannot be reset.
     bool watermark_opened = false;
@@ -209,6 +213,13 @@ class CgroupCollector final : public Collector {
   // the figures absent for this tick; a net/dev that does not parse is an error naming the file.
   // Both read the samples of this tick alongside read_ (the same order).
   void ReadNetwork(std::vector<Sample>* samples, std::vector<std::string>* errors);
+  // Looks for each container's and service's first TCP listener (Sample::listening) and reads its
+  // namespace's address (Sample::netns_ipv4). In a namespace of its own, any socket in LISTEN
+  // state in /proc/PID/net/tcp{,6} is the workload's; in the host's, a listener counts only when
+  // its inode is one of the workload's processes' descriptors (/proc/PID/fd, readable only for the
+  // daemon's own user or root: otherwise the figure is absent). Once found, an instance is not
+  // looked at again, so a workload that listens costs nothing after its start.
+  void ReadListeners(std::vector<Sample>* samples, std::vector<std::string>* errors);
   // Reads and resets each workload's memory.peak descriptor (see ResettableWatermark), opening
   // it on an instance's first tick.
   void ReadIntervalPeaks(std::vector<Sample>* samples);

@@ -1,5 +1,7 @@
 #include "collectors/parse.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace we {
@@ -287,6 +289,99 @@ std::optional<NetworkFigures> ParseNetDev(std::string_view text, std::string* er
     *net.transmit_errors += *v[10];
   }
   return net;
+}
+
+std::optional<TcpListeners> ParseTcpListeners(std::string_view text, std::string* error) {
+  TcpListeners out;
+  int line_no = 0;
+  PieceReader lines(text, '\n');
+  std::string_view line;
+  while (lines.Next(&line)) {
+    ++line_no;
+    if (Trim(line).empty()) continue;
+    if (line_no == 1 && line.find("local_address") != std::string_view::npos) continue;  // the header
+    // Columns: sl, local, remote, st, tx:rx, tr:when, retrnsmt, uid, timeout, inode.
+    PieceReader fields(line, ' ');
+    std::string_view f[10];
+    int n = 0;
+    while (n < 10 && fields.Next(&f[n])) ++n;
+    if (n < 10 || f[0].empty() || f[0].back() != ':' || f[1].find(':') == std::string_view::npos) {
+      *error = "line " + std::to_string(line_no) + ": expected \"sl local rem st ... inode\"";
+      return std::nullopt;
+    }
+    if (f[3].size() != 2 || !std::isxdigit(static_cast<unsigned char>(f[3][0])) ||
+        !std::isxdigit(static_cast<unsigned char>(f[3][1]))) {
+      *error = "line " + std::to_string(line_no) + ": state " + std::string(f[3]) + " is not a hex byte";
+      return std::nullopt;
+    }
+    const std::optional<uint64_t> inode = ParseU64(f[9]);
+    if (!inode) {
+      *error = "line " + std::to_string(line_no) + ": inode " + std::string(f[9]) + " is not a number";
+      return std::nullopt;
+    }
+    if (f[3] == "0A" || f[3] == "0a") out.inodes.push_back(*inode);  // TCP_LISTEN
+  }
+  return out;
+}
+
+std::optional<uint32_t> ParseIpv4(std::string_view text) {
+  uint32_t address = 0;
+  for (int part = 0; part < 4; ++part) {
+    const std::size_t end = text.find('.');
+    // Exactly four pieces: a dot after each of the first three, none after the last.
+    if ((part < 3) == (end == std::string_view::npos)) return std::nullopt;
+    const std::string_view piece = text.substr(0, end);
+    if (piece.empty() || piece.size() > 3) return std::nullopt;
+    uint32_t v = 0;
+    for (char c : piece) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<uint32_t>(c - '0');
+    }
+    if (v > 255) return std::nullopt;
+    address = (address << 8) | v;
+    if (end != std::string_view::npos) text.remove_prefix(end + 1);
+  }
+  return address;
+}
+
+std::string FormatIpv4(uint32_t a) {
+  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 0xff) + "." + std::to_string((a >> 8) & 0xff) +
+         "." + std::to_string(a & 0xff);
+}
+
+std::vector<uint32_t> ParseFibTrieLocalAddresses(std::string_view text) {
+  // A leaf is "|-- a.b.c.d" followed by one line per prefix: "/32 host LOCAL" marks an address
+  // of the namespace itself (the other leaves are networks, broadcasts and routes).
+  std::vector<uint32_t> out;
+  // The current leaf's address, when it is one (a plain pair: GCC 12 takes an optional here for
+  // maybe-uninitialized).
+  bool have_leaf = false;
+  uint32_t leaf = 0;
+  PieceReader lines(text, '\n');
+  std::string_view line;
+  while (lines.Next(&line)) {
+    const std::string_view t = Trim(line);
+    if (t.starts_with("|-- ")) {
+      const std::optional<uint32_t> a = ParseIpv4(Trim(t.substr(4)));
+      have_leaf = a.has_value();
+      leaf = a.value_or(0);
+    } else if (t.starts_with("+-- ") || t.ends_with(":")) {
+      have_leaf = false;
+    } else if (have_leaf && t.starts_with("/32 ") && t.find(" host ") != std::string_view::npos &&
+               t.ends_with("LOCAL")) {
+      out.push_back(leaf);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string FirstNonLoopbackIpv4(std::string_view fib_trie) {
+  for (uint32_t a : ParseFibTrieLocalAddresses(fib_trie)) {
+    if ((a >> 24) != 127) return FormatIpv4(a);
+  }
+  return "";
 }
 
 std::optional<ProcPidStat> ParseProcPidStat(std::string_view text, std::string* error) {

@@ -71,6 +71,27 @@ std::optional<std::pair<uint64_t, uint64_t>> ParseBlkioThrottle(std::string_view
 // "iface: rx_bytes rx_packets rx_errs rx_drop fifo frame compressed multicast tx_bytes tx_packets tx_errs ...".
 std::optional<NetworkFigures> ParseNetDev(std::string_view text, std::string* error);
 
+// /proc/PID/net/tcp and tcp6: the sockets in LISTEN state (st 0A) of the namespace, each by its
+// inode (the number behind a process's "socket:[N]" descriptor). A header line, then
+// "sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...".
+// A line without those columns, or whose state or inode is not a number, is an error naming the line.
+struct TcpListeners {
+  std::vector<uint64_t> inodes;  // in the file's order; inode 0 (a socket being torn down) included
+  bool any() const { return !inodes.empty(); }
+};
+std::optional<TcpListeners> ParseTcpListeners(std::string_view text, std::string* error);
+
+// /proc/PID/net/fib_trie: the namespace's own IPv4 addresses (the "/32 host LOCAL" leaves), each
+// once, in ascending numeric order, host byte order. The only procfs file that lists a namespace's
+// IPv4 addresses (net/route has networks and gateways, if_inet6 is IPv6 only) and, like net/dev,
+// readable by any user. Lines it does not know are skipped: the format has no version.
+std::vector<uint32_t> ParseFibTrieLocalAddresses(std::string_view text);
+// The first of those that is not loopback (127.0.0.0/8), as "a.b.c.d"; empty when none.
+std::string FirstNonLoopbackIpv4(std::string_view fib_trie);
+// "a.b.c.d" (host byte order) and back; nullopt for anything else.
+std::optional<uint32_t> ParseIpv4(std::string_view text);
+std::string FormatIpv4(uint32_t address);
+
 // One line of /proc/PID/cgroup: "hierarchy-ID:controller-list:cgroup-path".
 struct ProcCgroupEntry {
   int hierarchy_id = 0;

@@ -140,6 +140,14 @@ struct Sample {
   // For a QEMU process: the key of the cgroup workload it runs in, if its cgroup names one; the
   // pipeline joins the two into one workload.
   std::string cgroup_workload_key;
+  // Whether a TCP socket was in LISTEN state in its network namespace (containers and services;
+  // CgroupCollector::ReadListeners): true from the tick one is first seen, and for the rest of the
+  // instance (it stops looking); false while none is; absent where it cannot be told (no procfs,
+  // or a workload in the host's namespace whose descriptors the daemon may not read).
+  std::optional<bool> listening;
+  // The first non-loopback IPv4 address of its own network namespace ("10.0.3.2"), the probes'
+  // {ip}; empty in the host's namespace or when it has none.
+  std::string netns_ipv4;
 
   // Back to a default Sample, its strings emptied but keeping their buffers, to be filled again
   // without allocating (collector.h, Collector::Recycle).
@@ -156,6 +164,7 @@ struct Sample {
     keep(identity.pod_uid, fresh.identity.pod_uid);
     keep(cgroup, fresh.cgroup);
     keep(cgroup_workload_key, fresh.cgroup_workload_key);
+    keep(netns_ipv4, fresh.netns_ipv4);
     *this = std::move(fresh);
   }
 };

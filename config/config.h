@@ -6,6 +6,7 @@
 // thread.
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,37 @@ struct LogConfig {
   std::string format = "logfmt";  // logfmt or json
 };
 
+// Where a ready probe connects (config/probe_target.h parses it from the file's text).
+struct ProbeTarget {
+  enum class Kind : uint8_t { kHttp, kTcp };
+  Kind kind = Kind::kTcp;
+  // A literal IPv4 or IPv6 address (no brackets), "localhost", or empty for the workload's own
+  // address ({ip} in the file: the first non-loopback IPv4 address of its network namespace).
+  std::string host;
+  bool workload_ip = false;  // the host is {ip}
+  uint16_t port = 0;
+  std::string path = "/";  // http: the request target, query included
+  std::string text;        // as written, for logs
+};
+
+// One term of a probe's `match`: `key` is name, id, runtime, kind or label_<x> (a container
+// label, among those labels.allow exports); `glob` is matched with '*' and '?'.
+struct ProbeMatchTerm {
+  std::string key;
+  std::string glob;
+};
+
+// One entry of `probes:` (README.md, "Ready probes"). A workload gets the first probe whose every
+// match term holds.
+struct ProbeConfig {
+  std::vector<ProbeMatchTerm> match;
+  ProbeTarget target;
+  int expect_status = 0;  // http: the one status that succeeds; 0: any 2xx or 3xx
+  // After the first success, a probe every `interval` (before it, every sampling interval).
+  std::chrono::milliseconds interval{15'000};
+  std::chrono::milliseconds timeout{1'000};  // each probe's deadline, connection included
+};
+
 struct Config {
   WebConfig web;
   PathsConfig paths;
@@ -80,6 +112,7 @@ struct Config {
   LabelsConfig labels;
   CollectorsConfig collectors;
   LogConfig log;
+  std::vector<ProbeConfig> probes;  // none by default
 };
 
 }  // namespace we

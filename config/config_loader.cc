@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "config/duration.h"
 #include "config/listen_address.h"
+#include "config/probe_target.h"
 #include "config/text_file.h"
 #include "config/yaml_report.h"
 
@@ -296,6 +298,147 @@ Decoder LabelAllowKey() {
   };
 }
 
+// The keys a probe's `match` may hold besides label_<x>.
+constexpr std::string_view kProbeMatchKeys[] = {"name", "id", "runtime", "kind"};
+
+// A duration within a probe, checked against [low, high].
+std::optional<std::chrono::milliseconds> ProbeDuration(const Entry& entry, Reporter& reporter,
+                                                       std::chrono::milliseconds low, std::chrono::milliseconds high) {
+  std::optional<std::string> text = ReadScalar(entry, "a duration such as \"1s\"", reporter);
+  if (!text) return std::nullopt;
+  const std::optional<std::chrono::milliseconds> value = ParseDuration(*text);
+  if (!value) {
+    reporter.Add(entry.ValueMark(), entry.path, "invalid duration " + Quote(*text));
+    return std::nullopt;
+  }
+  if (*value < low || *value > high) {
+    reporter.Add(
+        entry.ValueMark(), entry.path,
+        "must be between " + FormatDuration(low) + " and " + FormatDuration(high) + ", got " + FormatDuration(*value));
+    return std::nullopt;
+  }
+  return value;
+}
+
+// One entry of `probes:`, at key path `path` ("probes[0]").
+std::optional<ProbeConfig> DecodeProbe(const YAML::Node& node, const std::string& path, Reporter& reporter) {
+  if (!node.IsMap()) {
+    reporter.Add(node.Mark(), path, "expected a mapping with match and http or tcp, got " + Describe(node));
+    return std::nullopt;
+  }
+  ProbeConfig probe;
+  bool ok = true, have_target = false, have_match = false, have_expect = false;
+  auto fail = [&](const YAML::Mark& mark, const std::string& at, std::string message) {
+    reporter.Add(mark, at, std::move(message));
+    ok = false;
+  };
+  yaml_report::ForEachEntry(node, path, reporter, [&](const Entry& entry) {
+    const std::string& key = entry.key.Scalar();
+    if (key == "match") {
+      have_match = true;
+      if (!entry.value.IsMap()) {
+        fail(entry.ValueMark(), entry.path,
+             "expected a mapping such as {name: \"web*\", runtime: docker}, got " + Describe(entry.value));
+        return;
+      }
+      yaml_report::ForEachEntry(entry.value, entry.path, reporter, [&](const Entry& term) {
+        const std::string& name = term.key.Scalar();
+        const bool known =
+            std::find(std::begin(kProbeMatchKeys), std::end(kProbeMatchKeys), name) != std::end(kProbeMatchKeys) ||
+            (name.starts_with("label_") && name.size() > 6);
+        if (!known) {
+          fail(term.key.Mark(), term.path, "unknown key: match on name, id, runtime, kind or label_<name>");
+          return;
+        }
+        if (!term.value.IsScalar()) {
+          fail(term.ValueMark(), term.path, "expected a string or glob, got " + Describe(term.value));
+          return;
+        }
+        probe.match.push_back({name, term.value.Scalar()});
+      });
+    } else if (key == "http" || key == "tcp") {
+      if (have_target) {
+        fail(entry.key.Mark(), entry.path, "a probe has one target: http or tcp, not both");
+        return;
+      }
+      have_target = true;
+      std::optional<std::string> text = ReadScalar(entry, "a target string", reporter);
+      if (!text) {
+        ok = false;
+        return;
+      }
+      std::string error;
+      auto target = ParseProbeTarget(key == "http" ? ProbeTarget::Kind::kHttp : ProbeTarget::Kind::kTcp, *text, &error);
+      if (!target) {
+        fail(entry.ValueMark(), entry.path, "invalid target " + Quote(*text) + ": " + error);
+        return;
+      }
+      probe.target = std::move(*target);
+    } else if (key == "expect_status") {
+      have_expect = true;
+      std::optional<std::string> text = ReadScalar(entry, "an HTTP status code", reporter);
+      int status = 0;
+      if (text) {
+        auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), status);
+        if (ec != std::errc() || end != text->data() + text->size() || status < 100 || status > 599) status = 0;
+      }
+      if (status == 0) {
+        fail(entry.ValueMark(), entry.path, "expected an HTTP status code from 100 to 599");
+        return;
+      }
+      probe.expect_status = status;
+    } else if (key == "interval") {
+      if (auto d = ProbeDuration(entry, reporter, std::chrono::seconds(1), std::chrono::hours(1))) {
+        probe.interval = *d;
+      } else {
+        ok = false;
+      }
+    } else if (key == "timeout") {
+      if (auto d = ProbeDuration(entry, reporter, std::chrono::milliseconds(10), std::chrono::seconds(30))) {
+        probe.timeout = *d;
+      } else {
+        ok = false;
+      }
+    } else {
+      fail(entry.key.Mark(), entry.path,
+           "unknown key: a probe has match, http or tcp, expect_status, interval, timeout");
+    }
+  });
+  if (!have_match) fail(node.Mark(), path, "missing match: say which workloads to probe, as in {name: \"web*\"}");
+  if (!have_target) fail(node.Mark(), path, "missing target: http: \"http://{ip}:PORT/path\" or tcp: \"HOST:PORT\"");
+  if (have_expect && have_target && probe.target.kind != ProbeTarget::Kind::kHttp) {
+    fail(node.Mark(), path + ".expect_status", "expect_status needs an http target");
+  }
+  if (!ok) return std::nullopt;
+  return probe;
+}
+
+// probes: a sequence of probes; each error names its entry ("probes[1].http").
+Decoder ProbesKey() {
+  return [](const Entry& entry, Reporter& reporter, Config& config) {
+    if (entry.value.IsNull()) {
+      config.probes.clear();
+      return;
+    }
+    if (!entry.value.IsSequence()) {
+      reporter.Add(entry.ValueMark(), entry.path, "expected a sequence of probes, got " + Describe(entry.value));
+      return;
+    }
+    std::vector<ProbeConfig> probes;
+    bool ok = true;
+    std::size_t index = 0;
+    for (const YAML::Node& item : entry.value) {
+      auto probe = DecodeProbe(item, entry.path + "[" + std::to_string(index++) + "]", reporter);
+      if (probe) {
+        probes.push_back(std::move(*probe));
+      } else {
+        ok = false;
+      }
+    }
+    if (ok) config.probes = std::move(probes);
+  };
+}
+
 // Every key the file may hold. Keep in step with config.h and config/workload_exporter.yml.
 const std::vector<KeySpec>& Schema() {
   using namespace config_checks;
@@ -349,6 +492,7 @@ const std::vector<KeySpec>& Schema() {
                   Leaf("level", StringKey(&Config::log, &LogConfig::level, CheckLogLevel)),
                   Leaf("format", StringKey(&Config::log, &LogConfig::format, CheckLogFormat)),
               }),
+      Leaf("probes", ProbesKey()),
   };
   return schema;
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include "build_info.h"
+#include "collectors/parse.h"
 #include "config/config_loader.h"
 #include "config/duration.h"
 #include "daemon/log.h"
@@ -86,6 +87,7 @@ SamplerSettings App::SamplerSettingsFor(const Config& config) {
   settings.cgroup_descriptors = descriptors_.cgroup_files;
   settings.opener = opener_.get();
   settings.scrape_schedule = &scrape_schedule_;
+  settings.probe_results = &probe_results_;
   return settings;
 }
 
@@ -128,11 +130,30 @@ App::App(Flags flags, Config config)
   renderer_.set_scrape_schedule(&scrape_schedule_);
   // After each tick, the renderer's thread renders ahead if a scrape is due before the next one:
   // Prometheus' fixed cadence then finds every body ready.
-  sampler_->set_on_publish(
-      [this](std::chrono::steady_clock::duration interval) { renderer_.PrerenderAsync(interval); });
+  // The probes' own addresses check: the daemon's namespace's addresses, from its fib_trie.
+  prober_ = std::make_unique<Prober>(io_, probe_results_, [this] {
+    std::vector<std::string> out;
+    ReadResult trie = fs_->ReadFile(JoinPath(config_.paths.procfs, "self/net/fib_trie"));
+    if (trie.ok()) {
+      for (uint32_t a : ParseFibTrieLocalAddresses(trie.data)) out.push_back(FormatIpv4(a));
+    }
+    return out;
+  });
+  prober_->Configure(config_.probes, config_.sampling.interval);
+  sampler_->set_on_publish([this](std::chrono::steady_clock::duration interval) {
+    renderer_.PrerenderAsync(interval);
+    // The probes run on the main loop: hand it the new snapshot (a pointer, not a copy).
+    boost::asio::post(io_, [this] {
+      if (stopping_) return;
+      if (auto snap = store_.Get()) prober_->Update(*snap);
+    });
+  });
 }
 
-App::~App() { sampler_->Stop(); }
+App::~App() {
+  sampler_->Stop();
+  prober_.reset();  // cancels the probes in flight while io_ still stands
+}
 
 int App::Run() {
   if (flags_.web_config_file) {
@@ -252,6 +273,7 @@ bool App::Reload() {
     http_.SetSecurity(std::move(*loaded.security));  // new certificates, users, a fresh cache
   }
   sampler_->Reconfigure(SamplerSettingsFor(next));
+  prober_->Configure(next.probes, next.sampling.interval);
   config_ = std::move(next);
   reload_success_->Set(1);
   reload_timestamp_->Set(UnixNow());

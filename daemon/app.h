@@ -33,6 +33,8 @@
 #include "exposition/renderer.h"
 #include "exposition/workloads_json.h"
 #include "http/server.h"
+#include "pipeline/probe_results.h"
+#include "pipeline/prober.h"
 #include "pipeline/sampler.h"
 #include "pipeline/snapshot.h"
 
@@ -80,6 +82,7 @@ class App {
   ScrapeSchedule scrape_schedule_;  // before the sampler and the renderer, which hold it
   std::unique_ptr<FileSystem> fs_;
   SnapshotStore store_;
+  ProbeResultsStore probe_results_;  // before the sampler, which reads it, and the prober
   std::unique_ptr<Sampler> sampler_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Gauge* reload_success_ = nullptr;
@@ -87,6 +90,8 @@ class App {
   MetricsRenderer renderer_;
   WorkloadsJsonCache workloads_json_{store_};  // before http_, whose handler uses it
   HttpServer http_;
+  // The ready probes, on io_ (after it, so that its sockets close first); fed each snapshot.
+  std::unique_ptr<Prober> prober_;
   SdNotifier notifier_ = SdNotifier::FromEnvironment();
   boost::asio::steady_timer ready_timer_{io_};
   boost::asio::steady_timer watchdog_timer_{io_};

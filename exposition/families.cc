@@ -52,6 +52,15 @@ void EmitVmState(const Snapshot& snap, std::span<const BaseLabels> labels, const
   }
 }
 
+// workload_probe_duration_seconds: one histogram per workload with a successful probe.
+void EmitProbeDurations(const Snapshot& snap, std::span<const BaseLabels> labels, const BuildInfo&, SeriesSink& sink) {
+  for (size_t i = 0; i < snap.workloads.size(); ++i) {
+    const auto& d = snap.workloads[i].probe_durations;
+    if (!d) continue;
+    sink.AddHistogram(&labels[i], ProbeDurations::kBounds, d->buckets, d->count, d->sum);
+  }
+}
+
 void EmitBuildInfo(const Snapshot&, std::span<const BaseLabels>, const BuildInfo& build, SeriesSink& sink) {
   const LabelView extra[] = {{"version", build.version}, {"revision", build.revision}};
   sink.Add(nullptr, extra, 1.0);
@@ -298,6 +307,24 @@ const FamilySpec kFamilies[] = {
      "Seconds from the workload's start until its CPU first settled to its idle level; absent until it settles.",
      shape::PerWorkload{[](W v) -> Value { return v.startup_seconds; }}, MetricsTable::kIdlePeak,
      "from the workload's start until its CPU first settled (below); absent until then"},
+    {"workload_listen_seconds", kGauge,
+     "Seconds from the workload's start until a TCP socket was first seen listening in its network namespace.",
+     shape::PerWorkload{[](W v) -> Value { return v.listen_seconds; }}, MetricsTable::kIdlePeak,
+     "from the workload's start until the first TCP socket in `LISTEN` state in its network namespace "
+     "(`/proc/PID/net/tcp{,6}`), at most one sampling interval late; absent until then, and where it cannot be told "
+     "(below)"},
+    {"workload_ready_seconds", kGauge,
+     "Seconds from the workload's start until its ready probe first succeeded (startup to first response).",
+     shape::PerWorkload{[](W v) -> Value { return v.ready_seconds; }}, MetricsTable::kIdlePeak,
+     "from the workload's start until its ready probe (`probes:`) first succeeded: startup to first response; "
+     "absent until then"},
+    {"workload_probe_success", kGauge, "1 if the workload's last ready probe succeeded, 0 if it failed.",
+     shape::PerWorkload{[](W v) -> Value { return v.probe_success; }}, MetricsTable::kIdlePeak,
+     "the last probe's result (every sampling interval until the first success, then every `interval`)"},
+    {"workload_probe_duration_seconds", prometheus::MetricType::Histogram,
+     "Response time of the workload's successful ready probes, in seconds.", shape::Custom{"le", EmitProbeDurations},
+     MetricsTable::kIdlePeak,
+     "response time of the successful probes: connect to the status line (http) or to the connection (tcp)"},
 
     // The exporter itself (README.md, "Metrics"). The daemon's own Registry adds its families after these.
     {"workload_exporter_build_info", kGauge,
@@ -344,7 +371,10 @@ const FamilySpec kFamilies[] = {
 };
 
 std::string_view TypeName(MetricType type) {
-  return type == MetricType::Counter ? "counter" : type == MetricType::Gauge ? "gauge" : "untyped";
+  return type == MetricType::Counter     ? "counter"
+         : type == MetricType::Gauge     ? "gauge"
+         : type == MetricType::Histogram ? "histogram"
+                                         : "untyped";
 }
 
 }  // namespace

@@ -61,6 +61,11 @@ struct IntText {
 class SeriesSink {
  public:
   virtual void Add(const BaseLabels* base, std::span<const LabelView> extra, double value) = 0;
+  // One histogram: `cumulative[i]` observations at most `bounds[i]`, `count` in all (the +Inf
+  // bucket), summing to `sum`. Written as prometheus-cpp 1.0 writes one: _count, _sum, then the
+  // _bucket series with le.
+  virtual void AddHistogram(const BaseLabels* base, std::span<const double> bounds,
+                            std::span<const uint64_t> cumulative, uint64_t count, double sum) = 0;
 
  protected:
   ~SeriesSink() = default;

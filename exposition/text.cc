@@ -81,9 +81,10 @@ class TextSink final : public SeriesSink {
       if (!help_.empty()) {
         out.append("# HELP ").append(name_).append(" ").append(help_).append("\n");
       }
-      out.append("# TYPE ").append(name_).append(type_ == MetricType::Counter ? " counter\n"
-                                                 : type_ == MetricType::Gauge ? " gauge\n"
-                                                                              : " untyped\n");
+      out.append("# TYPE ").append(name_).append(type_ == MetricType::Counter     ? " counter\n"
+                                                 : type_ == MetricType::Gauge     ? " gauge\n"
+                                                 : type_ == MetricType::Histogram ? " histogram\n"
+                                                                                  : " untyped\n");
     }
     out.append(name_);
     const bool has_base = base != nullptr && !base->labels.empty();
@@ -101,6 +102,48 @@ class TextSink final : public SeriesSink {
     out.push_back(' ');
     AppendSampleValue(&out, value);
     out.push_back('\n');
+    if (drain_ && out.size() >= kDrainAt) drain_(&out);
+  }
+  void AddHistogram(const BaseLabels* base, std::span<const double> bounds, std::span<const uint64_t> cumulative,
+                    uint64_t count, double sum) override {
+    const std::string_view name = name_;
+    // Written by hand: the header under the family's name, then each series.
+    std::string& out = *out_;
+    if (!header_) {
+      header_ = true;
+      if (!help_.empty()) out.append("# HELP ").append(name).append(" ").append(help_).append("\n");
+      out.append("# TYPE ").append(name).append(" histogram\n");
+    }
+    const bool has_base = base != nullptr && !base->labels.empty();
+    auto head = [&](std::string_view suffix, const LabelView* le) {
+      out.append(name).append(suffix);
+      if (has_base || le != nullptr) {
+        out.push_back('{');
+        if (has_base) out.append(base->text);
+        if (le != nullptr) {
+          if (has_base) out.push_back(',');
+          AppendLabel(&out, *le);
+        }
+        out.push_back('}');
+      }
+      out.push_back(' ');
+    };
+    head("_count", nullptr);
+    out.append(std::to_string(count)).push_back('\n');
+    head("_sum", nullptr);
+    AppendSampleValue(&out, sum);
+    out.push_back('\n');
+    std::string bound;
+    for (std::size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i) {
+      bound.clear();
+      AppendSampleValue(&bound, bounds[i]);
+      const LabelView le{"le", bound};
+      head("_bucket", &le);
+      out.append(std::to_string(cumulative[i])).push_back('\n');
+    }
+    const LabelView inf{"le", "+Inf"};
+    head("_bucket", &inf);
+    out.append(std::to_string(count)).push_back('\n');
     if (drain_ && out.size() >= kDrainAt) drain_(&out);
   }
   void End() {}
@@ -138,6 +181,19 @@ class FamilySink final : public SeriesSink {
       default:
         m.untyped.value = value;
         break;
+    }
+    family_.metric.push_back(std::move(m));
+  }
+  void AddHistogram(const BaseLabels* base, std::span<const double> bounds, std::span<const uint64_t> cumulative,
+                    uint64_t count, double sum) override {
+    ClientMetric m;
+    if (base != nullptr) {
+      for (const LabelView& l : base->labels) m.label.push_back({std::string(l.name), std::string(l.value)});
+    }
+    m.histogram.sample_count = count;
+    m.histogram.sample_sum = sum;
+    for (std::size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i) {
+      m.histogram.bucket.push_back({cumulative[i], bounds[i]});
     }
     family_.metric.push_back(std::move(m));
   }

@@ -55,6 +55,10 @@ void Normaliser::Update(std::vector<Sample>* samples_in, std::vector<WorkloadVie
     view.cpu_usage_cores.reset();
     view.windows.clear();
     view.startup_seconds.reset();
+    view.listen_seconds.reset();
+    view.ready_seconds.reset();
+    view.probe_success.reset();
+    view.probe_durations.reset();
     s.identity.KeyInto(&key_);
     auto it = states_.find(key_);
     const bool inserted = it == states_.end();
@@ -71,6 +75,7 @@ void Normaliser::Update(std::vector<Sample>* samples_in, std::vector<WorkloadVie
       state.instance = s.instance;
       state.first_wall = wall_now;
       state.timeable = s.start_time_seconds && wall_now - *s.start_time_seconds <= 2 * interval + 1.0;
+      state.seen_from_start = state.timeable;
       state.startup_state = !s.start_time_seconds ? StartupState::kNoStartTime
                             : state.timeable      ? StartupState::kWaiting
                                                   : StartupState::kSeenLate;
@@ -79,6 +84,12 @@ void Normaliser::Update(std::vector<Sample>* samples_in, std::vector<WorkloadVie
       const double dt = std::chrono::duration<double>(now - state.when).count();
       state.slot += static_cast<uint64_t>(std::max<long long>(1, std::llround(dt / interval)));
     }
+    // The first tick that sees a listener: it appeared within the interval before this one, so the
+    // figure is at most one interval late, never early.
+    if (!state.listen_seconds && state.seen_from_start && s.listening == true && s.start_time_seconds) {
+      state.listen_seconds = std::max(0.0, wall_now - *s.start_time_seconds);
+    }
+    view.listen_seconds = state.listen_seconds;
     state.cpu_usage_seconds = s.cpu.usage_seconds;
     state.when = now;
     view.samples = ++state.samples;

@@ -57,6 +57,8 @@ class Normaliser {
     double first_wall = 0;
     bool timeable = false;  // seen from (near) its start, so its startup can be timed
     std::optional<double> startup_seconds;
+    bool seen_from_start = false;  // as `timeable`, but never cleared: for listen_seconds
+    std::optional<double> listen_seconds;
     StartupState startup_state = StartupState::kWaiting;
     uint64_t samples = 0;
     std::unique_ptr<WorkloadWindows> windows;

@@ -45,6 +45,22 @@ std::string PeakSource(const std::vector<WorkloadView>& views, const std::string
 
 }  // namespace
 
+void AttachProbeFigures(const ProbeResultsStore& store, std::vector<WorkloadView>* views) {
+  const std::shared_ptr<const ProbeFiguresMap> results = store.Get();
+  if (!results || results->empty()) return;
+  std::string key;
+  for (WorkloadView& v : *views) {
+    v.sample.identity.KeyInto(&key);
+    auto it = results->find(key);
+    // Figures of an earlier instance (a restarted container) are not this one's.
+    if (it == results->end() || it->second.instance != v.sample.instance) continue;
+    const ProbeFigures& f = it->second;
+    v.ready_seconds = f.ready_seconds;
+    if (f.success) v.probe_success = *f.success ? 1.0 : 0.0;
+    v.probe_durations = f.durations;
+  }
+}
+
 SamplerSettings SamplerSettingsFrom(const Config& config) {
   SamplerSettings s;
   s.cgroupfs = config.paths.cgroupfs;
@@ -92,6 +108,7 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
       procfs_(settings.procfs),
       opener_(settings.opener),
       scrape_schedule_(settings.scrape_schedule),
+      probe_results_(settings.probe_results),
       interval_(settings.interval),
       windows_(settings.windows.empty()
                    ? nullptr
@@ -176,6 +193,7 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   if (opener_ != nullptr) snap->opener_requests = opener_->Counts();
   normaliser_.Update(&samples, &views, now, snap->time_seconds);
   snap->workloads = std::move(views);
+  if (probe_results_ != nullptr) AttachProbeFigures(*probe_results_, &snap->workloads);
   // `samples` now holds the reused views' old buffers: the cgroup collector fills them next tick.
   cgroup_->Recycle(&samples);
   snap->windows = windows_;

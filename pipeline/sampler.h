@@ -27,6 +27,7 @@
 #include "collectors/runtime_metadata.h"
 #include "config/config.h"
 #include "pipeline/normaliser.h"
+#include "pipeline/probe_results.h"
 #include "pipeline/scrape_schedule.h"
 #include "pipeline/snapshot.h"
 
@@ -58,6 +59,9 @@ struct SamplerSettings {
   // When the cgroup collector re-reads the figures only a scrape shows (scrape_schedule.h; the
   // daemon's, which must outlive the sampler). Null: every tick reads everything.
   ScrapeSchedule* scrape_schedule = nullptr;
+  // Where the ready probes leave their figures (the daemon's prober writes it; it must outlive the
+  // sampler). Null: no probe series.
+  const ProbeResultsStore* probe_results = nullptr;
 
   friend bool operator==(const SamplerSettings&, const SamplerSettings&) = default;
 };
@@ -67,6 +71,9 @@ SamplerSettings SamplerSettingsFrom(const Config& config);
 
 // True when a container label `name` matches one of `allow` (exact, or a glob with '*').
 bool LabelAllowed(const std::vector<std::string>& allow, const std::string& name);
+
+// Copies each workload's probe figures from `store` into its view (same identity and instance).
+void AttachProbeFigures(const ProbeResultsStore& store, std::vector<WorkloadView>* views);
 
 // One tick's work, without threads or timers: what tests drive directly.
 // Thread-safety: not thread-safe; one caller at a time.
@@ -91,8 +98,9 @@ class SamplingPipeline {
 
   const FileSystem& fs_;
   std::string procfs_;
-  const OpenerClient* opener_;       // null: no opener
-  ScrapeSchedule* scrape_schedule_;  // null: every tick reads everything
+  const OpenerClient* opener_;              // null: no opener
+  ScrapeSchedule* scrape_schedule_;         // null: every tick reads everything
+  const ProbeResultsStore* probe_results_;  // null: no probes
   std::chrono::milliseconds interval_;
   // machined's records, shared by the cgroup collector and the QEMU scan (machined_registry.h).
   std::unique_ptr<MachinedRegistry> machines_;

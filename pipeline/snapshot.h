@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "collectors/sample.h"
+#include "pipeline/probe_results.h"
 #include "pipeline/window.h"
 
 namespace we {
@@ -33,6 +34,13 @@ struct WorkloadView {
   std::optional<double> startup_seconds;  // from start until its CPU first settled
   StartupState startup_state = StartupState::kNotComputed;
   uint64_t samples = 0;  // samples of this instance so far, this one included
+  // From the workload's start until a TCP socket was first seen in LISTEN state in its network
+  // namespace (Sample::listening); absent until then, and for a workload not seen from its start.
+  std::optional<double> listen_seconds;
+  // Its ready probe's figures (probe_results.h), where a probe is configured for it.
+  std::optional<double> ready_seconds;                    // start -> first successful response
+  std::optional<double> probe_success;                    // 1 or 0: the last probe's result
+  std::shared_ptr<const ProbeDurations> probe_durations;  // successful probes' response times
 };
 
 struct CollectorStatus {

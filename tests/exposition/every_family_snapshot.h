@@ -51,6 +51,13 @@ inline Snapshot EveryFamilySnapshot() {
   c.cpu_usage_cores = 0.25;
   c.windows = {WindowFigures{0.01, 1.5, 9e7, 2e8}, WindowFigures{std::nullopt, 1.5, std::nullopt, 2e8}};
   c.startup_seconds = 3.5;
+  c.listen_seconds = 2.0;
+  c.ready_seconds = 3.25;
+  c.probe_success = 1;
+  auto durations = std::make_shared<ProbeDurations>();
+  durations->Observe(0.003);
+  durations->Observe(0.2);
+  c.probe_durations = durations;
   snap.workloads.push_back(c);
 
   WorkloadView vm;

@@ -34,7 +34,7 @@ def read(*parts):
 # --- parse_fuzzer: selector byte (enum Parser in parse_fuzzer.cc), then the file ----------------
 P = dict(u64=0, i64=1, max_or_u64=2, flat_keyed=3, cpu_max=4, pressure=5, io_stat=6, blkio=7,
          proc_cgroup=8, proc_pid_stat=9, boot_time=10, max_open_files=11, count_lines=12, split_trim=13,
-         net_dev=14)
+         net_dev=14, tcp_listeners=15, fib_trie=16)
 
 V2_DOCKER = os.path.join(CGROUP, "v2", "system.slice",
                          "docker-12754dcb42af7a926a92b57fa6ee94401d450d20c9dc5020c52c7afc2c27b5c7.scope")
@@ -78,6 +78,18 @@ parse_seed("proc_pid_stat", "qemu-stat", os.path.join(PROC, "21985", "stat"))
 parse_seed("proc_pid_stat", "init-stat", os.path.join(PROC, "1", "stat"))
 parse_seed("proc_pid_stat", "vcpu-thread-stat", os.path.join(PROC, "21985", "task", "21987", "stat"))
 parse_seed("boot_time", "proc-stat", os.path.join(PROC, "stat"))
+seed("parse_fuzzer", "tcp_listeners-tcp",
+     bytes([P["tcp_listeners"]]) +
+     b"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+     b"   0: 00000000:1388 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 41234 1 "
+     b"0000000000000000 100 0 0 10 0\n"
+     b"   1: 0100007F:1388 0100007F:D2A4 01 00000000:00000000 00:00000000 00000000  1000        0 41240 1 "
+     b"0000000000000000 20 4 30 10 -1\n")
+seed("parse_fuzzer", "fib_trie-container",
+     bytes([P["fib_trie"]]) +
+     b"Main:\n  +-- 0.0.0.0/1 2 0 2\n     +-- 10.0.3.0/24 2 0 2\n        |-- 10.0.3.2\n"
+     b"           /32 host LOCAL\n        |-- 10.0.3.255\n           /32 link BROADCAST\n"
+     b"     +-- 127.0.0.0/8 2 0 2\n        |-- 127.0.0.1\n           /32 host LOCAL\n")
 # /proc/self/limits as Linux 6.x prints it (there is no limits fixture).
 seed("parse_fuzzer", "max_open_files-limits", bytes([P["max_open_files"]]) + (
     "Limit                     Soft Limit           Hard Limit           Units     \n"

@@ -31,7 +31,9 @@ enum Parser : uint8_t {
   kCountNonEmptyLines = 12,
   kSplitAndTrim = 13,
   kNetDev = 14,
-  kParserCount = 15,
+  kTcpListeners = 15,
+  kFibTrie = 16,
+  kParserCount = 17,
 };
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -182,6 +184,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       } else {
         FUZZ_CHECK(error.starts_with("line "));
       }
+      break;
+    }
+    case kTcpListeners: {
+      // On failure the error names a line; a listener's inode is a number that was in the text.
+      if (auto listeners = ParseTcpListeners(text, &error)) {
+        FUZZ_CHECK(listeners->inodes.size() <= CountNonEmptyLines(text));
+      } else {
+        FUZZ_CHECK(error.starts_with("line "));
+      }
+      break;
+    }
+    case kFibTrie: {
+      // Each address once, ascending; the first non-loopback one prints back as one of them.
+      const auto addresses = ParseFibTrieLocalAddresses(text);
+      for (std::size_t i = 1; i < addresses.size(); ++i) FUZZ_CHECK(addresses[i - 1] < addresses[i]);
+      const std::string first = FirstNonLoopbackIpv4(text);
+      if (!first.empty()) FUZZ_CHECK(ParseIpv4(first) && FormatIpv4(*ParseIpv4(first)) == first);
       break;
     }
     case kSplitAndTrim: {
