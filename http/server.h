@@ -74,7 +74,8 @@ struct HttpHandlers {
   // exposition/workloads_json.h); never null. Unset: that path answers 404.
   std::function<void(WorkloadsDone done)> workloads_json;
   // The same for /api/v1/workloads/series (exposition/workloads_json.h), the page's plots.
-  std::function<void(WorkloadsDone done)> workload_series_json;
+  // Has a default so that handler sets written before it need not name it.
+  std::function<void(WorkloadsDone done)> workload_series_json = nullptr;
 };
 
 struct HttpServerOptions {
