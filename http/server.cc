@@ -380,11 +380,7 @@ void HttpServer::Core::WorkloadSeries(const Request&, std::function<void(Reply)>
 }
 
 void HttpServer::Core::Workloads(const Request&, std::function<void(Reply)> reply) {
-  handlers_.workloads_json([&io = io_, reply = std::move(reply)](std::shared_ptr<const std::string> doc) mutable {
-    asio::post(io, [reply = std::move(reply), doc = std::move(doc)]() mutable {
-      reply(Owned(http::status::ok, kJsonContentType, std::move(doc)));
-    });
-  });
+  ServeJson(io_, handlers_.workloads_json, std::move(reply));
 }
 
 std::optional<Reply> HttpServer::Core::Route(const Request& req, Later* later) {
