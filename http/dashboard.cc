@@ -112,7 +112,7 @@ const va=a&&a.n?a.sum/a.n:null,vb=b&&b.n?b.sum/b.n:null;el("td",tr,va&&vb!==null
 const rts=Object.values(m.runtimes).sort((a,b)=>(a.kind+" "+a.runtime)<(b.kind+" "+b.runtime)?-1:1);
 if(rts.length&&!m.groups.some(g=>g.name)){el("h2",main,"Per runtime");const tb=table(main,["Kind","Runtime"].concat(FIG.map(f=>f[0])));
 for(const r of rts){const tr=el("tr",tb);el("td",tr,r.kind);el("td",tr,r.runtime).className="t";r.cells.forEach((c,i)=>cell(tr,c,i));}}
-el("h2",main,"Workloads ("+(m.win||"no")+" window; plots: the last "+(series&&series.kept?series.slots*series.interval_seconds+" s":"minutes")+", per "+(series?series.interval_seconds:"")+" s)");
+el("h2",main,"Workloads ("+(m.win||"no")+" window; plots: up to the last "+(series&&series.kept?series.slots*series.interval_seconds+" s":"minutes")+", per "+(series?series.interval_seconds:"")+" s)");
 const tb=table(main,["Kind","Runtime","Name","Idle CPU","Peak CPU","CPU","Idle MiB","Peak MiB","Memory"]);tb.parentNode.id="workloads";
 const by={};if(series&&series.kept)for(const s of series.workloads)by[s.kind+"\0"+s.runtime+"\0"+s.id]=s;
 for(const {w,fs} of m.lines){const tr=el("tr",tb),s=by[w.kind+"\0"+w.runtime+"\0"+w.id],wd=(w.windows||{})[m.win]||{};

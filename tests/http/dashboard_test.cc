@@ -44,9 +44,9 @@ TEST(DashboardPage, ThePolicyAdmitsExactlyTheInlineScriptAndStyle) {
 }
 
 TEST(DashboardPage, CspHashIsTheBase64OfSha256) {
-  // echo -n abc | openssl dgst -sha256 -binary | base64
+  // printf abc | openssl dgst -sha256 -binary | base64 (and printf "" for the empty text)
   EXPECT_EQ(CspHash("abc"), "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
-  EXPECT_EQ(CspHash(""), "sha256-47DEQpj8HBSa+/TmW+5JCeuQeRkm5NMpJWZG3hSuFU4=");
+  EXPECT_EQ(CspHash(""), "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
 }
 
 TEST(DashboardPage, NothingIsFetchedFromElsewhere) {
