@@ -78,10 +78,14 @@ class Host:
         self.thread = threading.Thread(target=self.move, daemon=True)
 
     def write(self, cgroup, name, text):
-        path = os.path.join(self.cgroup, cgroup, name)
-        with open(path + ".tmp", "w") as f:
-            f.write(text)
-        os.replace(path + ".tmp", path)
+        # In place, in one write: the daemon keeps cgroup files open, so a renamed new file
+        # would never be read.
+        fd = os.open(os.path.join(self.cgroup, cgroup, name), os.O_WRONLY)
+        try:
+            os.pwrite(fd, text.encode(), 0)
+            os.ftruncate(fd, len(text))
+        finally:
+            os.close(fd)
 
     def move(self):
         usage = {DOCKER_CG: 612345678, VM_CG: 0}
