@@ -112,6 +112,13 @@ App::App(Flags flags, Config config)
                          .workloads_json =
                              [this](HttpHandlers::WorkloadsDone done) {
                                workloads_json_.CurrentAsync(std::move(done));  // builds off the loop
+                             },
+                         .workload_series_json =
+                             [this](HttpHandlers::WorkloadsDone done) {
+                               // Someone looks: snapshots keep the series for a while (the page
+                               // asks again at each refresh), then free them.
+                               sampler_->WantSeries(std::chrono::steady_clock::now() + kSeriesKeptFor);
+                               workload_series_.CurrentAsync(std::move(done));
                              }}) {
   reload_success_ = &prometheus::BuildGauge()
                          .Name("workload_exporter_config_last_reload_successful")

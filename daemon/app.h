@@ -14,6 +14,7 @@
 // thread too, so Reload (from SIGHUP) and every HTTP handler are called there; the sampler's
 // thread only publishes snapshots to store_ and posts to the io_context.
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,9 @@ class App {
   prometheus::Gauge* reload_timestamp_ = nullptr;
   MetricsRenderer renderer_;
   WorkloadsJsonCache workloads_json_{store_};  // before http_, whose handler uses it
+  WorkloadsJsonCache workload_series_{store_, WorkloadSeriesJson};
+  // How long after a request for /api/v1/workloads/series the snapshots keep the series.
+  static constexpr std::chrono::minutes kSeriesKeptFor{5};
   HttpServer http_;
   // The ready probes, on io_ (after it, so that its sockets close first); fed each snapshot.
   std::unique_ptr<Prober> prober_;

@@ -22,6 +22,27 @@
 // image, namespace, pod and container where known, and the allowed container labels as
 // label_<x> (workload_info's); empty ({}) for a workload that has none.
 // Before the first snapshot the document is {"workloads":[]}.
+//
+// /api/v1/workloads/series: each workload's recent per-interval values, for the plots of the page
+// at / (http/dashboard.h), from the same snapshot:
+//
+// {"time": <unix s of the last value>, "interval_seconds": 1, "kept": true, "slots": 300,
+//  "covers": ["1m", "5m"],
+//  "workloads": [{"kind", "runtime", "id", "name",
+//                 "cpu_cores": [...], "memory_bytes": [...]}, ...]}
+//
+// The arrays are what the windows' plain ring holds (window.h): the last `slots` intervals at
+// most (fewer for a younger workload), oldest first, the last one at "time", element i at
+// time - (n - 1 - i) * interval_seconds; null where the interval has no value (a missed tick, a
+// counter reset, the first sample of an instance has no CPU rate). "memory_bytes" is the memory
+// the idle memory is taken from (the working set, else usage); the peak memory also counts the
+// kernel's watermarks between samples, so it may be above every value here. "covers" names the
+// windows whose whole span the arrays hold: the longer ones (1h by default) keep only packed,
+// per-minute sorted values, which have lost their order, so no per-second series exists for them.
+// Values are the windows' 16-bit codes decoded (relative error below 0.04%), to 5 significant
+// digits. Copying the series costs memory, so the snapshots keep them only while someone asks:
+// "kept" is false (and the arrays absent) for a snapshot taken before the first request of a
+// while; the next one has them.
 
 #include <functional>
 #include <memory>
@@ -36,6 +57,8 @@ namespace we {
 
 // The document for one snapshot. Pure.
 std::string WorkloadsJson(const Snapshot& snapshot);
+// The series document for one snapshot. Pure.
+std::string WorkloadSeriesJson(const Snapshot& snapshot);
 
 // The document for the store's newest snapshot, built on the first request for that snapshot and
 // shared by every later one until the next snapshot is published.
@@ -49,7 +72,9 @@ class WorkloadsJsonCache {
  public:
   using Done = std::function<void(std::shared_ptr<const std::string>)>;
 
-  explicit WorkloadsJsonCache(const SnapshotStore& store);
+  using Builder = std::function<std::string(const Snapshot&)>;
+  // `build` makes the document of a snapshot: WorkloadsJson, or WorkloadSeriesJson.
+  explicit WorkloadsJsonCache(const SnapshotStore& store, Builder build = WorkloadsJson);
   ~WorkloadsJsonCache();
   WorkloadsJsonCache(const WorkloadsJsonCache&) = delete;
   WorkloadsJsonCache& operator=(const WorkloadsJsonCache&) = delete;
@@ -66,6 +91,7 @@ class WorkloadsJsonCache {
 
  private:
   const SnapshotStore& store_;
+  Builder build_;
   mutable std::mutex mu_;
   std::weak_ptr<const Snapshot> of_;
   std::shared_ptr<const std::string> document_;

@@ -1,5 +1,7 @@
 #include "http/response.h"
 
+#include "http/dashboard.h"
+
 #include <array>
 #include <ctime>
 
@@ -25,36 +27,6 @@ Reply Owned(http::status status, std::string_view content_type, std::shared_ptr<
 Reply Owned(http::status status, std::string_view content_type, std::string text) {
   return Owned(status, content_type, std::make_shared<const std::string>(std::move(text)));
 }
-
-namespace {
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string LandingPage(std::string_view telemetry_path, bool workloads) {
   const std::string metrics = HtmlEscape(telemetry_path);
@@ -100,6 +72,11 @@ Response Finish(const Request& req, Reply reply) {
   if (reply.allow) res.set(http::field::allow, "GET, HEAD");
   if (reply.challenge) res.set(http::field::www_authenticate, "Basic");
   if (reply.retry_after) res.set(http::field::retry_after, "1");
+  if (!reply.content_security_policy.empty()) {
+    res.set("Content-Security-Policy", reply.content_security_policy);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+  }
   res.keep_alive(req.keep_alive() && !reply.close);
   res.body() = std::move(reply.body);
   res.prepare_payload();                                  // Content-Length from the body

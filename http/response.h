@@ -69,6 +69,9 @@ struct Reply {
   bool close = false;        // end the connection after this response
   bool challenge = false;    // add "WWW-Authenticate: Basic" (401)
   bool retry_after = false;  // add "Retry-After: 1" (503 at the password-check bound)
+  // Non-empty: this Content-Security-Policy (which must outlive the response), with nosniff and
+  // no-referrer (the page at /, http/dashboard.h).
+  std::string_view content_security_policy;
 };
 
 // A reply whose body is a string literal (or other text that outlives every response).
@@ -77,8 +80,9 @@ Reply Literal(http::status status, std::string_view text);
 Reply Owned(http::status status, std::string_view content_type, std::shared_ptr<const std::string> owner);
 Reply Owned(http::status status, std::string_view content_type, std::string text);
 
-// The landing page: links to the telemetry path, the health and readiness endpoints and, with
-// `workloads`, /api/v1/workloads.
+// The landing page of a server without /api/v1/workloads (with it, / is http/dashboard.h's page):
+// links to the telemetry path, the health and readiness endpoints and, with `workloads`,
+// /api/v1/workloads.
 std::string LandingPage(std::string_view telemetry_path, bool workloads);
 
 // Now, as an HTTP Date header value (RFC 9110 IMF-fixdate).

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "http/basic_auth.h"
+#include "http/dashboard.h"
 #include "http/server_core.h"
 #include "http/tls_context.h"
 
@@ -25,6 +26,7 @@ constexpr std::string_view kLandingPath = "/";
 constexpr std::string_view kHealthyPath = "/-/healthy";
 constexpr std::string_view kReadyPath = "/-/ready";
 constexpr std::string_view kWorkloadsPath = "/api/v1/workloads";
+constexpr std::string_view kSeriesPath = "/api/v1/workloads/series";
 
 }  // namespace
 
@@ -359,12 +361,26 @@ void HttpServer::Core::Metrics(const Request& req, std::function<void(Reply)> re
   });
 }
 
-void HttpServer::Core::Workloads(const Request&, std::function<void(Reply)> reply) {
-  handlers_.workloads_json([&io = io_, reply = std::move(reply)](std::shared_ptr<const std::string> doc) mutable {
+namespace {
+
+// A JSON document from `handler` (workloads_json or workload_series_json), answered on the loop.
+void ServeJson(asio::io_context& io, const std::function<void(HttpHandlers::WorkloadsDone)>& handler,
+               std::function<void(Reply)> reply) {
+  handler([&io, reply = std::move(reply)](std::shared_ptr<const std::string> doc) mutable {
     asio::post(io, [reply = std::move(reply), doc = std::move(doc)]() mutable {
       reply(Owned(http::status::ok, kJsonContentType, std::move(doc)));
     });
   });
+}
+
+}  // namespace
+
+void HttpServer::Core::WorkloadSeries(const Request&, std::function<void(Reply)> reply) {
+  ServeJson(io_, handlers_.workload_series_json, std::move(reply));
+}
+
+void HttpServer::Core::Workloads(const Request&, std::function<void(Reply)> reply) {
+  ServeJson(io_, handlers_.workloads_json, std::move(reply));
 }
 
 std::optional<Reply> HttpServer::Core::Route(const Request& req, Later* later) {
@@ -379,7 +395,7 @@ std::optional<Reply> HttpServer::Core::Route(const Request& req, Later* later) {
     reply.close = true;
     return reply;
   }
-  enum class Endpoint { kNone, kMetrics, kLanding, kHealthy, kReady, kWorkloads };
+  enum class Endpoint { kNone, kMetrics, kLanding, kHealthy, kReady, kWorkloads, kSeries };
   Endpoint endpoint = Endpoint::kNone;
   // The telemetry path is matched first, so it may even be "/".
   if (*path == options_.telemetry_path) {
@@ -392,6 +408,8 @@ std::optional<Reply> HttpServer::Core::Route(const Request& req, Later* later) {
     endpoint = Endpoint::kReady;
   } else if (*path == kWorkloadsPath && handlers_.workloads_json) {
     endpoint = Endpoint::kWorkloads;
+  } else if (*path == kSeriesPath && handlers_.workload_series_json) {
+    endpoint = Endpoint::kSeries;
   }
   if (endpoint == Endpoint::kNone) return Literal(http::status::not_found, "not found\n");
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
@@ -403,15 +421,22 @@ std::optional<Reply> HttpServer::Core::Route(const Request& req, Later* later) {
     case Endpoint::kMetrics:
       *later = &Core::Metrics;
       return std::nullopt;
-    case Endpoint::kLanding:
-      return Owned(http::status::ok, kHtmlContentType,
-                   LandingPage(options_.telemetry_path, static_cast<bool>(handlers_.workloads_json)));
+    case Endpoint::kLanding: {
+      if (!handlers_.workloads_json)
+        return Owned(http::status::ok, kHtmlContentType, LandingPage(options_.telemetry_path, false));
+      Reply page = Owned(http::status::ok, kHtmlContentType, DashboardPage(options_.telemetry_path));
+      page.content_security_policy = DashboardContentSecurityPolicy();
+      return page;
+    }
     case Endpoint::kHealthy:
       return Literal(http::status::ok, "OK\n");
     case Endpoint::kReady:
       return Ready() ? Literal(http::status::ok, "Ready\n") : Literal(http::status::service_unavailable, "Not ready\n");
     case Endpoint::kWorkloads:
       *later = &Core::Workloads;
+      return std::nullopt;
+    case Endpoint::kSeries:
+      *later = &Core::WorkloadSeries;
       return std::nullopt;
     case Endpoint::kNone:
       break;

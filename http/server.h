@@ -2,10 +2,13 @@
 // HttpServer: the daemon's HTTP side, Boost.Beast on the daemon's one Asio io_context.
 //
 //   <telemetry path>    the newest rendered exposition (gzip when the client accepts it)
-//   /                   an HTML landing page linking to the endpoints below
+//   /                   the page (http/dashboard.h) when workloads_json is set, else a page of
+//                       links to the endpoints below
 //   /-/healthy          200 "OK" while the process serves HTTP
 //   /-/ready            200 "Ready" after the first complete sample, else 503 "Not ready"
 //   /api/v1/workloads   JSON from HttpHandlers::workloads_json, 404 when that is unset
+//   /api/v1/workloads/series   JSON from HttpHandlers::workload_series_json, 404 when unset
+// Every path, the page and its JSON included, is behind the same TLS and basic auth (SetSecurity).
 //
 // A scrape only copies a pointer to the newest MetricsBody, which the metrics handler hands over
 // when it is ready (rendered on the renderer's thread, never on the loop); meanwhile every other
@@ -70,6 +73,9 @@ struct HttpHandlers {
   // once with it, from any thread, like `metrics` (built once per snapshot off the loop,
   // exposition/workloads_json.h); never null. Unset: that path answers 404.
   std::function<void(WorkloadsDone done)> workloads_json;
+  // The same for /api/v1/workloads/series (exposition/workloads_json.h), the page's plots.
+  // Has a default so that handler sets written before it need not name it.
+  std::function<void(WorkloadsDone done)> workload_series_json = nullptr;
 };
 
 struct HttpServerOptions {

@@ -138,6 +138,7 @@ class HttpServer::Core : public std::enable_shared_from_this<Core> {
   using Later = void (Core::*)(const Request& req, std::function<void(Reply)> reply);
   std::optional<Reply> Route(const Request& req, Later* later);
   void Workloads(const Request& req, std::function<void(Reply)> reply);
+  void WorkloadSeries(const Request& req, std::function<void(Reply)> reply);
   void Metrics(const Request& req, std::function<void(Reply)> reply);
   bool Ready();
   void LogRateLimited(std::size_t& count, std::chrono::steady_clock::time_point& last, std::string_view what);

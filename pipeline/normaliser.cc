@@ -121,6 +121,11 @@ void Normaliser::UpdateWindows(State& state, WorkloadView& view, double wall_now
     memory_peak = std::max(memory_peak.value_or(0), static_cast<double>(*mem.interval_peak_bytes));
   }
   state.windows->Add(state.slot, view.cpu_usage_cores, memory, memory_peak, scratch_);
+  if (keep_series_) {
+    state.windows->CopyRecent(&view.series.cpu_cores, &view.series.memory_bytes);
+  } else if (view.series.cpu_cores.capacity() != 0) {
+    view.series = WorkloadSeries{};  // nobody looks: free what a reused view held
+  }
 
   // Age of the workload; without a start time it counts as old (no lifetime mark used).
   const double age = view.sample.start_time_seconds ? wall_now - *view.sample.start_time_seconds : 1e300;

@@ -44,6 +44,11 @@ class Normaliser {
   void Update(std::vector<Sample>* samples, std::vector<WorkloadView>* views, Clock::time_point now,
               double wall_now = 0);
 
+  // Whether the next Updates copy each workload's recent values into WorkloadView::series (else
+  // they are left empty and their memory freed).
+  void set_keep_series(bool keep) { keep_series_ = keep; }
+  bool keep_series() const { return keep_series_; }
+
   size_t tracked() const { return states_.size(); }
   // Heap bytes held by every workload's windows.
   size_t window_bytes() const;
@@ -74,6 +79,7 @@ class Normaliser {
   std::string key_;              // scratch for look-ups
   std::vector<uint32_t> order_;  // the samples' indices in view order, kept: steady ticks need no sort
   uint64_t tick_ = 0;
+  bool keep_series_ = false;
 };
 
 }  // namespace we

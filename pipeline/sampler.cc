@@ -197,6 +197,8 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   // `samples` now holds the reused views' old buffers: the cgroup collector fills them next tick.
   cgroup_->Recycle(&samples);
   snap->windows = windows_;
+  snap->series_kept = windows_ != nullptr && normaliser_.keep_series();
+  snap->interval_seconds = std::chrono::duration<double>(interval_).count();
   snap->cgroup_layout = cgroup_layout_;
   snap->peak_source = PeakSource(snap->workloads, cgroup_layout_);
   snap->process = ReadProcessFigures(fs_, procfs_, ticks_per_second_, page_size_);
@@ -271,7 +273,9 @@ void Sampler::ScheduleNext() {
 
 void Sampler::RunTick() {
   if (!running_) return;
-  auto snap = pipeline_->Tick(std::chrono::steady_clock::now(), std::chrono::system_clock::now());
+  const auto now = std::chrono::steady_clock::now();
+  pipeline_->set_keep_series(now.time_since_epoch().count() < series_until_.load(std::memory_order_relaxed));
+  auto snap = pipeline_->Tick(now, std::chrono::system_clock::now());
   store_.Publish(std::move(snap));
   ready_.store(true, std::memory_order_release);
   if (on_publish_) on_publish_(settings_.interval);

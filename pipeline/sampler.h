@@ -92,6 +92,10 @@ class SamplingPipeline {
   std::shared_ptr<Snapshot> Tick(std::chrono::steady_clock::time_point now,
                                  std::chrono::system_clock::time_point wall_now);
 
+  // Whether the next ticks' snapshots keep each workload's recent per-interval values
+  // (WorkloadView::series, Snapshot::series_kept).
+  void set_keep_series(bool keep) { normaliser_.set_keep_series(keep); }
+
  private:
   // Collects from one source and records its status (duration, errors) in the snapshot.
   std::vector<Sample> Run(Collector& collector, Snapshot* snap);
@@ -149,6 +153,12 @@ class Sampler {
   using PublishHook = std::function<void(std::chrono::steady_clock::duration interval)>;
   void set_on_publish(PublishHook hook) { on_publish_ = std::move(hook); }
 
+  // Someone looks at the per-interval series (the page at /): snapshots keep them
+  // (WorkloadView::series) from the next tick until `until`, then free them. Any thread.
+  void WantSeries(std::chrono::steady_clock::time_point until) {
+    series_until_.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+  }
+
  private:
   void ScheduleNext();
   void RunTick();
@@ -163,6 +173,8 @@ class Sampler {
   std::chrono::steady_clock::time_point next_deadline_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> running_{false};
+  std::atomic<std::chrono::steady_clock::rep> series_until_{
+      std::chrono::steady_clock::time_point::min().time_since_epoch().count()};
   PublishHook on_publish_;
 };
 

@@ -26,6 +26,16 @@ enum class StartupState : uint8_t {
   kNeverSettled,  // its start left the windows before its CPU settled: it will not be timed
 };
 
+// A workload's recent per-interval values, as its windows' plain ring holds them
+// (WorkloadWindows::CopyRecent): WindowScale codes, oldest first, the last one this snapshot's;
+// WindowScale::kGap for a slot without a value. Empty unless the snapshot keeps series
+// (Snapshot::series_kept): copying them costs 4 bytes per slot per workload, paid only while
+// someone looks (Sampler::WantSeries).
+struct WorkloadSeries {
+  std::vector<uint16_t> cpu_cores;     // WindowScale::Cores()
+  std::vector<uint16_t> memory_bytes;  // WindowScale::Bytes(): the memory that feeds idle memory
+};
+
 // One workload as exported: the raw sample plus what the normaliser derived from it.
 struct WorkloadView {
   Sample sample;
@@ -41,6 +51,7 @@ struct WorkloadView {
   std::optional<double> ready_seconds;                    // start -> first successful response
   std::optional<double> probe_success;                    // 1 or 0: the last probe's result
   std::shared_ptr<const ProbeDurations> probe_durations;  // successful probes' response times
+  WorkloadSeries series;
 };
 
 struct CollectorStatus {
@@ -61,6 +72,8 @@ struct Snapshot {
   std::string peak_source;                          // where peak memory comes from, see README.md
   std::map<std::string, uint64_t> metadata_errors;  // unreadable runtime state files, by runtime
   std::map<std::string, uint64_t> opener_requests;  // by result; empty without an opener
+  bool series_kept = false;                         // WorkloadView::series are filled
+  double interval_seconds = 0;                      // the sampling interval
 };
 
 // Thread-safety: Publish and Get may be called from any thread.

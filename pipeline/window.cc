@@ -262,6 +262,18 @@ std::size_t WorkloadWindows::MemoryBytes() const {
          maxima_offset_.capacity() * sizeof(uint32_t) + cpu_chunks_.MemoryBytes() + memory_chunks_.MemoryBytes();
 }
 
+void WorkloadWindows::CopyRecent(std::vector<uint16_t>* cpu, std::vector<uint16_t>* memory) const {
+  cpu->clear();
+  memory->clear();
+  if (last_slot_ < 0) return;
+  const uint64_t last = static_cast<uint64_t>(last_slot_);
+  const uint64_t count = std::min<uint64_t>(layout_->ring, last + 1);
+  for (uint64_t s = last + 1 - count; s <= last; ++s) {
+    cpu->push_back(cpu_ring_[s % layout_->ring]);
+    memory->push_back(memory_ring_[s % layout_->ring]);
+  }
+}
+
 void WorkloadWindows::DropStartupHistory() {
   if (!startup_kept_) return;
   startup_kept_ = false;

@@ -151,6 +151,12 @@ class WorkloadWindows {
   void DropStartupHistory();
   int64_t last_slot() const { return last_slot_; }
 
+  // The plain ring's codes (WindowScale::Cores() for CPU, Bytes() for the memory that feeds the
+  // idle memory) of the last min(ring, last_slot + 1) slots, oldest first, the last one being
+  // last_slot's; kGap where a slot has no value. Replaces *cpu and *memory (their buffers kept).
+  // Exactly what the ring holds: the per-interval values of the last `ring` slots, no more.
+  void CopyRecent(std::vector<uint16_t>* cpu, std::vector<uint16_t>* memory) const;
+
   const WindowLayout& layout() const { return *layout_; }
   // Heap bytes this workload's windows hold.
   std::size_t MemoryBytes() const;

@@ -37,6 +37,7 @@ if [ "$mode" = test ]; then
     openssl apache2-utils        # certificates and a bcrypt hash (htpasswd) for the web security test
     clang libclang-rt-14-dev     # the ASan/UBSan unit suite and the libFuzzer targets (sanitize.sh)
     clang-format-14              # tests/format_test.sh: the C++ files as .clang-format says
+    chromium                     # headless, for the page at / (tests/e2e/page_browser_test.py)
   )
 fi
 

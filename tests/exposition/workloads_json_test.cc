@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "collectors/json.h"
+#include "pipeline/sampler.h"
 #include "test_util/fixture_snapshot.h"
 
 namespace we {
@@ -175,6 +176,89 @@ TEST(WorkloadsJsonCache, CurrentAsyncBuildsOnItsWorkerAndAnswersAtOnceWhenBuilt)
   Answer again = ask();
   EXPECT_EQ(again.doc, built.doc);
   EXPECT_EQ(again.thread, std::this_thread::get_id());
+  EXPECT_EQ(cache.builds(), 1u);
+}
+
+// The fixture host after `ticks` ticks one second apart, its snapshots keeping the series.
+std::shared_ptr<Snapshot> SnapshotWithSeries(int ticks) {
+  static RealFileSystem fs;
+  SamplerSettings settings;
+  settings.cgroupfs = std::string(WE_FIXTURES_DIR) + "/cgroup/v2";
+  settings.procfs = std::string(WE_FIXTURES_DIR) + "/proc";
+  settings.rootfs = std::string(WE_FIXTURES_DIR) + "/rootfs";
+  SamplingPipeline pipeline(fs, settings);
+  pipeline.set_keep_series(true);
+  std::chrono::steady_clock::time_point t0{};
+  std::chrono::system_clock::time_point wall{std::chrono::seconds(1764300000)};
+  std::shared_ptr<Snapshot> snap;
+  for (int i = 0; i < ticks; ++i) snap = pipeline.Tick(t0 + std::chrono::seconds(i), wall + std::chrono::seconds(i));
+  return snap;
+}
+
+TEST(WorkloadSeriesJson, NotKeptSaysSoAndHoldsNoWorkloads) {
+  auto snap = test_util::FixtureSnapshot();  // a sampler nobody asked for series
+  ASSERT_FALSE(snap->series_kept);
+  for (const WorkloadView& v : snap->workloads) EXPECT_TRUE(v.series.cpu_cores.empty());
+  const bj::value doc = ParseOrDie(WorkloadSeriesJson(*snap));
+  EXPECT_EQ(doc.at("kept"), false);
+  EXPECT_EQ(doc.at("time"), bj::value(1764300001));
+  EXPECT_EQ(doc.at("interval_seconds"), 1);
+  EXPECT_EQ(doc.at("slots"), 300);                       // the ring at the default windows and 1 s
+  EXPECT_EQ(doc.at("covers"), (bj::array{"1m", "5m"}));  // 1h keeps per-minute chunks only
+  EXPECT_TRUE(doc.at("workloads").as_array().empty());
+}
+
+TEST(WorkloadSeriesJson, EveryWorkloadsValuesOldestFirstWithNullForGaps) {
+  auto snap = SnapshotWithSeries(3);
+  ASSERT_TRUE(snap->series_kept);
+  const bj::value doc = ParseOrDie(WorkloadSeriesJson(*snap));
+  EXPECT_EQ(doc.at("kept"), true);
+  EXPECT_EQ(doc.at("time"), bj::value(1764300002));
+  const bj::array& workloads = doc.at("workloads").as_array();
+  ASSERT_EQ(workloads.size(), snap->workloads.size());
+  for (std::size_t i = 0; i < workloads.size(); ++i) {
+    const WorkloadView& v = snap->workloads[i];
+    const bj::object& w = workloads[i].as_object();
+    SCOPED_TRACE(v.sample.identity.name);
+    EXPECT_EQ(w.at("id"), bj::value(v.sample.identity.id));
+    EXPECT_EQ(w.at("kind"), bj::value(v.sample.identity.kind));
+    const bj::array& cpu = w.at("cpu_cores").as_array();
+    const bj::array& memory = w.at("memory_bytes").as_array();
+    ASSERT_EQ(cpu.size(), 3u);  // three ticks: three slots
+    ASSERT_EQ(memory.size(), 3u);
+    EXPECT_TRUE(cpu[0].is_null());  // the first sample of an instance has no rate
+    // The last value is the snapshot's own, within the code's error and the 5 digits.
+    if (v.cpu_usage_cores) {
+      ASSERT_TRUE(json::Number(&cpu[2]));
+      EXPECT_NEAR(*json::Number(&cpu[2]), *v.cpu_usage_cores, 1e-3 * *v.cpu_usage_cores + 1e-6);
+    }
+    const auto& m = v.sample.memory;
+    const std::optional<uint64_t> fed = m.working_set_bytes ? m.working_set_bytes : m.usage_bytes;
+    if (fed) {
+      ASSERT_TRUE(json::Number(&memory[2]));
+      EXPECT_NEAR(*json::Number(&memory[2]), static_cast<double>(*fed), 1e-3 * static_cast<double>(*fed) + 1);
+    } else {
+      EXPECT_TRUE(memory[2].is_null());
+    }
+  }
+}
+
+TEST(WorkloadSeriesJson, AHostileNameStaysValidJson) {
+  auto snap = SnapshotWithSeries(2);
+  ASSERT_FALSE(snap->workloads.empty());
+  snap->workloads[0].sample.identity.name = "<script>alert(\"x\")</script>'\xc3\xa9\n";
+  const bj::value doc = ParseOrDie(WorkloadSeriesJson(*snap));
+  EXPECT_EQ(doc.at("workloads").as_array()[0].at("name"), bj::value("<script>alert(\"x\")</script>'\xc3\xa9\n"));
+}
+
+TEST(WorkloadSeriesJson, TheCacheBuildsTheSeriesDocumentOncePerSnapshot) {
+  SnapshotStore store;
+  WorkloadsJsonCache cache(store, WorkloadSeriesJson);
+  std::shared_ptr<const Snapshot> snap = SnapshotWithSeries(2);
+  store.Publish(snap);
+  const auto first = cache.Current();
+  EXPECT_EQ(*first, WorkloadSeriesJson(*snap));
+  EXPECT_EQ(cache.Current(), first);
   EXPECT_EQ(cache.builds(), 1u);
 }
 

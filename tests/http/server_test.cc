@@ -1,4 +1,5 @@
 #include "http/server.h"
+#include "http/dashboard.h"
 #include "http/request.h"
 
 #include "exposition/every_family_snapshot.h"
@@ -99,6 +100,9 @@ class HttpServerTest : public ::testing::Test {
     if (install_workloads_) {
       handlers.workloads_json = [](HttpHandlers::WorkloadsDone done) {
         done(std::make_shared<const std::string>(R"({"workloads":[]})"));
+      };
+      handlers.workload_series_json = [](HttpHandlers::WorkloadsDone done) {
+        done(std::make_shared<const std::string>(R"({"kept":false,"workloads":[]})"));
       };
     }
     server_ = std::make_unique<HttpServer>(io_, std::move(options), std::move(handlers));
@@ -574,9 +578,35 @@ TEST_F(HttpServerTest, WorkloadsJsonHandler) {
   auto response = ExpectGet(200, "/api/v1/workloads");
   EXPECT_EQ(response.header("content-type"), "application/json");
   EXPECT_EQ(response.body, R"({"workloads":[]})");
-  auto landing = Get("/");
-  ASSERT_TRUE(landing);
-  EXPECT_THAT(landing->body, HasSubstr("href=\"/api/v1/workloads\""));
+  response = ExpectGet(200, "/api/v1/workloads/series");
+  EXPECT_EQ(response.header("content-type"), "application/json");
+  EXPECT_EQ(response.body, R"({"kept":false,"workloads":[]})");
+}
+
+TEST_F(HttpServerTest, WithWorkloadsTheRootIsThePageUnderItsContentSecurityPolicy) {
+  install_workloads_ = true;
+  HttpServerOptions options;
+  options.telemetry_path = "/m\"<x>";
+  Start(options);
+  auto page = ExpectGet(200, "/");
+  EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page.body, serving::DashboardPage("/m\"<x>"));
+  EXPECT_THAT(page.body, HasSubstr("href=\"/m&quot;&lt;x&gt;\""));
+  EXPECT_EQ(page.header("content-security-policy"), serving::DashboardContentSecurityPolicy());
+  EXPECT_EQ(page.header("x-content-type-options"), "nosniff");
+  // The query is the page's (its script reads it); the server serves the same document.
+  EXPECT_EQ(ExpectGet(200, "/?select=name%3D~web.*&group_by=label_app").body, page.body);
+  // Other responses carry no page policy.
+  EXPECT_EQ(ExpectGet(200, "/api/v1/workloads").header("content-security-policy"), "");
+}
+
+TEST_F(HttpServerTest, SeriesJsonIsServedOnlyWhenAHandlerIsSet) {
+  Start();
+  ExpectGet(404, "/api/v1/workloads/series");
+  // Without the workloads document the root stays a page of links, without a script.
+  auto landing = ExpectGet(200, "/");
+  EXPECT_THAT(landing.body, Not(HasSubstr("<script")));
+  EXPECT_EQ(landing.header("content-security-policy"), "");
 }
 
 TEST_F(HttpServerTest, AHandlerExceptionIsA500AndTheConnectionLivesOn) {
@@ -1066,6 +1096,7 @@ class HttpServerAuthTest : public HttpServerTest {
 TEST_F(HttpServerAuthTest, MissingOrWrongCredentialsGet401WithABasicChallenge) {
   SetBody(MakeBody("we_up 1\n"));
   SetReady(true);
+  install_workloads_ = true;  // the page and its JSON, behind the same credentials
   Start();
   Secure(HttpSecurity{nullptr, {{"alice", kAliceHash}}});
 
@@ -1083,7 +1114,7 @@ TEST_F(HttpServerAuthTest, MissingOrWrongCredentialsGet401WithABasicChallenge) {
     EXPECT_EQ(response->header("www-authenticate"), "Basic") << bad;
   }
   // Every path is behind it, the landing page and health included.
-  for (const char* path : {"/", "/-/healthy", "/-/ready", "/nope"}) {
+  for (const char* path : {"/", "/-/healthy", "/-/ready", "/nope", "/api/v1/workloads", "/api/v1/workloads/series"}) {
     response = Get(path);
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 401) << path;
@@ -1098,6 +1129,11 @@ TEST_F(HttpServerAuthTest, MissingOrWrongCredentialsGet401WithABasicChallenge) {
   response = GetAs(lower, "/-/healthy");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
+  for (const char* path : {"/", "/api/v1/workloads", "/api/v1/workloads/series"}) {
+    response = GetAs(Basic("alice:correct horse"), path);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200) << path;
+  }
 }
 
 TEST_F(HttpServerAuthTest, AVerifiedPasswordIsCachedAndBcryptNeverBlocksTheLoop) {

@@ -442,5 +442,35 @@ TEST(WorkloadWindowsTest, FirstQuietRunLooksPastTheRingUntilTheHistoryIsDropped)
   EXPECT_LE(windows.MemoryBytes() + 1900, with_history);
 }
 
+// The page's plots: the ring's values in slot order, oldest first, gaps kept, at most the ring.
+TEST(WorkloadWindowsTest, CopyRecentGivesTheRingOldestFirstWithItsGaps) {
+  auto layout = WindowLayout::Make({seconds(60), seconds(300), seconds(3600)}, seconds(1), 0.1);
+  ASSERT_EQ(layout->ring, 300u);
+  WorkloadWindows windows(layout);
+  QuantileScratch scratch;
+  std::vector<uint16_t> cpu, memory;
+  windows.CopyRecent(&cpu, &memory);
+  EXPECT_TRUE(cpu.empty());  // no slot yet
+  for (uint64_t slot = 0; slot < 10; ++slot) {
+    if (slot == 4) continue;  // a missed tick
+    windows.Add(slot, slot == 0 ? std::nullopt : std::optional<double>(0.5 * static_cast<double>(slot)),
+                1000.0 * static_cast<double>(slot + 1), std::nullopt, scratch);
+  }
+  windows.CopyRecent(&cpu, &memory);
+  ASSERT_EQ(cpu.size(), 10u);  // a young workload: its life so far
+  ASSERT_EQ(memory.size(), 10u);
+  EXPECT_EQ(cpu[0], WindowScale::kGap);  // no rate on the first sample
+  EXPECT_EQ(cpu[4], WindowScale::kGap);
+  EXPECT_EQ(memory[4], WindowScale::kGap);
+  EXPECT_NEAR(WindowScale::Cores().Decode(cpu[9]), 4.5, 4.5 * 1e-3);
+  EXPECT_NEAR(WindowScale::Bytes().Decode(memory[0]), 1000, 1);
+  EXPECT_NEAR(WindowScale::Bytes().Decode(memory[9]), 10000, 5);
+
+  for (uint64_t slot = 10; slot < 1000; ++slot) windows.Add(slot, 0.25, 2048, std::nullopt, scratch);
+  windows.CopyRecent(&cpu, &memory);
+  ASSERT_EQ(cpu.size(), 300u);  // the ring, no more
+  for (uint16_t code : cpu) EXPECT_NEAR(WindowScale::Cores().Decode(code), 0.25, 1e-3);
+}
+
 }  // namespace
 }  // namespace we
