@@ -376,12 +376,15 @@ TEST(FormatReport, TableSaysWhatEachFigureIsFromAndWhyOnesAreMissing) {
   EXPECT_NE(text.find("VM vs container (window 1h, mean per kind)"), std::string::npos) << text;
   EXPECT_NE(text.find("Selected 5 of 5 workloads."), std::string::npos);
   // The VM's 512 MiB from one workload, the containers' mean from 3 of 4.
-  EXPECT_NE(text.find("Idle memory (MiB)  512 (1; 1000 samples)    37.33 (3 of 4; 10-1000 samples)   -93%"),
+  // (The Metric column is as wide as its longest label, "krr memory request = limit (MiB)".)
+  EXPECT_NE(text.find("Idle memory (MiB)                 512 (1; 1000 samples)    37.33 (3 of 4; 10-1000 samples)   "
+                      "-93%"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("container  podman   - (0 of 1)"), std::string::npos) << text;
   EXPECT_NE(text.find("16m40s of 1h"), std::string::npos);
-  EXPECT_NE(text.find("container docker db: Idle memory (MiB), Peak memory (MiB): no memory usage file"),
+  EXPECT_NE(text.find("container docker db: Idle memory (MiB), Peak memory (MiB), VPA memory request (MiB), krr "
+                      "memory request = limit (MiB): no memory usage file"),
             std::string::npos)
       << text;
   // A line break in a name does not start a row.

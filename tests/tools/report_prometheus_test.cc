@@ -360,7 +360,7 @@ TEST(ParseReportArgs, PrometheusRangeAndEnd) {
   EXPECT_TRUE(a->from_prometheus);
   EXPECT_EQ(a->range.url, "https://prom:9090");
   EXPECT_EQ(a->range.range_seconds, 7 * 86400);
-  EXPECT_EQ(a->range.range_label, "7d");
+  EXPECT_EQ(a->range.range_label, "1w");  // FormatDuration's shortest form
   EXPECT_EQ(a->range.end_seconds, kEnd);
   EXPECT_TRUE(a->http.insecure);
 
