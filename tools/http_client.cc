@@ -50,7 +50,7 @@ std::string HandshakeError(SSL* ssl, const beast::error_code& ec) {
 struct Exchange {
   asio::io_context& io;
   const HttpGetOptions& options;
-  const std::function<std::optional<std::string>(const std::string&)>& fail;
+  const std::function<std::nullopt_t(const std::string&)>& fail;
   http::request<http::empty_body>& request;
 
   // Runs the loop until the pending operations end.
@@ -60,7 +60,7 @@ struct Exchange {
   }
 
   template <typename Stream>
-  std::optional<std::string> ReadAnswer(Stream& stream) {
+  std::optional<HttpAnswer> ReadAnswer(Stream& stream) {
     beast::error_code ec;
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
@@ -83,12 +83,9 @@ struct Exchange {
                   (location == response.end() ? std::string("(no Location)") : std::string(location->value())) +
                   " (HTTP " + std::to_string(status) + "); redirects are not followed");
     }
-    if (status != 200) {
-      std::string what = "HTTP " + std::to_string(status) + " " + std::string(response.reason());
-      if (status == 401) what += " (check --user and --password-file)";
-      return fail(what);
-    }
-    return std::move(parser.release().body());
+    HttpAnswer answer{status, std::string(response.reason()), {}};
+    answer.body = std::move(parser.release().body());
+    return answer;
   }
 };
 
@@ -158,12 +155,25 @@ std::string BasicAuthorization(const std::string& user, const std::string& passw
 
 std::optional<std::string> HttpGet(const std::string& url, const std::string& target, const HttpGetOptions& options,
                                    std::string* error) {
+  auto answer = HttpFetch(url, target, options, error);
+  if (!answer) return std::nullopt;
+  if (answer->status != 200) {
+    auto parsed = ParseHttpUrl(url, error);
+    *error = (parsed->tls ? "https://" : "http://") + parsed->authority + target + ": HTTP " +
+             std::to_string(answer->status) + " " + answer->reason;
+    if (answer->status == 401) *error += " (check --user and --password-file)";
+    return std::nullopt;
+  }
+  return std::move(answer->body);
+}
+
+std::optional<HttpAnswer> HttpFetch(const std::string& url, const std::string& target, const HttpGetOptions& options,
+                                    std::string* error) {
   auto parsed = ParseHttpUrl(url, error);
   if (!parsed) return std::nullopt;
   const HttpUrl& u = *parsed;
   const std::string where = (u.tls ? "https://" : "http://") + u.authority + target;
-  const std::function<std::optional<std::string>(const std::string&)> fail =
-      [&](const std::string& what) -> std::optional<std::string> {
+  const std::function<std::nullopt_t(const std::string&)> fail = [&](const std::string& what) -> std::nullopt_t {
     *error = where + ": " + what;
     return std::nullopt;
   };

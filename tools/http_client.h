@@ -51,4 +51,17 @@ std::string BasicAuthorization(const std::string& user, const std::string& passw
 std::optional<std::string> HttpGet(const std::string& url, const std::string& target, const HttpGetOptions& options,
                                    std::string* error);
 
+// An answer that is not a redirect, whatever its status: for servers whose errors carry a body
+// worth reading (Prometheus' {"status":"error","error":...} with 400, 422 or 503).
+struct HttpAnswer {
+  unsigned status = 0;
+  std::string reason;
+  std::string body;
+};
+
+// As HttpGet, but any status but 3xx is an answer; `error` only for what HttpGet reports beyond
+// the status (no connection, TLS, a deadline, a redirect).
+std::optional<HttpAnswer> HttpFetch(const std::string& url, const std::string& target, const HttpGetOptions& options,
+                                    std::string* error);
+
 }  // namespace we

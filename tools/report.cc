@@ -1,9 +1,14 @@
 #include "tools/report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -15,6 +20,9 @@ namespace we {
 const char* const kReportUsage =
     "usage: workload_exporter report [options]\n"
     "  --url URL               the daemon, http://host:port or https://host:port (default http://localhost:9746)\n"
+    "  --prometheus URL        instead: Prometheus (http[s]://host:port[/path]), over --range\n"
+    "  --range DURATION        with --prometheus: the range, e.g. 24h or 7d\n"
+    "  --end TIME              with --prometheus: the range's end, RFC 3339 or Unix seconds (default now)\n"
     "  --format FORMAT         table (default), markdown, json or csv\n"
     "  --select EXPR           keep workloads whose label matches: key=value, key!=value (globs: name=web*),\n"
     "                          key=~regex, key!~regex; keys name, id, runtime, kind, image, namespace, pod,\n"
@@ -46,6 +54,52 @@ std::optional<std::string> FetchWorkloadsJson(const std::string& url, const Http
   return HttpGet(url, "/api/v1/workloads", options, error);
 }
 
+std::optional<double> ParseReportTime(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (text.find_first_not_of("0123456789.") == std::string::npos) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (*end != '\0' || !std::isfinite(v)) return std::nullopt;
+    return v;
+  }
+  // YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM); 't' and ' ' for 'T', 'z' for 'Z' as RFC 3339 allows.
+  int year, month, day, hour, minute, second, used = 0;
+  char sep;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &year, &month, &day, &sep, &hour, &minute, &second,
+                  &used) != 7 ||
+      used != 19 || (sep != 'T' && sep != 't' && sep != ' ')) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  std::size_t at = 19;
+  double fraction = 0;
+  if (at < text.size() && text[at] == '.') {
+    const std::size_t digits = text.find_first_not_of("0123456789", at + 1);
+    if (digits == at + 1) return std::nullopt;
+    fraction = std::strtod(text.substr(at, (digits == std::string::npos ? text.size() : digits) - at).c_str(), nullptr);
+    at = digits == std::string::npos ? text.size() : digits;
+  }
+  const std::string zone = text.substr(at);
+  int offset = 0;
+  if (zone == "Z" || zone == "z") {
+    offset = 0;
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' &&
+             std::isdigit(static_cast<unsigned char>(zone[1])) && std::isdigit(static_cast<unsigned char>(zone[2])) &&
+             std::isdigit(static_cast<unsigned char>(zone[4])) && std::isdigit(static_cast<unsigned char>(zone[5]))) {
+    offset = (std::stoi(zone.substr(1, 2)) * 60 + std::stoi(zone.substr(4, 2))) * 60 * (zone[0] == '-' ? -1 : 1);
+  } else {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<double>(timegm(&tm)) + fraction - offset;
+}
+
 namespace {
 
 // The password file's text without one trailing newline ("\n" or "\r\n").
@@ -75,7 +129,7 @@ std::optional<ReportArgs> ParseReportArgs(const std::vector<std::string>& args, 
     return std::nullopt;
   };
   std::string password_file, group_by, group_pattern;
-  bool group_by_given = false;
+  bool group_by_given = false, url_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], value;
     bool has_value = false;
@@ -94,9 +148,10 @@ std::optional<ReportArgs> ParseReportArgs(const std::vector<std::string>& args, 
       out.http.insecure = true;
       continue;
     }
-    static const char* const kWithValue[] = {"--url",           "--format",  "--select",          "--group-by",
-                                             "--group-pattern", "--compare", "--ca-file",         "--user",
-                                             "--password-file", "--timeout", "--connect-timeout", "--read-timeout"};
+    static const char* const kWithValue[] = {
+        "--url",  "--format",        "--select",  "--group-by",        "--group-pattern", "--compare",    "--ca-file",
+        "--user", "--password-file", "--timeout", "--connect-timeout", "--read-timeout",  "--prometheus", "--range",
+        "--end"};
     if (std::find(std::begin(kWithValue), std::end(kWithValue), a) == std::end(kWithValue)) {
       return fail("unknown argument \"" + args[i] + "\"");
     }
@@ -115,6 +170,21 @@ std::optional<ReportArgs> ParseReportArgs(const std::vector<std::string>& args, 
     };
     if (a == "--url") {
       out.url = value;
+      url_given = true;
+    } else if (a == "--prometheus") {
+      out.from_prometheus = true;
+      out.range.url = value;
+    } else if (a == "--range") {
+      const auto d = ParseDuration(value);
+      if (!d || d->count() < 1000)
+        return fail("--range must be a duration of at least 1s such as 24h, got \"" + value + "\"");
+      out.range.range_seconds = std::chrono::duration<double>(*d).count();
+      out.range.range_label = FormatDuration(*d);
+    } else if (a == "--end") {
+      const auto t = ParseReportTime(value);
+      if (!t) return fail("--end must be RFC 3339 (2026-12-03T12:00:00Z) or Unix seconds, got \"" + value + "\"");
+      out.range.end_seconds = *t;
+      out.end_given = true;
     } else if (a == "--format") {
       if (!IsReportFormat(value)) return fail("--format must be table, markdown, json or csv, got \"" + value + "\"");
       out.report.format = value;
@@ -167,12 +237,22 @@ std::optional<ReportArgs> ParseReportArgs(const std::vector<std::string>& args, 
     out.report.grouping.pattern_text = group_pattern;
   }
 
+  // Where from: the daemon, or Prometheus over a range.
+  if (out.from_prometheus) {
+    if (url_given) return fail("--url and --prometheus exclude each other: the report reads one of them");
+    if (out.range.range_seconds == 0) return fail("--prometheus needs --range, e.g. --range 24h");
+  } else if (out.range.range_seconds != 0 || out.end_given) {
+    return fail(std::string(out.end_given ? "--end" : "--range") + " is for --prometheus");
+  }
+  const std::string& server = out.from_prometheus ? out.range.url : out.url;
+  const char* server_flag = out.from_prometheus ? "--prometheus" : "--url";
+
   // The client: TLS options only for https, both halves of basic auth or neither.
-  auto url = ParseHttpUrl(out.url, error);
-  if (!url) return fail("--url " + *error);
+  auto url = ParseHttpUrl(server, error);
+  if (!url) return fail(std::string(server_flag) + " " + *error);
   if (!url->tls && (!out.http.ca_file.empty() || out.http.insecure)) {
-    return fail(std::string(out.http.insecure ? "--insecure" : "--ca-file") + " is for https URLs, and --url is " +
-                out.url);
+    return fail(std::string(out.http.insecure ? "--insecure" : "--ca-file") + " is for https URLs, and " + server_flag +
+                " is " + server);
   }
   if (out.http.insecure && !out.http.ca_file.empty()) return fail("--insecure and --ca-file exclude each other");
   if (out.http.user.empty() != password_file.empty()) {
@@ -199,7 +279,13 @@ int RunReport(const std::vector<std::string>& args) {
     std::fputs(kReportUsage, stdout);
     return 0;
   }
-  const auto body = FetchWorkloadsJson(parsed->url, parsed->http, &error);
+  if (parsed->from_prometheus && !parsed->end_given) {
+    parsed->range.end_seconds =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+  const auto body = parsed->from_prometheus
+                        ? FetchPrometheusWorkloadsJson(parsed->range, parsed->report.selectors, parsed->http, &error)
+                        : FetchWorkloadsJson(parsed->url, parsed->http, &error);
   if (!body) {
     std::fprintf(stderr, "workload_exporter report: %s\n", error.c_str());
     return 1;

@@ -1,6 +1,7 @@
 #pragma once
 // `workload_exporter report`: what chosen workloads cost at rest and at their peak, VM against
-// container, read from a running daemon's /api/v1/workloads (the same snapshot as /metrics):
+// container, and what to size them at, read from a running daemon's /api/v1/workloads (the same
+// snapshot as /metrics), or from Prometheus over any range (--prometheus, report_prometheus.h):
 //
 //   | Metric | VM | Container | Difference |          (per group with --group-by / --compare)
 //
@@ -16,6 +17,7 @@
 
 #include "tools/http_client.h"
 #include "tools/report_model.h"
+#include "tools/report_prometheus.h"
 #include "tools/report_select.h"
 
 namespace we {
@@ -40,6 +42,11 @@ std::optional<std::string> FetchWorkloadsJson(const std::string& url, const Http
 // The command line after "report", understood.
 struct ReportArgs {
   std::string url = "http://localhost:9746";
+  // --prometheus URL --range D [--end TIME]: the report from Prometheus (report_prometheus.h)
+  // instead of the daemon at `url`; `range.end_seconds` is 0 until RunReport takes the time.
+  bool from_prometheus = false;
+  PrometheusRange range;
+  bool end_given = false;
   HttpGetOptions http;  // with the password read from --password-file
   ReportOptions report;
   bool help = false;
@@ -48,6 +55,10 @@ struct ReportArgs {
 // Parses the arguments and reads --password-file (one trailing newline stripped). nullopt with
 // `error` naming the argument (or the file) for a usage error.
 std::optional<ReportArgs> ParseReportArgs(const std::vector<std::string>& args, std::string* error);
+
+// --end: RFC 3339 ("2026-12-03T12:00:00Z", "...+01:00", fractions of a second allowed) or Unix
+// seconds ("1764763200"). Pure.
+std::optional<double> ParseReportTime(const std::string& text);
 
 // The usage text, with every option.
 extern const char* const kReportUsage;

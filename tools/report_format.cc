@@ -128,12 +128,21 @@ std::string Heading(const std::string& text, bool markdown) {
 std::string TextReport(const ReportModel& m, bool md) {
   const std::string window = m.window.empty() ? "no" : m.window;
   std::string out = md ? "## VM vs container" : "VM vs container";
-  out += " (window " + window + ", mean per kind)\n\n";
-  out += "Figures are the daemon's " + window +
-         " window (idle and peak as README.md's \"Idle and peak\" defines them; startup per workload). Each cell is "
-         "the mean over the workloads that have the figure: (n) of them, or (n of m) when the other m - n have none "
-         "(why: below), and how many samples the window held for each. COVERS is how much of the window a workload "
-         "has lived.\n";
+  out += " (" + std::string(m.source.empty() ? "window " : "range ") + window + ", mean per kind)\n\n";
+  out += m.source.empty() ? "Figures are the daemon's " + window +
+                                " window (idle and peak as README.md's \"Idle and peak\" defines them; startup per "
+                                "workload)."
+                          : "Figures are " + m.source + ".";
+  out +=
+      " Each cell is "
+      "the mean over the workloads that have the figure: (n) of them, or (n of m) when the other m - n have none "
+      "(why: below), and how many samples the window held for each. COVERS is how much of the window a workload "
+      "has lived.\n";
+  out +=
+      "Sizing: the requests the Kubernetes VPA recommender would set (CPU p90 of per-interval usage, memory p90 of "
+      "daily peaks, each +15%, at least 25 mCPU and 250 MiB; no limits of its own: it scales existing ones in "
+      "proportion) and krr's simple strategy (CPU request p95, no CPU limit; memory request = limit = peak +15%; "
+      "from 100 data points), from per-second samples (README.md, \"Sizing\").\n";
   out += "Selected " + std::to_string(m.workloads.size()) + " of " + std::to_string(m.total) + " workloads";
   if (!m.selectors.empty()) out += " (" + Joined(m.selectors, ", ") + ")";
   out += ".";
@@ -160,10 +169,11 @@ std::string TextReport(const ReportModel& m, bool md) {
 
   if (!grouped) {
     out += "\n" + Heading("By runtime", md);
-    Rows runtimes = {{"KIND", "RUNTIME", "STARTUP (s)", "IDLE MEM (MiB)", "PEAK MEM (MiB)", "IDLE CPU", "PEAK CPU"}};
+    Rows runtimes = {{"KIND", "RUNTIME"}};
+    for (std::size_t i = 0; i < kMeasuredFigures; ++i) runtimes[0].push_back(kFigures[i].column);
     for (const RuntimeLine& r : m.runtimes) {
       std::vector<std::string> row = {r.kind, r.runtime};
-      for (const Cell& c : r.cells) row.push_back(CellText(c));
+      for (std::size_t i = 0; i < kMeasuredFigures; ++i) row.push_back(CellText(r.cells[i]));
       runtimes.push_back(std::move(row));
     }
     out += Table(runtimes, md);
@@ -172,19 +182,22 @@ std::string TextReport(const ReportModel& m, bool md) {
   out += "\n" + Heading("Workloads", md);
   Rows workloads = {{"KIND", "RUNTIME", "NAME"}};
   if (grouped) workloads[0].push_back("GROUP");
-  for (const char* h :
-       {"AGE", "COVERS", "SAMPLES", "STARTUP (s)", "IDLE MEM (MiB)", "PEAK MEM (MiB)", "IDLE CPU", "PEAK CPU"}) {
-    workloads[0].push_back(h);
-  }
+  for (const char* h : {"AGE", "COVERS", "SAMPLES"}) workloads[0].push_back(h);
+  for (std::size_t i = 0; i < kMeasuredFigures; ++i) workloads[0].push_back(kFigures[i].column);
+  Rows sizing = {{"KIND", "RUNTIME", "NAME"}};
+  for (std::size_t i = kMeasuredFigures; i < kFigureCount; ++i) sizing[0].push_back(kFigures[i].column);
   std::string missing;
   for (const WorkloadLine& w : m.workloads) {
     std::vector<std::string> row = {w.kind, w.runtime, w.name};
+    std::vector<std::string> sizing_row = row;
     if (grouped) row.push_back(w.groups.empty() ? "-" : Joined(w.groups, ", "));
     row.push_back(Seconds(w.age_seconds));
     row.push_back(w.covered_seconds ? Seconds(w.covered_seconds) + " of " + m.window : "-");
     row.push_back(Count(w.samples));
-    for (const auto& v : w.figures) row.push_back(Number(v));
+    for (std::size_t i = 0; i < kFigureCount; ++i)
+      (i < kMeasuredFigures ? row : sizing_row).push_back(Number(w.figures[i]));
     workloads.push_back(std::move(row));
+    sizing.push_back(std::move(sizing_row));
     // Why, per reason: "startup time (s): too young ...".
     std::map<std::string, std::vector<std::string>> by_reason;
     for (std::size_t i = 0; i < kFigureCount; ++i) {
@@ -197,6 +210,7 @@ std::string TextReport(const ReportModel& m, bool md) {
     }
   }
   out += Table(workloads, md);
+  out += "\n" + Heading("Sizing per workload", md) + Table(sizing, md);
   if (!missing.empty()) out += "\n" + Heading("Why figures are missing", md) + missing;
   return out;
 }
@@ -272,7 +286,8 @@ std::string JsonReport(const ReportModel& m) {
     row["missing"] = std::move(missing);
     workloads.emplace_back(std::move(row));
   }
-  return json::Serialize(bj::object{{"window", m.window},
+  return json::Serialize(bj::object{{"source", m.source},
+                                    {"window", m.window},
                                     {"time", json::Figure(m.time)},
                                     {"total", m.total},
                                     {"selected", m.workloads.size()},

@@ -7,7 +7,7 @@
 //   table     aligned columns for a terminal; control characters in names shown as \xNN
 //   markdown  GitHub tables; '|' and '\' in cells escaped, so every row has the header's cells
 //   json      one object through Boost.JSON (any name stays valid JSON):
-//             {"window", "time", "total", "selected", "selectors", "grouping", "ungrouped",
+//             {"source", "window", "time", "total", "selected", "selectors", "grouping", "ungrouped",
 //              "kinds": {"<figure>": {"vm": n|null, "container": n|null}},  (every selected workload)
 //              "groups": [{"group", "figures": {"<figure>": {"vm": {"mean", "workloads",
 //                          "with_figure", "samples_min", "samples_max", "missing": {"<why>": n}},
@@ -17,7 +17,9 @@
 //              "workloads": [{"kind", "runtime", "id", "name", "groups", "age_seconds",
 //                             "covered_seconds", "samples", "<figure>": n|null,
 //                             "missing": {"<figure>": why}}]}
-//             Figures are in the table's units (MiB for memory, cores, seconds).
+//             Figures are in the table's units (MiB for memory, cores, seconds); the sizing
+//             figures (report_sizing.h) are figures like the others: vpa_cpu_request_cores,
+//             vpa_memory_request_bytes, krr_cpu_request_cores, krr_memory_bytes.
 //   csv       RFC 4180 (CRLF, fields quoted where needed), one row per figure of each cell:
 //             section,group,kind,runtime,name,figure,value,with_figure,workloads,window,
 //             samples_min,samples_max,missing

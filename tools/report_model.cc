@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <string>
 #include <tuple>
 
 #include "config/duration.h"
+#include "tools/report_sizing.h"
 
 namespace we {
 namespace {
@@ -37,7 +40,7 @@ std::string WhyMissing(const bj::value& w, const FigureDef& f, const std::string
     return "not timed: it had started before the daemon saw it, or never settled";
   }
   if (json::Find(w, {"windows", window}) == nullptr) return "no " + window + " window in the daemon's answer";
-  const bool cpu = std::string_view(f.key).starts_with("cpu_");
+  const bool cpu = std::string_view(f.key).find("cpu_") != std::string_view::npos;
   if (cpu) {
     return json::Number(json::Find(w, {"cpu_usage_cores"}))
                ? "no CPU sample in the window yet"
@@ -69,6 +72,54 @@ std::optional<double> SamplesOf(const WorkloadLine& line, std::size_t i) {
   return kFigures[i].windowed ? line.samples : std::nullopt;
 }
 
+// A sizing figure of one window (report_sizing.h), in the document's unit; nullopt with `why`
+// when the window has what the figure needs but the tool would not recommend from it, or ""
+// when an input is absent for the measured figure's reasons.
+std::optional<double> Sizing(const FigureDef& f, const bj::value* window, double window_seconds, std::string* why) {
+  const auto in = [&](std::string_view key) { return json::Number(json::Find(window, {key})); };
+  const std::string_view key = f.key;
+  // krr's data points: the window's samples (Prometheus: values scraped, its memory's own count).
+  auto points = in("samples");
+  if (key == "krr_memory_bytes" && in("memory_samples")) points = in("memory_samples");
+  auto few_points = [&](std::optional<double> result, std::optional<double> input) {
+    if (!result && input && points) {
+      *why = "krr needs " + std::to_string(static_cast<int>(SizingConstants::kKrrPointsRequired)) +
+             " data points, the window holds " + std::to_string(std::llround(*points));
+    }
+    return result;
+  };
+  if (key == "vpa_cpu_request_cores") {
+    const auto p90 = in("cpu_p90_cores");
+    if (!p90 && in("cpu_peak_cores")) {
+      *why =
+          "the daemon's windows keep the idle quantile and the peak, not the p90 of per-interval CPU "
+          "(report --prometheus has it)";
+    }
+    return VpaCpuRequest(p90);
+  }
+  if (key == "krr_cpu_request_cores") {
+    const auto p95 = in("cpu_p95_cores");
+    if (!p95 && in("cpu_peak_cores")) {
+      *why =
+          "the daemon's windows keep the idle quantile and the peak, not the p95 of per-interval CPU "
+          "(report --prometheus has it)";
+      return std::nullopt;
+    }
+    return few_points(KrrCpuRequest(p95, points), p95);
+  }
+  if (key == "vpa_memory_request_bytes") {
+    auto p90 = in("memory_daily_peak_p90_bytes");
+    // A window of up to a day holds one day's peak (or less of one): its peak.
+    if (!p90 && window_seconds <= SizingConstants::kDaySeconds) p90 = in("memory_peak_bytes");
+    return VpaMemoryRequest(p90);
+  }
+  if (key == "krr_memory_bytes") {
+    const auto peak = in("memory_peak_bytes");
+    return few_points(KrrMemory(peak, points), peak);
+  }
+  return std::nullopt;
+}
+
 bool NameMatches(const std::string& pattern, const std::string& name) {
   Selector s;
   s.key = "name";
@@ -80,11 +131,15 @@ bool NameMatches(const std::string& pattern, const std::string& name) {
 }  // namespace
 
 const FigureDef kFigures[kFigureCount] = {
-    {"Startup time (s)", "startup_seconds", 1, false},
-    {"Idle memory (MiB)", "memory_idle_bytes", 1.0 / (1 << 20), true},
-    {"Peak memory (MiB)", "memory_peak_bytes", 1.0 / (1 << 20), true},
-    {"Idle CPU (cores)", "cpu_idle_cores", 1, true},
-    {"Peak CPU (cores)", "cpu_peak_cores", 1, true},
+    {"Startup time (s)", "startup_seconds", 1, false, false, "STARTUP (s)"},
+    {"Idle memory (MiB)", "memory_idle_bytes", 1.0 / (1 << 20), true, false, "IDLE MEM (MiB)"},
+    {"Peak memory (MiB)", "memory_peak_bytes", 1.0 / (1 << 20), true, false, "PEAK MEM (MiB)"},
+    {"Idle CPU (cores)", "cpu_idle_cores", 1, true, false, "IDLE CPU"},
+    {"Peak CPU (cores)", "cpu_peak_cores", 1, true, false, "PEAK CPU"},
+    {"VPA CPU request (cores)", "vpa_cpu_request_cores", 1, true, true, "VPA CPU REQ"},
+    {"VPA memory request (MiB)", "vpa_memory_request_bytes", 1.0 / (1 << 20), true, true, "VPA MEM REQ (MiB)"},
+    {"krr CPU request (cores)", "krr_cpu_request_cores", 1, true, true, "KRR CPU REQ"},
+    {"krr memory request = limit (MiB)", "krr_memory_bytes", 1.0 / (1 << 20), true, true, "KRR MEM REQ=LIM (MiB)"},
 };
 
 const char* const kComparedKinds[2] = {"vm", "container"};
@@ -141,6 +196,7 @@ std::optional<ReportModel> BuildReportModel(const std::string& text, const std::
   }
   ReportModel model;
   model.time = json::Number(json::Find(*doc, {"time"}));
+  model.source = std::string(json::String(json::Find(*doc, {"source"})).value_or(""));
   for (const Selector& s : selectors) model.selectors.push_back(s.text);
 
   // The longest window holds the figures; the shortest decides when startup is timed.
@@ -188,11 +244,16 @@ std::optional<ReportModel> BuildReportModel(const std::string& text, const std::
       if (!model.window.empty()) line.covered_seconds = std::min(*line.age_seconds, model.window_seconds);
     }
     line.samples = json::Number(json::Find(w, {"windows", model.window, "samples"}));
+    const bj::value* window = json::Find(w, {"windows", model.window});
     for (const FigureDef& f : kFigures) {
-      const bj::value* v = f.windowed ? json::Find(w, {"windows", model.window, f.key}) : json::Find(w, {f.key});
-      const auto n = json::Number(v);
+      std::string why;
+      const auto n = f.sizing     ? Sizing(f, window, model.window_seconds, &why)
+                     : f.windowed ? json::Number(json::Find(window, {f.key}))
+                                  : json::Number(json::Find(w, {f.key}));
+      if (const auto told = json::String(json::Find(w, {"why_missing", f.key})); !n && told) why = *told;
+      if (!n && why.empty()) why = WhyMissing(w, f, model.window, line.age_seconds, shortest, shortest_seconds);
       line.figures.push_back(n ? std::optional<double>(*n * f.scale) : std::nullopt);
-      line.missing.push_back(n ? "" : WhyMissing(w, f, model.window, line.age_seconds, shortest, shortest_seconds));
+      line.missing.push_back(n ? "" : why);
     }
 
     // The groups this workload is in.

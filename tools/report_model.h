@@ -13,6 +13,17 @@
 // old to send one leaves the report to guess from the workload's age), and for windowed figures
 // whether the workload has a CPU rate or a memory reading at all.
 //
+// Sizing (report_sizing.h) is four more figures per workload, computed from the same window:
+// the VPA's CPU and memory request and krr simple's CPU request and memory request (= limit).
+// Their inputs are the window's cpu_p90_cores, cpu_p95_cores, memory_daily_peak_p90_bytes and
+// memory_peak_bytes, with samples as krr's data points; a window of up to a day has one daily
+// peak, its peak. The daemon's windows hold no CPU percentiles (only the idle quantile and the
+// peak), so from a live daemon the CPU recommendations are absent and say so; a document built
+// from Prometheus (report_prometheus.h) has them.
+// A document may say itself why a figure is absent ("why_missing": {"<key>": "why"} on a
+// workload) and what its figures are ("source": "Prometheus ... over 24h ending ..."): the
+// documents built from Prometheus do.
+//
 // Thread-safety: every function is pure.
 
 #include <map>
@@ -32,9 +43,12 @@ struct FigureDef {
   const char* key;    // in the document's window object, or top level when not windowed
   double scale;       // document unit -> the table's (bytes -> MiB)
   bool windowed;
+  bool sizing;         // computed by report_sizing.h from the window's figures
+  const char* column;  // the per-workload tables' header: "IDLE MEM (MiB)"
 };
-extern const FigureDef kFigures[5];
-constexpr std::size_t kFigureCount = 5;
+constexpr std::size_t kFigureCount = 9;
+constexpr std::size_t kMeasuredFigures = 5;  // the first five; then the sizing ones
+extern const FigureDef kFigures[kFigureCount];
 
 // The kinds compared side by side, in column order.
 extern const char* const kComparedKinds[2];  // "vm", "container"
@@ -96,6 +110,7 @@ struct WorkloadLine {
 };
 
 struct ReportModel {
+  std::string source;  // what the figures are, when the document says ("" for a daemon's)
   std::string window;  // the longest window's label, "" when the document has none
   double window_seconds = 0;
   std::optional<double> time;  // of the snapshot, Unix seconds

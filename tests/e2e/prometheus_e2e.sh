@@ -37,6 +37,10 @@
 #    memory pending, nothing for the unconstrained figures or the VM's guest memory statistics),
 #    and the "Containers vs VMs" ratios must each return a value.
 #
+# 5. `workload_exporter report --prometheus` over the range Prometheus holds (once the containers
+#    have 105 s of scrapes, for krr's 100 data points) must list the test's containers and VMs with
+#    the figures the daemon's /metrics serves, within the tolerances stated where it is checked.
+#
 # Environment: WE_E2E_WAIT (seconds, default 40), WE_E2E_VM_WAIT (default 60), WE_E2E_KEEP=1
 # (keep the temporary directory).
 #
@@ -369,6 +373,7 @@ for ((i = 0; i < 100; i++)); do
 done
 ((i < 100)) || fail "Prometheus has not scraped the daemon after 20 s"
 log "Prometheus scrapes the daemon"
+prom_scraping_since=$SECONDS
 
 # ------------------------------------------------------------------------------------ workloads
 busy_id=$(random_hex 64)
@@ -399,6 +404,7 @@ spawn_in busy_memory 'printf -v x "%*s" 67108864 ""; read -r _ <>"'"$work/hold"'
 spawn_in oom 'sleep 3; printf -v x "%*s" 209715200 ""; read -r _ <>"'"$work/hold"'"' "${oom_dirs[@]}"
 disown "${pids[-1]}" # its death by SIGKILL is expected: no job report (cleanup still stops it by PID)
 spawn_in bad_utf8 'exec sleep 3600' "${bad_utf8_dirs[@]}"
+containers_started=$SECONDS
 log "containers: busy $busy_name (cpu limit: $have_cpu_limit, memory limit: $have_mem_limit), oom $oom_name, in ${busy_dirs[*]%/docker-*} (PSI: $have_psi)"
 
 # A bare QEMU: no disk, the firmware finds nothing to boot and waits; a VM from /proc only.
@@ -560,21 +566,27 @@ requirement() {
     echo mem_limit
   elif [[ $e =~ pressure ]]; then
     echo psi
+  elif [[ $e =~ '>= 100' ]]; then
+    echo points100 # krr's rules: nothing from fewer than 100 samples
   else
     echo none
   fi
 }
-declare -A have=([none]=1 [cpu_limit]=$have_cpu_limit [mem_limit]=$have_mem_limit [psi]=$have_psi)
+have_points100=0
+((SECONDS - prom_scraping_since >= 105)) && have_points100=1
+declare -A have=([none]=1 [cpu_limit]=$have_cpu_limit [mem_limit]=$have_mem_limit [psi]=$have_psi
+  [points100]=$have_points100)
 declare -A why=([cpu_limit]="no CPU limit could be set" [mem_limit]="no memory limit could be set"
-  [psi]="no PSI files on this host")
+  [psi]="no PSI files on this host" [points100]="fewer than 100 scrapes yet (krr's rules need 100 samples)")
 # PSI is per cgroup2 directory: libvirt makes one for the domain only where the unified tree has
 # controllers (a pure cgroup v2 host); on a hybrid host the QEMU stays in its parent's.
 vm_qemu_pid=$(tr -dc 0-9 <"$rig/lv/run/qemu/$vm_name.pid" 2>/dev/null)
 vm_unified=$(sed -n 's/^0:://p' "/proc/$vm_qemu_pid/cgroup" 2>/dev/null)
 vm_psi=0
 [[ $vm_unified == *.libvirt-qemu* || $vm_unified == *machine-qemu* ]] && vm_psi=$have_psi
-declare -A have_vm_pass=([none]=1 [cpu_limit]=0 [mem_limit]=0 [psi]=$vm_psi)
+declare -A have_vm_pass=([none]=1 [cpu_limit]=0 [mem_limit]=0 [psi]=$vm_psi [points100]=$have_points100)
 declare -A why_vm_pass=([cpu_limit]="the VM has no CPU limit" [mem_limit]="the VM has no memory limit"
+  [points100]="fewer than 100 scrapes yet (krr's rules need 100 samples)"
   [psi]="libvirt made the VM no cgroup2 directory of its own (QEMU is in ${vm_unified:-?}): no per-VM PSI on a hybrid host")
 
 checked=0 with_data=0 invalid=0 missing=0 alerts_empty=0
@@ -681,6 +693,103 @@ done <"$work/exprs.tsv"
 }
 log "container ÷ VM ratios:"
 printf '    %s\n' "${ratios[@]}"
+
+# ------------------------------------------------------------------------------------ report --prometheus
+# `workload_exporter report --prometheus` over the range this Prometheus holds gives the table of
+# the test's workloads, with the figures /metrics served. Waits until the containers have 105 s
+# of scrapes (krr's recommendation needs 100 data points), after the expressions and alerts, whose
+# figures (a burst's rate, a pending alert) are timed for the moment they are checked at.
+# Tolerances, each a difference from the last /metrics (the same snapshot as the daemon's JSON):
+#   startup          equal (within 1 ms): the last recorded value of the same gauge
+#   peak memory      within 1% or 1 MiB: max_over_time of the 1h window's peaks (the report's
+#                    peak window, the longest), scraped every second, against the last 1h peak:
+#                    they differ only by a peak in the second between the last scrape and /metrics
+#   peak CPU         within 0.01 cores + 2%, for the same reason
+#   idle memory      within 5% or 1 MiB for the containers: the 0.1 quantile of the scraped working
+#                    set (interpolated at rank 0.1 (n - 1)) against the daemon's of every sample (rank
+#                    ceil(0.1 n)), the same samples less the few scrapes missed. The VM's is printed,
+#                    not compared: its 10% lies in its boot ramp, and the daemon's 1h idle is
+#                    recomputed once a block (60 s, README.md "Idle and peak"), so /metrics shows the
+#                    quantile of an older set of samples (two runs: 132 MiB from Prometheus against
+#                    69 MiB, then 167 against 205)
+#   idle CPU         within 0.02 cores
+#   sizing           VPA CPU = max(0.025, p90 * 1.15) of quantile_over_time over the same range at
+#                    the same --end, asked of Prometheus directly; krr memory = the report's peak
+#                    * 1.15 (both within 1e-6)
+while ((SECONDS - containers_started < 105)); do nap 1; done
+report_range=$((SECONDS - prom_scraping_since + 5))
+report_end=$(date +%s)
+report_args=(--prometheus "http://127.0.0.1:$prom_port" --range "${report_range}s" --end "$report_end"
+  --select "job=$job" --select "instance=$instance")
+report_ok=0
+report_started_ns=$(date +%s%N)
+if "$binary" report "${report_args[@]}" --format json >"$work/report_prometheus.json" 2>"$work/report_prometheus.log" &&
+  "$binary" report "${report_args[@]}" --compare "vm:$vm_name" "container:$busy_name" \
+    >"$work/report_prometheus.txt" 2>>"$work/report_prometheus.log"; then
+  report_ok=1
+fi
+curl -sS --max-time 10 "http://127.0.0.1:$daemon_port/metrics" >"$work/metrics_report.txt" || fail "GET /metrics"
+((report_ok)) || fail "report --prometheus failed: $(cat "$work/report_prometheus.log")"
+log "report --prometheus over ${report_range}s took $((($(date +%s%N) - report_started_ns) / 1000000)) ms (two runs):"
+sed '/^Workloads:/,$d' "$work/report_prometheus.txt" | sed 's/^/    /'
+metric() { # FAMILY NAME [WINDOW] -> the value /metrics served for that workload, or "none"
+  awk -v f="$1" -v n="name=\"$2\"" -v w="${3:+window=\"$3\"}" '
+    index($0, f "{") == 1 && index($0, n) && (w == "" || index($0, w)) { v = $NF } END { print (v == "" ? "none" : v) }' \
+    "$work/metrics_report.txt"
+}
+report_failures=0
+close_enough() { # WHAT GOT WANT ABS REL: |got - want| <= max(ABS, REL * |want|)
+  if awk -v g="$2" -v w="$3" -v a="$4" -v r="$5" 'BEGIN {
+      if (g == "null" || g == "" || w == "none") exit 1
+      d = g - w; if (d < 0) d = -d; t = r * (w < 0 ? -w : w); if (t < a) t = a; exit !(d <= t) }'; then
+    log "report ok: $1: $2 (/metrics $3)"
+  else
+    log "REPORT MISMATCH: $1: report $2, /metrics $3 (tolerance max($4, $5 x))"
+    ((report_failures++))
+  fi
+}
+mib=1048576
+for who in "container $busy_name" "vm $vm_name"; do
+  read -r kind name <<<"$who"
+  row=$(jq -c --arg k "$kind" --arg n "$name" '.workloads[] | select(.kind == $k and .name == $n)' "$work/report_prometheus.json")
+  [[ -n $row ]] || {
+    log "REPORT MISSING: $kind $name is not in the report"
+    ((report_failures++))
+    continue
+  }
+  fig() { jq -r --arg f "$1" '.[$f] // "null"' <<<"$row"; }
+  want_startup=$(metric workload_startup_seconds "$name")
+  if [[ $want_startup != none ]]; then
+    close_enough "$kind startup (s)" "$(fig startup_seconds)" "$want_startup" 0.001 0
+  fi
+  close_enough "$kind peak memory (MiB)" "$(fig memory_peak_bytes)" \
+    "$(awk -v v="$(metric workload_memory_peak_bytes "$name" 1h)" -v m=$mib 'BEGIN { printf "%.12g", v / m }')" 1 0.01
+  want_idle=$(awk -v v="$(metric workload_memory_idle_bytes "$name" 1h)" -v m=$mib 'BEGIN { printf "%.12g", v / m }')
+  if [[ $kind == vm ]]; then
+    # Not compared: see above.
+    log "report, not compared: vm idle memory (MiB): $(fig memory_idle_bytes) (/metrics $want_idle)"
+  else
+    close_enough "$kind idle memory (MiB)" "$(fig memory_idle_bytes)" "$want_idle" 1 0.05
+  fi
+  close_enough "$kind peak CPU (cores)" "$(fig cpu_peak_cores)" "$(metric workload_cpu_peak_cores "$name" 1h)" 0.01 0.02
+  close_enough "$kind idle CPU (cores)" "$(fig cpu_idle_cores)" "$(metric workload_cpu_idle_cores "$name" 1h)" 0.02 0
+  p90=$(curl -sS --max-time 10 --data-urlencode "time=$report_end" --data-urlencode \
+    "query=quantile_over_time(0.9, workload_cpu_usage_cores{instance=\"$instance\",kind=\"$kind\",name=\"$name\"}[${report_range}s])" \
+    "http://127.0.0.1:$prom_port/api/v1/query" | jq -r '.data.result[0].value[1] // "none"')
+  close_enough "$kind VPA CPU request (cores)" "$(fig vpa_cpu_request_cores)" \
+    "$(awk -v p="$p90" 'BEGIN { v = p * 1.15; printf "%.12g", (v < 0.025 ? 0.025 : v) }')" 0 1e-6
+  close_enough "$kind krr memory (MiB) = peak x 1.15" "$(fig krr_memory_bytes)" \
+    "$(awk -v p="$(fig memory_peak_bytes)" 'BEGIN { printf "%.12g", p * 1.15 }')" 0 1e-6
+done
+for who in "container $oom_name" "vm $qemu_name"; do
+  read -r kind name <<<"$who"
+  [[ -n $(jq -r --arg k "$kind" --arg n "$name" '.workloads[] | select(.kind == $k and .name == $n) | .name' \
+    "$work/report_prometheus.json") ]] || {
+    log "REPORT MISSING: $kind $name is not in the report"
+    ((report_failures++))
+  }
+done
+((report_failures == 0)) || fail "report --prometheus: $report_failures mismatch(es) with /metrics"
 
 # ------------------------------------------------------------------------------------ summary
 log "summary: $checked expressions checked, $with_data returned data" \

@@ -294,10 +294,11 @@ TEST(FormatReport, CsvReadsBackAsRfc4180) {
   EXPECT_EQ(records[0],
             (std::vector<std::string>{"section", "group", "kind", "runtime", "name", "figure", "value", "with_figure",
                                       "workloads", "window", "samples_min", "samples_max", "missing"}));
-  // 2 kinds x 5 figures for the group, 3 runtimes x 5, 5 workloads x 5.
-  ASSERT_EQ(records.size(), 1u + 10 + 15 + 25);
+  // 2 kinds x 9 figures (5 measured, 4 sizing) for the group, 3 runtimes x 9, 5 workloads x 9.
+  constexpr std::size_t n = kFigureCount;
+  ASSERT_EQ(records.size(), 1u + 2 * n + 3 * n + 5 * n);
   for (const auto& r : records) EXPECT_EQ(r.size(), records[0].size());
-  const auto& container_idle = records[1 + 5 + kIdleMemory];
+  const auto& container_idle = records[1 + n + kIdleMemory];
   EXPECT_EQ(container_idle[0], "group");
   EXPECT_EQ(container_idle[2], "container");
   EXPECT_EQ(container_idle[5], "Idle memory (MiB)");
@@ -306,11 +307,11 @@ TEST(FormatReport, CsvReadsBackAsRfc4180) {
   EXPECT_EQ(container_idle[8], "4");
   EXPECT_EQ(container_idle[10], "10");
   EXPECT_EQ(container_idle[11], "1000");
-  const auto& odd_startup = records[1 + 10 + 15 + 4 * 5 + kStartup];
+  const auto& odd_startup = records[1 + 2 * n + 3 * n + 4 * n + kStartup];
   EXPECT_EQ(odd_startup[4], kOdd);
   EXPECT_EQ(odd_startup[6], "");
   EXPECT_EQ(odd_startup[12], "not timed: it had started before the daemon saw it, or never settled");
-  EXPECT_EQ(records[1 + 10 + 15 + 4 * 5 + kIdleMemory][6], "16");
+  EXPECT_EQ(records[1 + 2 * n + 3 * n + 4 * n + kIdleMemory][6], "16");
 }
 
 TEST(CsvField, QuotesOnlyWhatNeedsIt) {
@@ -365,7 +366,7 @@ TEST(FormatReport, MarkdownRowsHaveTheirHeadersCellsWhateverTheNames) {
       EXPECT_EQ(cells.size(), header) << line;
       for (const auto& c : cells) saw_odd = saw_odd || c == "odd \"name\", a|b\\c\\x0anext line, caf\xc3\xa9";
     }
-    EXPECT_EQ(tables, grouping.key.empty() ? 3u : 2u) << text;  // comparison, (by runtime,) workloads
+    EXPECT_EQ(tables, grouping.key.empty() ? 4u : 3u) << text;  // comparison, (by runtime,) workloads, sizing
     EXPECT_TRUE(saw_odd) << text;
   }
 }
@@ -375,12 +376,15 @@ TEST(FormatReport, TableSaysWhatEachFigureIsFromAndWhyOnesAreMissing) {
   EXPECT_NE(text.find("VM vs container (window 1h, mean per kind)"), std::string::npos) << text;
   EXPECT_NE(text.find("Selected 5 of 5 workloads."), std::string::npos);
   // The VM's 512 MiB from one workload, the containers' mean from 3 of 4.
-  EXPECT_NE(text.find("Idle memory (MiB)  512 (1; 1000 samples)    37.33 (3 of 4; 10-1000 samples)   -93%"),
+  // (The Metric column is as wide as its longest label, "krr memory request = limit (MiB)".)
+  EXPECT_NE(text.find("Idle memory (MiB)                 512 (1; 1000 samples)    37.33 (3 of 4; 10-1000 samples)   "
+                      "-93%"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("container  podman   - (0 of 1)"), std::string::npos) << text;
   EXPECT_NE(text.find("16m40s of 1h"), std::string::npos);
-  EXPECT_NE(text.find("container docker db: Idle memory (MiB), Peak memory (MiB): no memory usage file"),
+  EXPECT_NE(text.find("container docker db: Idle memory (MiB), Peak memory (MiB), VPA memory request (MiB), krr "
+                      "memory request = limit (MiB): no memory usage file"),
             std::string::npos)
       << text;
   // A line break in a name does not start a row.
