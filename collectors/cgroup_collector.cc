@@ -1,6 +1,7 @@
 #include "collectors/cgroup_collector.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "collectors/container_identity.h"
@@ -20,6 +21,11 @@ constexpr uint32_t kWatermarkRetryTicks = 60;
 // A workload in the host's network namespace: at most this many of its processes have their
 // descriptors matched against the namespace's listeners per tick.
 constexpr std::size_t kMaxListenerProcesses = 16;
+// Listeners are looked for only for an instance first seen within this long of its start (the
+// normaliser gives workload_listen_seconds only for one seen from its start, within two intervals
+// and a second), every tick for its first kListenEveryTickFor ticks, then every kReprobeTicks.
+constexpr double kListenSeenLateSeconds = 120;
+constexpr uint64_t kListenEveryTickFor = 60;
 
 // The v1 controllers read per workload. blkio joins with the I/O figures.
 const std::vector<std::string>& V1Controllers() {
@@ -548,8 +554,20 @@ void CgroupCollector::ReadListeners(std::vector<Sample>* samples, std::vector<st
     const WorkloadLocation& loc = *read_[i].first;
     Cached& c = *read_[i].second;
     if (c.listen_found) s.listening = true;
-    const bool want_address = c.ipv4_tick == 0 || tick_ >= c.ipv4_tick + kReprobeTicks;
-    if (c.listen_found && !want_address) {
+    // A workload that never listens (a batch job; in the host's namespace net/tcp is the host's
+    // whole table, and its processes' descriptors are listed) costs next to nothing after its
+    // first minute, and one seen late, whose listen time cannot be given, nothing; so does one
+    // without an address (the host's namespace has none of its own).
+    if (c.listen_first_tick == 0) {
+      c.listen_first_tick = tick_;
+      const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+      c.listen_wanted = s.start_time_seconds && now - *s.start_time_seconds <= kListenSeenLateSeconds;
+    }
+    const uint64_t age = tick_ - c.listen_first_tick;
+    const bool early_or_due = age < kListenEveryTickFor || age % kReprobeTicks == 0;
+    const bool look = !c.listen_found && c.listen_wanted && early_or_due;
+    const bool want_address = c.ipv4_tick == 0 ? early_or_due : tick_ >= c.ipv4_tick + kReprobeTicks;
+    if (!look && !want_address) {
       s.netns_ipv4 = c.ipv4;
       continue;
     }
@@ -585,11 +603,12 @@ void CgroupCollector::ReadListeners(std::vector<Sample>* samples, std::vector<st
         ReadResult trie = fs_.ReadFile(pid_dir + "/net/fib_trie");
         if (trie.ok()) c.ipv4 = FirstNonLoopbackIpv4(trie.data);
       }
-      // Found: re-read every kReprobeTicks. Not found: look again next tick (still starting).
+      // Found: re-read every kReprobeTicks. Not found: looked for again as listeners are (still
+      // starting: every tick in its first minute).
       c.ipv4_tick = c.ipv4.empty() ? 0 : tick_;
     }
     s.netns_ipv4 = c.ipv4;
-    if (c.listen_found) continue;
+    if (!look) continue;
 
     inodes.clear();
     bool readable = false;

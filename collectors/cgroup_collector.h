@@ -183,6 +183,8 @@ class CgroupCollector final : public Collector {
     uint64_t netns_tick = 0;  // when netns was read; 0: never
     // ReadListeners: a listener was found (then it stops looking), and the namespace's address.
     bool listen_found = false;
+    uint64_t listen_first_tick = 0;  // the first tick that considered looking; 0: none yet
+    bool listen_wanted = false;      // seen from its start, so that its listen time can be given
     std::string ipv4;
     uint64_t ipv4_tick = 0;  // when ipv4 was read; 0: never
     // The memory.peak descriptor reset every tick (ResettableWatermark), once opened; null until

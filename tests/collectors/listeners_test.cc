@@ -214,5 +214,46 @@ TEST(CgroupCollector, FirstListenerPerNamespaceAndByDescriptorInTheHosts) {
   for (const Sample& s : no_proc.Collect().samples) EXPECT_EQ(s.listening, std::nullopt);
 }
 
+// Says every cgroup directory under `root` was made an hour ago: its workloads are seen late.
+class SeenLateFileSystem final : public test_util::ForwardingFileSystem {
+ public:
+  SeenLateFileSystem(const FileSystem& inner, std::string root) : ForwardingFileSystem(inner), root_(std::move(root)) {}
+  std::optional<FileStat> Stat(const std::string& p) const override {
+    auto st = inner().Stat(p);
+    if (st && p.starts_with(root_)) st->ctime_seconds -= 3600;
+    return st;
+  }
+
+ private:
+  std::string root_;
+};
+
+// A workload that never listens is looked at every tick for its first minute, then every 30 ticks;
+// one first seen long after its start (its listen time could not be given) is never looked at.
+TEST(CgroupCollector, ListenersAreLookedForOnlyWhileTheirTimeCanBeGiven) {
+  RealFileSystem real;
+  TempTree cg, proc;
+  cg.Write("cgroup.controllers", "cpu memory\n");
+  cg.Write("system.slice/docker-" + kQuiet + ".scope/cgroup.procs", "500\n");
+  const std::string dev = "Inter-| a\n face | b\n";
+  proc.Write("1/net/dev", dev);
+  proc.Write("1/net/tcp", kTcpHeader);
+  proc.Write("500/net/dev", dev);
+  proc.Write("500/net/tcp", kTcpHeader);
+
+  CountingFileSystem fresh_fs(real);
+  CgroupCollector fresh(fresh_fs, cg.root(), false, proc.root());
+  for (int tick = 0; tick < 120; ++tick) fresh.Collect();
+  EXPECT_EQ(fresh_fs.tcp_reads(), 60 + 2);  // ticks 0-59, then 60 and 90
+
+  SeenLateFileSystem late(real, cg.root());
+  CountingFileSystem late_fs(late);
+  CgroupCollector seen_late(late_fs, cg.root(), false, proc.root());
+  for (int tick = 0; tick < 10; ++tick) {
+    for (const Sample& s : seen_late.Collect().samples) EXPECT_EQ(s.listening, std::nullopt);
+  }
+  EXPECT_EQ(late_fs.tcp_reads(), 0);
+}
+
 }  // namespace
 }  // namespace we
