@@ -238,7 +238,10 @@ std::string PrometheusWorkloadsJson(const PrometheusRange& r, const std::vector<
   }
 
   bj::array workloads;
-  for (auto& [key, g] : found) {
+  for (auto& entry : found) {
+    // Not a structured binding: clang before 16 cannot capture one in the lambdas below.
+    const auto& key = entry.first;
+    auto& g = entry.second;
     auto value = [&](const char* k) -> std::optional<double> {
       const auto it = g.values.find(k);
       return it == g.values.end() ? std::nullopt : std::optional<double>(it->second);
