@@ -169,7 +169,7 @@ Snapshot MakeSnapshot(int n) {
     v.sample.memory_pressure = {0.1, 0.05};
     v.sample.io_pressure = {0.2, 0.1};
     v.cpu_usage_cores = 0.25;
-    v.windows.assign(3, WindowFigures{0.01, 1.5, 9e7, 2e8});
+    v.windows.assign(3, WindowFigures{0.01, 1.5, 9e7, 2e8, 0.5, 0.75});
     snap.workloads.push_back(std::move(v));
   }
   return snap;

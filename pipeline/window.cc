@@ -1,6 +1,8 @@
 #include "pipeline/window.h"
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <cmath>
 #include <utility>
 
@@ -250,14 +252,14 @@ WorkloadWindows::WorkloadWindows(std::shared_ptr<const WindowLayout> layout) : l
   }
   cpu_maxima_.assign(total, WindowScale::kGap);
   peak_maxima_.assign(total, WindowScale::kGap);
-  cpu_idle_.assign(n, WindowScale::kGap);
+  cpu_ranked_.assign(n * kCpuRanked, WindowScale::kGap);
   memory_idle_.assign(n, WindowScale::kGap);
 }
 
 std::size_t WorkloadWindows::MemoryBytes() const {
   return sizeof(*this) +
          (cpu_ring_.capacity() + memory_ring_.capacity() + cpu_maxima_.capacity() + peak_maxima_.capacity() +
-          cpu_idle_.capacity() + memory_idle_.capacity() + startup_cpu_.capacity()) *
+          cpu_ranked_.capacity() + memory_idle_.capacity() + startup_cpu_.capacity()) *
              sizeof(uint16_t) +
          maxima_offset_.capacity() * sizeof(uint32_t) + cpu_chunks_.MemoryBytes() + memory_chunks_.MemoryBytes();
 }
@@ -292,7 +294,7 @@ void WorkloadWindows::Add(uint64_t slot, std::optional<double> cpu_cores, std::o
     std::fill(memory_ring_.begin(), memory_ring_.end(), WindowScale::kGap);
     std::fill(cpu_maxima_.begin(), cpu_maxima_.end(), WindowScale::kGap);
     std::fill(peak_maxima_.begin(), peak_maxima_.end(), WindowScale::kGap);
-    std::fill(cpu_idle_.begin(), cpu_idle_.end(), WindowScale::kGap);
+    std::fill(cpu_ranked_.begin(), cpu_ranked_.end(), WindowScale::kGap);
     std::fill(memory_idle_.begin(), memory_idle_.end(), WindowScale::kGap);
     cpu_chunks_.Clear();
     memory_chunks_.Clear();
@@ -331,8 +333,10 @@ void WorkloadWindows::Step(uint64_t slot, uint16_t cpu, uint16_t memory, uint16_
     raise(cpu_maxima_[entry], cpu);
     raise(peak_maxima_[entry], memory_peak);
     if (slot < spec.block || (slot + 1) % spec.block == 0) {
-      cpu_idle_[w] = Quantile(cpu_ring_.data(), cpu_chunks_, w, slot, scratch);
-      memory_idle_[w] = Quantile(memory_ring_.data(), memory_chunks_, w, slot, scratch);
+      const double idle = layout_->idle_quantile;
+      Quantiles(cpu_ring_.data(), cpu_chunks_, w, slot, {idle, kCpuHighQuantiles[0], kCpuHighQuantiles[1]},
+                &cpu_ranked_[w * kCpuRanked], scratch);
+      Quantiles(memory_ring_.data(), memory_chunks_, w, slot, {idle}, &memory_idle_[w], scratch);
     }
   }
 }
@@ -346,8 +350,8 @@ void WorkloadWindows::CloseChunk(uint64_t slot, QuantileScratch& scratch) {
   }
 }
 
-uint16_t WorkloadWindows::Quantile(const uint16_t* ring, const PackedChunks& chunks, std::size_t window, uint64_t slot,
-                                   QuantileScratch& scratch) const {
+void WorkloadWindows::Quantiles(const uint16_t* ring, const PackedChunks& chunks, std::size_t window, uint64_t slot,
+                                std::initializer_list<double> qs, uint16_t* out, QuantileScratch& scratch) const {
   const WindowSpec& spec = layout_->specs[window];
   const uint64_t block = slot / spec.block;
   uint64_t first = block + 1 >= spec.blocks ? (block + 1 - spec.blocks) * spec.block : 0;
@@ -359,12 +363,29 @@ uint16_t WorkloadWindows::Quantile(const uint16_t* ring, const PackedChunks& chu
     first = std::max(first, open);
   }
   AppendRing(ring, layout_->ring, first, slot, &scratch);
-  if (scratch.empty()) return WindowScale::kGap;
+  if (scratch.empty()) {
+    std::fill(out, out + qs.size(), WindowScale::kGap);
+    return;
+  }
+  // Ranks in ascending order, each found in what lies above the one before: after nth_element
+  // at p, every value past p is at least *p, so the next rank only reads [p, end).
+  assert(qs.size() <= kCpuRanked);
   const double n = static_cast<double>(scratch.size());
-  const std::size_t rank = static_cast<std::size_t>(std::max(1.0, std::ceil(layout_->idle_quantile * n - 1e-9)));
-  auto nth = scratch.begin() + static_cast<std::ptrdiff_t>(rank - 1);
-  std::nth_element(scratch.begin(), nth, scratch.end());
-  return *nth;
+  std::array<std::pair<std::size_t, std::size_t>, kCpuRanked> ranks{};  // (rank - 1, index in qs)
+  std::size_t count = 0;
+  for (double q : qs) {
+    const auto rank = static_cast<std::size_t>(std::max(1.0, std::ceil(q * n - 1e-9)));
+    ranks[count] = {std::min(rank, scratch.size()) - 1, count};
+    ++count;
+  }
+  std::sort(ranks.begin(), ranks.begin() + static_cast<std::ptrdiff_t>(count));
+  auto lo = scratch.begin();
+  for (std::size_t i = 0; i < count; ++i) {
+    auto nth = scratch.begin() + static_cast<std::ptrdiff_t>(ranks[i].first);
+    std::nth_element(lo, nth, scratch.end());
+    out[ranks[i].second] = *nth;
+    lo = nth;
+  }
 }
 
 uint16_t WorkloadWindows::PeakOf(const std::vector<uint16_t>& maxima, std::size_t window) const {
@@ -412,7 +433,10 @@ WindowFigures WorkloadWindows::Get(std::size_t i) const {
     if (code == WindowScale::kGap) return std::nullopt;
     return scale.Decode(code);
   };
-  f.cpu_idle_cores = decode(cpu_idle_[i], WindowScale::Cores());
+  const uint16_t* cpu = &cpu_ranked_[i * kCpuRanked];
+  f.cpu_idle_cores = decode(cpu[0], WindowScale::Cores());
+  f.cpu_p90_cores = decode(cpu[1], WindowScale::Cores());
+  f.cpu_p95_cores = decode(cpu[2], WindowScale::Cores());
   f.cpu_peak_cores = decode(PeakOf(cpu_maxima_, i), WindowScale::Cores());
   f.memory_idle_bytes = decode(memory_idle_[i], WindowScale::Bytes());
   f.memory_peak_bytes = decode(PeakOf(peak_maxima_, i), WindowScale::Bytes());

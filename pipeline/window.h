@@ -13,6 +13,9 @@
 //   * Idle = the value of rank max(1, ceil(q * n)) among the window's n values in ascending order,
 //     recomputed at each block end (and at every slot of the first block, so a young workload
 //     has one at once): it is at most one block, W/60, old.
+//   * CPU p90 and p95 (kCpuHighQuantiles): the same rank for q = 0.90 and 0.95, of CPU only, at
+//     the same moments as the idle. They are the sizing's inputs (tools/report_sizing.h: the VPA
+//     targets the p90, krr the p95), served in /api/v1/workloads, not as series.
 //   * Values are stored as 16-bit logarithmic codes (WindowScale): 0 is exactly zero, and any
 //     other value reads back within a relative error of scale.max_relative_error() (0.02% for
 //     CPU, 0.032% for bytes, then rounded to a whole byte), or below scale.min() in absolute terms.
@@ -39,6 +42,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,7 +103,12 @@ struct WindowFigures {
   std::optional<double> cpu_peak_cores;
   std::optional<double> memory_idle_bytes;
   std::optional<double> memory_peak_bytes;
+  std::optional<double> cpu_p90_cores;
+  std::optional<double> cpu_p95_cores;
 };
+
+// The CPU quantiles a window keeps beside its idle one, in WindowFigures' order.
+inline constexpr double kCpuHighQuantiles[2] = {0.90, 0.95};
 
 // Shared scratch space for the idle quantile, so no workload allocates for it.
 using QuantileScratch = std::vector<uint16_t>;
@@ -162,9 +172,13 @@ class WorkloadWindows {
   std::size_t MemoryBytes() const;
 
  private:
+  static constexpr std::size_t kCpuRanked = 1 + std::size(kCpuHighQuantiles);  // idle, p90, p95
+
   void Step(uint64_t slot, uint16_t cpu, uint16_t memory, uint16_t memory_peak, QuantileScratch& scratch);
-  uint16_t Quantile(const uint16_t* ring, const PackedChunks& chunks, std::size_t window, uint64_t slot,
-                    QuantileScratch& scratch) const;
+  // The window's values of ranks max(1, ceil(q * n)) for each of `qs`, into `out` (kGap each
+  // when the window holds none).
+  void Quantiles(const uint16_t* ring, const PackedChunks& chunks, std::size_t window, uint64_t slot,
+                 std::initializer_list<double> qs, uint16_t* out, QuantileScratch& scratch) const;
   void CloseChunk(uint64_t slot, QuantileScratch& scratch);
   uint16_t PeakOf(const std::vector<uint16_t>& maxima, std::size_t window) const;
 
@@ -178,8 +192,8 @@ class WorkloadWindows {
   std::vector<uint16_t> cpu_maxima_;  // per window: `blocks` block maxima, block % blocks
   std::vector<uint16_t> peak_maxima_;
   std::vector<uint32_t> maxima_offset_;  // where each window's maxima start
-  std::vector<uint16_t> cpu_idle_;       // per window
-  std::vector<uint16_t> memory_idle_;
+  std::vector<uint16_t> cpu_ranked_;     // per window: idle, p90, p95 (kCpuRanked each)
+  std::vector<uint16_t> memory_idle_;    // per window
   int64_t last_slot_ = -1;
 };
 

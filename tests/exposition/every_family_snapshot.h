@@ -49,7 +49,8 @@ inline Snapshot EveryFamilySnapshot() {
                         "nginx",
                         {{"com.example.team", "store\"front"}, {"com_example_team", "clash"}, {"a-b", "c"}}});
   c.cpu_usage_cores = 0.25;
-  c.windows = {WindowFigures{0.01, 1.5, 9e7, 2e8}, WindowFigures{std::nullopt, 1.5, std::nullopt, 2e8}};
+  c.windows = {WindowFigures{0.01, 1.5, 9e7, 2e8, 0.5, 0.75},
+               WindowFigures{std::nullopt, 1.5, std::nullopt, 2e8, std::nullopt, std::nullopt}};
   c.startup_seconds = 3.5;
   c.listen_seconds = 2.0;
   c.ready_seconds = 3.25;

@@ -210,8 +210,11 @@ class Reference {
       if (p.cpu != WindowScale::kGap) cpu.push_back(p.cpu);
       if (p.memory != WindowScale::kGap) memory.push_back(p.memory);
     }
-    if (auto q = Quantile(cpu)) f.cpu_idle_cores = WindowScale::Cores().Decode(*q);
-    if (auto q = Quantile(memory)) f.memory_idle_bytes = WindowScale::Bytes().Decode(*q);
+    const double idle = layout_->idle_quantile;
+    if (auto q = Quantile(cpu, idle)) f.cpu_idle_cores = WindowScale::Cores().Decode(*q);
+    if (auto q = Quantile(cpu, 0.90)) f.cpu_p90_cores = WindowScale::Cores().Decode(*q);
+    if (auto q = Quantile(cpu, 0.95)) f.cpu_p95_cores = WindowScale::Cores().Decode(*q);
+    if (auto q = Quantile(memory, idle)) f.memory_idle_bytes = WindowScale::Bytes().Decode(*q);
     return f;
   }
 
@@ -221,11 +224,11 @@ class Reference {
     return block + 1 >= spec.blocks ? (block + 1 - spec.blocks) * spec.block : 0;
   }
   Point At(uint64_t s) const { return s < history_.size() ? history_[s] : Point{}; }
-  std::optional<uint16_t> Quantile(std::vector<uint16_t> values) const {
+  static std::optional<uint16_t> Quantile(std::vector<uint16_t> values, double q) {
     if (values.empty()) return std::nullopt;
     std::sort(values.begin(), values.end());
     const double n = static_cast<double>(values.size());
-    const auto rank = static_cast<std::size_t>(std::max(1.0, std::ceil(layout_->idle_quantile * n - 1e-9)));
+    const auto rank = static_cast<std::size_t>(std::max(1.0, std::ceil(q * n - 1e-9)));
     return values[rank - 1];
   }
 
@@ -304,6 +307,8 @@ TEST_P(WindowPropertyTest, MatchesTheBruteForceReference) {
         ASSERT_EQ(got.cpu_peak_cores, want.cpu_peak_cores) << "slot " << slot << " window " << w << " q " << q;
         ASSERT_EQ(got.memory_peak_bytes, want.memory_peak_bytes) << "slot " << slot << " window " << w;
         ASSERT_EQ(got.cpu_idle_cores, want.cpu_idle_cores) << "slot " << slot << " window " << w << " q " << q;
+        ASSERT_EQ(got.cpu_p90_cores, want.cpu_p90_cores) << "slot " << slot << " window " << w << " q " << q;
+        ASSERT_EQ(got.cpu_p95_cores, want.cpu_p95_cores) << "slot " << slot << " window " << w << " q " << q;
         ASSERT_EQ(got.memory_idle_bytes, want.memory_idle_bytes) << "slot " << slot << " window " << w;
       }
       ++slot;
@@ -336,6 +341,8 @@ TEST_P(WindowPropertyTest, DefaultWindowsMatchTheReference) {
         const WindowFigures got = windows.Get(w);
         const WindowFigures want = reference.Get(w);
         ASSERT_EQ(got.cpu_idle_cores, want.cpu_idle_cores) << "slot " << slot << " window " << w;
+        ASSERT_EQ(got.cpu_p90_cores, want.cpu_p90_cores) << "slot " << slot << " window " << w;
+        ASSERT_EQ(got.cpu_p95_cores, want.cpu_p95_cores) << "slot " << slot << " window " << w;
         ASSERT_EQ(got.memory_idle_bytes, want.memory_idle_bytes) << "slot " << slot << " window " << w;
         ASSERT_EQ(got.cpu_peak_cores, want.cpu_peak_cores) << "slot " << slot << " window " << w;
         ASSERT_EQ(got.memory_peak_bytes, want.memory_peak_bytes) << "slot " << slot << " window " << w;
