@@ -11,11 +11,9 @@
 
 #include "collectors/sample.h"
 #include "config/config.h"
+#include "pipeline/glob.h"
 
 namespace we {
-
-// Shell-style: '*' any run of characters, '?' any one; everything else literally.
-bool GlobMatch(std::string_view glob, std::string_view text);
 
 // Every term of the probe's match holds for the workload: name, id, runtime and kind against its
 // identity, label_<x> against its container label x (only labels that labels.allow lets through

@@ -1,7 +1,5 @@
 #include "tools/report_select.h"
 
-#include <fnmatch.h>
-
 #include <cctype>
 
 namespace we {
@@ -57,9 +55,9 @@ std::string WorkloadLabel(const json::bj::value& workload, std::string_view key)
 bool MatchesValue(const Selector& s, const std::string& value) {
   switch (s.op) {
     case Selector::Op::kEqual:
-      return s.glob ? ::fnmatch(s.value.c_str(), value.c_str(), 0) == 0 : value == s.value;
+      return s.glob ? GlobMatch(s.value, value) : value == s.value;
     case Selector::Op::kNotEqual:
-      return s.glob ? ::fnmatch(s.value.c_str(), value.c_str(), 0) != 0 : value != s.value;
+      return s.glob ? !GlobMatch(s.value, value) : value != s.value;
     case Selector::Op::kMatch:
       return std::regex_match(value, s.regex);
     case Selector::Op::kNotMatch:

@@ -2,7 +2,9 @@
 // Which workloads `workload_exporter report` looks at: the --select expressions, parsed once from
 // the command line and matched against each workload of /api/v1/workloads.
 //
-//   key=value    equal; a value holding * ? or [...] is a glob (fnmatch(3), so `name=web*`)
+//   key=value    equal; a value holding * ? or [...] is a glob (`name=web*`): as fnmatch(3)
+//                without flags, but over code points, as the page's script matches them: ?
+//                is one character of UTF-8 text, and [a-z] ranges compare code points
 //   key!=value   not equal (the same glob rules)
 //   key=~regex   the whole value matches the ECMAScript regex (std::regex)
 //   key!~regex   it does not
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "collectors/json.h"
+#include "pipeline/glob.h"
 
 namespace we {
 
@@ -30,7 +33,7 @@ struct Selector {
   std::string key;
   Op op = Op::kEqual;
   std::string value;
-  bool glob = false;  // kEqual / kNotEqual: value is an fnmatch pattern
+  bool glob = false;  // kEqual / kNotEqual: value is a glob (pipeline/glob.h)
   std::regex regex;   // kMatch / kNotMatch, anchored at both ends
 };
 
