@@ -77,8 +77,13 @@ std::string WorkloadsJson(const Snapshot& snap) {
           {"cpu_peak_cores", Figure(v.windows[i].cpu_peak_cores)},
           {"memory_idle_bytes", Figure(v.windows[i].memory_idle_bytes)},
           {"memory_peak_bytes", Figure(v.windows[i].memory_peak_bytes)},
+          {"cpu_p90_cores", Figure(v.windows[i].cpu_p90_cores)},
+          {"cpu_p95_cores", Figure(v.windows[i].cpu_p95_cores)},
       };
     }
+    const uint64_t responses = v.probe_durations ? v.probe_durations->count : 0;
+    const std::optional<double> response_mean =
+        responses ? std::optional<double>(v.probe_durations->sum / static_cast<double>(responses)) : std::nullopt;
     workloads.emplace_back(json::bj::object{
         {"kind", s.identity.kind},
         {"runtime", s.identity.runtime},
@@ -91,6 +96,11 @@ std::string WorkloadsJson(const Snapshot& snap) {
         {"cpu_usage_cores", Figure(v.cpu_usage_cores)},
         {"memory_usage_bytes", Figure(AsDouble(s.memory.usage_bytes))},
         {"memory_working_set_bytes", Figure(AsDouble(s.memory.working_set_bytes))},
+        {"listen_seconds", Figure(v.listen_seconds)},
+        {"ready_seconds", Figure(v.ready_seconds)},
+        {"probe_success", Figure(v.probe_success)},
+        {"probe_responses", responses ? json::bj::value(responses) : json::bj::value(nullptr)},
+        {"probe_response_seconds", Figure(response_mean)},
         {"windows", std::move(windows)},
         {"labels", ExportedLabels(s)},
     });

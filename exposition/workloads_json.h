@@ -7,9 +7,11 @@
 // {"time": <unix s>, "windows": ["1m", ...],
 //  "workloads": [{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
 //                 "startup_state", "samples", "cpu_usage_cores", "memory_usage_bytes",
-//                 "memory_working_set_bytes",
+//                 "memory_working_set_bytes", "listen_seconds", "ready_seconds", "probe_success",
+//                 "probe_responses", "probe_response_seconds",
 //                 "windows": {"1m": {"samples", "cpu_idle_cores", "cpu_peak_cores",
-//                                    "memory_idle_bytes", "memory_peak_bytes"}, ...},
+//                                    "memory_idle_bytes", "memory_peak_bytes",
+//                                    "cpu_p90_cores", "cpu_p95_cores"}, ...},
 //                 "labels": {"image", "namespace", "pod", "container", "label_<x>", ...}}, ...]}
 // Figures are JSON numbers (whole ones written as integers); a figure the snapshot lacks is null.
 // "samples" counts the samples of this instance of the workload (a recreated container starts
@@ -18,6 +20,12 @@
 // null (StartupState): "timed", "waiting" (seen from its start, not settled yet), "seen_late"
 // (already running when first seen), "no_start_time", "never_settled", or "not_computed" (no
 // windows configured).
+// "listen_seconds" is workload_listen_seconds (start -> first listening TCP socket) and
+// "ready_seconds" workload_ready_seconds (start -> first successful ready probe); "probe_success"
+// is null for a workload no probe is configured for, else the last probe's 1 or 0;
+// "probe_responses" counts its successful probes and "probe_response_seconds" is their mean
+// response time (the histogram's sum / count), both null before the first. "cpu_p90_cores" and
+// "cpu_p95_cores" are the window's CPU percentiles (pipeline/window.h), the sizing's inputs.
 // "labels" holds the workload's other /metrics labels, named and valued as there: the runtime's
 // image, namespace, pod and container where known, and the allowed container labels as
 // label_<x> (workload_info's); empty ({}) for a workload that has none.

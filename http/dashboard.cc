@@ -21,8 +21,9 @@ svg{display:block}
 )CSS";
 
 // The report's model (tools/report_model.cc) and grammar (tools/report_select.cc) in JavaScript;
-// keep the two in step (tests/e2e/page_browser_test.sh compares them). globRe is fnmatch(3)
-// without flags: * and ? match any character, [...] a set ([!...] or [^...] negated). No //
+// keep the two in step (tests/e2e/page_browser_test.sh compares them). globRe is GlobMatch
+// (tools/report_select.h): * and ? match any code point (the "u" flag), [...] a set ([!...] or
+// [^...] negated). No //
 // comments inside: the page is checked to hold no "//" at all (tests/http/dashboard_test.cc).
 constexpr std::string_view kScript = R"JS(
 "use strict";
@@ -33,16 +34,17 @@ addEventListener("unhandledrejection",e=>fail(e.reason));
 document.addEventListener("securitypolicyviolation",e=>fail("CSP: "+e.violatedDirective));
 function el(t,p,x){const e=document.createElement(t);if(x!==undefined)e.textContent=x;if(p)p.appendChild(e);return e;}
 const FIG=[["Startup time (s)","startup_seconds",1,0],["Idle memory (MiB)","memory_idle_bytes",1/1048576,1],
-["Peak memory (MiB)","memory_peak_bytes",1/1048576,1],["Idle CPU (cores)","cpu_idle_cores",1,1],["Peak CPU (cores)","cpu_peak_cores",1,1]];
+["Peak memory (MiB)","memory_peak_bytes",1/1048576,1],["Idle CPU (cores)","cpu_idle_cores",1,1],["Peak CPU (cores)","cpu_peak_cores",1,1],
+["Startup to listening (s)","listen_seconds",1,0,1],["Startup to first response (s)","ready_seconds",1,0,1],["Response time (ms)","probe_response_seconds",1000,0,1]];
 const KINDS=["vm","container"];
-function esc(c){return c.replace(/[\\^$.*+?()[\]{}|\/-]/g,"\\$&");}
+function esc(c){return c.replace(/[\\^$.*+?()[\]{}|\/]/g,"\\$&");}
 function globRe(g){let r="";for(let i=0;i<g.length;i++){const c=g[i];
 if(c==="*")r+="[\\s\\S]*";else if(c==="?")r+="[\\s\\S]";
 else if(c==="\\"&&i+1<g.length)r+=esc(g[++i]);
 else if(c==="["){let j=i+1;if(g[j]==="!"||g[j]==="^")j++;if(g[j]==="]")j++;const k=g.indexOf("]",j);
 if(k<0){r+="\\[";continue;}let b=g.slice(i+1,k),neg=b[0]==="!"||b[0]==="^";if(neg)b=b.slice(1);
 r+="["+(neg?"^":"")+b.replace(/[\\\]^]/g,"\\$&")+"]";i=k;}else r+=esc(c);}
-return new RegExp("^(?:"+r+")$");}
+return new RegExp("^(?:"+r+")$","u");}
 function parseSel(t){const a=t.search(/[=!]/);if(a<0)throw new Error('select "'+t+'": expected key=value, key!=value, key=~regex or key!~regex');
 let op,v;if(t[a]==="="){op=t[a+1]==="~"?"=~":"=";v=a+op.length;}else if(t[a+1]==="="||t[a+1]==="~"){op="!"+t[a+1];v=a+2;}
 else throw new Error('select "'+t+'": \'!\' must be followed by \'=\' or \'~\'');
@@ -72,7 +74,9 @@ for(const w of doc.workloads||[]){
 if(!sels.every(s=>s.test(label(w,s.key))!==s.neg))continue;
 const wd=(w.windows||{})[win]||{},fs=[],why=[];
 for(const f of FIG){const v=f[3]?wd[f[1]]:w[f[1]];fs.push(typeof v==="number"?v*f[2]:null);
-why.push(typeof v==="number"?"":f[3]?(f[1].startsWith("cpu")?"no CPU figure in the window yet":"no memory figure in the window yet"):"startup: "+(w.startup_state||"unknown").replace(/_/g," "));}
+why.push(typeof v==="number"?"":f[3]?(f[1].startsWith("cpu")?"no CPU figure in the window yet":"no memory figure in the window yet"):
+f[1]==="listen_seconds"?"no listening socket seen since its start":f[4]?(typeof w.probe_success==="number"?"no successful probe yet":"no ready probe configured"):
+"startup: "+(w.startup_state||"unknown").replace(/_/g," "));}
 const line={w,fs,groups:[]},inn=[];
 if(pairs.length)pairs.forEach((p,i)=>{if((w.kind==="vm"&&nameMatches(p.vm,w.name))||(w.kind==="container"&&nameMatches(p.container,w.name)))inn.push(i);});
 else if(gb){let n=label(w,gb);if(pre){const x=pre.exec(n);n=x&&x[1]!==undefined?x[1]:"";}
@@ -84,6 +88,7 @@ const rk=w.kind+" "+w.runtime;add((m.runtimes[rk]||(m.runtimes[rk]={kind:w.kind,
 m.lines.push(line);}
 if(gb&&!pairs.length)m.groups.sort((a,b)=>a.name<b.name?-1:a.name>b.name?1:0);
 return m;}
+function shown(m,i){return !FIG[i][4]||m.lines.some(l=>l.fs[i]!==null);}
 function num(v){if(v===null||v===undefined)return "\u2014";const a=Math.abs(v);return v.toFixed(a>=100?0:a>=1?2:3);}
 function cell(tr,c,fi){const td=el("td",tr);if(!c){td.textContent="\u2014";return;}
 const mean=c.n?c.sum/c.n:null;td.textContent=num(mean);if(mean!==null)td.dataset.value=String(mean);td.dataset.figure=FIG[fi][1];
@@ -106,12 +111,12 @@ const st=document.getElementById("status");st.className="";
 st.textContent=(doc.time?"snapshot "+new Date(doc.time*1000).toISOString().replace(".000","")+" \u00b7 ":"")+"window "+(m.win||"none")+" \u00b7 "+m.lines.length+" of "+m.total+" workloads"+(m.sels.length?" where "+m.sels.join(", "):"")+(m.ungrouped?" \u00b7 "+m.ungrouped+" in no group":"");
 for(const g of m.groups){if(g.name)el("h2",main,g.name);else el("h2",main,"VM against container");
 const tb=table(main,["Figure","VM","Container","Difference"]);tb.parentNode.className="cmp";tb.parentNode.dataset.group=g.name;
-FIG.forEach((f,i)=>{const tr=el("tr",tb);el("td",tr,f[0]);for(const k of KINDS){cell(tr,g.kinds[k]?g.kinds[k][i]:null,i);tr.lastChild.dataset.kind=k;}
+FIG.forEach((f,i)=>{if(!shown(m,i))return;const tr=el("tr",tb);el("td",tr,f[0]);for(const k of KINDS){cell(tr,g.kinds[k]?g.kinds[k][i]:null,i);tr.lastChild.dataset.kind=k;}
 const a=g.kinds.vm&&g.kinds.vm[i],b=g.kinds.container&&g.kinds.container[i];
 const va=a&&a.n?a.sum/a.n:null,vb=b&&b.n?b.sum/b.n:null;el("td",tr,va&&vb!==null?(vb>=va?"+":"")+((vb-va)/va*100).toFixed(0)+"%":"\u2014");});}
 const rts=Object.values(m.runtimes).sort((a,b)=>(a.kind+" "+a.runtime)<(b.kind+" "+b.runtime)?-1:1);
-if(rts.length&&!m.groups.some(g=>g.name)){el("h2",main,"Per runtime");const tb=table(main,["Kind","Runtime"].concat(FIG.map(f=>f[0])));
-for(const r of rts){const tr=el("tr",tb);el("td",tr,r.kind);el("td",tr,r.runtime).className="t";r.cells.forEach((c,i)=>cell(tr,c,i));}}
+if(rts.length&&!m.groups.some(g=>g.name)){el("h2",main,"Per runtime");const tb=table(main,["Kind","Runtime"].concat(FIG.filter((f,i)=>shown(m,i)).map(f=>f[0])));
+for(const r of rts){const tr=el("tr",tb);el("td",tr,r.kind);el("td",tr,r.runtime).className="t";r.cells.forEach((c,i)=>{if(shown(m,i))cell(tr,c,i);});}}
 el("h2",main,"Workloads ("+(m.win||"no")+" window; plots: up to the last "+(series&&series.kept?series.slots*series.interval_seconds+" s":"minutes")+", per "+(series?series.interval_seconds:"")+" s)");
 const tb=table(main,["Kind","Runtime","Name","Idle CPU","Peak CPU","CPU","Idle MiB","Peak MiB","Memory"]);tb.parentNode.id="workloads";
 const by={};if(series&&series.kept)for(const s of series.workloads)by[s.kind+"\0"+s.runtime+"\0"+s.id]=s;

@@ -157,6 +157,7 @@ std::string TextReport(const ReportModel& m, bool md) {
                                : std::vector<std::string>{"Metric", "VM", "Container", "Difference"});
   for (const Group& g : m.groups) {
     for (std::size_t i = 0; i < kFigureCount; ++i) {
+      if (!FigureShown(m, i)) continue;
       std::vector<std::string> row;
       if (grouped) row.push_back(g.name);
       row.push_back(kFigures[i].label);
@@ -170,10 +171,14 @@ std::string TextReport(const ReportModel& m, bool md) {
   if (!grouped) {
     out += "\n" + Heading("By runtime", md);
     Rows runtimes = {{"KIND", "RUNTIME"}};
-    for (std::size_t i = 0; i < kMeasuredFigures; ++i) runtimes[0].push_back(kFigures[i].column);
+    for (std::size_t i = 0; i < kMeasuredFigures; ++i) {
+      if (FigureShown(m, i)) runtimes[0].push_back(kFigures[i].column);
+    }
     for (const RuntimeLine& r : m.runtimes) {
       std::vector<std::string> row = {r.kind, r.runtime};
-      for (std::size_t i = 0; i < kMeasuredFigures; ++i) row.push_back(CellText(r.cells[i]));
+      for (std::size_t i = 0; i < kMeasuredFigures; ++i) {
+        if (FigureShown(m, i)) row.push_back(CellText(r.cells[i]));
+      }
       runtimes.push_back(std::move(row));
     }
     out += Table(runtimes, md);
@@ -183,7 +188,9 @@ std::string TextReport(const ReportModel& m, bool md) {
   Rows workloads = {{"KIND", "RUNTIME", "NAME"}};
   if (grouped) workloads[0].push_back("GROUP");
   for (const char* h : {"AGE", "COVERS", "SAMPLES"}) workloads[0].push_back(h);
-  for (std::size_t i = 0; i < kMeasuredFigures; ++i) workloads[0].push_back(kFigures[i].column);
+  for (std::size_t i = 0; i < kMeasuredFigures; ++i) {
+    if (FigureShown(m, i)) workloads[0].push_back(kFigures[i].column);
+  }
   Rows sizing = {{"KIND", "RUNTIME", "NAME"}};
   for (std::size_t i = kMeasuredFigures; i < kFigureCount; ++i) sizing[0].push_back(kFigures[i].column);
   std::string missing;
@@ -194,14 +201,15 @@ std::string TextReport(const ReportModel& m, bool md) {
     row.push_back(Seconds(w.age_seconds));
     row.push_back(w.covered_seconds ? Seconds(w.covered_seconds) + " of " + m.window : "-");
     row.push_back(Count(w.samples));
-    for (std::size_t i = 0; i < kFigureCount; ++i)
-      (i < kMeasuredFigures ? row : sizing_row).push_back(Number(w.figures[i]));
+    for (std::size_t i = 0; i < kFigureCount; ++i) {
+      if (FigureShown(m, i)) (i < kMeasuredFigures ? row : sizing_row).push_back(Number(w.figures[i]));
+    }
     workloads.push_back(std::move(row));
     sizing.push_back(std::move(sizing_row));
     // Why, per reason: "startup time (s): too young ...".
     std::map<std::string, std::vector<std::string>> by_reason;
     for (std::size_t i = 0; i < kFigureCount; ++i) {
-      if (!w.missing[i].empty()) by_reason[w.missing[i]].push_back(kFigures[i].label);
+      if (FigureShown(m, i) && !w.missing[i].empty()) by_reason[w.missing[i]].push_back(kFigures[i].label);
     }
     for (const auto& [why, figures] : by_reason) {
       const std::string who = w.kind + " " + w.runtime + " " + w.name;

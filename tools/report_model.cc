@@ -21,6 +21,19 @@ std::string Text(const bj::value& object, std::string_view key) {
 // Why workload `w` has no figure `f` in `window`, from what the document says about it.
 std::string WhyMissing(const bj::value& w, const FigureDef& f, const std::string& window,
                        std::optional<double> age_seconds, const std::string& shortest_window, double shortest_seconds) {
+  const std::string_view key = f.key;
+  if (key == "listen_seconds") {
+    return "no listening TCP socket seen in its network namespace since its start (or not seen from its start)";
+  }
+  if (key == "ready_seconds" || key == "probe_response_seconds") {
+    if (json::Find(w, {"probe_success"}) == nullptr || json::Find(w, {"probe_success"})->is_null()) {
+      return "no ready probe configured for it (probes: in the daemon's config)";
+    }
+    if (key == "probe_response_seconds" || !json::Number(json::Find(w, {"probe_responses"})).value_or(0)) {
+      return "no successful probe yet";
+    }
+    return "not timed: already running when the daemon first saw it";
+  }
   if (!f.windowed) {
     if (const auto state = json::String(json::Find(w, {"startup_state"}))) {
       const bool young = age_seconds && *age_seconds < shortest_seconds;
@@ -91,18 +104,14 @@ std::optional<double> Sizing(const FigureDef& f, const bj::value* window, double
   if (key == "vpa_cpu_request_cores") {
     const auto p90 = in("cpu_p90_cores");
     if (!p90 && in("cpu_peak_cores")) {
-      *why =
-          "the daemon's windows keep the idle quantile and the peak, not the p90 of per-interval CPU "
-          "(report --prometheus has it)";
+      *why = "no p90 of per-interval CPU in the daemon's answer (a daemon too old to send one)";
     }
     return VpaCpuRequest(p90);
   }
   if (key == "krr_cpu_request_cores") {
     const auto p95 = in("cpu_p95_cores");
     if (!p95 && in("cpu_peak_cores")) {
-      *why =
-          "the daemon's windows keep the idle quantile and the peak, not the p95 of per-interval CPU "
-          "(report --prometheus has it)";
+      *why = "no p95 of per-interval CPU in the daemon's answer (a daemon too old to send one)";
       return std::nullopt;
     }
     return few_points(KrrCpuRequest(p95, points), p95);
@@ -130,17 +139,27 @@ bool NameMatches(const std::string& pattern, const std::string& name) {
 
 }  // namespace
 
+constexpr double kMiB = 1.0 / (1 << 20);
 const FigureDef kFigures[kFigureCount] = {
-    {"Startup time (s)", "startup_seconds", 1, false, false, "STARTUP (s)"},
-    {"Idle memory (MiB)", "memory_idle_bytes", 1.0 / (1 << 20), true, false, "IDLE MEM (MiB)"},
-    {"Peak memory (MiB)", "memory_peak_bytes", 1.0 / (1 << 20), true, false, "PEAK MEM (MiB)"},
-    {"Idle CPU (cores)", "cpu_idle_cores", 1, true, false, "IDLE CPU"},
-    {"Peak CPU (cores)", "cpu_peak_cores", 1, true, false, "PEAK CPU"},
-    {"VPA CPU request (cores)", "vpa_cpu_request_cores", 1, true, true, "VPA CPU REQ"},
-    {"VPA memory request (MiB)", "vpa_memory_request_bytes", 1.0 / (1 << 20), true, true, "VPA MEM REQ (MiB)"},
-    {"krr CPU request (cores)", "krr_cpu_request_cores", 1, true, true, "KRR CPU REQ"},
-    {"krr memory request = limit (MiB)", "krr_memory_bytes", 1.0 / (1 << 20), true, true, "KRR MEM REQ=LIM (MiB)"},
+    {"Startup time (s)", "startup_seconds", 1, false, false, "STARTUP (s)", false},
+    {"Idle memory (MiB)", "memory_idle_bytes", kMiB, true, false, "IDLE MEM (MiB)", false},
+    {"Peak memory (MiB)", "memory_peak_bytes", kMiB, true, false, "PEAK MEM (MiB)", false},
+    {"Idle CPU (cores)", "cpu_idle_cores", 1, true, false, "IDLE CPU", false},
+    {"Peak CPU (cores)", "cpu_peak_cores", 1, true, false, "PEAK CPU", false},
+    {"Startup to listening (s)", "listen_seconds", 1, false, false, "LISTEN (s)", true},
+    {"Startup to first response (s)", "ready_seconds", 1, false, false, "READY (s)", true},
+    {"Response time (ms)", "probe_response_seconds", 1000, false, false, "RESPONSE (ms)", true},
+    {"VPA CPU request (cores)", "vpa_cpu_request_cores", 1, true, true, "VPA CPU REQ", false},
+    {"VPA memory request (MiB)", "vpa_memory_request_bytes", kMiB, true, true, "VPA MEM REQ (MiB)", false},
+    {"krr CPU request (cores)", "krr_cpu_request_cores", 1, true, true, "KRR CPU REQ", false},
+    {"krr memory request = limit (MiB)", "krr_memory_bytes", kMiB, true, true, "KRR MEM REQ=LIM (MiB)", false},
 };
+
+bool FigureShown(const ReportModel& model, std::size_t i) {
+  if (!kFigures[i].where_present) return true;
+  return std::any_of(model.workloads.begin(), model.workloads.end(),
+                     [i](const WorkloadLine& w) { return w.figures[i].has_value(); });
+}
 
 const char* const kComparedKinds[2] = {"vm", "container"};
 

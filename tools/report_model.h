@@ -13,13 +13,18 @@
 // old to send one leaves the report to guess from the workload's age), and for windowed figures
 // whether the workload has a CPU rate or a memory reading at all.
 //
+// Startup to the first listening socket, to the first successful response (the brief's startup)
+// and the mean response time of the successful probes are the document's listen_seconds,
+// ready_seconds and probe_response_seconds (exposition/workloads_json.h), per workload; a workload
+// without a probe configured has none of the last two, and says so.
+//
 // Sizing (report_sizing.h) is four more figures per workload, computed from the same window:
 // the VPA's CPU and memory request and krr simple's CPU request and memory request (= limit).
 // Their inputs are the window's cpu_p90_cores, cpu_p95_cores, memory_daily_peak_p90_bytes and
 // memory_peak_bytes, with samples as krr's data points; a window of up to a day has one daily
-// peak, its peak. The daemon's windows hold no CPU percentiles (only the idle quantile and the
-// peak), so from a live daemon the CPU recommendations are absent and say so; a document built
-// from Prometheus (report_prometheus.h) has them.
+// peak, its peak. The daemon's windows keep the CPU p90 and p95 (nearest rank, as the idle) beside
+// the idle quantile (pipeline/window.h); a daemon older than that sends none, and its CPU
+// recommendations are absent and say so.
 // A document may say itself why a figure is absent ("why_missing": {"<key>": "why"} on a
 // workload) and what its figures are ("source": "Prometheus ... over 24h ending ..."): the
 // documents built from Prometheus do.
@@ -45,9 +50,12 @@ struct FigureDef {
   bool windowed;
   bool sizing;         // computed by report_sizing.h from the window's figures
   const char* column;  // the per-workload tables' header: "IDLE MEM (MiB)"
+  // Only some workloads can have it (a listening socket, a configured probe): the text tables
+  // leave the row out when no selected workload has it. JSON and CSV always hold it.
+  bool where_present;
 };
-constexpr std::size_t kFigureCount = 9;
-constexpr std::size_t kMeasuredFigures = 5;  // the first five; then the sizing ones
+constexpr std::size_t kFigureCount = 12;
+constexpr std::size_t kMeasuredFigures = 8;  // the first eight; then the sizing ones
 extern const FigureDef kFigures[kFigureCount];
 
 // The kinds compared side by side, in column order.
@@ -122,6 +130,10 @@ struct ReportModel {
   std::vector<RuntimeLine> runtimes;    // by (kind, runtime)
   std::vector<WorkloadLine> workloads;  // the selected ones, in the document's order
 };
+
+// Whether figure i is a row of the text tables: always, or where_present and some selected
+// workload has it.
+bool FigureShown(const ReportModel& model, std::size_t i);
 
 // Builds the model. nullopt with `error` when the text is not JSON.
 std::optional<ReportModel> BuildReportModel(const std::string& workloads_json, const std::vector<Selector>& selectors,

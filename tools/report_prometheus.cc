@@ -121,6 +121,14 @@ std::vector<PromQuery> PrometheusQueries(const PrometheusRange& r, const std::ve
       {"memory_count", memory("count_over_time"), r.end_seconds},
       {"memory_idle", memory("quantile_over_time", q), r.end_seconds},
       {"memory_peak", over("max_over_time", "workload_memory_peak_bytes"), r.end_seconds},
+      {"listen", over("last_over_time", "workload_listen_seconds"), r.end_seconds},
+      {"ready", over("last_over_time", "workload_ready_seconds"), r.end_seconds},
+      {"probe_success", over("last_over_time", "workload_probe_success"), r.end_seconds},
+      {"probe_responses", over("increase", "workload_probe_duration_seconds_count"), r.end_seconds},
+      {"probe_response",
+       over("increase", "workload_probe_duration_seconds_sum") + " / " +
+           over("increase", "workload_probe_duration_seconds_count"),
+       r.end_seconds},
   };
   const auto days = Days(r);
   for (std::size_t i = 0; i < days.size(); ++i) {
@@ -301,6 +309,11 @@ std::string PrometheusWorkloadsJson(const PrometheusRange& r, const std::vector<
         {"startup_seconds", json::Figure(value("startup"))},
         {"cpu_usage_cores", json::Figure(value("cpu_last"))},
         {"memory_working_set_bytes", json::Figure(value("memory_last"))},
+        {"listen_seconds", json::Figure(value("listen"))},
+        {"ready_seconds", json::Figure(value("ready"))},
+        {"probe_success", json::Figure(value("probe_success"))},
+        {"probe_responses", json::Figure(value("probe_responses"))},
+        {"probe_response_seconds", json::Figure(value("probe_response"))},
         {"windows", bj::object{{r.range_label, std::move(figures)}}},
         {"labels", std::move(labels)},
         {"why_missing", std::move(why)},

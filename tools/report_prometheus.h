@@ -23,6 +23,9 @@
 //            peak series over each day ending at --end, --end - 1d, ... (the oldest day cut at the
 //            range's start), each an instant query of its own, their p90 taken here
 //            (NearestRankQuantile, report_sizing.h)
+//   probes   last_over_time of workload_listen_seconds, workload_ready_seconds and
+//            workload_probe_success; the response time is increase() of the probe histogram's
+//            _sum over the range divided by that of its _count: the mean of the range's probes
 // Equality selectors on name, id, runtime, kind, instance and job are also put in the queries'
 // matchers, which every workload series carries; the rest are applied to the document.
 //

@@ -31,6 +31,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -122,12 +123,21 @@ def web_config(work):
 
 
 class Daemon:
-    def __init__(self, binary, work, host, web):
+    def __init__(self, binary, work, host, web, probe_port):
         self.port = free_port()
+        # A ready probe for the VM, against a socket the test listens on (a TCP probe only
+        # connects): the page's "where present" rows then have one workload with figures. Once a
+        # probe has succeeded the next is an hour away, so the figures hold still while the page
+        # and the report are read.
+        config = os.path.join(work, "workload_exporter.yml")
+        with open(config, "w") as f:
+            f.write("probes:\n  - match: {kind: vm, name: ubuntu22}\n"
+                    f"    tcp: \"127.0.0.1:{probe_port}\"\n    interval: 1h\n")
         self.base = f"https://127.0.0.1:{self.port}"
         self.log = open(os.path.join(work, "daemon.log"), "w")
         self.proc = subprocess.Popen(
-            [binary, f"--web.listen-address=127.0.0.1:{self.port}", f"--web.config.file={web}", "--libvirt.uri=",
+            [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}",
+             f"--web.config.file={web}", "--libvirt.uri=",
              "--sampling.interval=1s", f"--path.cgroupfs={host.cgroup}", f"--path.procfs={FIXTURES}/proc",
              f"--path.rootfs={host.rootfs}"], stdout=self.log, stderr=subprocess.STDOUT, cwd="/")
         self.tls = ssl.create_default_context()
@@ -286,6 +296,7 @@ def report(binary, daemon, work, args):
     return json.loads(out.stdout)
 
 
+WHERE_PRESENT = ("listen_seconds", "ready_seconds", "probe_response_seconds")
 SIZING_PREFIXES = ("vpa_", "krr_")
 
 
@@ -299,6 +310,12 @@ def compare_with_report(page_groups, rep, failures, what):
             # The sizing recommendations (VPA's, krr's) are the report's alone: the page does not
             # show them (README, "The page").
             if key.startswith(SIZING_PREFIXES):
+                continue
+            # The listen, first-response and response-time rows are shown, on the page as in the
+            # report's tables, only where some selected workload has the figure.
+            if key in WHERE_PRESENT and key not in page_groups[g["group"]]:
+                if any(per[kind]["with_figure"] for kind in ("vm", "container")):
+                    failures.append(f"{what}: group {g['group']!r} {key}: in the report, not on the page")
                 continue
             for kind in ("vm", "container"):
                 cell = per[kind]
@@ -322,7 +339,10 @@ def main():
     failures = []
     work = tempfile.mkdtemp(prefix="page_browser.")
     host = Host(work)
-    daemon = Daemon(binary, work, host, web_config(work))
+    probed = socket.socket()
+    probed.bind(("127.0.0.1", 0))
+    probed.listen(16)  # the kernel completes the probe's handshake; nothing needs to accept
+    daemon = Daemon(binary, work, host, web_config(work), probed.getsockname()[1])
     try:
         if not daemon.wait_ready():
             failures.append("the daemon did not become ready")
@@ -361,6 +381,23 @@ def main():
             figures, kinds = parse_metrics(before)
             if parse_metrics(after) != (figures, kinds):
                 failures.append("/metrics moved while the browser ran: the comparison would not hold")
+            # The VM's ready probe: its rows are on the page, with /metrics' figures.
+            ready = re.search(r'^workload_ready_seconds\{[^}]*name="ubuntu22"[^}]*\} (\S+)$', before, re.M)
+            count = re.search(r'^workload_probe_duration_seconds_count\{[^}]*name="ubuntu22"[^}]*\} (\S+)$',
+                              before, re.M)
+            total = re.search(r'^workload_probe_duration_seconds_sum\{[^}]*name="ubuntu22"[^}]*\} (\S+)$',
+                              before, re.M)
+            shown = page_groups.get("", {})
+            if not (ready and count and total):
+                failures.append("/metrics has no ready probe figures for the VM")
+            else:
+                for key, want in (("ready_seconds", float(ready.group(1))),
+                                  ("probe_response_seconds", 1000 * float(total.group(1)) / float(count.group(1)))):
+                    got = shown.get(key, {}).get("vm", (None, 0, 0))[0]
+                    if got is None or not close(got, want):
+                        failures.append(f"the page's {key} for the VM: {got}, /metrics {want}")
+                if "listen_seconds" in shown:
+                    failures.append("the page shows listen_seconds, which no workload here has")
             rows = workload_rows(dom)
             # The test's VM and its (renamed) container, with /metrics' figures.
             vm = [r for r in rows.values() if r["kind"] == "vm" and r["name"] == "ubuntu22"]
@@ -399,6 +436,7 @@ def main():
     finally:
         host.stop.set()
         daemon.stop()
+        probed.close()
         if failures:
             with open(os.path.join(work, "daemon.log"), errors="replace") as f:
                 print("---- daemon log (tail) ----\n" + f.read()[-3000:])

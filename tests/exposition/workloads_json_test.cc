@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "collectors/json.h"
+#include "every_family_snapshot.h"
 #include "pipeline/sampler.h"
 #include "test_util/fixture_snapshot.h"
 
@@ -43,9 +44,11 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
     // The same fields, in the same order, as before Boost.JSON wrote them.
     std::vector<std::string> keys;
     for (const auto& member : w) keys.emplace_back(member.key());
-    EXPECT_EQ(keys, (std::vector<std::string>{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
-                                              "startup_state", "samples", "cpu_usage_cores", "memory_usage_bytes",
-                                              "memory_working_set_bytes", "windows", "labels"}));
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
+                                        "startup_state", "samples", "cpu_usage_cores", "memory_usage_bytes",
+                                        "memory_working_set_bytes", "listen_seconds", "ready_seconds", "probe_success",
+                                        "probe_responses", "probe_response_seconds", "windows", "labels"}));
     EXPECT_EQ(w.at("kind"), bj::value(v.sample.identity.kind));
     EXPECT_EQ(w.at("id"), bj::value(v.sample.identity.id));
     EXPECT_EQ(w.at("name"), bj::value(v.sample.identity.name));
@@ -79,6 +82,28 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
   EXPECT_NE(
       std::find_if(workloads.begin(), workloads.end(), [](const bj::value& w) { return w.at("name") == "web-1"; }),
       workloads.end());
+}
+
+// The brief's startup and response time, and the sizing's CPU percentiles, as the report reads them.
+TEST(WorkloadsJson, ProbeFiguresAndCpuPercentiles) {
+  Snapshot snap = test::EveryFamilySnapshot();
+  snap.workloads[0].windows[0].cpu_p90_cores = 0.75;
+  snap.workloads[0].windows[0].cpu_p95_cores = 1.25;
+  const bj::value doc = ParseOrDie(WorkloadsJson(snap));
+  const bj::value& c = doc.at("workloads").at(0);
+  EXPECT_EQ(c.at("listen_seconds"), 2);
+  EXPECT_EQ(c.at("ready_seconds"), 3.25);
+  EXPECT_EQ(c.at("probe_success"), 1);
+  EXPECT_EQ(c.at("probe_responses"), 2);
+  EXPECT_EQ(json::Number(&c.at("probe_response_seconds")), (0.003 + 0.2) / 2);
+  const bj::value& window = c.at("windows").at(snap.windows->specs[0].label);
+  EXPECT_EQ(window.at("cpu_p90_cores"), 0.75);
+  EXPECT_EQ(window.at("cpu_p95_cores"), 1.25);
+  // A workload without a probe: every probe figure null.
+  const bj::value& vm = doc.at("workloads").at(1);
+  for (const char* key :
+       {"listen_seconds", "ready_seconds", "probe_success", "probe_responses", "probe_response_seconds"})
+    EXPECT_TRUE(vm.at(key).is_null()) << key;
 }
 
 TEST(WorkloadsJson, NamesOfAnyCharacterStayValidJson) {

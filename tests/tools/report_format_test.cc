@@ -294,7 +294,7 @@ TEST(FormatReport, CsvReadsBackAsRfc4180) {
   EXPECT_EQ(records[0],
             (std::vector<std::string>{"section", "group", "kind", "runtime", "name", "figure", "value", "with_figure",
                                       "workloads", "window", "samples_min", "samples_max", "missing"}));
-  // 2 kinds x 9 figures (5 measured, 4 sizing) for the group, 3 runtimes x 9, 5 workloads x 9.
+  // 2 kinds x 12 figures (8 measured, 4 sizing) for the group, 3 runtimes x 12, 5 workloads x 12.
   constexpr std::size_t n = kFigureCount;
   ASSERT_EQ(records.size(), 1u + 2 * n + 3 * n + 5 * n);
   for (const auto& r : records) EXPECT_EQ(r.size(), records[0].size());
@@ -312,6 +312,64 @@ TEST(FormatReport, CsvReadsBackAsRfc4180) {
   EXPECT_EQ(odd_startup[6], "");
   EXPECT_EQ(odd_startup[12], "not timed: it had started before the daemon saw it, or never settled");
   EXPECT_EQ(records[1 + 2 * n + 3 * n + 4 * n + kIdleMemory][6], "16");
+}
+
+// The brief's startup and response time: rows of the tables only where some workload has them,
+// means of the workloads that do, and why the others have none.
+TEST(FormatReport, ProbeRowsWhereSomeWorkloadHasThem) {
+  const std::string plain = FormatReport(Model(), "table");
+  EXPECT_EQ(plain.find("Startup to first response"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("Response time"), std::string::npos);
+  EXPECT_EQ(plain.find("Startup to listening"), std::string::npos);
+
+  bj::array w;
+  bj::object vm = Workload("vm", "libvirt", "app-vm", 0, 20, "timed", true, true, 1000, Window(512, 1024, 0.1, 2));
+  vm["ready_seconds"] = 31.5;
+  vm["probe_success"] = 1;
+  vm["probe_responses"] = 10;
+  vm["probe_response_seconds"] = 0.0125;
+  bj::object ctr = Workload("container", "runc", "app-ctr", 400, 2, "timed", true, true, 600, Window(64, 128, 0.01, 1));
+  ctr["listen_seconds"] = 2.25;
+  ctr["ready_seconds"] = 3.5;
+  ctr["probe_success"] = 1;
+  ctr["probe_responses"] = 10;
+  ctr["probe_response_seconds"] = 0.002;
+  bj::object other = Workload("container", "runc", "other", 400, 2, "timed", true, true, 600, Window(8, 9, 0, 0));
+  bj::object failing = Workload("container", "runc", "failing", 400, 2, "timed", true, true, 600, Window(8, 9, 0, 0));
+  failing["probe_success"] = 0;
+  failing["probe_responses"] = nullptr;
+  w.emplace_back(std::move(vm));
+  w.emplace_back(std::move(ctr));
+  w.emplace_back(std::move(other));
+  w.emplace_back(std::move(failing));
+  const std::string doc =
+      json::Serialize(bj::object{{"time", 1000}, {"windows", bj::array{"1m", "1h"}}, {"workloads", std::move(w)}});
+  std::string error;
+  auto m = BuildReportModel(doc, {}, {}, &error);
+  ASSERT_TRUE(m) << error;
+  const std::string table = FormatReport(*m, "table");
+  EXPECT_NE(table.find("Startup to listening (s)"), std::string::npos) << table;
+  EXPECT_NE(table.find("Startup to first response (s)"), std::string::npos);
+  EXPECT_NE(table.find("Response time (ms)"), std::string::npos);
+  ASSERT_EQ(m->groups.size(), 1u);
+  const Group& g = m->groups[0];
+  constexpr std::size_t kListen = 5, kReady = 6, kResponse = 7;
+  EXPECT_EQ(g.kinds.at("vm")[kReady].mean, 31.5);
+  EXPECT_EQ(g.kinds.at("container")[kReady].mean, 3.5);
+  EXPECT_EQ(g.kinds.at("container")[kReady].with_figure, 1);
+  EXPECT_EQ(g.kinds.at("container")[kReady].workloads, 3);
+  EXPECT_EQ(g.kinds.at("vm")[kResponse].mean, 12.5);
+  EXPECT_EQ(g.kinds.at("container")[kResponse].mean, 2);
+  EXPECT_EQ(g.kinds.at("container")[kListen].mean, 2.25);
+  EXPECT_EQ(m->workloads[2].missing[kReady], "no ready probe configured for it (probes: in the daemon's config)");
+  EXPECT_EQ(m->workloads[3].missing[kReady], "no successful probe yet");
+  EXPECT_EQ(m->workloads[3].missing[kResponse], "no successful probe yet");
+  EXPECT_TRUE(m->workloads[0].missing[kListen].starts_with("no listening TCP socket"))
+      << m->workloads[0].missing[kListen];
+  // JSON carries the rows whether shown or not.
+  auto parsed = json::Parse(FormatReport(Model(), "json"), &error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_NE(json::Find(*parsed, {"kinds", "ready_seconds"}), nullptr);
 }
 
 TEST(CsvField, QuotesOnlyWhatNeedsIt) {

@@ -66,6 +66,10 @@ TEST(PrometheusQueries, InstantQueriesOverTheRangeWithTheSelectorsEveryoneCarrie
                                             "[86400s]) or quantile_over_time(0.1, workload_memory_usage_bytes" + m +
                                             "[86400s])");
   EXPECT_EQ(QueryOf(qs, "memory_peak"), "max_over_time(workload_memory_peak_bytes" + m + "[86400s])");
+  EXPECT_EQ(QueryOf(qs, "ready"), "last_over_time(workload_ready_seconds" + m + "[86400s])");
+  EXPECT_EQ(QueryOf(qs, "probe_response"), "increase(workload_probe_duration_seconds_sum" + m +
+                                               "[86400s]) / increase(workload_probe_duration_seconds_count" + m +
+                                               "[86400s])");
   for (const auto& q : qs) EXPECT_EQ(q.time, kEnd) << q.key;  // one day: one daily peak, at the end
 
   // 36 hours: the day ending at --end and the 12 hours before it.
@@ -184,6 +188,16 @@ std::vector<std::vector<PromSample>> Answers(const std::vector<PromQuery>& qs) {
       a = {{vm, 600 * kMiB}, {ctr, 60 * kMiB}, {other, 10 * kMiB}};
     } else if (q.key == "memory_idle") {
       a = {{vm, 512 * kMiB}, {ctr, 48 * kMiB}, {other, 8 * kMiB}};
+    } else if (q.key == "listen") {
+      a = {{ctr, 2.25}};
+    } else if (q.key == "ready") {
+      a = {{vm, 31.5}, {ctr, 3.5}};
+    } else if (q.key == "probe_success") {
+      a = {{vm, 1}, {ctr, 1}};  // h2's has no probe
+    } else if (q.key == "probe_responses") {
+      a = {{vm, 5760}, {ctr, 240}};
+    } else if (q.key == "probe_response") {
+      a = {{vm, 0.0125}, {ctr, 0.002}};
     } else if (q.key == "memory_peak" || q.key.starts_with("memory_day_")) {
       a = {{with(vm, "window", "1m"), 1024 * kMiB},
            {with(vm, "window", "1h"), 1100 * kMiB},
@@ -216,14 +230,20 @@ TEST(PrometheusWorkloadsJson, TheSameTableAsFromTheDaemon) {
   EXPECT_EQ(vm.figures[2], 1100);             // peak memory of the 1h window
   EXPECT_EQ(vm.figures[3], 0.04);             // idle CPU
   EXPECT_EQ(vm.figures[4], 1.7);              // peak CPU of the 1h window
-  EXPECT_EQ(*vm.figures[5], 0.23);            // VPA CPU: 0.2 * 115 / 100
-  EXPECT_NEAR(*vm.figures[6], 1265, 1e-9);    // VPA memory: the one day's peak 1100 * 1.15
-  EXPECT_EQ(vm.figures[7], 0.3);              // krr CPU: p95
-  EXPECT_NEAR(*vm.figures[8], 1265, 1e-9);    // krr memory: peak 1100 * 1.15
-  EXPECT_EQ(ctr.figures[5], 0.025);           // 0.0115 under VPA's floor
+  EXPECT_EQ(*vm.figures[8], 0.23);            // VPA CPU: 0.2 * 115 / 100
+  EXPECT_NEAR(*vm.figures[9], 1265, 1e-9);    // VPA memory: the one day's peak 1100 * 1.15
+  EXPECT_EQ(vm.figures[10], 0.3);             // krr CPU: p95
+  EXPECT_NEAR(*vm.figures[11], 1265, 1e-9);   // krr memory: peak 1100 * 1.15
+  EXPECT_EQ(ctr.figures[8], 0.025);           // 0.0115 under VPA's floor
   EXPECT_EQ(ctr.figures[2], 256);             // its only memory peak window, 1m
-  EXPECT_NEAR(*ctr.figures[6], 294.4, 1e-9);  // 256 * 1.15, over the 250 MiB floor
-  EXPECT_EQ(ctr.figures[7], 0.05);
+  EXPECT_NEAR(*ctr.figures[9], 294.4, 1e-9);  // 256 * 1.15, over the 250 MiB floor
+  EXPECT_EQ(ctr.figures[10], 0.05);
+  EXPECT_EQ(ctr.figures[5], 2.25);  // startup to listening: the last recorded
+  EXPECT_FALSE(vm.figures[5]);      // a VM's sockets are its guest's
+  EXPECT_EQ(vm.figures[6], 31.5);   // startup to first response
+  EXPECT_EQ(ctr.figures[6], 3.5);
+  EXPECT_EQ(vm.figures[7], 12.5);  // response time (ms): the range's mean
+  EXPECT_EQ(ctr.figures[7], 2);
 
   // Every host: h2's container has no startup, and says why; instance and job are labels.
   auto all = BuildReportModel(doc, {}, {}, &error);
@@ -233,7 +253,8 @@ TEST(PrometheusWorkloadsJson, TheSameTableAsFromTheDaemon) {
   EXPECT_EQ(h2.name, "app-ctr");
   EXPECT_FALSE(h2.figures[0]);
   EXPECT_TRUE(h2.missing[0].starts_with("no workload_startup_seconds in the range")) << h2.missing[0];
-  EXPECT_EQ(h2.missing[7], "krr needs 100 data points, the window holds 40");
+  EXPECT_EQ(h2.missing[10], "krr needs 100 data points, the window holds 40");
+  EXPECT_EQ(h2.missing[6], "no ready probe configured for it (probes: in the daemon's config)");
   Grouping by_app{.key = "label_app"};
   auto grouped = BuildReportModel(doc, {}, by_app, &error);
   ASSERT_TRUE(grouped) << error;

@@ -92,24 +92,47 @@ TEST(ReportSizing, FromAWindowWithPercentilesAndDailyPeaks) {
   ASSERT_TRUE(m) << error;
   ASSERT_EQ(m->workloads.size(), 2u);
   const auto& vm = m->workloads[0].figures;
-  EXPECT_NEAR(*vm[5], 0.46, 1e-12);
-  EXPECT_NEAR(*vm[6], 1150, 1e-9);
-  EXPECT_EQ(*vm[7], 0.5);
-  EXPECT_NEAR(*vm[8], 1380, 1e-9);
+  EXPECT_NEAR(*vm[8], 0.46, 1e-12);
+  EXPECT_NEAR(*vm[9], 1150, 1e-9);
+  EXPECT_EQ(*vm[10], 0.5);
+  EXPECT_NEAR(*vm[11], 1380, 1e-9);
   const auto& ctr = m->workloads[1];
-  EXPECT_EQ(*ctr.figures[5], 0.025);
-  EXPECT_EQ(*ctr.figures[6], 250);
-  EXPECT_FALSE(ctr.figures[7]);
-  EXPECT_EQ(ctr.missing[7], "krr needs 100 data points, the window holds 50");
-  EXPECT_EQ(ctr.missing[8], "krr needs 100 data points, the window holds 50");
+  EXPECT_EQ(*ctr.figures[8], 0.025);
+  EXPECT_EQ(*ctr.figures[9], 250);
+  EXPECT_FALSE(ctr.figures[10]);
+  EXPECT_EQ(ctr.missing[10], "krr needs 100 data points, the window holds 50");
+  EXPECT_EQ(ctr.missing[11], "krr needs 100 data points, the window holds 50");
   // The group's cells are means like the others', and the difference (container - VM) / VM:
   // VPA memory (250 - 1150) / 1150.
   ASSERT_EQ(m->groups.size(), 1u);
-  EXPECT_NEAR(*m->groups[0].Difference(6), (250.0 - 1150) / 1150, 1e-12);
+  EXPECT_NEAR(*m->groups[0].Difference(9), (250.0 - 1150) / 1150, 1e-12);
 }
 
-TEST(ReportSizing, FromALiveDaemonsWindowMemoryOnlyAndWhy) {
-  // The daemon's 1h window: one daily peak (its peak, 400 MiB -> VPA 460 MiB), no percentiles.
+TEST(ReportSizing, FromALiveDaemonsWindow) {
+  // The daemon's 1h window: its CPU p90 and p95 (0.5 -> VPA 0.575; 0.7 -> krr 0.7) and one daily
+  // peak, its peak (400 MiB -> VPA 460 MiB, krr 460 MiB).
+  bj::array w;
+  w.emplace_back(Workload("container", "c",
+                          {{"samples", 3600},
+                           {"cpu_idle_cores", 0.01},
+                           {"cpu_peak_cores", 0.9},
+                           {"cpu_p90_cores", 0.5},
+                           {"cpu_p95_cores", 0.7},
+                           {"memory_idle_bytes", 300 * kMiB},
+                           {"memory_peak_bytes", 400 * kMiB}},
+                          "1h"));
+  const std::string doc = json::Serialize(bj::object{{"time", 1000}, {"windows", bj::array{"1h"}}, {"workloads", w}});
+  std::string error;
+  auto m = BuildReportModel(doc, {}, {}, &error);
+  ASSERT_TRUE(m) << error;
+  const auto& c = m->workloads[0];
+  EXPECT_NEAR(*c.figures[8], 0.575, 1e-12);
+  EXPECT_NEAR(*c.figures[9], 460, 1e-9);
+  EXPECT_NEAR(*c.figures[10], 0.7, 1e-12);
+  EXPECT_NEAR(*c.figures[11], 460, 1e-9);
+}
+
+TEST(ReportSizing, FromADaemonWithoutPercentilesMemoryOnlyAndWhy) {
   bj::array w;
   w.emplace_back(Workload("container", "c",
                           {{"samples", 3600},
@@ -123,12 +146,11 @@ TEST(ReportSizing, FromALiveDaemonsWindowMemoryOnlyAndWhy) {
   auto m = BuildReportModel(doc, {}, {}, &error);
   ASSERT_TRUE(m) << error;
   const auto& c = m->workloads[0];
-  EXPECT_NEAR(*c.figures[6], 460, 1e-9);
-  EXPECT_NEAR(*c.figures[8], 460, 1e-9);  // krr: 400 * 1.15 as well
-  EXPECT_FALSE(c.figures[5]);
-  EXPECT_FALSE(c.figures[7]);
-  EXPECT_NE(c.missing[5].find("not the p90 of per-interval CPU"), std::string::npos) << c.missing[5];
-  EXPECT_NE(c.missing[7].find("not the p95 of per-interval CPU"), std::string::npos) << c.missing[7];
+  EXPECT_NEAR(*c.figures[9], 460, 1e-9);
+  EXPECT_FALSE(c.figures[8]);
+  EXPECT_FALSE(c.figures[10]);
+  EXPECT_NE(c.missing[8].find("no p90 of per-interval CPU"), std::string::npos) << c.missing[8];
+  EXPECT_NE(c.missing[10].find("no p95 of per-interval CPU"), std::string::npos) << c.missing[10];
 }
 
 }  // namespace
