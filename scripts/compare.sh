@@ -104,8 +104,7 @@ cleanup() {
     [ ${#CREATED_CGROUPS[@]} -eq 0 ] || remove_cgroups "${CREATED_CGROUPS[@]}"
     if [ -n "$KEEP" ]; then
         mkdir -p "$KEEP"
-        cp -r "$RIG"/. "$KEEP"/ 2>/dev/null
-        rm -rf "$KEEP/bundle"
+        find "$RIG" -maxdepth 1 -type f -exec cp {} "$KEEP"/ \;
     fi
     rm -rf "$RIG"
     exit "$rc"
