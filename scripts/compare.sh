@@ -225,7 +225,7 @@ qemu-system-x86_64 -accel tcg,tb-size=64 -m 256 -smp 1 \
 VM_PID=$(cat "$RIG/vm.pid")
 READY_V=$(driver ready "http://127.0.0.1:$PV/health" --since "$T_V" --timeout 120) ||
     { tail -n 20 "$RIG/vm.log" >&2; exit 1; }
-echo "vm        started $(date -u -d "@$T_V" +%T.%3N), first 200 from /health after ${READY_V}s (PID $VM_PID; $(grep -o 'WE-APP-BOOTED.*' "$RIG/vm.log" | sed 's/WE-APP-BOOTED/guest userspace at/')s guest uptime)"
+echo "vm        started $(date -u -d "@$T_V" +%T.%3N), first 200 from /health after ${READY_V}s (PID $VM_PID; $(grep -o 'WE-APP-BOOTED [0-9.]*' "$RIG/vm.log" | sed 's/WE-APP-BOOTED/guest userspace at/')s guest uptime)"
 
 cat >"$RIG/state.json" <<EOF
 {"vm": {"name": "$NAME_V", "pid": $VM_PID, "started": $T_V, "ready_measured": $READY_V},
