@@ -89,12 +89,13 @@ BUILD=$(readlink -f "$BUILD")
 . "$SRC/tests/test_util/remove_cgroups.sh"
 
 RIG=$(mktemp -d "${TMPDIR:-/tmp}/we-compare.XXXXXX")
-DAEMON_PID="" VM_PID="" CTR=""
+DAEMON_PID="" VM_PID="" CTR="" CHILD=""
 CREATED_CGROUPS=()
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
     local rc=$?
     set +e
+    [ -z "$CHILD" ] || kill "$CHILD" 2>/dev/null
     [ -z "$DAEMON_PID" ] || kill_pid "$DAEMON_PID" "$(basename "$DAEMON" | cut -c1-15)"
     [ -z "$VM_PID" ] || kill_pid "$VM_PID" qemu-system-x86
     if [ -n "$CTR" ]; then
@@ -112,7 +113,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-driver() { "$PY" "$RIGS/compare_driver.py" "$@"; }
+DRIVER=("$PY" "$RIGS/compare_driver.py")
+driver() { "${DRIVER[@]}" "$@"; }
+# The long steps run in the background while the script waits, so that INT or TERM stop it at
+# once (bash runs a trap only after a foreground command ends); the cleanup stops that child.
+waited() {
+    "$@" &
+    CHILD=$!
+    local rc=0
+    wait "$CHILD" || rc=$?
+    CHILD=""
+    return "$rc"
+}
 now() { date +%s.%N; }
 
 if [ -z "$PORT" ]; then
@@ -208,8 +220,9 @@ json.dump(spec, open(path, "w"), indent=1)
 PY
 T_C=$(now)
 runc run -d --bundle "$B" "$CTR" >"$RIG/runc.log" 2>&1 </dev/null || { cat "$RIG/runc.log" >&2; exit 1; }
-READY_C=$(driver ready "http://127.0.0.1:$PC/health" --since "$T_C" --timeout 30) ||
+waited "${DRIVER[@]}" ready "http://127.0.0.1:$PC/health" --since "$T_C" --timeout 30 >"$RIG/ready_container" ||
     { cat "$RIG/runc.log" >&2; exit 1; }
+READY_C=$(cat "$RIG/ready_container")
 PID_C=$(runc state "$CTR" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 echo "container started $(date -u -d "@$T_C" +%T.%3N), first 200 from /health after ${READY_C}s (PID $PID_C)"
 
@@ -223,8 +236,9 @@ qemu-system-x86_64 -accel tcg,tb-size=64 -m 256 -smp 1 \
     -kernel "$G/vmlinuz" -initrd "$G/initramfs.cpio.gz" -append "console=ttyS0 panic=-1 quiet" \
     -daemonize -pidfile "$RIG/vm.pid" </dev/null >"$RIG/qemu.err" 2>&1 || { cat "$RIG/qemu.err" >&2; exit 1; }
 VM_PID=$(cat "$RIG/vm.pid")
-READY_V=$(driver ready "http://127.0.0.1:$PV/health" --since "$T_V" --timeout 120) ||
+waited "${DRIVER[@]}" ready "http://127.0.0.1:$PV/health" --since "$T_V" --timeout 120 >"$RIG/ready_vm" ||
     { tail -n 20 "$RIG/vm.log" >&2; exit 1; }
+READY_V=$(cat "$RIG/ready_vm")
 echo "vm        started $(date -u -d "@$T_V" +%T.%3N), first 200 from /health after ${READY_V}s (PID $VM_PID; $(grep -o 'WE-APP-BOOTED [0-9.]*' "$RIG/vm.log" | sed 's/WE-APP-BOOTED/guest userspace at/')s guest uptime)"
 
 cat >"$RIG/state.json" <<EOF
@@ -236,14 +250,14 @@ snap() { driver proc "$VM_PID" "$PID_C" >"$RIG/proc_$1.json"; }
 # --- idle, then the same load to each in turn ---------------------------------------------------
 echo "idle ${IDLE}s ..."
 snap idle_start
-sleep "$IDLE"
+waited sleep "$IDLE"
 snap idle_end
 for side in container vm; do
     port=$PC
     [ "$side" = container ] || port=$PV
     echo "load on the $side ${LOAD}s ..."
     snap "load_${side}_start"
-    driver load "http://127.0.0.1:$port" --seconds "$LOAD" --rate "$RATE" --concurrency "$CONCURRENCY" \
+    waited "${DRIVER[@]}" load "http://127.0.0.1:$port" --seconds "$LOAD" --rate "$RATE" --concurrency "$CONCURRENCY" \
         --cpu-n "$CPU_N" --mem-mb "$MEM_MB" --hold-ms "$HOLD_MS" >"$RIG/load_$side.json"
     snap "load_${side}_end"
 done
@@ -256,7 +270,7 @@ while :; do
     "${REPORT[@]}" --format json >"$RIG/report.json"
     if driver check "$RIG/report.json" >"$RIG/check.txt"; then CHECK=0; else CHECK=1; fi
     if [ "$CHECK" -eq 0 ] || [ "$SECONDS" -ge "$deadline" ]; then break; fi
-    sleep 2
+    waited sleep 2
 done
 snap end
 driver metrics "$DURL" "$NAME_V" "$NAME_C" >"$RIG/metrics.json"
