@@ -426,6 +426,13 @@ std::optional<uint64_t> ParseBootTime(std::string_view proc_stat, std::string* e
   return std::nullopt;
 }
 
+double PreciseBootTime(uint64_t btime, std::optional<double> clock_boot_time) {
+  const double whole = static_cast<double>(btime);
+  // A little slack either side: the two clocks are read a few hundred nanoseconds apart.
+  if (clock_boot_time && *clock_boot_time > whole - 0.01 && *clock_boot_time < whole + 1.01) return *clock_boot_time;
+  return whole;
+}
+
 std::optional<std::optional<uint64_t>> ParseMaxOpenFiles(std::string_view limits, std::string* error) {
   for (std::string_view line : SplitNonEmpty(limits, '\n')) {
     if (line.substr(0, 14) != "Max open files") continue;

@@ -115,6 +115,13 @@ std::optional<ProcPidStat> ParseProcPidStat(std::string_view text, std::string* 
 // The "btime" line of /proc/stat: boot time in Unix seconds.
 std::optional<uint64_t> ParseBootTime(std::string_view proc_stat, std::string* error);
 
+// The boot's wall-clock time, to better than btime's whole second: `clock_boot_time` is
+// CLOCK_REALTIME - CLOCK_BOOTTIME read now (the moment the boot clock's zero was, which is what
+// /proc/PID/stat's starttime counts from), taken when it lies within btime's second, as it does on
+// the host whose /proc is read; else btime (a fixture's /proc, or no clock reading). A process
+// start is then right to a clock tick, not up to a second early.
+double PreciseBootTime(uint64_t btime, std::optional<double> clock_boot_time);
+
 // The soft "Max open files" limit from /proc/PID/limits; nullopt value when "unlimited".
 std::optional<std::optional<uint64_t>> ParseMaxOpenFiles(std::string_view limits, std::string* error);
 

@@ -1,8 +1,16 @@
 #include "collectors/process_self.h"
 
+#include <time.h>
+
 #include "collectors/parse.h"
 
 namespace we {
+
+std::optional<double> ClockBootTime() {
+  timespec real{}, boot{};
+  if (clock_gettime(CLOCK_REALTIME, &real) != 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0) return std::nullopt;
+  return static_cast<double>(real.tv_sec - boot.tv_sec) + static_cast<double>(real.tv_nsec - boot.tv_nsec) * 1e-9;
+}
 
 ProcessFigures ReadProcessFigures(const FileSystem& fs, const std::string& procfs, double ticks_per_second,
                                   uint64_t page_size) {
@@ -17,7 +25,7 @@ ProcessFigures ReadProcessFigures(const FileSystem& fs, const std::string& procf
       if (ReadResult boot = fs.ReadFile(JoinPath(procfs, "stat")); boot.ok()) {
         if (auto btime = ParseBootTime(boot.data, &error)) {
           p.start_time_seconds =
-              static_cast<double>(*btime) + static_cast<double>(st->starttime_ticks) / ticks_per_second;
+              PreciseBootTime(*btime, ClockBootTime()) + static_cast<double>(st->starttime_ticks) / ticks_per_second;
         }
       }
     }

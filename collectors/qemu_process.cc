@@ -5,6 +5,7 @@
 
 #include "collectors/container_identity.h"
 #include "collectors/parse.h"
+#include "collectors/process_self.h"
 
 namespace we {
 namespace {
@@ -251,7 +252,7 @@ CollectResult QemuProcessCollector::Collect() {
       std::string error;
       ReadResult stat = fs_.ReadFile(JoinPath(procfs_, "stat"));
       if (stat.ok()) {
-        if (auto b = ParseBootTime(stat.data, &error)) boot_time = static_cast<double>(*b);
+        if (auto b = ParseBootTime(stat.data, &error)) boot_time = PreciseBootTime(*b, ClockBootTime());
       }
       if (!boot_time) boot_time = 0;
     }

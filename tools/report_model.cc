@@ -23,6 +23,9 @@ std::string WhyMissing(const bj::value& w, const FigureDef& f, const std::string
                        std::optional<double> age_seconds, const std::string& shortest_window, double shortest_seconds) {
   const std::string_view key = f.key;
   if (key == "listen_seconds") {
+    if (json::String(json::Find(w, {"kind"})) == "vm") {
+      return "a VM's listening sockets are its guest's, which the host cannot see";
+    }
     return "no listening TCP socket seen in its network namespace since its start (or not seen from its start)";
   }
   if (key == "ready_seconds" || key == "probe_response_seconds") {

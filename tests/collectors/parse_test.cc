@@ -151,6 +151,17 @@ TEST(ParseProcPidStat, CommWithSpacesAndParens) {
   EXPECT_FALSE(ParseProcPidStat("garbage", &err));
 }
 
+// The clocks' boot time counts where it lies in btime's second (this host's /proc); a fixture's
+// btime, far from this host's boot, stays.
+TEST(PreciseBootTime, TheClocksWithinBtimesSecondElseBtime) {
+  EXPECT_EQ(PreciseBootTime(1764300000, 1764300000.77), 1764300000.77);
+  EXPECT_EQ(PreciseBootTime(1764300000, 1764300000.0), 1764300000.0);
+  EXPECT_EQ(PreciseBootTime(1764300000, 1764299999.995), 1764299999.995);  // read a hair apart
+  EXPECT_EQ(PreciseBootTime(1764300000, 1764300003.2), 1764300000.0);
+  EXPECT_EQ(PreciseBootTime(1764300000, 1700000000.5), 1764300000.0);
+  EXPECT_EQ(PreciseBootTime(1764300000, std::nullopt), 1764300000.0);
+}
+
 TEST(ParseBootTimeAndLimits, Basic) {
   std::string err;
   EXPECT_EQ(ParseBootTime("cpu  1 2 3\nbtime 1764300000\nprocesses 5\n", &err), 1764300000u);

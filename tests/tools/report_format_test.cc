@@ -364,8 +364,9 @@ TEST(FormatReport, ProbeRowsWhereSomeWorkloadHasThem) {
   EXPECT_EQ(m->workloads[2].missing[kReady], "no ready probe configured for it (probes: in the daemon's config)");
   EXPECT_EQ(m->workloads[3].missing[kReady], "no successful probe yet");
   EXPECT_EQ(m->workloads[3].missing[kResponse], "no successful probe yet");
-  EXPECT_TRUE(m->workloads[0].missing[kListen].starts_with("no listening TCP socket"))
-      << m->workloads[0].missing[kListen];
+  EXPECT_EQ(m->workloads[0].missing[kListen], "a VM's listening sockets are its guest's, which the host cannot see");
+  EXPECT_TRUE(m->workloads[2].missing[kListen].starts_with("no listening TCP socket"))
+      << m->workloads[2].missing[kListen];
   // JSON carries the rows whether shown or not.
   auto parsed = json::Parse(FormatReport(Model(), "json"), &error);
   ASSERT_TRUE(parsed) << error;
