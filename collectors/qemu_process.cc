@@ -70,8 +70,20 @@ std::optional<std::string_view> FlagValue(const Args& args, std::size_t i, std::
   return std::nullopt;
 }
 
+// The instance in Incus' QEMU pid file, "/run/incus/<project>_<name>/qemu.pid"; empty for others.
+std::string_view IncusInstance(std::string_view pidfile) {
+  constexpr std::string_view kPrefix = "/run/incus/", kSuffix = "/qemu.pid";
+  if (pidfile.size() <= kPrefix.size() + kSuffix.size() || pidfile.substr(0, kPrefix.size()) != kPrefix ||
+      pidfile.substr(pidfile.size() - kSuffix.size()) != kSuffix) {
+    return {};
+  }
+  std::string_view instance = pidfile.substr(kPrefix.size(), pidfile.size() - kPrefix.size() - kSuffix.size());
+  return instance.find('/') == std::string_view::npos ? instance : std::string_view{};
+}
+
 void ParseQemuArgs(const Args& args, VmmCommandLine* out) {
   std::string smbios_uuid;
+  std::string_view incus;
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::optional<std::string_view> v;
     if ((v = FlagValue(args, i, "-name")) || (v = FlagValue(args, i, "--name"))) {
@@ -84,6 +96,8 @@ void ParseQemuArgs(const Args& args, VmmCommandLine* out) {
     } else if ((v = FlagValue(args, i, "-id"))) {
       // Proxmox VE's own option (pve-qemu): the vmid. Upstream QEMU has no -id.
       out->vmm_id = std::string(*v);
+    } else if ((v = FlagValue(args, i, "-pidfile"))) {
+      incus = IncusInstance(*v);
     } else if ((v = FlagValue(args, i, "-smbios"))) {
       // Proxmox keeps the VM's UUID in its smbios1 setting: "-smbios type=1,...,uuid=U".
       if (OptionValue(*v, "type") == "1") {
@@ -92,7 +106,20 @@ void ParseQemuArgs(const Args& args, VmmCommandLine* out) {
     }
   }
   if (out->uuid.empty()) out->uuid = smbios_uuid;
-  if (!out->vmm_id.empty()) out->runtime = "proxmox";
+  // Kata Containers names its sandbox VM "sandbox-<sandbox id>" (virtcontainers/qemu.go).
+  if (out->name.size() == 8 + 64 && out->name.compare(0, 8, "sandbox-") == 0 && IsContainerId(out->name.substr(8))) {
+    out->runtime = "kata";
+    out->vmm_id = out->name.substr(8);
+    return;
+  }
+  if (!out->vmm_id.empty()) {
+    out->runtime = "proxmox";
+  } else if (!incus.empty()) {
+    // Incus: -name <name>, the project only in the pid file's directory.
+    out->runtime = "incus";
+    out->vmm_id = std::string(incus);
+    out->name = IncusInstanceName(incus);
+  }
 }
 
 void ParseFirecrackerArgs(const Args& args, VmmCommandLine* out) {
@@ -112,6 +139,14 @@ void ParseCloudHypervisorArgs(const Args& args, VmmCommandLine* out) {
     if (v->substr(0, 3) == "fd=") continue;  // an inherited socket names nothing
     const std::string path = OptionValue(*v, "path").value_or(std::string(*v));
     if (!path.empty()) out->vmm_id = out->name = path;
+    // Kata Containers' socket: /run/vc/vm/<sandbox id>/clh-api.sock (virtcontainers/clh.go).
+    constexpr std::string_view kKata = "/run/vc/vm/", kSocket = "/clh-api.sock";
+    if (path.size() == kKata.size() + 64 + kSocket.size() && path.compare(0, kKata.size(), kKata) == 0 &&
+        path.compare(kKata.size() + 64, kSocket.size(), kSocket) == 0 && IsContainerId(path.substr(kKata.size(), 64))) {
+      out->runtime = "kata";
+      out->vmm_id = path.substr(kKata.size(), 64);
+      out->name = "sandbox-" + out->vmm_id;
+    }
   }
 }
 
@@ -157,7 +192,7 @@ constexpr VmmRule kVmms[] = {
 };
 
 const VmmRule* RuleOf(std::string_view runtime) {
-  if (runtime == "proxmox") runtime = "qemu";
+  if (runtime == "proxmox" || runtime == "incus") runtime = "qemu";
   for (const VmmRule& r : kVmms) {
     if (r.runtime == runtime) return &r;
   }
@@ -181,6 +216,7 @@ std::optional<VmmCommandLine> ParseVmmCommandLine(std::string_view cmdline) {
     if (!rule.is_exe(exe)) continue;
     VmmCommandLine out;
     out.runtime = std::string(rule.runtime);
+    out.vmm = out.runtime;
     rule.parse(args, &out);
     return out;
   }
@@ -193,8 +229,15 @@ std::optional<int> ParseVmmVcpuThreadName(std::string_view runtime, std::string_
 }
 
 bool VmmJoinsCgroup(const VmmCommandLine& cmdline, const WorkloadIdentity& cgroup) {
-  const VmmRule* rule = RuleOf(cmdline.runtime);
+  const VmmRule* rule = RuleOf(cmdline.vmm.empty() ? cmdline.runtime : cmdline.vmm);
   if (rule == nullptr) return false;
+  // Kata's overhead cgroup is its sandbox VMM's, whichever VMM (a jailed Firecracker keeps the
+  // sandbox id as its --id); a sandbox VMM elsewhere (in its pod's cgroup, with
+  // sandbox_cgroup_only=true) makes no workload a VM.
+  if (cgroup.runtime == "kata") return cgroup.kind == "vm" && cgroup.id == cmdline.vmm_id;
+  if (cmdline.runtime == "kata") return false;
+  // Incus gives its VMs no cgroup: QEMU stays in incusd's, which is no VM's.
+  if (cmdline.runtime == "incus") return false;
   if (!rule->own_cgroup_only) return true;
   return cgroup.kind == "vm" && cgroup.runtime == cmdline.runtime && cgroup.id == cmdline.vmm_id;
 }
@@ -312,7 +355,7 @@ std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, 
     for (const DirEntry& t : *tasks) {
       ReadResult comm = fs_.ReadFile(dir + "/task/" + t.name + "/comm");
       if (!comm.ok()) continue;
-      auto index = ParseVmmVcpuThreadName(cmdline.runtime, comm.data);
+      auto index = ParseVmmVcpuThreadName(cmdline.vmm.empty() ? cmdline.runtime : cmdline.vmm, comm.data);
       if (!index) continue;
       VcpuFigures v;
       v.index = *index;
@@ -340,6 +383,10 @@ std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, 
             if (VmmJoinsCgroup(cmdline, *id)) {
               s.cgroup_workload_key = id->Key();
               s.cgroup = path;
+            } else {
+              // Not its own: its figures are in that workload's too (a microVM in a container,
+              // a Kata VMM in its pod), which the totals must not count twice.
+              s.identity.parent = id->id;
             }
             break;  // the innermost workload is the one it is in
           }

@@ -6,6 +6,12 @@
 //   proxmox           QEMU as Proxmox VE runs it: argv[0] `/usr/bin/kvm` (a link to qemu-system-*),
 //                     `-id <vmid>`, `-name NAME[,debug-threads=on]`, the UUID from
 //                     `-smbios type=1,...,uuid=U` when there is no `-uuid`
+//   incus             QEMU as Incus runs it: `-name NAME -uuid U`, the project only in
+//                     `-pidfile /run/incus/<project>_<name>/qemu.pid` (no prefix in the default
+//                     project); named "<project>/<name>" outside the default project
+//   kata              Kata Containers' sandbox VMM: QEMU `-name sandbox-<sandbox id>`, Cloud
+//                     Hypervisor `--api-socket /run/vc/vm/<sandbox id>/clh-api.sock`; it joins
+//                     only its /kata_overhead/<sandbox id> (so does a Firecracker whose --id it is)
 //   firecracker       `--id ID` (Firecracker's default: anonymous-instance); threads `fc_vcpu N`
 //   cloud-hypervisor  identity only in `--api-socket [path=]PATH`; threads `vcpuN`
 // The id is the UUID where there is one, else the VMM's own id, else the name. CPU comes from the
@@ -15,9 +21,11 @@
 // process's start time.
 //
 // The VM joins the cgroup workload its /proc/PID/cgroup names (workload_join.h). QEMU joins any
-// (libvirt's and Proxmox's scopes are the VM's own); Firecracker and Cloud Hypervisor only a
+// (libvirt's and Proxmox's scopes are the VM's own) but Incus' (its QEMU stays in incusd's cgroup,
+// which is never one VM's: the VM is its process alone); Firecracker and Cloud Hypervisor only a
 // cgroup that the naming rules give to that VMM and id (the jailer's <parent>/<id>): a microVM
-// inside a container is not the container.
+// inside a container is not the container. A VM that joins none but runs inside a workload's
+// cgroup gets that workload's id as its parent (its figures are in that one's too).
 //
 // Thread-safety: not thread-safe; owned and called by the sampler. The parsers are pure.
 
@@ -39,6 +47,7 @@ struct VmmCommandLine {
   std::string name;     // empty when the command line names no VM
   std::string uuid;     // empty when it has none
   std::string vmm_id;   // the VMM's own id (Proxmox's vmid, Firecracker's --id, CH's API socket)
+  std::string vmm;      // the kVmms row ("qemu", "firecracker", "cloud-hypervisor"); empty: runtime's
 };
 
 // /proc/PID/cmdline (arguments separated by NUL bytes). nullopt when argv[0] is no VMM of kVmms.

@@ -43,10 +43,11 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
     // The same fields, in the same order, as before Boost.JSON wrote them.
     std::vector<std::string> keys;
     for (const auto& member : w) keys.emplace_back(member.key());
-    EXPECT_EQ(keys, (std::vector<std::string>{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
-                                              "startup_state", "samples", "cpu_usage_cores", "memory_usage_bytes",
-                                              "memory_working_set_bytes", "windows", "labels"}));
+    EXPECT_EQ(keys, (std::vector<std::string>{"kind", "runtime", "id", "name", "parent", "start_time_seconds",
+                                              "startup_seconds", "startup_state", "samples", "cpu_usage_cores",
+                                              "memory_usage_bytes", "memory_working_set_bytes", "windows", "labels"}));
     EXPECT_EQ(w.at("kind"), bj::value(v.sample.identity.kind));
+    EXPECT_EQ(w.at("parent"), bj::value(v.sample.identity.parent));  // a pod's containers: the pod's UID
     EXPECT_EQ(w.at("id"), bj::value(v.sample.identity.id));
     EXPECT_EQ(w.at("name"), bj::value(v.sample.identity.name));
     EXPECT_EQ(json::Number(&w.at("cpu_usage_cores")), v.cpu_usage_cores);
