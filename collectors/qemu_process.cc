@@ -266,8 +266,12 @@ std::optional<int> ParseVcpuThreadName(std::string_view comm) {
 }
 
 QemuProcessCollector::QemuProcessCollector(const FileSystem& fs, std::string procfs, double ticks_per_second,
-                                           const MachineLookup* machines)
-    : fs_(fs), procfs_(std::move(procfs)), ticks_per_second_(ticks_per_second), machines_(machines) {}
+                                           const MachineLookup* machines, bool services)
+    : fs_(fs),
+      procfs_(std::move(procfs)),
+      ticks_per_second_(ticks_per_second),
+      machines_(machines),
+      services_(services) {}
 
 CollectResult QemuProcessCollector::Collect() {
   CollectResult result;
@@ -378,7 +382,9 @@ std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, 
     if (auto entries = ParseProcCgroup(r.data, &error)) {
       for (const ProcCgroupEntry& entry : *entries) {
         std::string path = entry.path;
+        std::optional<WorkloadIdentity> service;  // the host's service it runs in, if reported
         while (!path.empty() && path != "/") {
+          if (services_ && !service) service = IdentifyService(path);
           if (auto id = IdentifyCgroup(path, machines_)) {
             if (VmmJoinsCgroup(cmdline, *id)) {
               s.cgroup_workload_key = id->Key();
@@ -388,10 +394,13 @@ std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, 
               // a Kata VMM in its pod), which the totals must not count twice.
               s.identity.parent = id->id;
             }
-            break;  // the innermost workload is the one it is in
+            service.reset();  // a service inside a workload is the workload's
+            break;            // the innermost workload is the one it is in
           }
           path = path.substr(0, path.rfind('/'));
         }
+        // Incus' QEMU in incusd's incus.service: the service counts it too.
+        if (service && s.identity.parent.empty()) s.identity.parent = service->id;
         if (!s.cgroup_workload_key.empty()) break;
       }
     }

@@ -25,7 +25,8 @@
 // which is never one VM's: the VM is its process alone); Firecracker and Cloud Hypervisor only a
 // cgroup that the naming rules give to that VMM and id (the jailer's <parent>/<id>): a microVM
 // inside a container is not the container. A VM that joins none but runs inside a workload's
-// cgroup gets that workload's id as its parent (its figures are in that one's too).
+// cgroup (or, with services reported, a host service's) gets that workload's id as its parent
+// (its figures are in that one's too).
 //
 // Thread-safety: not thread-safe; owned and called by the sampler. The parsers are pure.
 
@@ -67,9 +68,11 @@ bool VmmJoinsCgroup(const VmmCommandLine& cmdline, const WorkloadIdentity& cgrou
 class QemuProcessCollector final : public Collector {
  public:
   // `fs` must outlive the collector, and `machines` (machined's records, to name a process's
-  // machine-*.scope as the cgroup collector does; null: by its name only) too.
+  // machine-*.scope as the cgroup collector does; null: by its name only) too. `services`: the
+  // cgroup collector reports systemd services, so a VM running in one (Incus' QEMU in
+  // incus.service) has it as its parent.
   QemuProcessCollector(const FileSystem& fs, std::string procfs, double ticks_per_second,
-                       const MachineLookup* machines = nullptr);
+                       const MachineLookup* machines = nullptr, bool services = false);
 
   std::string name() const override { return "qemu"; }
   CollectResult Collect() override;
@@ -82,6 +85,7 @@ class QemuProcessCollector final : public Collector {
   std::string procfs_;
   double ticks_per_second_;
   const MachineLookup* machines_;
+  bool services_ = false;
   // Verdicts of earlier ticks, by PID: processes that are no VMM are not re-read while their PID lives.
   std::map<std::string, std::optional<VmmCommandLine>> known_;
 };

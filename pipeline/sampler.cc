@@ -125,7 +125,8 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
   cgroup_layout_ = LayoutName(cgroup->layout().kind);
   spdlog::info("cgroup layout {} under {}", cgroup_layout_, settings.cgroupfs);
   cgroup_ = std::move(cgroup);
-  qemu_ = std::make_unique<QemuProcessCollector>(fs_, settings.procfs, ticks_per_second_, machines_.get());
+  qemu_ = std::make_unique<QemuProcessCollector>(fs_, settings.procfs, ticks_per_second_, machines_.get(),
+                                                 settings.services);
   if (!settings.libvirt_uri.empty()) {
     libvirt_ = std::make_unique<LibvirtCollector>(MakeLibvirtClient(settings.libvirt_uri), settings.libvirt_timeout);
   }

@@ -241,6 +241,39 @@ TEST(QemuProcessCollector, AProxmoxVmIsOneVmAndItsHelpersAreNone) {
   EXPECT_EQ(s.vm->vcpus, std::optional<uint64_t>(2));
 }
 
+// Incus' QEMU in incusd's service: never the service's VM, but its child when services are
+// reported (the service's cgroup counts it); a Kata VMM joins its overhead cgroup only.
+TEST(QemuProcessCollector, IncusAndKataVmms) {
+  test_util::TempTree t;
+  t.Write("stat", "btime 1700000000\n");
+  const std::string stat = " S 1 1 1 0 -1 0 0 0 0 0 50 25 0 0 20 0 3 0 1000 100000 10 0 0\n";
+  t.Write("50/cmdline", "/opt/incus/bin/qemu-system-x86_64\0-name\0vm1\0-uuid\0"s + kUuid +
+                            "\0-pidfile\0/run/incus/shop_vm1/qemu.pid\0"s);
+  t.Write("50/stat", "50 (qemu-system-x86)" + stat);
+  t.Write("50/task/51/comm", "CPU 0/KVM\n");
+  t.Write("50/cgroup", "0::/system.slice/incus.service\n");
+  const std::string sandbox(64, 'e');
+  t.Write("60/cmdline", "/opt/kata/bin/qemu-system-x86_64\0-name\0sandbox-"s + sandbox + "\0"s);
+  t.Write("60/stat", "60 (qemu-system-x86)" + stat);
+  t.Write("60/cgroup", "0::/kata_overhead/" + sandbox + "\n");
+  RealFileSystem fs;
+  for (bool services : {false, true}) {
+    QemuProcessCollector c(fs, t.root(), 100, nullptr, services);
+    CollectResult r = c.Collect();
+    EXPECT_TRUE(r.errors.empty());
+    std::map<std::string, const Sample*> by_runtime;
+    for (const Sample& s : r.samples) by_runtime[s.identity.runtime] = &s;
+    ASSERT_EQ(by_runtime.size(), 2u);
+    const Sample& incus = *by_runtime.at("incus");
+    EXPECT_EQ(incus.identity.name, "shop/vm1");
+    EXPECT_EQ(incus.identity.id, kUuid);
+    EXPECT_EQ(incus.cgroup_workload_key, "");
+    EXPECT_EQ(incus.identity.parent, services ? "incus" : "") << services;
+    const Sample& kata = *by_runtime.at("kata");
+    EXPECT_EQ(kata.cgroup_workload_key, WorkloadIdentity({"vm", "kata", sandbox, sandbox, "", ""}).Key());
+  }
+}
+
 TEST(QemuProcessCollector, AMicroVmJoinsOnlyItsOwnJailersCgroup) {
   test_util::TempTree t;
   t.Write("stat", "btime 1700000000\n");
@@ -280,6 +313,9 @@ TEST(QemuProcessCollector, AMicroVmJoinsOnlyItsOwnJailersCgroup) {
   EXPECT_EQ(jailed.cgroup_workload_key, jailed.identity.Key());
   EXPECT_EQ(jailed.vm->vcpus, std::optional<uint64_t>(1));
   EXPECT_EQ(by_id.at("inner")->cgroup_workload_key, "");
+  // Not the container, but inside it: the container is its parent (it counts the VM's CPU too).
+  EXPECT_EQ(by_id.at("inner")->identity.parent, std::string(64, 'c'));
+  EXPECT_EQ(by_id.at("anonymous-instance-30")->identity.parent, "");
   EXPECT_EQ(by_id.at("anonymous-instance-30")->identity.name, "anonymous-instance");
   EXPECT_EQ(by_id.at("anonymous-instance-31")->identity.name, "anonymous-instance");
   const Sample& ch = *by_id.at("/run/ch/web.sock");

@@ -450,6 +450,7 @@ TEST_F(PlatformsTest, IncusProjectsAndAVmWithoutACgroupOfItsOwn) {
   EXPECT_EQ(vm[0].labels["runtime"], "incus");
   EXPECT_EQ(vm[0].labels["name"], "shop/vm" + tag);
   EXPECT_EQ(vm[0].labels["cgroup"], "") << "no cgroup of its own: its process's figures";
+  EXPECT_EQ(vm[0].labels["parent"], "incus") << "incusd's service counts it too";
   auto ct = Info({{"id", "shop_ct" + tag}});
   ASSERT_EQ(ct.size(), 1u) << daemon_->Stderr();
   EXPECT_EQ(ct[0].labels["name"], "shop/ct" + tag);
