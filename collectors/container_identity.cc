@@ -23,11 +23,18 @@ std::optional<std::string_view> IdBetween(std::string_view name, std::string_vie
   return id;
 }
 
+// A systemd-driver name of the kubelet's: "kubepods...", or "<cgroup root>-kubepods..." when the
+// kubelet runs with --cgroup-root (CgroupName.ToSystemd joins every component with '-').
+bool IsKubepodsSlice(std::string_view component) {
+  return EndsWith(component, ".slice") &&
+         (StartsWith(component, "kubepods") || component.find("-kubepods") != std::string_view::npos);
+}
+
 // A Kubernetes pod UID from a path component: "pod<uid>" (cgroupfs driver) or
-// "kubepods[-<qos>]-pod<uid with '_' for '-'>.slice" (systemd driver).
+// "[<root>-]kubepods[-<qos>]-pod<uid with '_' for '-'>.slice" (systemd driver).
 std::optional<std::string> PodUid(std::string_view component) {
   std::string_view uid;
-  if (StartsWith(component, "kubepods") && EndsWith(component, ".slice")) {
+  if (IsKubepodsSlice(component)) {
     size_t pos = component.rfind("-pod");
     if (pos == std::string_view::npos) return std::nullopt;
     uid = component.substr(pos + 4, component.size() - pos - 4 - 6);
@@ -143,7 +150,7 @@ std::optional<WorkloadIdentity> IdentifyLeaf(std::string_view leaf, std::string_
 // the cgroupfs one as "pod<uid>" below a "kubepods" directory.
 std::optional<WorkloadIdentity> PodCgroup(const std::vector<std::string_view>& parts) {
   const std::string_view leaf = parts.back();
-  const bool systemd = StartsWith(leaf, "kubepods") && EndsWith(leaf, ".slice");
+  const bool systemd = IsKubepodsSlice(leaf);
   if (!systemd) {
     if (!StartsWith(leaf, "pod")) return std::nullopt;
     if (std::find(parts.begin(), parts.end() - 1, std::string_view("kubepods")) == parts.end() - 1) return std::nullopt;

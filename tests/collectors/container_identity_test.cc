@@ -48,9 +48,12 @@ INSTANTIATE_TEST_SUITE_P(
              kUid, kUid},
         Case{"/kubepods/burstable/pod" + kUid, true, "pod", "kubernetes", kUid, kUid, kUid},
         Case{"/kubepods/pod" + kUid, true, "pod", "kubernetes", kUid, kUid, kUid},
+        // --cgroup-root=/kubelet: every component joined with '-' (CgroupName.ToSystemd).
         Case{"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/"
              "kubelet-kubepods-burstable-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice",
-             false}));  // --cgroup-root=/kubelet: not "kubepods..." (its containers still are)
+             true, "pod", "kubernetes", kUid, kUid, kUid},
+        Case{"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice", false},
+        Case{"/system.slice/notkubepods-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice", false}));
 
 INSTANTIATE_TEST_SUITE_P(
     Runtimes, IdentifyCgroupTest,
