@@ -159,7 +159,7 @@ Snapshot MakeSnapshot(int n) {
     WorkloadView v;
     char id[65];
     std::snprintf(id, sizeof id, "%064llx", static_cast<unsigned long long>(rng()));
-    v.sample.identity = {"container", "docker", id, std::string(id, 12), ""};
+    v.sample.identity = {"container", "docker", id, std::string(id, 12), "", ""};
     v.sample.cgroup = "/system.slice/docker-" + std::string(id) + ".scope";
     v.sample.start_time_seconds = 1.7e9 + i;
     v.sample.cpu = {123.456 + i, 100.0 + i, 23.456, 1000, 10, 0.5, 2.0};

@@ -33,6 +33,19 @@ const std::vector<std::string>& V1Controllers() {
   return controllers;
 }
 
+// The workloads that hold others, whose trees the walk goes on into (any other workload's nested
+// cgroups are its own, and not listed): a pod's containers, and the containers inside a system
+// container (Docker in an LXC or Incus container, or in an nspawn machine). runtime null: any.
+struct NestingRule {
+  const char* kind;
+  const char* runtime;
+};
+constexpr NestingRule kNestingRules[] = {
+    {"pod", nullptr},
+    {"container", "lxc"},
+    {"container", "systemd-nspawn"},
+};
+
 uint64_t HashCombine(uint64_t h, uint64_t v) {
   // FNV-1a over the 8 bytes of v.
   for (int i = 0; i < 8; ++i) {
@@ -40,6 +53,13 @@ uint64_t HashCombine(uint64_t h, uint64_t v) {
     h *= 1099511628211ull;
   }
   return h;
+}
+
+bool HoldsWorkloads(const WorkloadIdentity& id) {
+  for (const NestingRule& rule : kNestingRules) {
+    if (id.kind == rule.kind && (rule.runtime == nullptr || id.runtime == rule.runtime)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -54,7 +74,7 @@ CgroupCollector::CgroupCollector(const FileSystem& fs, std::string root, bool se
 
 void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
                            const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found,
-                           std::vector<WatchedDir>* watched) const {
+                           std::vector<WatchedDir>* watched, const WorkloadIdentity* enclosing) const {
   if (depth > kMaxWalkDepth) return;
   const std::string path = JoinPath(hierarchy_root, rel);
   // Its link count before its entries: a directory made in between shows as a change next tick.
@@ -68,16 +88,18 @@ void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string&
     if (!e.is_dir) continue;
     std::string child_rel = rel + "/" + e.name;
     auto identity = IdentifyCgroup(child_rel, machines_);
-    if (!identity && services_) identity = IdentifyService(child_rel);
+    // A service inside a workload (systemd in an LXC container) is part of that workload.
+    if (!identity && services_ && enclosing == nullptr) identity = IdentifyService(child_rel);
     if (!identity) {
-      Walk(hierarchy_root, child_rel, depth + 1, controllers, found, watched);
+      Walk(hierarchy_root, child_rel, depth + 1, controllers, found, watched, enclosing);
       continue;
     }
-    // A workload's nested cgroups belong to it: do not descend.
+    if (enclosing != nullptr) identity->parent = enclosing->id;
     auto [it, inserted] = found->try_emplace(identity->Key());
     WorkloadLocation& loc = it->second;
     if (inserted) loc.identity = *identity;
     if (loc.identity.pod_uid.empty()) loc.identity.pod_uid = identity->pod_uid;
+    if (loc.identity.parent.empty()) loc.identity.parent = identity->parent;
     std::string dir = JoinPath(hierarchy_root, child_rel);
     if (controllers.empty()) {
       if (!loc.unified_dir) {
@@ -89,6 +111,11 @@ void CgroupCollector::Walk(const std::string& hierarchy_root, const std::string&
         loc.v1_dirs.try_emplace(c, dir);
         loc.v1_rels.try_emplace(c, child_rel);
       }
+    }
+    // Its nested cgroups belong to it, except the workloads a pod or a system container holds:
+    // walk on into those only (an application container's tree is not listed).
+    if (HoldsWorkloads(*identity)) {
+      Walk(hierarchy_root, child_rel, depth + 1, controllers, found, watched, &loc.identity);
     }
   }
 }
@@ -105,13 +132,13 @@ std::map<std::string, WorkloadLocation> CgroupCollector::Discover(std::vector<st
     return found;
   }
   if (machines_ != nullptr) machines_->Forget();
-  if (layout_.unified) Walk(*layout_.unified, "", 0, {}, &found, watched);
+  if (layout_.unified) Walk(*layout_.unified, "", 0, {}, &found, watched, nullptr);
   // Co-mounted v1 controllers share a directory: walk each directory once.
   std::map<std::string, std::vector<std::string>> by_dir;
   for (const std::string& c : V1Controllers()) {
     if (const std::string* path = layout_.V1Path(c)) by_dir[*path].push_back(c);
   }
-  for (const auto& [dir, controllers] : by_dir) Walk(dir, "", 0, controllers, &found, watched);
+  for (const auto& [dir, controllers] : by_dir) Walk(dir, "", 0, controllers, &found, watched, nullptr);
   return found;
 }
 

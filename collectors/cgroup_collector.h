@@ -6,6 +6,11 @@
 // and joins a workload's directories across hierarchies by identity, not by path: on hybrid hosts
 // a container's v1 memory cgroup can sit under another parent than its cgroup2 one.
 //
+// A workload's nested cgroups are part of it and are not walked, except in the workloads that
+// hold others (kNestingRules, cgroup_collector.cc: pods, LXC/Incus and nspawn containers): there
+// the walk goes on, and each workload found inside gets the outer one's id as its parent
+// (WorkloadIdentity::parent). Systemd services inside a workload are never services of the host.
+//
 // It walks the hierarchies again only when they may have changed: a walked directory's link count
 // changed (cgroupfs counts 2 + its subdirectories, so a cgroup made or removed under it shows),
 // a workload's directory vanished or was recreated, or kRewalkTicks passed. Where the filesystem
@@ -114,9 +119,10 @@ class CgroupCollector final : public Collector {
   // when every one of its directories has vanished (it is gone).
   Cached* ReadInto(const std::string& key, const WorkloadLocation& location, Cached* kept, Sample* sample,
                    std::vector<std::string>* errors);
+  // `enclosing`: the workload whose tree this is (the parent of any found in it), or null.
   void Walk(const std::string& hierarchy_root, const std::string& rel, int depth,
             const std::vector<std::string>& controllers, std::map<std::string, WorkloadLocation>* found,
-            std::vector<WatchedDir>* watched) const;
+            std::vector<WatchedDir>* watched, const WorkloadIdentity* enclosing) const;
   bool TreeMayHaveChanged() const;
 
  public:

@@ -1,5 +1,6 @@
 #include "collectors/container_identity.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "collectors/parse.h"
@@ -22,11 +23,18 @@ std::optional<std::string_view> IdBetween(std::string_view name, std::string_vie
   return id;
 }
 
+// A systemd-driver name of the kubelet's: "kubepods...", or "<cgroup root>-kubepods..." when the
+// kubelet runs with --cgroup-root (CgroupName.ToSystemd joins every component with '-').
+bool IsKubepodsSlice(std::string_view component) {
+  return EndsWith(component, ".slice") &&
+         (StartsWith(component, "kubepods") || component.find("-kubepods") != std::string_view::npos);
+}
+
 // A Kubernetes pod UID from a path component: "pod<uid>" (cgroupfs driver) or
-// "kubepods[-<qos>]-pod<uid with '_' for '-'>.slice" (systemd driver).
+// "[<root>-]kubepods[-<qos>]-pod<uid with '_' for '-'>.slice" (systemd driver).
 std::optional<std::string> PodUid(std::string_view component) {
   std::string_view uid;
-  if (StartsWith(component, "kubepods") && EndsWith(component, ".slice")) {
+  if (IsKubepodsSlice(component)) {
     size_t pos = component.rfind("-pod");
     if (pos == std::string_view::npos) return std::nullopt;
     uid = component.substr(pos + 4, component.size() - pos - 4 - 6);
@@ -109,7 +117,9 @@ std::optional<WorkloadIdentity> IdentifyLeaf(std::string_view leaf, std::string_
   if (IsContainerId(leaf) && PodUid(parent)) return Container("cri", leaf);
 
   if (StartsWith(leaf, "lxc.payload.") && leaf.size() > 12) {
-    return Named("container", "lxc", std::string(leaf.substr(12)));
+    WorkloadIdentity lxc = Named("container", "lxc", std::string(leaf.substr(12)));
+    lxc.name = IncusInstanceName(lxc.id);
+    return lxc;
   }
   if (parent == "lxc" && !StartsWith(leaf, "lxc.")) return Named("container", "lxc", std::string(leaf));
 
@@ -134,6 +144,37 @@ std::optional<WorkloadIdentity> IdentifyLeaf(std::string_view leaf, std::string_
   return std::nullopt;
 }
 
+// A Kubernetes pod's own cgroup (pkg/kubelet/cm/pod_container_manager_linux.go GetPodContainerName:
+// kubepods[/<qos>]/pod<uid>; Guaranteed pods have no QoS level). The systemd driver writes it as
+// one slice, "kubepods[-<qos>]-pod<uid, '-' as '_'>.slice" (cgroup_manager_linux.go ToSystemd);
+// the cgroupfs one as "pod<uid>" below a "kubepods" directory.
+std::optional<WorkloadIdentity> PodCgroup(const std::vector<std::string_view>& parts) {
+  const std::string_view leaf = parts.back();
+  const bool systemd = IsKubepodsSlice(leaf);
+  if (!systemd) {
+    if (!StartsWith(leaf, "pod")) return std::nullopt;
+    if (std::find(parts.begin(), parts.end() - 1, std::string_view("kubepods")) == parts.end() - 1) return std::nullopt;
+  }
+  std::optional<std::string> uid = PodUid(leaf);
+  if (!uid) return std::nullopt;
+  return Named("pod", "kubernetes", *uid);
+}
+
+// Kata Containers' overhead cgroup, with sandbox_cgroup_only=false: the VMM, the shim and
+// virtiofsd of one pod sandbox, outside the pod's cgroup. The Go runtime makes
+// /kata_overhead/<sandbox id>, the Rust one kata_overhead/<the sandbox's cgroup path>
+// (runtime-rs resource/cgroups/utils.rs gen_overhead_path), whose leaf is the sandbox id or its
+// systemd scope.
+std::optional<WorkloadIdentity> KataOverhead(std::string_view leaf) {
+  std::optional<std::string_view> id;
+  if (IsContainerId(leaf)) id = leaf;
+  for (std::string_view prefix : {"cri-containerd-", "crio-", "docker-"}) {
+    if (!id) id = IdBetween(leaf, prefix, ".scope");
+  }
+  if (!id) return std::nullopt;
+  return Named("vm", "kata", std::string(*id));
+}
+
 }  // namespace
 
 bool IsContainerId(std::string_view s) {
@@ -142,6 +183,12 @@ bool IsContainerId(std::string_view s) {
     if (!IsHex(c)) return false;
   }
   return true;
+}
+
+std::string IncusInstanceName(std::string_view project_name) {
+  const std::size_t sep = project_name.rfind('_');
+  if (sep == std::string_view::npos || sep == 0 || sep + 1 == project_name.size()) return std::string(project_name);
+  return std::string(project_name.substr(0, sep)) + "/" + std::string(project_name.substr(sep + 1));
 }
 
 std::string UnescapeSystemdName(std::string_view name) {
@@ -212,7 +259,13 @@ std::optional<WorkloadIdentity> IdentifyCgroup(std::string_view cgroup_path, con
   if (parts.empty()) return std::nullopt;
   std::string_view leaf = parts.back();
   std::string_view parent = parts.size() >= 2 ? parts[parts.size() - 2] : std::string_view{};
-  auto identity = IdentifyLeaf(leaf, parent, machines);
+  std::optional<WorkloadIdentity> identity;
+  if (std::find(parts.begin(), parts.end(), std::string_view("kata_overhead")) != parts.end()) {
+    identity = KataOverhead(leaf);  // nothing else in it is a workload of its own
+  } else {
+    identity = IdentifyLeaf(leaf, parent, machines);
+    if (!identity) identity = PodCgroup(parts);
+  }
   if (!identity) return std::nullopt;
   for (std::string_view part : parts) {
     if (auto uid = PodUid(part)) identity->pod_uid = *uid;

@@ -10,6 +10,7 @@
 //   libpod-<64hex>.scope, libpod-<64hex> (cgroupfs manager)   runtime "podman"
 //   kubepods cgroupfs layout .../pod<uid>/<64hex>              runtime "cri"
 //   lxc.payload.<name>, lxc/<name>                            runtime "lxc"
+//     (Incus: lxc.payload.<project>_<name>, named "<project>/<name>", IncusInstanceName)
 //     (Proxmox VE: lxc/<vmid>, its processes in lxc/<vmid>/ns/...)
 //   machine-<name>.scope (systemd-nspawn, machinectl)         runtime "systemd-nspawn"
 //   machine-qemu\x2d<N>\x2d<name>.scope, machine/qemu-<N>-<name>.libvirt-qemu
@@ -18,6 +19,12 @@
 //   qemu.slice/<vmid>.scope (Proxmox VE)                      kind "vm", runtime "proxmox"
 //   firecracker/<id>, firecracker-v<version>/<id> (the jailer's <exec file name>/<id>)
 //                                                             kind "vm", runtime "firecracker"
+//   kata_overhead/<sandbox id> (Kata's overhead: its VMM, shim, virtiofsd) kind "vm", runtime "kata";
+//     nothing else below kata_overhead is a workload
+//   kubepods[-<qos>]-pod<uid>.slice, kubepods/[<qos>/]pod<uid> (a Kubernetes pod's own cgroup)
+//                                                             kind "pod", runtime "kubernetes", id the UID
+// A workload may hold others (a pod its containers, an LXC container a Docker one): the caller
+// walks on into it (cgroup_collector.h) and gives the inner ones their parent.
 // A machine-<name>.scope is whatever systemd-machined says it is when its record is known
 // (MachineLookup: CLASS=container or vm, ID= the UUID, which is then the id); only without one
 // does the name decide, and an nspawn container named like a libvirt VM is taken for one.
@@ -60,6 +67,11 @@ std::optional<std::string> LibvirtDomainName(std::string_view machine);
 // A systemd service as a workload (kind="service", runtime="systemd", id and name = the unit name
 // without ".service"), for `system.slice/<name>.service` directly under system.slice. Pure.
 std::optional<WorkloadIdentity> IdentifyService(std::string_view cgroup_path);
+
+// An Incus instance's "<project>_<name>" (the default project has no prefix; Incus'
+// internal/server/project/project.go Instance) as "<project>/<name>", split at the last '_'
+// (InstanceParts: instance names hold no '_', project names may); a name without '_' as it is.
+std::string IncusInstanceName(std::string_view project_name);
 
 // Undoes systemd's unit-name escaping ("\x2d" -> "-").
 std::string UnescapeSystemdName(std::string_view name);

@@ -71,8 +71,20 @@ std::optional<std::string_view> FlagValue(const Args& args, std::size_t i, std::
   return std::nullopt;
 }
 
+// The instance in Incus' QEMU pid file, "/run/incus/<project>_<name>/qemu.pid"; empty for others.
+std::string_view IncusInstance(std::string_view pidfile) {
+  constexpr std::string_view kPrefix = "/run/incus/", kSuffix = "/qemu.pid";
+  if (pidfile.size() <= kPrefix.size() + kSuffix.size() || pidfile.substr(0, kPrefix.size()) != kPrefix ||
+      pidfile.substr(pidfile.size() - kSuffix.size()) != kSuffix) {
+    return {};
+  }
+  std::string_view instance = pidfile.substr(kPrefix.size(), pidfile.size() - kPrefix.size() - kSuffix.size());
+  return instance.find('/') == std::string_view::npos ? instance : std::string_view{};
+}
+
 void ParseQemuArgs(const Args& args, VmmCommandLine* out) {
   std::string smbios_uuid;
+  std::string_view incus;
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::optional<std::string_view> v;
     if ((v = FlagValue(args, i, "-name")) || (v = FlagValue(args, i, "--name"))) {
@@ -85,6 +97,8 @@ void ParseQemuArgs(const Args& args, VmmCommandLine* out) {
     } else if ((v = FlagValue(args, i, "-id"))) {
       // Proxmox VE's own option (pve-qemu): the vmid. Upstream QEMU has no -id.
       out->vmm_id = std::string(*v);
+    } else if ((v = FlagValue(args, i, "-pidfile"))) {
+      incus = IncusInstance(*v);
     } else if ((v = FlagValue(args, i, "-smbios"))) {
       // Proxmox keeps the VM's UUID in its smbios1 setting: "-smbios type=1,...,uuid=U".
       if (OptionValue(*v, "type") == "1") {
@@ -93,7 +107,20 @@ void ParseQemuArgs(const Args& args, VmmCommandLine* out) {
     }
   }
   if (out->uuid.empty()) out->uuid = smbios_uuid;
-  if (!out->vmm_id.empty()) out->runtime = "proxmox";
+  // Kata Containers names its sandbox VM "sandbox-<sandbox id>" (virtcontainers/qemu.go).
+  if (out->name.size() == 8 + 64 && out->name.compare(0, 8, "sandbox-") == 0 && IsContainerId(out->name.substr(8))) {
+    out->runtime = "kata";
+    out->vmm_id = out->name.substr(8);
+    return;
+  }
+  if (!out->vmm_id.empty()) {
+    out->runtime = "proxmox";
+  } else if (!incus.empty()) {
+    // Incus: -name <name>, the project only in the pid file's directory.
+    out->runtime = "incus";
+    out->vmm_id = std::string(incus);
+    out->name = IncusInstanceName(incus);
+  }
 }
 
 void ParseFirecrackerArgs(const Args& args, VmmCommandLine* out) {
@@ -113,6 +140,14 @@ void ParseCloudHypervisorArgs(const Args& args, VmmCommandLine* out) {
     if (v->substr(0, 3) == "fd=") continue;  // an inherited socket names nothing
     const std::string path = OptionValue(*v, "path").value_or(std::string(*v));
     if (!path.empty()) out->vmm_id = out->name = path;
+    // Kata Containers' socket: /run/vc/vm/<sandbox id>/clh-api.sock (virtcontainers/clh.go).
+    constexpr std::string_view kKata = "/run/vc/vm/", kSocket = "/clh-api.sock";
+    if (path.size() == kKata.size() + 64 + kSocket.size() && path.compare(0, kKata.size(), kKata) == 0 &&
+        path.compare(kKata.size() + 64, kSocket.size(), kSocket) == 0 && IsContainerId(path.substr(kKata.size(), 64))) {
+      out->runtime = "kata";
+      out->vmm_id = path.substr(kKata.size(), 64);
+      out->name = "sandbox-" + out->vmm_id;
+    }
   }
 }
 
@@ -158,7 +193,7 @@ constexpr VmmRule kVmms[] = {
 };
 
 const VmmRule* RuleOf(std::string_view runtime) {
-  if (runtime == "proxmox") runtime = "qemu";
+  if (runtime == "proxmox" || runtime == "incus") runtime = "qemu";
   for (const VmmRule& r : kVmms) {
     if (r.runtime == runtime) return &r;
   }
@@ -182,6 +217,7 @@ std::optional<VmmCommandLine> ParseVmmCommandLine(std::string_view cmdline) {
     if (!rule.is_exe(exe)) continue;
     VmmCommandLine out;
     out.runtime = std::string(rule.runtime);
+    out.vmm = out.runtime;
     rule.parse(args, &out);
     return out;
   }
@@ -194,8 +230,15 @@ std::optional<int> ParseVmmVcpuThreadName(std::string_view runtime, std::string_
 }
 
 bool VmmJoinsCgroup(const VmmCommandLine& cmdline, const WorkloadIdentity& cgroup) {
-  const VmmRule* rule = RuleOf(cmdline.runtime);
+  const VmmRule* rule = RuleOf(cmdline.vmm.empty() ? cmdline.runtime : cmdline.vmm);
   if (rule == nullptr) return false;
+  // Kata's overhead cgroup is its sandbox VMM's, whichever VMM (a jailed Firecracker keeps the
+  // sandbox id as its --id); a sandbox VMM elsewhere (in its pod's cgroup, with
+  // sandbox_cgroup_only=true) makes no workload a VM.
+  if (cgroup.runtime == "kata") return cgroup.kind == "vm" && cgroup.id == cmdline.vmm_id;
+  if (cmdline.runtime == "kata") return false;
+  // Incus gives its VMs no cgroup: QEMU stays in incusd's, which is no VM's.
+  if (cmdline.runtime == "incus") return false;
   if (!rule->own_cgroup_only) return true;
   return cgroup.kind == "vm" && cgroup.runtime == cmdline.runtime && cgroup.id == cmdline.vmm_id;
 }
@@ -224,8 +267,12 @@ std::optional<int> ParseVcpuThreadName(std::string_view comm) {
 }
 
 QemuProcessCollector::QemuProcessCollector(const FileSystem& fs, std::string procfs, double ticks_per_second,
-                                           const MachineLookup* machines)
-    : fs_(fs), procfs_(std::move(procfs)), ticks_per_second_(ticks_per_second), machines_(machines) {}
+                                           const MachineLookup* machines, bool services)
+    : fs_(fs),
+      procfs_(std::move(procfs)),
+      ticks_per_second_(ticks_per_second),
+      machines_(machines),
+      services_(services) {}
 
 CollectResult QemuProcessCollector::Collect() {
   CollectResult result;
@@ -313,7 +360,7 @@ std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, 
     for (const DirEntry& t : *tasks) {
       ReadResult comm = fs_.ReadFile(dir + "/task/" + t.name + "/comm");
       if (!comm.ok()) continue;
-      auto index = ParseVmmVcpuThreadName(cmdline.runtime, comm.data);
+      auto index = ParseVmmVcpuThreadName(cmdline.vmm.empty() ? cmdline.runtime : cmdline.vmm, comm.data);
       if (!index) continue;
       VcpuFigures v;
       v.index = *index;
@@ -336,16 +383,25 @@ std::optional<Sample> QemuProcessCollector::ReadProcess(const std::string& pid, 
     if (auto entries = ParseProcCgroup(r.data, &error)) {
       for (const ProcCgroupEntry& entry : *entries) {
         std::string path = entry.path;
+        std::optional<WorkloadIdentity> service;  // the host's service it runs in, if reported
         while (!path.empty() && path != "/") {
+          if (services_ && !service) service = IdentifyService(path);
           if (auto id = IdentifyCgroup(path, machines_)) {
             if (VmmJoinsCgroup(cmdline, *id)) {
               s.cgroup_workload_key = id->Key();
               s.cgroup = path;
+            } else {
+              // Not its own: its figures are in that workload's too (a microVM in a container,
+              // a Kata VMM in its pod), which the totals must not count twice.
+              s.identity.parent = id->id;
             }
-            break;  // the innermost workload is the one it is in
+            service.reset();  // a service inside a workload is the workload's
+            break;            // the innermost workload is the one it is in
           }
           path = path.substr(0, path.rfind('/'));
         }
+        // Incus' QEMU in incusd's incus.service: the service counts it too.
+        if (service && s.identity.parent.empty()) s.identity.parent = service->id;
         if (!s.cgroup_workload_key.empty()) break;
       }
     }

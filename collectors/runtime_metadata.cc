@@ -38,6 +38,11 @@ void FromAnnotations(const std::map<std::string, std::string>& a, ContainerMetad
   m->k8s_namespace = get({"io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace"});
   m->container = get({"io.kubernetes.cri.container-name", "io.kubernetes.container.name"});
   m->image = get({"io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName", "io.kubernetes.cri-o.Image"});
+  // The pod's sandbox: containerd's and CRI-O's container type, cri-dockerd's (and dockershim's)
+  // container label.
+  m->sandbox = get({"io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType"}) == "sandbox" ||
+               get({"io.kubernetes.docker.type"}) == "podsandbox";
+  m->sandbox_id = get({"io.kubernetes.cri.sandbox-id", "io.kubernetes.cri-o.SandboxID", "io.kubernetes.sandbox.id"});
   m->name = m->container;
   // Podman keeps its own name in the bundle too.
   if (m->name.empty()) m->name = get({"io.podman.annotations.name", "org.opencontainers.image.title"});
@@ -59,6 +64,8 @@ std::optional<ContainerMetadata> ParseDockerConfigV2(std::string_view text, std:
   m.k8s_namespace = k8s.k8s_namespace;
   m.pod = k8s.pod;
   m.container = k8s.container;
+  m.sandbox = k8s.sandbox;
+  m.sandbox_id = k8s.sandbox_id;
   if (!k8s.container.empty()) m.name = k8s.container;
   return m;
 }

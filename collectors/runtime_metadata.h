@@ -11,7 +11,10 @@
 //   proxmox     <rootfs>/etc/pve/qemu-server/<vmid>.conf `name:` (a VM whose QEMU process was not
 //               seen: a seen one is named by its -name, which Proxmox takes from the same line)
 //   lxc         <rootfs>/etc/pve/lxc/<vmid>.conf `hostname:` for Proxmox VE's numbered containers
-// (OCI config.json: the io.kubernetes.* annotations give namespace, pod, container and image.)
+// (OCI config.json: the io.kubernetes.* annotations give namespace, pod, container and image,
+// and whether it is the pod's sandbox: containerd's io.kubernetes.cri.container-type, CRI-O's
+// io.kubernetes.cri-o.ContainerType "sandbox", cri-dockerd's io.kubernetes.docker.type
+// "podsandbox" label.)
 // Other LXC and nspawn names are in the cgroup path already. Proxmox's files are root:www-data
 // 0640 on pmxcfs: a daemon outside that group gets no name, which is not an error either. A missing file leaves the id
 // as the name and is not an error; an unreadable or malformed one is counted per runtime and named in the log.

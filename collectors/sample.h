@@ -14,11 +14,15 @@ namespace we {
 
 // Who a workload is. (kind, runtime, id) is its key; name is for people.
 struct WorkloadIdentity {
-  std::string kind;     // "container", "vm" (later: "service")
+  std::string kind;     // "container", "vm", "pod", "service"
   std::string runtime;  // "docker", "containerd", "cri-o", "podman", "lxc", "systemd-nspawn", "libvirt", ...
   std::string id;       // the runtime's id (64 hex for OCI runtimes), or the name where it has none
   std::string name;     // the id's short form or the path-derived name, until runtime metadata lands
   std::string pod_uid;  // Kubernetes pod UID when the cgroup path carries one, else empty
+  // The id of the workload whose cgroup holds this one's (a pod's containers, Docker inside an LXC
+  // container), else empty. Its figures are counted in that one's too: totals sum only workloads
+  // without a parent (README, "Workloads inside workloads").
+  std::string parent;
 
   std::string Key() const {
     std::string key;
@@ -114,6 +118,9 @@ struct ContainerMetadata {
   std::string image;
   std::string k8s_namespace, pod, container;  // Kubernetes, from the CRI annotations
   std::map<std::string, std::string> labels;  // container labels (exported only if allowed)
+  // A pod's sandbox (pause) container, as its runtime marks it: counted in its pod, not reported.
+  bool sandbox = false;
+  std::string sandbox_id;  // the id of its pod's sandbox (io.kubernetes.cri.sandbox-id), else empty
 };
 
 struct Sample {
@@ -162,6 +169,7 @@ struct Sample {
     keep(identity.id, fresh.identity.id);
     keep(identity.name, fresh.identity.name);
     keep(identity.pod_uid, fresh.identity.pod_uid);
+    keep(identity.parent, fresh.identity.parent);
     keep(cgroup, fresh.cgroup);
     keep(cgroup_workload_key, fresh.cgroup_workload_key);
     keep(netns_ipv4, fresh.netns_ipv4);

@@ -19,7 +19,7 @@ std::string_view VmStateName(int state) {
   return state >= 0 && state < 8 ? kNames[state] : "unknown";
 }
 
-// workload_info: the cgroup path, the pod UID when known, and the allowed container labels.
+// workload_info: the cgroup path, the pod UID and the parent when known, and the allowed container labels.
 void EmitInfo(const Snapshot& snap, std::span<const BaseLabels> labels, const BuildInfo&, SeriesSink& sink) {
   std::vector<LabelView> extra;
   std::vector<std::string> names;  // sanitized label names, alive while `extra` points at them
@@ -29,6 +29,7 @@ void EmitInfo(const Snapshot& snap, std::span<const BaseLabels> labels, const Bu
     extra.clear();
     extra.push_back({"cgroup", s.cgroup});
     if (!s.identity.pod_uid.empty()) extra.push_back({"pod_uid", s.identity.pod_uid});
+    if (!s.identity.parent.empty()) extra.push_back({"parent", s.identity.parent});
     if (s.metadata && !s.metadata->labels.empty()) {
       names.clear();
       names.reserve(s.metadata->labels.size());
@@ -100,8 +101,9 @@ constexpr std::string_view kCpuModes[] = {"user", "system"};
 const FamilySpec kFamilies[] = {
     // Per workload (README.md, "Metrics").
     {"workload_info", kGauge, "Workload metadata: always 1. The cgroup label is the workload's cgroup path.",
-     shape::Custom{"cgroup,pod_uid", EmitInfo}, MetricsTable::kWorkload,
-     "always 1; the cgroup path (the cgroup2 one where it exists), and allowed container labels as `label_*`"},
+     shape::Custom{"cgroup,pod_uid,parent", EmitInfo}, MetricsTable::kWorkload,
+     "always 1; the cgroup path (the cgroup2 one where it exists), the id of the workload it runs inside "
+     "(`parent`, see \"Workloads inside workloads\"), and allowed container labels as `label_*`"},
     {"workload_start_time_seconds", kGauge,
      "Unix time the workload started: the creation time of its cgroup directory.",
      shape::PerWorkload{[](W v) -> Value { return v.sample.start_time_seconds; }}, MetricsTable::kWorkload,

@@ -89,6 +89,7 @@ std::string WorkloadsJson(const Snapshot& snap) {
         {"runtime", s.identity.runtime},
         {"id", s.identity.id},
         {"name", s.identity.name},
+        {"parent", s.identity.parent},  // "" for a top-level workload
         {"start_time_seconds", Figure(s.start_time_seconds)},
         {"startup_seconds", Figure(v.startup_seconds)},
         {"startup_state", StartupStateName(v.startup_state)},

@@ -5,7 +5,7 @@
 // document.
 //
 // {"time": <unix s>, "windows": ["1m", ...],
-//  "workloads": [{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
+//  "workloads": [{"kind", "runtime", "id", "name", "parent", "start_time_seconds", "startup_seconds",
 //                 "startup_state", "samples", "cpu_usage_cores", "memory_usage_bytes",
 //                 "memory_working_set_bytes", "listen_seconds", "ready_seconds", "probe_success",
 //                 "probe_responses", "probe_response_seconds",

@@ -125,7 +125,8 @@ SamplingPipeline::SamplingPipeline(const FileSystem& fs, const SamplerSettings& 
   cgroup_layout_ = LayoutName(cgroup->layout().kind);
   spdlog::info("cgroup layout {} under {}", cgroup_layout_, settings.cgroupfs);
   cgroup_ = std::move(cgroup);
-  qemu_ = std::make_unique<QemuProcessCollector>(fs_, settings.procfs, ticks_per_second_, machines_.get());
+  qemu_ = std::make_unique<QemuProcessCollector>(fs_, settings.procfs, ticks_per_second_, machines_.get(),
+                                                 settings.services);
   if (!settings.libvirt_uri.empty()) {
     libvirt_ = std::make_unique<LibvirtCollector>(MakeLibvirtClient(settings.libvirt_uri), settings.libvirt_timeout);
   }
@@ -181,14 +182,17 @@ std::shared_ptr<Snapshot> SamplingPipeline::Tick(std::chrono::steady_clock::time
   std::vector<Sample> cgroups = Run(*cgroup_, snap.get());
   std::vector<Sample> qemu = Run(*qemu_, snap.get());
   std::vector<Sample> libvirt = libvirt_ ? Run(*libvirt_, snap.get()) : std::vector<Sample>{};
-  std::vector<Sample> samples = JoinWorkloads(std::move(cgroups), std::move(qemu), std::move(libvirt));
-  for (Sample& s : samples) {
-    // Only allowed labels leave the resolver: the rest never reach a series.
-    metadata_.Resolve(&s);
-    // Names from cgroup paths, state files and libvirt become label values: valid UTF-8 from here.
-    MakeLabelValuesValidUtf8(&s);
-  }
+  // Containers are named before the join, by the ids their state files know them by: a
+  // container that a QEMU makes a VM (KubeVirt's compute container) keeps its pod's labels.
+  // Only allowed labels leave the resolver: the rest never reach a series.
+  for (Sample& s : cgroups) metadata_.Resolve(&s);
+  for (Sample& s : qemu) metadata_.Resolve(&s);
   metadata_.Sweep();
+  std::vector<Sample> samples = JoinWorkloads(std::move(cgroups), std::move(qemu), std::move(libvirt));
+  // Pods are named from their containers' state, and their sandboxes dropped (pods.h).
+  pods_.Apply(&samples);
+  // Names from cgroup paths, state files and libvirt become label values: valid UTF-8 from here.
+  for (Sample& s : samples) MakeLabelValuesValidUtf8(&s);
   snap->metadata_errors = metadata_.errors();
   if (opener_ != nullptr) snap->opener_requests = opener_->Counts();
   normaliser_.Update(&samples, &views, now, snap->time_seconds);

@@ -27,6 +27,7 @@
 #include "collectors/runtime_metadata.h"
 #include "config/config.h"
 #include "pipeline/normaliser.h"
+#include "pipeline/pods.h"
 #include "pipeline/probe_results.h"
 #include "pipeline/scrape_schedule.h"
 #include "pipeline/snapshot.h"
@@ -114,6 +115,7 @@ class SamplingPipeline {
   std::string cgroup_layout_;
   std::shared_ptr<const WindowLayout> windows_;
   MetadataResolver metadata_;
+  PodMetadata pods_;
   Normaliser normaliser_;
   std::map<std::string, std::vector<std::string>> last_errors_;  // by collector, for quiet logs
   uint64_t sequence_ = 0;

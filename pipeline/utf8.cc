@@ -68,7 +68,7 @@ bool MakeValidUtf8(std::string* text) {
 
 void MakeLabelValuesValidUtf8(Sample* sample) {
   WorkloadIdentity& id = sample->identity;
-  for (std::string* s : {&id.kind, &id.runtime, &id.id, &id.name, &id.pod_uid, &sample->cgroup}) {
+  for (std::string* s : {&id.kind, &id.runtime, &id.id, &id.name, &id.pod_uid, &id.parent, &sample->cgroup}) {
     MakeValidUtf8(s);
   }
   if (sample->metadata) {

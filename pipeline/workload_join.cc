@@ -49,6 +49,22 @@ bool IsPlaceholderName(const WorkloadIdentity& id) {
   return n.find_first_not_of("0123456789", id.runtime.size() + 1) == std::string::npos;
 }
 
+// KubeVirt's QEMU runs in its virt-launcher pod's "compute" container
+// (pkg/virt-controller/services/template.go), beside virt-launcher and virtqemud: a QEMU in a
+// Kubernetes container named so, or whose state is unknown, is KubeVirt's VM.
+bool IsKubeVirtCompute(const Sample& c) {
+  if (c.identity.kind != "container" || c.identity.pod_uid.empty()) return false;
+  return !c.metadata || c.metadata->container.empty() || c.metadata->container == "compute";
+}
+
+// KubeVirt names the domain "<namespace>_<vmi>" (virtwrap/api VMINamespaceKeyFunc; neither
+// name may hold '_', and SplitDomainName splits at the first): "<namespace>/<vmi>".
+std::string KubeVirtName(std::string name) {
+  const std::size_t sep = name.find('_');
+  if (sep != std::string::npos && sep > 0 && sep + 1 < name.size()) name[sep] = '/';
+  return name;
+}
+
 }  // namespace
 
 std::vector<Sample> JoinWorkloads(std::vector<Sample> cgroup, std::vector<Sample> qemu, std::vector<Sample> libvirt) {
@@ -66,9 +82,15 @@ std::vector<Sample> JoinWorkloads(std::vector<Sample> cgroup, std::vector<Sample
       continue;
     }
     Sample& c = out[it->second];
+    const bool kubevirt = IsKubeVirtCompute(c);
     c.identity.kind = "vm";
-    if (q.vm && !q.vm->uuid.empty()) c.identity.id = q.vm->uuid;
+    // Kata's overhead keeps the sandbox id, by which it is its pod's (pods.h).
+    if (q.vm && !q.vm->uuid.empty() && c.identity.runtime != "kata") c.identity.id = q.vm->uuid;
     if (!IsPlaceholderName(q.identity)) c.identity.name = q.identity.name;
+    if (kubevirt) {
+      c.identity.runtime = "kubevirt";
+      c.identity.name = KubeVirtName(c.identity.name);
+    }
     FillCpu(c.cpu, q.cpu);
     Fill(c.memory.usage_bytes, q.memory.usage_bytes);
     Fill(c.memory.working_set_bytes, q.memory.working_set_bytes);

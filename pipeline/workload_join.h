@@ -7,7 +7,11 @@
 //     vCPU threads and its VmHWM where the cgroup has no watermark;
 //   * a libvirt domain into the VM with its UUID (or, failing that, its name): libvirt adds the
 //     guest's view (balloon, vCPU delay, state, devices) and the CPU where no other source has it.
-// A VM seen by one source only stands alone. The id is the UUID wherever any source knows it; the
+// A QEMU in a Kubernetes pod's container (KubeVirt's virt-launcher "compute" container, whose
+// figures hold virt-launcher's and virtqemud's too) makes that container the VM: kind "vm",
+// runtime "kubevirt", named "<namespace>/<vmi>" from QEMU's "-name guest=<namespace>_<vmi>",
+// keeping the container's state (the pod's namespace, pod and image labels) and its parent, the
+// pod. A VM seen by one source only stands alone. The id is the UUID wherever any source knows it; the
 // cgroup's runtime stays ("proxmox", "libvirt"): it names the manager, the process only the VMM.
 //
 // Pure; thread-safe.

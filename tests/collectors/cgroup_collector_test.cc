@@ -171,6 +171,38 @@ TEST(CgroupCollector, NestedCgroupsBelongToTheirContainer) {
   EXPECT_EQ(*r.samples[0].tasks, 4u);
 }
 
+// A pod holds its containers, a system container (LXC, Incus, nspawn) the containers run inside
+// it: both are workloads, the inner one with the outer one's id as its parent. Services inside
+// a container are the container's, not the host's.
+TEST(CgroupCollector, WorkloadsInsideWorkloadsCarryTheirParent) {
+  RealFileSystem fs;
+  TempTree t;
+  t.Write("cgroup.controllers", "cpu memory pids\n");
+  const std::string other(64, 'b'), third(64, 'c');
+  const std::string pod =
+      "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice";
+  for (const std::string& dir :
+       std::vector<std::string>{"lxc/200", "lxc/200/ns/init.scope", "lxc/200/ns/system.slice/ssh.service",
+                                "lxc/200/ns/system.slice/docker-" + kId + ".scope", "lxc.payload.web",
+                                "lxc.payload.web/system.slice/docker-" + other + ".scope", pod,
+                                pod + "/cri-containerd-" + third + ".scope", "system.slice/ssh.service"}) {
+    t.Write(dir + "/cpu.stat", "usage_usec 1\nuser_usec 1\nsystem_usec 0\n");
+  }
+  CgroupCollector c(fs, t.root(), /*services=*/true);
+  std::vector<std::string> errors;
+  auto found = c.Discover(&errors);
+  std::map<std::string, std::string> parents;  // id -> parent
+  for (const auto& [key, loc] : found) parents[loc.identity.id] = loc.identity.parent;
+  EXPECT_EQ(parents, (std::map<std::string, std::string>{{"200", ""},
+                                                         {kId, "200"},
+                                                         {"web", ""},
+                                                         {other, "web"},
+                                                         {"6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b", ""},
+                                                         {third, "6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b"},
+                                                         {"ssh", ""}}));
+  EXPECT_TRUE(errors.empty());
+}
+
 // As on this project's CI machines: the v1 memory cgroup sits under another parent than the
 // cgroup2 one; the two are joined by identity.
 TEST(CgroupCollector, HybridJoinsAcrossHierarchiesByIdentity) {

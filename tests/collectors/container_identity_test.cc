@@ -32,6 +32,29 @@ TEST_P(IdentifyCgroupTest, Names) {
   EXPECT_EQ(id->pod_uid, c.pod_uid);
 }
 
+// The pod's own cgroup, as the kubelet names it under either driver; Guaranteed pods sit directly
+// under kubepods.
+const std::string kUid = "6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b";
+INSTANTIATE_TEST_SUITE_P(
+    Pods, IdentifyCgroupTest,
+    ::testing::Values(
+        Case{
+            "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice",
+            true, "pod", "kubernetes", kUid, kUid, kUid},
+        Case{"/kubepods.slice/kubepods-besteffort.slice/"
+             "kubepods-besteffort-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice",
+             true, "pod", "kubernetes", kUid, kUid, kUid},
+        Case{"/kubepods.slice/kubepods-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice", true, "pod", "kubernetes", kUid,
+             kUid, kUid},
+        Case{"/kubepods/burstable/pod" + kUid, true, "pod", "kubernetes", kUid, kUid, kUid},
+        Case{"/kubepods/pod" + kUid, true, "pod", "kubernetes", kUid, kUid, kUid},
+        // --cgroup-root=/kubelet: every component joined with '-' (CgroupName.ToSystemd).
+        Case{"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/"
+             "kubelet-kubepods-burstable-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice",
+             true, "pod", "kubernetes", kUid, kUid, kUid},
+        Case{"/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice", false},
+        Case{"/system.slice/notkubepods-pod6b1e9f8a_2c4d_4e5f_9a0b_1c2d3e4f5a6b.slice", false}));
+
 INSTANTIATE_TEST_SUITE_P(
     Runtimes, IdentifyCgroupTest,
     ::testing::Values(
@@ -86,6 +109,19 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"/system.slice/docker-" + kId.substr(0, 63) + ".scope", false},
         Case{"/system.slice/docker-" + kId + "X.scope", false}, Case{"/kubepods.slice/kubepods-burstable.slice", false},
         Case{"/init.scope", false}, Case{"/", false}, Case{"", false}, Case{"/machine", false},
+        // Incus: lxc.payload.<project>_<name>, no prefix in the default project; split at the last '_'.
+        Case{"/lxc.payload.shop_db", true, "container", "lxc", "shop_db", "shop/db", ""},
+        Case{"/lxc.payload.my_team_db", true, "container", "lxc", "my_team_db", "my_team/db", ""},
+        // Kata's overhead: the Go runtime's /kata_overhead/<sandbox id>, the Rust runtime's
+        // kata_overhead/<sandbox cgroup path>; nothing else below it.
+        Case{"/kata_overhead/" + kId, true, "vm", "kata", kId, kId, ""},
+        Case{"/kata_overhead/kubepods/besteffort/pod6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b/" + kId, true, "vm", "kata",
+             kId, kId, "6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b"},
+        Case{"/kata_overhead/kubepods/besteffort/pod6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b", false},
+        Case{"/kata_overhead", false}, Case{"/kubepods.slice", false}, Case{"/kubepods", false},
+        Case{"/kubepods/burstable", false},
+        Case{"/system.slice/pod6b1e9f8a-2c4d-4e5f-9a0b-1c2d3e4f5a6b", false},  // no kubepods above it
+        Case{"/kubepods/burstable/pod6b1e9f8a-2c4d-4e5f", false},              // a UID cut short
         Case{"/machine.slice", false}, Case{"/process_api/28611a225c80f1ee60deae5fdb03ad85", false}));
 
 // machined's records decide where there is one: an nspawn container may be named like a libvirt VM.
@@ -121,7 +157,7 @@ TEST(IdentifyCgroup, MachinedRecordsSettleCollidingScopeNames) {
   for (const Row& r : rows) {
     auto id = IdentifyCgroup("/machine.slice/" + r.scope, &m);
     ASSERT_TRUE(id) << r.scope;
-    EXPECT_EQ(WorkloadIdentity({r.kind, r.runtime, r.id, r.name, ""}), *id) << r.scope;
+    EXPECT_EQ(WorkloadIdentity({r.kind, r.runtime, r.id, r.name, "", ""}), *id) << r.scope;
   }
   const int asked = m.asked;
   EXPECT_TRUE(IdentifyCgroup("/system.slice/docker-" + kId + ".scope", &m));

@@ -140,7 +140,7 @@ TEST(RuntimeStateFiles, AreWhatTheMetadataResolverReads) {
   // Ids no store knows, so that every runtime reads every file it tries.
   for (const char* runtime : {"docker", "containerd", "cri", "cri-o", "podman"}) {
     Sample s;
-    s.identity = {"container", runtime, "0123456789ab", "0123456789ab", ""};
+    s.identity = {"container", runtime, "0123456789ab", "0123456789ab", "", ""};
     resolver.Resolve(&s);
   }
   std::set<std::string> matched;

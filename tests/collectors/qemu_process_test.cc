@@ -88,6 +88,29 @@ INSTANTIATE_TEST_SUITE_P(
                 "103\0-name\0x\0-smbios\0type=0,uuid="s +
                     kUuid + "\0"s,
                 "proxmox", "x", "", "103"},
+        // Incus (internal/server/instance/drivers/driver_qemu.go): -name <name>, -uuid, and the
+        // project only in the pid file's directory, "/run/incus/<project>_<name>/qemu.pid".
+        VmmCase{"incus, project shop",
+                "/opt/incus/bin/qemu-system-x86_64\0-S\0-name\0db\0-uuid\0"s + kUuid +
+                    "\0-daemonize\0-nodefaults\0-pidfile\0/run/incus/shop_db/qemu.pid\0-D\0"
+                    "/var/log/incus/shop_db/qemu.log\0"s,
+                "incus", "shop/db", kUuid, "shop_db"},
+        VmmCase{"incus, default project",
+                "qemu-system-x86_64\0-name\0web\0-uuid\0"s + kUuid + "\0-pidfile\0/run/incus/web/qemu.pid\0"s, "incus",
+                "web", kUuid, "web"},
+        // Kata Containers' sandbox VMMs: QEMU named sandbox-<id>, Cloud Hypervisor's API socket.
+        VmmCase{"kata qemu",
+                "/opt/kata/bin/qemu-system-x86_64\0-name\0sandbox-"s + std::string(64, 'e') + "\0-uuid\0"s + kUuid +
+                    "\0-machine\0q35,accel=kvm\0"s,
+                "kata", "sandbox-" + std::string(64, 'e'), kUuid, std::string(64, 'e')},
+        VmmCase{
+            "kata cloud-hypervisor",
+            "/opt/kata/bin/cloud-hypervisor\0--api-socket\0/run/vc/vm/"s + std::string(64, 'e') + "/clh-api.sock\0"s,
+            "kata", "sandbox-" + std::string(64, 'e'), "", std::string(64, 'e')},
+        VmmCase{"sandbox- without a sandbox id is plain QEMU", "qemu-system-x86_64\0-name\0sandbox-1\0"s, "qemu",
+                "sandbox-1", "", ""},
+        VmmCase{"a pid file elsewhere is no Incus'",
+                "qemu-system-x86_64\0-name\0web\0-pidfile\0/run/incus/a/b/qemu.pid\0"s, "qemu", "web", "", ""},
         VmmCase{"kvm without -id is plain QEMU", "/usr/bin/kvm\0-name\0guest=lab\0"s, "qemu", "lab", "", ""},
         VmmCase{"firecracker", "/usr/bin/firecracker\0--api-sock\0/run/fc.sock\0--id\0fc-01\0"s, "firecracker", "fc-01",
                 "", "fc-01"},
@@ -162,11 +185,12 @@ TEST(ParseVmmVcpuThreadName, EachVmmsThreadNames) {
 }
 
 TEST(VmmJoinsCgroup, QemuAnyWorkloadMicroVmsOnlyTheirOwn) {
-  const VmmCommandLine qemu{"qemu", "web", kUuid, ""}, pve{"proxmox", "web01", kUuid, "100"},
-      fc{"firecracker", "a1b2", "", "a1b2"}, ch{"cloud-hypervisor", "/run/a.sock", "", "/run/a.sock"};
-  const WorkloadIdentity libvirt{"vm", "libvirt", "web", "web", ""}, scope{"vm", "proxmox", "100", "100", ""},
-      jail{"vm", "firecracker", "a1b2", "a1b2", ""}, other_jail{"vm", "firecracker", "c3d4", "c3d4", ""},
-      docker{"container", "docker", std::string(64, 'a'), "aaaaaaaaaaaa", ""};
+  const VmmCommandLine qemu{"qemu", "web", kUuid, "", "qemu"}, pve{"proxmox", "web01", kUuid, "100", "qemu"},
+      fc{"firecracker", "a1b2", "", "a1b2", ""}, ch{"cloud-hypervisor", "/run/a.sock", "", "/run/a.sock", ""},
+      incus{"incus", "shop/db", kUuid, "shop_db", "qemu"};
+  const WorkloadIdentity libvirt{"vm", "libvirt", "web", "web", "", ""}, scope{"vm", "proxmox", "100", "100", "", ""},
+      jail{"vm", "firecracker", "a1b2", "a1b2", "", ""}, other_jail{"vm", "firecracker", "c3d4", "c3d4", "", ""},
+      docker{"container", "docker", std::string(64, 'a'), "aaaaaaaaaaaa", "", ""};
   EXPECT_TRUE(VmmJoinsCgroup(qemu, libvirt));
   EXPECT_TRUE(VmmJoinsCgroup(pve, scope));
   EXPECT_TRUE(VmmJoinsCgroup(qemu, docker));  // as before: QEMU in a container makes it a VM
@@ -174,6 +198,19 @@ TEST(VmmJoinsCgroup, QemuAnyWorkloadMicroVmsOnlyTheirOwn) {
   EXPECT_FALSE(VmmJoinsCgroup(fc, other_jail));
   EXPECT_FALSE(VmmJoinsCgroup(fc, docker));  // a microVM inside a container is not the container
   EXPECT_FALSE(VmmJoinsCgroup(ch, docker));
+  // Kata's VMM joins only its own overhead cgroup; nothing else joins that.
+  const std::string sandbox(64, 'e');
+  const VmmCommandLine kata{"kata", "sandbox-" + sandbox, kUuid, sandbox, "qemu"},
+      kata_fc{"firecracker", sandbox, "", sandbox, "firecracker"};
+  const WorkloadIdentity overhead{"vm", "kata", sandbox, sandbox, "", ""}, pod{"pod", "kubernetes", "u", "u", "u", ""};
+  EXPECT_TRUE(VmmJoinsCgroup(kata, overhead));
+  EXPECT_TRUE(VmmJoinsCgroup(kata_fc, overhead));
+  EXPECT_FALSE(VmmJoinsCgroup(qemu, overhead));
+  EXPECT_FALSE(VmmJoinsCgroup(kata, pod));  // sandbox_cgroup_only=true: the pod stays a pod
+  EXPECT_FALSE(VmmJoinsCgroup(kata, docker));
+  // Incus' QEMU runs in incusd's cgroup, which is no VM's: not even a container's (incusd in one).
+  EXPECT_FALSE(VmmJoinsCgroup(incus, docker));
+  EXPECT_FALSE(VmmJoinsCgroup(incus, WorkloadIdentity{"service", "systemd", "incus", "incus", "", ""}));
 }
 
 // Proxmox VE's VM 100 as the host lays it out: QEMU, swtpm and virtiofsd in qemu.slice/100.scope.
@@ -198,10 +235,43 @@ TEST(QemuProcessCollector, AProxmoxVmIsOneVmAndItsHelpersAreNone) {
   EXPECT_TRUE(r.errors.empty());
   ASSERT_EQ(r.samples.size(), 1u);
   const Sample& s = r.samples[0];
-  EXPECT_EQ(s.identity, WorkloadIdentity({"vm", "proxmox", kUuid, "web01", ""}));
-  EXPECT_EQ(s.cgroup_workload_key, WorkloadIdentity({"vm", "proxmox", "100", "100", ""}).Key());
+  EXPECT_EQ(s.identity, WorkloadIdentity({"vm", "proxmox", kUuid, "web01", "", ""}));
+  EXPECT_EQ(s.cgroup_workload_key, WorkloadIdentity({"vm", "proxmox", "100", "100", "", ""}).Key());
   ASSERT_TRUE(s.vm);
   EXPECT_EQ(s.vm->vcpus, std::optional<uint64_t>(2));
+}
+
+// Incus' QEMU in incusd's service: never the service's VM, but its child when services are
+// reported (the service's cgroup counts it); a Kata VMM joins its overhead cgroup only.
+TEST(QemuProcessCollector, IncusAndKataVmms) {
+  test_util::TempTree t;
+  t.Write("stat", "btime 1700000000\n");
+  const std::string stat = " S 1 1 1 0 -1 0 0 0 0 0 50 25 0 0 20 0 3 0 1000 100000 10 0 0\n";
+  t.Write("50/cmdline", "/opt/incus/bin/qemu-system-x86_64\0-name\0vm1\0-uuid\0"s + kUuid +
+                            "\0-pidfile\0/run/incus/shop_vm1/qemu.pid\0"s);
+  t.Write("50/stat", "50 (qemu-system-x86)" + stat);
+  t.Write("50/task/51/comm", "CPU 0/KVM\n");
+  t.Write("50/cgroup", "0::/system.slice/incus.service\n");
+  const std::string sandbox(64, 'e');
+  t.Write("60/cmdline", "/opt/kata/bin/qemu-system-x86_64\0-name\0sandbox-"s + sandbox + "\0"s);
+  t.Write("60/stat", "60 (qemu-system-x86)" + stat);
+  t.Write("60/cgroup", "0::/kata_overhead/" + sandbox + "\n");
+  RealFileSystem fs;
+  for (bool services : {false, true}) {
+    QemuProcessCollector c(fs, t.root(), 100, nullptr, services);
+    CollectResult r = c.Collect();
+    EXPECT_TRUE(r.errors.empty());
+    std::map<std::string, const Sample*> by_runtime;
+    for (const Sample& s : r.samples) by_runtime[s.identity.runtime] = &s;
+    ASSERT_EQ(by_runtime.size(), 2u);
+    const Sample& incus = *by_runtime.at("incus");
+    EXPECT_EQ(incus.identity.name, "shop/vm1");
+    EXPECT_EQ(incus.identity.id, kUuid);
+    EXPECT_EQ(incus.cgroup_workload_key, "");
+    EXPECT_EQ(incus.identity.parent, services ? "incus" : "") << services;
+    const Sample& kata = *by_runtime.at("kata");
+    EXPECT_EQ(kata.cgroup_workload_key, WorkloadIdentity({"vm", "kata", sandbox, sandbox, "", ""}).Key());
+  }
 }
 
 TEST(QemuProcessCollector, AMicroVmJoinsOnlyItsOwnJailersCgroup) {
@@ -239,10 +309,13 @@ TEST(QemuProcessCollector, AMicroVmJoinsOnlyItsOwnJailersCgroup) {
   for (const Sample& s : r.samples) by_id[s.identity.id] = &s;
   ASSERT_EQ(by_id.size(), 5u);
   const Sample& jailed = *by_id.at("a1b2");
-  EXPECT_EQ(jailed.identity, WorkloadIdentity({"vm", "firecracker", "a1b2", "a1b2", ""}));
+  EXPECT_EQ(jailed.identity, WorkloadIdentity({"vm", "firecracker", "a1b2", "a1b2", "", ""}));
   EXPECT_EQ(jailed.cgroup_workload_key, jailed.identity.Key());
   EXPECT_EQ(jailed.vm->vcpus, std::optional<uint64_t>(1));
   EXPECT_EQ(by_id.at("inner")->cgroup_workload_key, "");
+  // Not the container, but inside it: the container is its parent (it counts the VM's CPU too).
+  EXPECT_EQ(by_id.at("inner")->identity.parent, std::string(64, 'c'));
+  EXPECT_EQ(by_id.at("anonymous-instance-30")->identity.parent, "");
   EXPECT_EQ(by_id.at("anonymous-instance-30")->identity.name, "anonymous-instance");
   EXPECT_EQ(by_id.at("anonymous-instance-31")->identity.name, "anonymous-instance");
   const Sample& ch = *by_id.at("/run/ch/web.sock");
@@ -272,7 +345,7 @@ TEST(QemuProcessCollector, FindsTheCapturedQemuProcess) {
   EXPECT_EQ(s.vm->vcpus, std::optional<uint64_t>(2));  // "CPU 0/TCG", "CPU 1/TCG"
   ASSERT_EQ(s.vm->vcpu.size(), 2u);
   EXPECT_EQ(s.vm->vcpu[1].index, 1);
-  EXPECT_EQ(s.cgroup_workload_key, WorkloadIdentity({"vm", "libvirt", "ubuntu22", "ubuntu22", ""}).Key());
+  EXPECT_EQ(s.cgroup_workload_key, WorkloadIdentity({"vm", "libvirt", "ubuntu22", "ubuntu22", "", ""}).Key());
   EXPECT_EQ(s.cgroup, "/machine.slice/machine-qemu\\x2d1\\x2dubuntu22.scope");
   ASSERT_TRUE(s.start_time_seconds);
 }
@@ -309,7 +382,7 @@ TEST(QemuProcessCollector, WithoutSmapsRollupRssComesFromStatus) {
 
 Sample CgroupVm() {
   Sample s;
-  s.identity = {"vm", "libvirt", "ubuntu22", "ubuntu22", ""};
+  s.identity = {"vm", "libvirt", "ubuntu22", "ubuntu22", "", ""};
   s.cgroup = "/machine.slice/machine-qemu\\x2d1\\x2dubuntu22.scope";
   s.cpu.usage_seconds = 100;
   s.memory.usage_bytes = 500;
@@ -319,7 +392,7 @@ Sample CgroupVm() {
 
 Sample QemuVm() {
   Sample s;
-  s.identity = {"vm", "qemu", kUuid, "ubuntu22", ""};
+  s.identity = {"vm", "qemu", kUuid, "ubuntu22", "", ""};
   s.cgroup_workload_key = CgroupVm().identity.Key();
   s.cpu.usage_seconds = 90;
   s.memory.usage_bytes = 400;
@@ -334,7 +407,7 @@ Sample QemuVm() {
 
 Sample LibvirtVm() {
   Sample s;
-  s.identity = {"vm", "libvirt", kUuid, "ubuntu22", ""};
+  s.identity = {"vm", "libvirt", kUuid, "ubuntu22", "", ""};
   VmFigures vm;
   vm.uuid = kUuid;
   vm.memory_assigned_bytes = 1 << 30;
@@ -380,7 +453,7 @@ TEST(JoinWorkloads, EachSourceAloneStillMakesAWorkload) {
   EXPECT_EQ(*out[0].cpu.usage_seconds, 95);
   // A container is never joined with a VM.
   Sample container;
-  container.identity = {"container", "docker", "x", "ubuntu22", ""};
+  container.identity = {"container", "docker", "x", "ubuntu22", "", ""};
   out = JoinWorkloads({container}, {}, {LibvirtVm()});
   EXPECT_EQ(out.size(), 2u);
 }

@@ -18,7 +18,7 @@ const std::string kWeb = "6100a81c4235f3c3ed111d6f6f4c726b5e76f5c261204854d6d0e9
 
 Sample Container(const std::string& runtime, const std::string& id) {
   Sample s;
-  s.identity = {"container", runtime, id, id.substr(0, 12), ""};
+  s.identity = {"container", runtime, id, id.substr(0, 12), "", ""};
   return s;
 }
 
@@ -84,6 +84,32 @@ TEST(ParseOciConfig, KubernetesAnnotationsOfContainerdAndCriO) {
   auto bare = ParseOciConfig(R"({"ociVersion":"1.1.0"})", &error);
   ASSERT_TRUE(bare);
   EXPECT_EQ(bare->name, "");
+}
+
+// The pod's sandbox (pause) container as each runtime marks it (containerd
+// internal/cri/annotations, CRI-O pkg/annotations, cri-dockerd's container type label).
+TEST(ParseOciConfig, SandboxesAsEachRuntimeMarksThem) {
+  std::string error;
+  auto containerd =
+      ParseOciConfig(R"({"annotations":{"io.kubernetes.cri.container-type":"sandbox",)"
+                     R"("io.kubernetes.cri.sandbox-name":"shop-1","io.kubernetes.cri.sandbox-namespace":"prod"}})",
+                     &error);
+  ASSERT_TRUE(containerd) << error;
+  EXPECT_TRUE(containerd->sandbox);
+  EXPECT_EQ(containerd->pod, "shop-1");
+  auto app = ParseOciConfig(R"({"annotations":{"io.kubernetes.cri.container-type":"container"}})", &error);
+  ASSERT_TRUE(app) << error;
+  EXPECT_FALSE(app->sandbox);
+  auto crio = ParseOciConfig(R"({"annotations":{"io.kubernetes.cri-o.ContainerType":"sandbox"}})", &error);
+  ASSERT_TRUE(crio) << error;
+  EXPECT_TRUE(crio->sandbox);
+  auto docker = ParseDockerConfigV2(
+      R"({"Name":"/k8s_POD_shop-1_prod_uid_0","Config":{"Labels":{"io.kubernetes.docker.type":"podsandbox",)"
+      R"("io.kubernetes.pod.name":"shop-1","io.kubernetes.pod.namespace":"prod"}}})",
+      &error);
+  ASSERT_TRUE(docker) << error;
+  EXPECT_TRUE(docker->sandbox);
+  EXPECT_EQ(docker->pod, "shop-1");
 }
 
 TEST(MetadataResolver, EachRuntimeFromItsOwnFilesAndTheIdWhenThereAreNone) {
@@ -216,7 +242,7 @@ TEST(MetadataResolver, ProxmoxNamesFromPmxcfsAndNothingWhenRefused) {
   MetadataResolver r(fs, t.root());
   auto name = [&](const std::string& kind, const std::string& runtime, const std::string& id) {
     Sample s;
-    s.identity = {kind, runtime, id, id, ""};
+    s.identity = {kind, runtime, id, id, "", ""};
     r.Resolve(&s);
     return s.identity.name;
   };

@@ -30,7 +30,7 @@ inline Snapshot EveryFamilySnapshot() {
   snap.process.start_time_seconds = 1764000000.5;
 
   WorkloadView c;
-  c.sample.identity = {"container", "docker", std::string(64, 'a'), "web \"1\"\\\nx", "pod-uid-1"};
+  c.sample.identity = {"container", "docker", std::string(64, 'a'), "web \"1\"\\\nx", "pod-uid-1", ""};
   c.sample.cgroup = "/system.slice/docker-a.scope";
   c.sample.start_time_seconds = 1764000000;
   c.sample.cpu = {3.0, 2.0, 1.0, 50, 5, 0.4, 0.5};
@@ -47,7 +47,9 @@ inline Snapshot EveryFamilySnapshot() {
                         "default",
                         "web",
                         "nginx",
-                        {{"com.example.team", "store\"front"}, {"com_example_team", "clash"}, {"a-b", "c"}}});
+                        {{"com.example.team", "store\"front"}, {"com_example_team", "clash"}, {"a-b", "c"}},
+                        false,
+                        ""});
   c.cpu_usage_cores = 0.25;
   c.windows = {WindowFigures{0.01, 1.5, 9e7, 2e8, 0.5, 0.75},
                WindowFigures{std::nullopt, 1.5, std::nullopt, 2e8, std::nullopt, std::nullopt}};
@@ -62,7 +64,7 @@ inline Snapshot EveryFamilySnapshot() {
   snap.workloads.push_back(c);
 
   WorkloadView vm;
-  vm.sample.identity = {"vm", "libvirt", "6a1f3c2e", "ubuntu22", ""};
+  vm.sample.identity = {"vm", "libvirt", "6a1f3c2e", "ubuntu22", "", ""};
   vm.sample.cgroup = "/machine.slice/machine-qemu\\x2d1.scope";
   vm.sample.cpu.usage_seconds = 100;
   vm.sample.memory.limit_bytes = 4294967296;  // the container has none: absent there

@@ -79,7 +79,8 @@ TEST_P(GoldenMetrics, MatchesExpected) {
                               << "' changed; if intended, run scripts/update-golden.sh and review the diff";
 }
 
-INSTANTIATE_TEST_SUITE_P(Hosts, GoldenMetrics, ::testing::Values("v2", "v1", "hybrid", "proxmox", "microvm"),
+INSTANTIATE_TEST_SUITE_P(Hosts, GoldenMetrics,
+                         ::testing::Values("v2", "v1", "hybrid", "proxmox", "microvm", "nested", "kubernetes"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

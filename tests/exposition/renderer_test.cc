@@ -31,7 +31,7 @@ std::shared_ptr<Snapshot> SnapshotAt(double time, int workloads) {
   snap->time_seconds = time;
   for (int i = 0; i < workloads; ++i) {
     WorkloadView w;
-    w.sample.identity = {"container", "docker", "id" + std::to_string(i), "web-" + std::to_string(i), ""};
+    w.sample.identity = {"container", "docker", "id" + std::to_string(i), "web-" + std::to_string(i), "", ""};
     w.sample.cpu.usage_seconds = i;
     snap->workloads.push_back(w);
   }

@@ -45,11 +45,12 @@ TEST(WorkloadsJson, EveryWorkloadWithItsWindowsAsNumbers) {
     std::vector<std::string> keys;
     for (const auto& member : w) keys.emplace_back(member.key());
     EXPECT_EQ(keys,
-              (std::vector<std::string>{"kind", "runtime", "id", "name", "start_time_seconds", "startup_seconds",
-                                        "startup_state", "samples", "cpu_usage_cores", "memory_usage_bytes",
-                                        "memory_working_set_bytes", "listen_seconds", "ready_seconds", "probe_success",
-                                        "probe_responses", "probe_response_seconds", "windows", "labels"}));
+              (std::vector<std::string>{
+                  "kind", "runtime", "id", "name", "parent", "start_time_seconds", "startup_seconds", "startup_state",
+                  "samples", "cpu_usage_cores", "memory_usage_bytes", "memory_working_set_bytes", "listen_seconds",
+                  "ready_seconds", "probe_success", "probe_responses", "probe_response_seconds", "windows", "labels"}));
     EXPECT_EQ(w.at("kind"), bj::value(v.sample.identity.kind));
+    EXPECT_EQ(w.at("parent"), bj::value(v.sample.identity.parent));  // a pod's containers: the pod's UID
     EXPECT_EQ(w.at("id"), bj::value(v.sample.identity.id));
     EXPECT_EQ(w.at("name"), bj::value(v.sample.identity.name));
     EXPECT_EQ(json::Number(&w.at("cpu_usage_cores")), v.cpu_usage_cores);

@@ -33,7 +33,8 @@ std::string EscapeSystemdName(std::string_view name) {
 }
 
 bool IsVmRuntime(const std::string& runtime) {
-  return runtime == "libvirt" || runtime == "proxmox" || runtime == "firecracker" || runtime == "machined";
+  return runtime == "libvirt" || runtime == "proxmox" || runtime == "firecracker" || runtime == "machined" ||
+         runtime == "kata";
 }
 
 // machined's answer for every machine: a VM with a UUID.
@@ -58,7 +59,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const std::optional<WorkloadIdentity> identity = IdentifyCgroup(path);
   if (identity) {
-    FUZZ_CHECK(identity->kind == "container" || identity->kind == "vm");
+    FUZZ_CHECK(identity->kind == "container" || identity->kind == "vm" || identity->kind == "pod");
+    // A pod is its UID; Kata's overhead its sandbox id.
+    if (identity->kind == "pod") FUZZ_CHECK(identity->runtime == "kubernetes" && identity->id == identity->pod_uid);
+    if (identity->runtime == "kata") FUZZ_CHECK(IsContainerId(identity->id));
     FUZZ_CHECK(!identity->runtime.empty());
     FUZZ_CHECK(!identity->id.empty());
     FUZZ_CHECK(!identity->name.empty());

@@ -488,7 +488,7 @@ std::shared_ptr<const Snapshot> LargeSnapshot(double time_seconds) {
   for (int i = 0; i < 10'000; ++i) {
     char id[65];
     std::snprintf(id, sizeof id, "%064x", i);
-    c.sample.identity = {"container", "docker", id, "web-" + std::to_string(i), ""};
+    c.sample.identity = {"container", "docker", id, "web-" + std::to_string(i), "", ""};
     c.sample.cgroup = std::string("/system.slice/docker-") + id + ".scope";
     snap->workloads.push_back(c);
   }

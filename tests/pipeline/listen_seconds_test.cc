@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 Sample Listening(const std::string& id, uint64_t instance, double start, std::optional<bool> listening) {
   Sample s;
-  s.identity = {"container", "docker", id, id, ""};
+  s.identity = {"container", "docker", id, id, "", ""};
   s.instance = instance;
   s.start_time_seconds = start;
   s.listening = listening;

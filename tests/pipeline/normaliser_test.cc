@@ -19,7 +19,7 @@ using ::testing::Optional;
 
 Sample Make(const std::string& id, uint64_t instance, std::optional<double> cpu) {
   Sample s;
-  s.identity = {"container", "docker", id, id.substr(0, 3), ""};
+  s.identity = {"container", "docker", id, id.substr(0, 3), "", ""};
   s.instance = instance;
   s.cpu.usage_seconds = cpu;
   return s;

@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 Sample Workload(std::string kind, std::string runtime, std::string id, std::string name,
                 std::map<std::string, std::string> labels = {}) {
   Sample s;
-  s.identity = {std::move(kind), std::move(runtime), std::move(id), std::move(name), ""};
+  s.identity = {std::move(kind), std::move(runtime), std::move(id), std::move(name), "", ""};
   if (!labels.empty()) {
     auto m = std::make_shared<ContainerMetadata>();
     m->labels = std::move(labels);

@@ -75,7 +75,7 @@ Snapshot OneWorkload(const std::string& name, double start, uint64_t instance = 
   Snapshot snap;
   snap.time_seconds = WallNow();
   WorkloadView v;
-  v.sample.identity = {"container", "docker", name + "-id", name, ""};
+  v.sample.identity = {"container", "docker", name + "-id", name, "", ""};
   v.sample.instance = instance;
   v.sample.start_time_seconds = start;
   snap.workloads.push_back(v);
@@ -104,7 +104,7 @@ const ProbeFigures* FiguresOf(const ProbeResultsStore& store, const std::string&
   static std::shared_ptr<const ProbeFiguresMap> hold;
   hold = store.Get();
   if (!hold) return nullptr;
-  auto it = hold->find(WorkloadIdentity{"container", "docker", name + "-id", name, ""}.Key());
+  auto it = hold->find(WorkloadIdentity{"container", "docker", name + "-id", name, "", ""}.Key());
   return it == hold->end() ? nullptr : &it->second;
 }
 

@@ -48,10 +48,10 @@ TEST(Utf8, ValidTextIsKeptAndInvalidBytesBecomeOneReplacementEach) {
 
 TEST(Utf8, EveryLabelValueOfASampleIsMadeValid) {
   Sample s;
-  s.identity = {"container", "docker", "id\xFF", "name\xFE", "pod\xC3"};
+  s.identity = {"container", "docker", "id\xFF", "name\xFE", "pod\xC3", ""};
   s.cgroup = "/x\xFF";
   auto metadata = std::make_shared<const ContainerMetadata>(
-      ContainerMetadata{"n\xFF", "img\xFF", "ns", "pod", "c", {{"team", "store\xFF"}, {"k\xFF", "v"}}});
+      ContainerMetadata{"n\xFF", "img\xFF", "ns", "pod", "c", {{"team", "store\xFF"}, {"k\xFF", "v"}}, false, ""});
   s.metadata = metadata;
   s.vm = VmFigures{};
   s.vm->uuid = "u\xFF";
@@ -75,7 +75,8 @@ TEST(Utf8, EveryLabelValueOfASampleIsMadeValid) {
 
   // Valid metadata is shared, not copied.
   Sample t;
-  t.metadata = std::make_shared<const ContainerMetadata>(ContainerMetadata{"web-1", "nginx", "", "", "", {}});
+  t.metadata =
+      std::make_shared<const ContainerMetadata>(ContainerMetadata{"web-1", "nginx", "", "", "", {}, false, ""});
   const auto before = t.metadata;
   MakeLabelValuesValidUtf8(&t);
   EXPECT_EQ(t.metadata, before);
