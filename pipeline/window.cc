@@ -63,6 +63,9 @@ std::shared_ptr<const WindowLayout> WindowLayout::Make(const std::vector<std::ch
   constexpr uint32_t kMinChunk = 8;
   if (layout->chunk < kMinChunk) layout->chunk = 1;
   layout->ring = std::max<uint32_t>(1, layout->chunk);
+  for (std::size_t i = 0; i < layout->specs.size(); ++i) {
+    if (layout->specs[i].seconds > layout->specs[layout->sized].seconds) layout->sized = i;
+  }
   for (auto& spec : layout->specs) {
     spec.chunked = layout->chunk > 1 && spec.block % layout->chunk == 0;
     if (spec.chunked) {
@@ -334,8 +337,12 @@ void WorkloadWindows::Step(uint64_t slot, uint16_t cpu, uint16_t memory, uint16_
     raise(peak_maxima_[entry], memory_peak);
     if (slot < spec.block || (slot + 1) % spec.block == 0) {
       const double idle = layout_->idle_quantile;
-      Quantiles(cpu_ring_.data(), cpu_chunks_, w, slot, {idle, kCpuHighQuantiles[0], kCpuHighQuantiles[1]},
-                &cpu_ranked_[w * kCpuRanked], scratch);
+      if (w == layout_->sized) {
+        Quantiles(cpu_ring_.data(), cpu_chunks_, w, slot, {idle, kCpuHighQuantiles[0], kCpuHighQuantiles[1]},
+                  &cpu_ranked_[w * kCpuRanked], scratch);
+      } else {
+        Quantiles(cpu_ring_.data(), cpu_chunks_, w, slot, {idle}, &cpu_ranked_[w * kCpuRanked], scratch);
+      }
       Quantiles(memory_ring_.data(), memory_chunks_, w, slot, {idle}, &memory_idle_[w], scratch);
     }
   }

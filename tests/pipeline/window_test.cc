@@ -212,8 +212,10 @@ class Reference {
     }
     const double idle = layout_->idle_quantile;
     if (auto q = Quantile(cpu, idle)) f.cpu_idle_cores = WindowScale::Cores().Decode(*q);
-    if (auto q = Quantile(cpu, 0.90)) f.cpu_p90_cores = WindowScale::Cores().Decode(*q);
-    if (auto q = Quantile(cpu, 0.95)) f.cpu_p95_cores = WindowScale::Cores().Decode(*q);
+    if (w == layout_->sized) {  // the longest window alone keeps them
+      if (auto q = Quantile(cpu, 0.90)) f.cpu_p90_cores = WindowScale::Cores().Decode(*q);
+      if (auto q = Quantile(cpu, 0.95)) f.cpu_p95_cores = WindowScale::Cores().Decode(*q);
+    }
     if (auto q = Quantile(memory, idle)) f.memory_idle_bytes = WindowScale::Bytes().Decode(*q);
     return f;
   }
@@ -284,6 +286,7 @@ TEST_P(WindowPropertyTest, MatchesTheBruteForceReference) {
     auto layout = WindowLayout::Make({seconds(7), seconds(130), seconds(600)}, milliseconds(1000), q);
     ASSERT_EQ(layout->specs[1].block, 3u);
     ASSERT_EQ(layout->specs[1].blocks, 44u);
+    ASSERT_EQ(layout->sized, 2u);
     WorkloadWindows windows(layout);
     Reference reference(layout);
     QuantileScratch scratch;
@@ -322,6 +325,7 @@ TEST_P(WindowPropertyTest, DefaultWindowsMatchTheReference) {
   const Shape& shape = GetParam();
   auto layout = WindowLayout::Make({seconds(60), seconds(300), seconds(3600)}, milliseconds(1000), 0.1);
   ASSERT_TRUE(layout->specs[2].chunked);
+  ASSERT_EQ(layout->sized, 2u);  // the 1h window keeps the CPU p90 and p95
   WorkloadWindows windows(layout);
   Reference reference(layout);
   QuantileScratch scratch;
