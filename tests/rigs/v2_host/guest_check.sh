@@ -222,8 +222,11 @@ measure_reload() { # NAME: systemctl reload, then seconds until the daemon's rel
   # took 16 s: ExecReload's kill ran inside the sandbox, whose set-up costs seconds under TCG;
   # the unit's `+` skips it). systemctl returns after systemd has also processed READY=1, which
   # under TCG adds a second or so of systemd's own work: bounded at 3 s.
-  le "$1:systemctl_reload_seconds" "$took" 3
-  le "$1:seconds_to_reload" "${acted:-absent}" 2
+  # Bounds that tell the mechanism apart, not a speed: the guest is one TCG vCPU shared with the
+  # test's burners, where a reload measured 1.97 to 2.69 s and systemctl 2.2 to 3.0 s in
+  # consecutive runs of the same build; a reload by restart costs 16 s or more here.
+  le "$1:systemctl_reload_seconds" "$took" 6
+  le "$1:seconds_to_reload" "${acted:-absent}" 5
   is "$1:active_after" "$(systemctl is-active workload_exporter)" active
 }
 measure_reload unit:reload
@@ -233,6 +236,17 @@ age=$(since "$SPIKE_STARTED")
 wait_s=$(awk -v a="$age" 'BEGIN{w=66-a; print (w > 0 ? w : 0)}')
 log "spike container is $age s old; waiting $wait_s s for it to pass the 1m window"
 sleep "$wait_s"
+# The unit's exact peaks come through its opener (socket-activated, root): under TCG it can answer
+# for the first time only a minute after the unit starts. Wait, up to 90 s, until the unit says it
+# reads the interval watermark, so that the spike is read as on a real host; the check after the
+# spike still fails if it never does.
+for ((i = 0; i < 90; i++)); do
+  src=$(curl -sf --max-time 5 "http://127.0.0.1:9746/metrics" |
+    awk -F'source="' 'index($0, "workload_exporter_peak_source_info{") == 1 { split($2, s, "\""); print s[1] }')
+  [[ $src == interval_watermark ]] && break
+  sleep 1
+done
+log "pkg: peak source ${src:-absent} before the spike, after $i s"
 spike_pid=$(docker inspect -f '{{.State.Pid}}' we-spike)
 d=${CGDIR[we-spike]}
 # One resetting reader only. Measured on this kernel (6.12 from bookworm-backports): with three
@@ -422,7 +436,8 @@ for c in "${!CID[@]}"; do
 done
 wait "${runs[@]}"
 
-# Series gone within 2 intervals of docker rm.
+# Series gone at the next ticks after docker rm: within 5 s (measured 2.06 to 3.06 s under TCG on
+# this one-vCPU guest; a series kept past its cgroup would stay for as long as the test looks).
 gone() { # DAEMON ID: 0 when no series of ID is left
   local f=$R/scrapes/$1-gone.prom
   scrape "$1" "$f" && ! grep -q "id=\"$2\"" "$f"
@@ -437,7 +452,7 @@ while (($(date +%s) - ${t%.*} < 10)); do
   [[ -n ${GONE[pkg]:-} && -n ${GONE[root]:-} ]] && break
   sleep 0.1
 done
-for dm in pkg root; do le "$dm:docker_rm:series_gone_s" "${GONE[$dm]:-absent}" 2; done
+for dm in pkg root; do le "$dm:docker_rm:series_gone_s" "${GONE[$dm]:-absent}" 5; done
 
 # ------------------------------------------------------------------------- 5. services
 log "collectors.cgroup.services: true, and a reload"
@@ -458,11 +473,11 @@ is services:kind_count_matches "$(awk '$1 == "workload_exporter_workloads{kind=\
 
 # ------------------------------------------------------------------------- 6. the image: health, user, size
 if [[ -n $IMAGE_STARTED ]]; then
-  health=""
-  while (($(date +%s) - ${IMAGE_STARTED%.*} < 120)); do
-    health=$(docker inspect -f '{{.State.Health.Status}}' workload_exporter 2>/dev/null)
-    [[ $health == healthy || $health == unhealthy ]] && break
+  # Asked at least once: under TCG this point can come more than the 120 s after docker run.
+  health=$(docker inspect -f '{{.State.Health.Status}}' workload_exporter 2>/dev/null)
+  while [[ $health != healthy && $health != unhealthy ]] && (($(date +%s) - ${IMAGE_STARTED%.*} < 120)); do
     sleep 1
+    health=$(docker inspect -f '{{.State.Health.Status}}' workload_exporter 2>/dev/null)
   done
   log "image: Docker says ${health:-nothing} $(since "$IMAGE_STARTED") s after docker run"
   is image:docker_health "${health:-absent}" healthy
@@ -502,7 +517,9 @@ while (($(date +%s) - ${t%.*} < 40)); do
   sleep 0.2
 done
 log "watchdog: pid $pid stopped, new pid ${newpid:-none} after $(since "$t") s"
-le unit:watchdog_restart_s "$([[ -n $newpid ]] && since "$t" || echo absent)" 20
+# WatchdogSec=5s, TimeoutAbortSec=3s, then a start: measured 21.8 s under TCG; without the
+# watchdog there is no new PID at all.
+le unit:watchdog_restart_s "$([[ -n $newpid ]] && since "$t" || echo absent)" 30
 is unit:watchdog_nrestarts "$(systemctl show -p NRestarts --value workload_exporter)" "$((restarts + 1))"
 systemctl stop workload_exporter
 is unit:stop_rc "$?" 0
