@@ -504,18 +504,34 @@ CollectResult CgroupCollector::Collect() {
   return result;
 }
 
-void CgroupCollector::ReadNetwork(std::vector<Sample>* samples, std::vector<std::string>* errors) {
+std::optional<std::string> CgroupCollector::NetnsOf(const std::string& pid_dir) const {
   // A network namespace is known by the inode of its /proc/PID/net/dev: each namespace has its
   // own proc entries (on this machine the host's is 4026531874, a test namespace's 4026532255).
   // Unlike readlink(/proc/PID/ns/net), stat needs no ptrace access to the process, so the daemon's
   // own unprivileged user tells namespaces apart as well as root (and where even root cannot read
   // /proc/1/ns/net, as in this project's CI sandbox, the host's namespace is still recognised).
-  const auto netns_of = [&](const std::string& pid_dir) -> std::optional<std::string> {
-    auto st = fs_.Stat(pid_dir + "/net/dev");
-    if (!st) return std::nullopt;
-    return std::to_string(st->device) + ":" + std::to_string(st->inode);
-  };
-  const std::optional<std::string> host_netns = netns_of(JoinPath(procfs_, "1"));
+  auto st = fs_.Stat(pid_dir + "/net/dev");
+  if (!st) return std::nullopt;
+  return std::to_string(st->device) + ":" + std::to_string(st->inode);
+}
+
+const std::string* CgroupCollector::ProcsDir(const WorkloadLocation& loc) {
+  if (loc.unified_dir) return &*loc.unified_dir;
+  for (const char* controller : {"memory", "pids", "cpu"}) {
+    if (auto it = loc.v1_dirs.find(controller); it != loc.v1_dirs.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+void CgroupCollector::TrackNetns(Cached& c, std::string_view pid, const std::string& pid_dir) {
+  if (c.netns_tick != 0 && c.netns_pid == pid && tick_ < c.netns_tick + kReprobeTicks) return;
+  c.netns_pid = std::string(pid);
+  c.netns = NetnsOf(pid_dir);
+  c.netns_tick = tick_;
+}
+
+void CgroupCollector::ReadNetwork(std::vector<Sample>* samples, std::vector<std::string>* errors) {
+  const std::optional<std::string> host_netns = NetnsOf(JoinPath(procfs_, "1"));
   std::set<std::string> seen;
   std::vector<std::string> ignored;                    // an unreadable cgroup.procs only means no figures
   for (std::size_t i = 0; i < samples->size(); ++i) {  // in identity order, as Discover returned them
@@ -532,10 +548,7 @@ void CgroupCollector::ReadNetwork(std::vector<Sample>* samples, std::vector<std:
     c.network_read = true;
     c.network = {};
     // One of its processes: cgroup.procs where it lives.
-    const std::string* dir = loc.unified_dir ? &*loc.unified_dir : nullptr;
-    for (const char* controller : {"memory", "pids", "cpu"}) {
-      if (auto it = loc.v1_dirs.find(controller); !dir && it != loc.v1_dirs.end()) dir = &it->second;
-    }
+    const std::string* dir = ProcsDir(loc);
     if (!dir) continue;
     MaybeFile procs = ReadSlot(c, kProcs, *dir, "cgroup.procs", &ignored);
     if (!procs) continue;
@@ -543,11 +556,7 @@ void CgroupCollector::ReadNetwork(std::vector<Sample>* samples, std::vector<std:
     if (!PieceReader(procs->data, '\n').Next(&first)) continue;
     first = Trim(first);
     const std::string pid_dir = JoinPath(procfs_, std::string(first));
-    if (c.netns_tick == 0 || c.netns_pid != first || tick_ >= c.netns_tick + kReprobeTicks) {
-      c.netns_pid = std::string(first);
-      c.netns = netns_of(pid_dir);
-      c.netns_tick = tick_;
-    }
+    TrackNetns(c, first, pid_dir);
     const auto& netns = c.netns;
     if (!netns || (host_netns && *netns == *host_netns) || !seen.insert(*netns).second) continue;
     ReadResult dev = fs_.ReadFile(pid_dir + "/net/dev");
@@ -566,12 +575,6 @@ void CgroupCollector::ReadNetwork(std::vector<Sample>* samples, std::vector<std:
 }
 
 void CgroupCollector::ReadListeners(std::vector<Sample>* samples, std::vector<std::string>* errors) {
-  // Namespaces are told apart as ReadNetwork does: by the inode of their net/dev.
-  const auto netns_of = [&](const std::string& pid_dir) -> std::optional<std::string> {
-    auto st = fs_.Stat(pid_dir + "/net/dev");
-    if (!st) return std::nullopt;
-    return std::to_string(st->device) + ":" + std::to_string(st->inode);
-  };
   std::optional<std::optional<std::string>> host_netns;  // read on first need
   std::vector<std::string> ignored;
   std::vector<uint64_t> inodes;
@@ -598,10 +601,7 @@ void CgroupCollector::ReadListeners(std::vector<Sample>* samples, std::vector<st
       s.netns_ipv4 = c.ipv4;
       continue;
     }
-    const std::string* dir = loc.unified_dir ? &*loc.unified_dir : nullptr;
-    for (const char* controller : {"memory", "pids", "cpu"}) {
-      if (auto it = loc.v1_dirs.find(controller); !dir && it != loc.v1_dirs.end()) dir = &it->second;
-    }
+    const std::string* dir = ProcsDir(loc);
     if (!dir) continue;
     MaybeFile procs = ReadSlot(c, kProcs, *dir, "cgroup.procs", &ignored);
     if (!procs) continue;
@@ -615,13 +615,9 @@ void CgroupCollector::ReadListeners(std::vector<Sample>* samples, std::vector<st
     }
     if (pids.empty()) continue;
     const std::string pid_dir = JoinPath(procfs_, pids.front());
-    if (c.netns_tick == 0 || c.netns_pid != pids.front() || tick_ >= c.netns_tick + kReprobeTicks) {
-      c.netns_pid = pids.front();
-      c.netns = netns_of(pid_dir);
-      c.netns_tick = tick_;
-    }
+    TrackNetns(c, pids.front(), pid_dir);
     if (!c.netns) continue;  // exited between the two reads
-    if (!host_netns) host_netns = netns_of(JoinPath(procfs_, "1"));
+    if (!host_netns) host_netns = NetnsOf(JoinPath(procfs_, "1"));
     // Unknown host namespace: treat as shared, so that only descriptors can claim a listener.
     const bool own_namespace = *host_netns && **host_netns != *c.netns;
     if (want_address) {

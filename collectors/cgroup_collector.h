@@ -228,6 +228,14 @@ class CgroupCollector final : public Collector {
   // daemon's own user or root: otherwise the figure is absent). Once found, an instance is not
   // looked at again, so a workload that listens costs nothing after its start.
   void ReadListeners(std::vector<Sample>* samples, std::vector<std::string>* errors);
+  // What both share. NetnsOf: the network namespace of <pid_dir>, the "device:inode" of its
+  // net/dev (ReadNetwork's comment says why not ns/net); nullopt when it cannot be stat'ed.
+  // ProcsDir: where a workload's processes are listed, its cgroup2 directory, else its v1 memory,
+  // pids or cpu one; null when it has none. TrackNetns: c's namespace as of process `pid`,
+  // re-read when that process changed, when never read, or every kReprobeTicks.
+  std::optional<std::string> NetnsOf(const std::string& pid_dir) const;
+  static const std::string* ProcsDir(const WorkloadLocation& loc);
+  void TrackNetns(Cached& c, std::string_view pid, const std::string& pid_dir);
   // Reads and resets each workload's memory.peak descriptor (see ResettableWatermark), opening
   // it on an instance's first tick.
   void ReadIntervalPeaks(std::vector<Sample>* samples);

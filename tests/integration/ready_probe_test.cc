@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -21,6 +22,7 @@
 
 #include "test_util/daemon_process.h"
 #include "test_util/prom_text.h"
+#include "test_util/runc_container.h"
 #include "test_util/scratch_cgroup.h"
 #include "test_util/temp_tree.h"
 
@@ -30,80 +32,38 @@ namespace {
 using namespace std::chrono_literals;
 using namespace test_util;
 
-int Shell(const std::string& command) { return std::system(command.c_str()); }
-
-std::string Which(const char* name) {
-  for (const char* dir : {"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"}) {
-    const std::string path = std::string(dir) + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
-
-bool IsDir(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-// A runc container from a busybox bundle, removed with every cgroup directory runc made for it.
-// (As in runc_container_test.cc.)
+// A runc container from a busybox bundle (test_util/runc_container.h) running `script`, with
+// /www for the server's files, optionally in the network namespace at `netns_path`.
 class Container {
  public:
   Container(const std::string& runc, const std::string& name, const std::string& cgroup, const std::string& script,
-            const std::string& netns_path)
-      : runc_(runc), name_(name) {
-    bundle_.MakeDir("rootfs/bin");
+            const std::string& netns_path) {
+    std::string error;
+    if (!MakeBusyboxBundle(bundle_, runc, &error)) return;
     bundle_.MakeDir("rootfs/www");
-    for (const char* d : {"rootfs/tmp", "rootfs/proc", "rootfs/dev", "rootfs/sys"}) bundle_.MakeDir(d);
-    if (Shell("cp " + Which("busybox") + " " + bundle_.Path("rootfs/bin/busybox")) != 0) return;
-    if (Shell("cd " + bundle_.root() + " && " + runc + " spec") != 0) return;
     std::string spec = ReadFileOrDie(bundle_.Path("config.json"));
-    auto replace = [&](const std::string& from, const std::string& to) {
-      const auto at = spec.find(from);
-      if (at != std::string::npos) spec.replace(at, from.size(), to);
-      return at != std::string::npos;
-    };
     std::string quoted;
     for (char c : script) quoted += c == '"' ? std::string("\\\"") : std::string(1, c);
-    if (!replace("\"terminal\": true", "\"terminal\": false") ||
-        !replace("\"readonly\": true", "\"readonly\": false") ||
-        !replace("\"args\": [\n\t\t\t\"sh\"\n\t\t]",
-                 "\"args\": [\"/bin/busybox\", \"sh\", \"-c\", \"" + quoted + "\"]") ||
-        !replace("\"linux\": {", "\"linux\": {\n\t\t\"cgroupsPath\": \"" + cgroup + "\",")) {
+    if (!ReplaceInSpec(&spec, "\"terminal\": true", "\"terminal\": false") ||
+        !ReplaceInSpec(&spec, "\"readonly\": true", "\"readonly\": false") ||
+        !ReplaceInSpec(&spec, "\"args\": [\n\t\t\t\"sh\"\n\t\t]",
+                       "\"args\": [\"/bin/busybox\", \"sh\", \"-c\", \"" + quoted + "\"]") ||
+        !ReplaceInSpec(&spec, "\"linux\": {", "\"linux\": {\n\t\t\"cgroupsPath\": \"" + cgroup + "\",")) {
       return;
     }
     if (!netns_path.empty() &&
-        !replace("\"type\": \"network\"", "\"type\": \"network\", \"path\": \"" + netns_path + "\"")) {
+        !ReplaceInSpec(&spec, "\"type\": \"network\"", "\"type\": \"network\", \"path\": \"" + netns_path + "\"")) {
       return;
     }
     bundle_.Write("config.json", spec);
-    for (const char* h : {"unified", "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer",
-                          "systemd", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc"}) {
-      const std::string root = std::string("/sys/fs/cgroup/") + h;
-      if (!IsDir(root)) continue;
-      for (std::string path = cgroup; !path.empty() && path != "/"; path = path.substr(0, path.rfind('/'))) {
-        if (!IsDir(root + path)) created_.push_back(root + path);
-      }
-    }
-    started_ = Shell(runc_ + " run -d --bundle " + bundle_.root() + " " + name_ + " >" + bundle_.Path("runc.log") +
-                     " 2>&1") == 0;
+    container_ = std::make_unique<RuncContainer>(runc, bundle_, name, cgroup);
   }
-  ~Container() {
-    Shell(runc_ + " kill " + name_ + " KILL >/dev/null 2>&1");
-    for (int i = 0; i < 50 && Shell(runc_ + " delete -f " + name_ + " >/dev/null 2>&1") != 0; ++i) {
-      std::this_thread::sleep_for(100ms);
-    }
-    std::sort(created_.begin(), created_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-    for (const std::string& dir : created_) ::rmdir(dir.c_str());
-  }
-  bool started() const { return started_; }
+  bool started() const { return container_ && container_->started(); }
   std::string log() const { return ReadFileOrEmpty(bundle_.Path("runc.log")); }
 
  private:
   TempTree bundle_;
-  std::string runc_, name_;
-  std::vector<std::string> created_;
-  bool started_ = false;
+  std::unique_ptr<RuncContainer> container_;  // destroyed before the bundle
 };
 
 // A network namespace the test owns, joined to the host's by a veth pair: the host's end

@@ -23,6 +23,7 @@
 #include "collectors/parse.h"
 #include "test_util/daemon_process.h"
 #include "test_util/prom_text.h"
+#include "test_util/runc_container.h"
 #include "test_util/scratch_cgroup.h"
 #include "test_util/temp_tree.h"
 
@@ -32,58 +33,6 @@ namespace {
 using namespace std::chrono_literals;
 // DaemonProcess, PickFreePort, WaitReady, ScrapeMetrics, Find, FindValue, TempTree, ...
 using namespace test_util;
-
-int Shell(const std::string& command) { return std::system(command.c_str()); }
-
-std::string Which(const char* name) {
-  for (const char* dir : {"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"}) {
-    const std::string path = std::string(dir) + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
-
-bool IsDir(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-// The container, and every cgroup directory runc makes for it that did not exist before.
-class RuncContainer {
- public:
-  RuncContainer(const std::string& runc, const TempTree& bundle, const std::string& name, const std::string& cgroup)
-      : runc_(runc), name_(name) {
-    // runc uses the same path in every hierarchy; remember which of its parents it will create.
-    for (const char* h : {"unified", "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer",
-                          "systemd", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc"}) {
-      const std::string root = std::string("/sys/fs/cgroup/") + h;
-      if (!IsDir(root)) continue;
-      std::string path = cgroup;
-      while (!path.empty() && path != "/") {
-        if (!IsDir(root + path)) created_.push_back(root + path);
-        path = path.substr(0, path.rfind('/'));
-      }
-    }
-    started_ = Shell(runc_ + " run -d --bundle " + bundle.root() + " " + name_ + " >" + bundle.Path("runc.log") +
-                     " 2>&1") == 0;
-  }
-  ~RuncContainer() {
-    Shell(runc_ + " kill " + name_ + " KILL >/dev/null 2>&1");
-    for (int i = 0; i < 50 && Shell(runc_ + " delete -f " + name_ + " >/dev/null 2>&1") != 0; ++i) {
-      std::this_thread::sleep_for(100ms);
-    }
-    // Deepest first: the leaf (if runc left it), then the parents it made.
-    std::sort(created_.begin(), created_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-    for (const std::string& dir : created_) ::rmdir(dir.c_str());
-  }
-  bool started() const { return started_; }
-
- private:
-  std::string runc_;
-  std::string name_;
-  std::vector<std::string> created_;
-  bool started_ = false;
-};
 
 void Replace(std::string* text, const std::string& from, const std::string& to) {
   const auto at = text->find(from);
@@ -235,13 +184,8 @@ TEST(RuncContainer, NamedImageLabelledAndMeasuredLikeTheKernel) {
   // device (measured: 4 MiB written directly counts 0 without one), so the container gets a rule
   // no write can reach, as `docker run --device-write-bps` would give it.
   TempTree bundle;
-  bundle.MakeDir("rootfs/bin");
-  bundle.MakeDir("rootfs/tmp");
-  bundle.MakeDir("rootfs/proc");
-  bundle.MakeDir("rootfs/dev");
-  bundle.MakeDir("rootfs/sys");
-  ASSERT_EQ(Shell("cp " + busybox + " " + bundle.Path("rootfs/bin/busybox")), 0);
-  ASSERT_EQ(Shell("cd " + bundle.root() + " && " + runc + " spec"), 0);
+  std::string bundle_error;
+  ASSERT_TRUE(MakeBusyboxBundle(bundle, runc, &bundle_error)) << bundle_error;
   std::string spec = test_util::ReadFileOrDie(bundle.Path("config.json"));
   Replace(&spec, "\"terminal\": true", "\"terminal\": false");
   Replace(&spec, "\"readonly\": true", "\"readonly\": false");
