@@ -152,12 +152,15 @@ std::string TextReport(const ReportModel& m, bool md) {
   out += "\n\n";
 
   const bool grouped = !m.grouping.empty();
+  // Which rows the tables have: asked once, as each answer reads every workload.
+  std::vector<bool> shown(kFigureCount);
+  for (std::size_t i = 0; i < kFigureCount; ++i) shown[i] = FigureShown(m, i);
   Rows comparison;
   comparison.push_back(grouped ? std::vector<std::string>{"Group", "Metric", "VM", "Container", "Difference"}
                                : std::vector<std::string>{"Metric", "VM", "Container", "Difference"});
   for (const Group& g : m.groups) {
     for (std::size_t i = 0; i < kFigureCount; ++i) {
-      if (!FigureShown(m, i)) continue;
+      if (!shown[i]) continue;
       std::vector<std::string> row;
       if (grouped) row.push_back(g.name);
       row.push_back(kFigures[i].label);
@@ -172,12 +175,12 @@ std::string TextReport(const ReportModel& m, bool md) {
     out += "\n" + Heading("By runtime", md);
     Rows runtimes = {{"KIND", "RUNTIME"}};
     for (std::size_t i = 0; i < kMeasuredFigures; ++i) {
-      if (FigureShown(m, i)) runtimes[0].push_back(kFigures[i].column);
+      if (shown[i]) runtimes[0].push_back(kFigures[i].column);
     }
     for (const RuntimeLine& r : m.runtimes) {
       std::vector<std::string> row = {r.kind, r.runtime};
       for (std::size_t i = 0; i < kMeasuredFigures; ++i) {
-        if (FigureShown(m, i)) row.push_back(CellText(r.cells[i]));
+        if (shown[i]) row.push_back(CellText(r.cells[i]));
       }
       runtimes.push_back(std::move(row));
     }
@@ -189,7 +192,7 @@ std::string TextReport(const ReportModel& m, bool md) {
   if (grouped) workloads[0].push_back("GROUP");
   for (const char* h : {"AGE", "COVERS", "SAMPLES"}) workloads[0].push_back(h);
   for (std::size_t i = 0; i < kMeasuredFigures; ++i) {
-    if (FigureShown(m, i)) workloads[0].push_back(kFigures[i].column);
+    if (shown[i]) workloads[0].push_back(kFigures[i].column);
   }
   Rows sizing = {{"KIND", "RUNTIME", "NAME"}};
   for (std::size_t i = kMeasuredFigures; i < kFigureCount; ++i) sizing[0].push_back(kFigures[i].column);
@@ -202,14 +205,14 @@ std::string TextReport(const ReportModel& m, bool md) {
     row.push_back(w.covered_seconds ? Seconds(w.covered_seconds) + " of " + m.window : "-");
     row.push_back(Count(w.samples));
     for (std::size_t i = 0; i < kFigureCount; ++i) {
-      if (FigureShown(m, i)) (i < kMeasuredFigures ? row : sizing_row).push_back(Number(w.figures[i]));
+      if (shown[i]) (i < kMeasuredFigures ? row : sizing_row).push_back(Number(w.figures[i]));
     }
     workloads.push_back(std::move(row));
     sizing.push_back(std::move(sizing_row));
     // Why, per reason: "startup time (s): too young ...".
     std::map<std::string, std::vector<std::string>> by_reason;
     for (std::size_t i = 0; i < kFigureCount; ++i) {
-      if (FigureShown(m, i) && !w.missing[i].empty()) by_reason[w.missing[i]].push_back(kFigures[i].label);
+      if (shown[i] && !w.missing[i].empty()) by_reason[w.missing[i]].push_back(kFigures[i].label);
     }
     for (const auto& [why, figures] : by_reason) {
       const std::string who = w.kind + " " + w.runtime + " " + w.name;

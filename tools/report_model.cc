@@ -29,7 +29,7 @@ std::string WhyMissing(const bj::value& w, const FigureDef& f, const std::string
     return "no listening TCP socket seen in its network namespace since its start (or not seen from its start)";
   }
   if (key == "ready_seconds" || key == "probe_response_seconds") {
-    if (json::Find(w, {"probe_success"}) == nullptr || json::Find(w, {"probe_success"})->is_null()) {
+    if (const bj::value* probe = json::Find(w, {"probe_success"}); probe == nullptr || probe->is_null()) {
       return "no ready probe configured for it (probes: in the daemon's config)";
     }
     if (key == "probe_response_seconds" || !json::Number(json::Find(w, {"probe_responses"})).value_or(0)) {
