@@ -108,24 +108,29 @@ TEST(ReportSizing, FromAWindowWithPercentilesAndDailyPeaks) {
   EXPECT_NEAR(*m->groups[0].Difference(9), (250.0 - 1150) / 1150, 1e-12);
 }
 
-TEST(ReportSizing, FromALiveDaemonsWindow) {
-  // The daemon's 1h window: its CPU p90 and p95 (0.5 -> VPA 0.575; 0.7 -> krr 0.7) and one daily
-  // peak, its peak (400 MiB -> VPA 460 MiB, krr 460 MiB).
+// A live daemon's document: one container "c" with the 1h window `extra` adds to (its CPU
+// percentiles, or none), at rest at 300 MiB with a 400 MiB peak over 3600 samples.
+WorkloadLine LiveContainer(bj::object extra) {
+  bj::object window{{"samples", 3600},
+                    {"cpu_idle_cores", 0.01},
+                    {"cpu_peak_cores", 0.9},
+                    {"memory_idle_bytes", 300 * kMiB},
+                    {"memory_peak_bytes", 400 * kMiB}};
+  for (const auto& kv : extra) window[kv.key()] = kv.value();
   bj::array w;
-  w.emplace_back(Workload("container", "c",
-                          {{"samples", 3600},
-                           {"cpu_idle_cores", 0.01},
-                           {"cpu_peak_cores", 0.9},
-                           {"cpu_p90_cores", 0.5},
-                           {"cpu_p95_cores", 0.7},
-                           {"memory_idle_bytes", 300 * kMiB},
-                           {"memory_peak_bytes", 400 * kMiB}},
-                          "1h"));
+  w.emplace_back(Workload("container", "c", std::move(window), "1h"));
   const std::string doc = json::Serialize(bj::object{{"time", 1000}, {"windows", bj::array{"1h"}}, {"workloads", w}});
   std::string error;
   auto m = BuildReportModel(doc, {}, {}, &error);
-  ASSERT_TRUE(m) << error;
-  const auto& c = m->workloads[0];
+  EXPECT_TRUE(m && m->workloads.size() == 1) << error;
+  return m && !m->workloads.empty() ? m->workloads[0] : WorkloadLine{};
+}
+
+TEST(ReportSizing, FromALiveDaemonsWindow) {
+  // The daemon's 1h window: its CPU p90 and p95 (0.5 -> VPA 0.575; 0.7 -> krr 0.7) and one daily
+  // peak, its peak (400 MiB -> VPA 460 MiB, krr 460 MiB).
+  const WorkloadLine c = LiveContainer({{"cpu_p90_cores", 0.5}, {"cpu_p95_cores", 0.7}});
+  ASSERT_EQ(c.figures.size(), kFigureCount);
   EXPECT_NEAR(*c.figures[8], 0.575, 1e-12);
   EXPECT_NEAR(*c.figures[9], 460, 1e-9);
   EXPECT_NEAR(*c.figures[10], 0.7, 1e-12);
@@ -133,19 +138,8 @@ TEST(ReportSizing, FromALiveDaemonsWindow) {
 }
 
 TEST(ReportSizing, FromADaemonWithoutPercentilesMemoryOnlyAndWhy) {
-  bj::array w;
-  w.emplace_back(Workload("container", "c",
-                          {{"samples", 3600},
-                           {"cpu_idle_cores", 0.01},
-                           {"cpu_peak_cores", 0.9},
-                           {"memory_idle_bytes", 300 * kMiB},
-                           {"memory_peak_bytes", 400 * kMiB}},
-                          "1h"));
-  const std::string doc = json::Serialize(bj::object{{"time", 1000}, {"windows", bj::array{"1h"}}, {"workloads", w}});
-  std::string error;
-  auto m = BuildReportModel(doc, {}, {}, &error);
-  ASSERT_TRUE(m) << error;
-  const auto& c = m->workloads[0];
+  const WorkloadLine c = LiveContainer({});
+  ASSERT_EQ(c.figures.size(), kFigureCount);
   EXPECT_NEAR(*c.figures[9], 460, 1e-9);
   EXPECT_FALSE(c.figures[8]);
   EXPECT_FALSE(c.figures[10]);
